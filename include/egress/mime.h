@@ -1,0 +1,85 @@
+/*
+ * mime - the one streaming MIME reader of the project.
+ *
+ * Push API. The top-level header fields are handed over one at a time
+ * (already split and unfolded by the caller, as the MTA delivers them), then
+ * the body is pushed in chunks of any size. The parser never holds the whole
+ * message: memory is bounded by the limits it is given.
+ *
+ * What it emits, through a mime_handler:
+ *   header      every header field of every part, including the top-level
+ *               message (part id 0) and the headers of message/rfc822 parts;
+ *   part_begin  after a part's header section, with its parsed info;
+ *   part_data   decoded content of leaf parts (base64 and quoted-printable
+ *               undone), in chunks; a leaf is anything that is neither
+ *               multipart/* nor message/rfc822|global. message/delivery-status
+ *               and text/rfc822-headers are leaves;
+ *   part_end    when the part is over (also for containers).
+ * Results are identical whatever the chunking of the body.
+ *
+ * Malformed structure is not an error: it becomes findings (mime.*) added to
+ * the findings list given at creation, and parsing goes on. Handler callbacks
+ * and feed functions return 0, or -1 for a resource failure only.
+ */
+#ifndef EGRESS_MIME_H
+#define EGRESS_MIME_H
+
+#include <stddef.h>
+
+#include "egress/buf.h"
+#include "egress/findings.h"
+
+struct mime_limits {
+	size_t	depth;			/* nesting, multipart and message/* alike */
+	size_t	parts;			/* total parts */
+	size_t	boundary_length;
+	size_t	part_header_bytes;	/* per part header section */
+	size_t	decoded_bytes;		/* part_data delivered per part; rest skipped */
+};
+
+/* Everything here points into parser memory valid until part_end. */
+struct mime_part_info {
+	unsigned	 id;		/* 0 = the message itself, then document order */
+	unsigned	 parent;	/* id of the enclosing part (0 for top) */
+	unsigned	 depth;		/* 0 for the message */
+	const char	*type;		/* lowercased "type/subtype"; default text/plain */
+	const char	*charset;	/* or NULL */
+	const char	*boundary;	/* multipart only, or NULL */
+	const char	*cte;		/* lowercased, default "7bit" */
+	const char	*disposition;	/* lowercased "attachment"/"inline" or NULL */
+	const char	*filename;	/* decoded filename (2231/2047) or name=, or NULL */
+	const char	*report_type;	/* multipart/report report-type, or NULL */
+	int		 is_multipart;
+	int		 is_message;	/* message/rfc822 or message/global */
+	size_t		 decoded_size;	/* valid at part_end: decoded bytes seen */
+};
+
+struct mime_handler {
+	void	*ctx;
+	int	(*header)(void *ctx, const struct mime_part_info *,
+		    const char *name, const char *value);
+	int	(*part_begin)(void *ctx, const struct mime_part_info *);
+	int	(*part_data)(void *ctx, const struct mime_part_info *,
+		    const char *p, size_t n);
+	int	(*part_end)(void *ctx, const struct mime_part_info *);
+};
+
+struct mime_parser;
+
+/* handlers: array of nhandlers; each callback may be NULL. Borrowed. */
+struct mime_parser *mime_parser_new(const struct mime_limits *,
+		    const struct mime_handler *handlers, size_t nhandlers,
+		    struct findings *);
+void	mime_parser_free(struct mime_parser *);
+
+EGRESS_WUR int	mime_parser_header(struct mime_parser *, const char *name,
+		    const char *value);
+EGRESS_WUR int	mime_parser_eoh(struct mime_parser *);
+EGRESS_WUR int	mime_parser_body(struct mime_parser *, const char *, size_t);
+EGRESS_WUR int	mime_parser_finish(struct mime_parser *);
+
+/* Decoders, usable on their own. Each appends to out; returns buf status. */
+/* RFC 2047 encoded words in a header value; charset is not converted. */
+EGRESS_WUR int	mime_decode_words(struct buf *out, const char *value);
+
+#endif

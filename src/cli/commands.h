@@ -1,0 +1,25 @@
+/*
+ * commands.h - egressctl subcommands. Each takes the arguments after the
+ * command name (argv[0] is the command name) and returns the exit status.
+ */
+#ifndef EGRESS_CLI_COMMANDS_H
+#define EGRESS_CLI_COMMANDS_H
+
+/* Exit statuses shared by the commands. */
+#define CTL_EXIT_OK		0	/* accepted / nothing to report */
+#define CTL_EXIT_BLOCK		1	/* a message would be held, tempfailed or rejected */
+#define CTL_EXIT_USAGE		64	/* EX_USAGE */
+#define CTL_EXIT_DATAERR	65	/* EX_DATAERR: unreadable input */
+#define CTL_EXIT_SOFTWARE	70	/* EX_SOFTWARE: internal failure */
+#define CTL_EXIT_CONFIG		78	/* EX_CONFIG */
+
+/* Global options parsed by egressctl before the command. */
+struct ctl_opts {
+	const char	*config_path;	/* -c FILE, or NULL for the default */
+};
+
+int	cmd_check(const struct ctl_opts *, int argc, char **argv);
+int	cmd_checks(const struct ctl_opts *, int argc, char **argv);
+/* COMMANDS: declarations (add yours here) */
+
+#endif

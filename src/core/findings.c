@@ -1,0 +1,146 @@
+/*
+ * findings.c - bounded list of findings, action names, log escaping.
+ *
+ * Memory: the list owns the detail strings; ids are borrowed. At most `max`
+ * entries (set from the config); extras are counted, not stored.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "egress/findings.h"
+
+#define FINDINGS_DEFAULT_MAX	256
+
+static const char *const action_names[ACT__COUNT] = {
+	"accept", "tag", "repair", "hold", "tempfail", "reject",
+};
+
+void
+findings_init(struct findings *f, size_t max)
+{
+	memset(f, 0, sizeof(*f));
+	f->max = max ? max : FINDINGS_DEFAULT_MAX;
+}
+
+void
+findings_reset(struct findings *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		free(f->v[i].detail);
+	f->n = 0;
+	f->dropped = 0;
+}
+
+void
+findings_fini(struct findings *f)
+{
+	findings_reset(f);
+	free(f->v);
+	f->v = NULL;
+	f->cap = 0;
+}
+
+int
+findings_add(struct findings *f, const char *id, const char *fmt, ...)
+{
+	char raw[FINDING_DETAIL_MAX + 1];
+	struct buf esc;
+	struct finding *nv;
+	va_list ap;
+	int n;
+
+	if (f->n >= f->max) {
+		f->dropped++;
+		return 0;
+	}
+	if (f->n == f->cap) {
+		size_t ncap = f->cap ? f->cap * 2 : 8;
+
+		if ((nv = realloc(f->v, ncap * sizeof(*nv))) == NULL)
+			return -1;
+		f->v = nv;
+		f->cap = ncap;
+	}
+	raw[0] = '\0';
+	n = 0;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		n = vsnprintf(raw, sizeof(raw), fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			n = 0;
+		if ((size_t)n > FINDING_DETAIL_MAX)
+			n = FINDING_DETAIL_MAX;
+	}
+	buf_init(&esc, 4 * FINDING_DETAIL_MAX + 1);
+	if (log_escape(&esc, raw, (size_t)n, FINDING_DETAIL_MAX) != BUF_OK) {
+		buf_fini(&esc);
+		return -1;
+	}
+	f->v[f->n].id = id;
+	f->v[f->n].score = 0;
+	f->v[f->n].detail = buf_steal(&esc);
+	if (f->v[f->n].detail == NULL)
+		return -1;
+	f->n++;
+	return 0;
+}
+
+int
+findings_has(const struct findings *f, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (strcmp(f->v[i].id, id) == 0)
+			return 1;
+	return 0;
+}
+
+const char *
+action_name(enum action a)
+{
+	return (unsigned)a < ACT__COUNT ? action_names[a] : "?";
+}
+
+int
+action_parse(const char *s, enum action *out)
+{
+	int i;
+
+	for (i = 0; i < ACT__COUNT; i++)
+		if (strcmp(s, action_names[i]) == 0) {
+			*out = (enum action)i;
+			return 0;
+		}
+	return -1;
+}
+
+int
+log_escape(struct buf *out, const char *p, size_t n, size_t limit)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+	int rc = BUF_OK;
+
+	if (n > limit)
+		n = limit;
+	for (i = 0; i < n && rc == BUF_OK; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '\\' || c == '"') {
+			char e[2] = { '\\', (char)c };
+			rc = buf_append(out, e, 2);
+		} else if (c >= 0x20 && c < 0x7f) {
+			rc = buf_putc(out, c);
+		} else {
+			char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+			rc = buf_append(out, e, 4);
+		}
+	}
+	return rc;
+}
