@@ -11,6 +11,7 @@
 #ifndef EGRESS_FINDINGS_H
 #define EGRESS_FINDINGS_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "egress/buf.h"
@@ -53,6 +54,9 @@ void	findings_reset(struct findings *);
  */
 EGRESS_WUR int	findings_add(struct findings *, const char *id,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+EGRESS_WUR int	findings_vadd(struct findings *, const char *id,
+		    const char *fmt, va_list) __attribute__((format(printf, 3, 0)));
 
 /* Non-zero when a finding with this id is present. */
 int	findings_has(const struct findings *, const char *id);

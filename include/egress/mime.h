@@ -12,7 +12,7 @@
  *   part_begin  after a part's header section, with its parsed info;
  *   part_data   decoded content of leaf parts (base64 and quoted-printable
  *               undone), in chunks; a leaf is anything that is neither
- *               multipart/* nor message/rfc822|global. message/delivery-status
+ *               multipart/ nor message/rfc822|global. message/delivery-status
  *               and text/rfc822-headers are leaves;
  *   part_end    when the part is over (also for containers).
  * Results are identical whatever the chunking of the body.
@@ -29,15 +29,43 @@
 #include "egress/buf.h"
 #include "egress/findings.h"
 
+/*
+ * Defaults used for a limit given as 0. The config's limits block documents
+ * the same values.
+ */
+#define MIME_DEFAULT_DEPTH		20
+#define MIME_DEFAULT_PARTS		500
+#define MIME_DEFAULT_BOUNDARY_LENGTH	70	/* RFC 2046 5.1.1 maximum */
+#define MIME_DEFAULT_PART_HEADER_BYTES	65536
+#define MIME_DEFAULT_DECODED_BYTES	(10 * 1024 * 1024)
+
+/*
+ * What reaching each limit does (all are findings, never errors):
+ *   depth       a container (multipart, message/rfc822|global) whose
+ *               children would be deeper than depth is delivered as an
+ *               opaque leaf (is_opaque set): mime.depth_exceeded;
+ *   parts       no part is created past the count (the message counts as
+ *               one); the content where it would have been is skipped:
+ *               mime.parts_exceeded;
+ *   boundary_length  a longer boundary parameter makes its multipart an
+ *               opaque leaf: mime.limit;
+ *   part_header_bytes  the rest of that header section is skipped (the field
+ *               being read is cut there): mime.limit;
+ *   decoded_bytes  part_data stops there; decoded_size keeps counting.
+ */
 struct mime_limits {
-	size_t	depth;			/* nesting, multipart and message/* alike */
+	size_t	depth;			/* nesting, multipart and message/rfc822 alike */
 	size_t	parts;			/* total parts */
 	size_t	boundary_length;
 	size_t	part_header_bytes;	/* per part header section */
 	size_t	decoded_bytes;		/* part_data delivered per part; rest skipped */
 };
 
-/* Everything here points into parser memory valid until part_end. */
+/*
+ * Everything here points into parser memory valid until part_end.
+ * During header callbacks only id, parent and depth are final (the header
+ * section is still being read); the other fields hold their defaults.
+ */
 struct mime_part_info {
 	unsigned	 id;		/* 0 = the message itself, then document order */
 	unsigned	 parent;	/* id of the enclosing part (0 for top) */
@@ -52,6 +80,10 @@ struct mime_part_info {
 	int		 is_multipart;
 	int		 is_message;	/* message/rfc822 or message/global */
 	size_t		 decoded_size;	/* valid at part_end: decoded bytes seen */
+	/* Extension: a container delivered as a leaf (depth or part limit,
+	 * missing or over-long boundary, encoded message/rfc822): is_multipart and
+	 * is_message are 0 although type says multipart/ or message/. */
+	int		 is_opaque;
 };
 
 struct mime_handler {
@@ -66,16 +98,30 @@ struct mime_handler {
 
 struct mime_parser;
 
-/* handlers: array of nhandlers; each callback may be NULL. Borrowed. */
+/*
+ * handlers: array of nhandlers; each callback may be NULL. Borrowed, as are
+ * the findings list (must outlive the parser). Limits are copied; a zero
+ * limit means its MIME_DEFAULT_*. Returns NULL on allocation failure.
+ * Every handler sees every event, in array order; a callback returning
+ * non-zero makes the feed function return -1 and the parser unusable.
+ */
 struct mime_parser *mime_parser_new(const struct mime_limits *,
 		    const struct mime_handler *handlers, size_t nhandlers,
 		    struct findings *);
 void	mime_parser_free(struct mime_parser *);
 
+/*
+ * One top-level header field. value may be folded with "\n" or "\r\n"
+ * followed by white space (as the MTA delivers it); it is unfolded and its
+ * leading and trailing white space dropped before the header handlers see it.
+ */
 EGRESS_WUR int	mime_parser_header(struct mime_parser *, const char *name,
 		    const char *value);
+/* End of the top-level header section (implied by _body and _finish). */
 EGRESS_WUR int	mime_parser_eoh(struct mime_parser *);
+/* Body bytes, any chunking; CRLF or bare LF line ends. */
 EGRESS_WUR int	mime_parser_body(struct mime_parser *, const char *, size_t);
+/* End of the message: closes every open part (part_end of part 0 last). */
 EGRESS_WUR int	mime_parser_finish(struct mime_parser *);
 
 /* Decoders, usable on their own. Each appends to out; returns buf status. */

@@ -20,6 +20,11 @@ struct ctl_opts {
 
 int	cmd_check(const struct ctl_opts *, int argc, char **argv);
 int	cmd_checks(const struct ctl_opts *, int argc, char **argv);
+
+/* Load -c FILE, else the installed config if present, else built-in defaults;
+ * on failure returns NULL with the exit status in *status. */
+struct config;
+struct config	*ctl_load_config(const struct ctl_opts *, int *status);
 /* COMMANDS: declarations (add yours here) */
 
 #endif

@@ -44,11 +44,41 @@ cfg_errors_fini(struct cfg_errors *e)
 	buf_fini(&e->text);
 }
 
+/*
+ * The dotted path of a setting, e.g. "limits.mime_depth" or "checks.[2].id",
+ * so an error names the key even when the same name occurs in several groups.
+ */
+static void
+cfg_path(const config_setting_t *s, char *out, size_t outsz)
+{
+	const config_setting_t *chain[16];
+	size_t n = 0, len = 0;
+	int i;
+
+	out[0] = '\0';
+	for (; s != NULL && config_setting_parent(s) != NULL && n < 16;
+	    s = config_setting_parent(s))
+		chain[n++] = s;
+	for (i = (int)n - 1; i >= 0 && len < outsz; i--) {
+		const char *name = config_setting_name(chain[i]);
+		int w;
+
+		if (name)
+			w = snprintf(out + len, outsz - len, "%s%s", len ? "." : "", name);
+		else
+			w = snprintf(out + len, outsz - len, "[%d]",
+			    config_setting_index(chain[i]));
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+}
+
 void
 cfg_error(struct cfg_errors *e, const config_setting_t *where, const char *key,
     const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], path[256];
 	va_list ap;
 	int line = where ? (int)config_setting_source_line(where) : 0;
 
@@ -58,6 +88,15 @@ cfg_error(struct cfg_errors *e, const config_setting_t *where, const char *key,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Prefer the full path of the setting when it names this key. */
+	if (where != NULL) {
+		const char *name = config_setting_name(where);
+
+		cfg_path(where, path, sizeof(path));
+		if (path[0] && (key == NULL || name == NULL ||
+		    strcmp(name, key) == 0 || strchr(key, '.') != NULL))
+			key = path;
+	}
 	/* A full error buffer only loses text, never the count. */
 	if (buf_printf(&e->text, "%s:%d: %s: %s\n", e->file, line,
 	    key ? key : "-", msg) != BUF_OK)
@@ -688,7 +727,20 @@ load_milter(struct milter_conf *m, const config_setting_t *g, struct cfg_errors 
 		cfg_error(e, cfg_member(g, "socket"), "milter.socket",
 		    "\"%s\" is not unix:PATH, inet:PORT@HOST or inet6:PORT@HOST",
 		    m->socket);
-	cfg_int(g, "socket_mode", 0, 0777, &m->socket_mode, e);
+	{
+		char *mode = NULL, *end;
+
+		/* libconfig has no octal integers: the mode is a string "0660". */
+		if (cfg_string(g, "socket_mode", &mode, e) > 0) {
+			errno = 0;
+			m->socket_mode = strtoll(mode, &end, 8);
+			if (errno || end == mode || *end != '\0' || m->socket_mode < 0 ||
+			    m->socket_mode > 0777)
+				cfg_error(e, cfg_member(g, "socket_mode"), "socket_mode",
+				    "\"%s\" is not an octal mode such as \"0660\"", mode);
+		}
+		free(mode);
+	}
 	cfg_string(g, "socket_group", &m->socket_group, e);
 	cfg_string(g, "user", &m->user, e);
 	cfg_string(g, "pidfile", &m->pidfile, e);

@@ -47,10 +47,21 @@ findings_fini(struct findings *f)
 int
 findings_add(struct findings *f, const char *id, const char *fmt, ...)
 {
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = findings_vadd(f, id, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+findings_vadd(struct findings *f, const char *id, const char *fmt, va_list ap)
+{
 	char raw[FINDING_DETAIL_MAX + 1];
 	struct buf esc;
 	struct finding *nv;
-	va_list ap;
 	int n;
 
 	if (f->n >= f->max) {
@@ -68,9 +79,7 @@ findings_add(struct findings *f, const char *id, const char *fmt, ...)
 	raw[0] = '\0';
 	n = 0;
 	if (fmt != NULL) {
-		va_start(ap, fmt);
 		n = vsnprintf(raw, sizeof(raw), fmt, ap);
-		va_end(ap);
 		if (n < 0)
 			n = 0;
 		if ((size_t)n > FINDING_DETAIL_MAX)

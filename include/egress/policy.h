@@ -1,0 +1,65 @@
+/*
+ * policy - turn findings into a verdict.
+ *
+ * Each finding gets the action and score its check has in the config; the
+ * content score is summed and compared with the thresholds; the most severe
+ * action wins and its reply is the one the client sees. Monitor mode keeps
+ * the decision as `would` and never blocks. Exempt transactions are accepted.
+ * A bounce (null envelope sender) is never rejected or tempfailed, whatever
+ * the config says: the MTA could not return it and it would be lost.
+ */
+#ifndef EGRESS_POLICY_H
+#define EGRESS_POLICY_H
+
+#include "egress/buf.h"
+#include "egress/config.h"
+#include "egress/findings.h"
+#include "egress/scan.h"
+
+#define POLICY_REPLY_REJECT	"554 5.7.1 Message rejected by local policy"
+#define POLICY_REPLY_TEMPFAIL	"451 4.7.1 Message deferred by local policy, try again later"
+
+struct verdict {
+	enum action	 action;	/* what the shell must do */
+	enum action	 would;		/* what enforce mode would do */
+	const char	*reply;		/* "554 5.6.0 text" or NULL; points into the config */
+	const char	*decided_by;	/* check id behind the action, or NULL */
+	int		 score;		/* content score */
+	int		 add_date;	/* repairs the shell must apply */
+	int		 add_message_id;
+	int		 tag;		/* add the tag header */
+	int		 exempt;
+	int		 bounce;	/* capped because the message is a bounce */
+};
+
+/* Is the transaction exempt (sender, auth user, client, recipient domains)? */
+int	policy_is_exempt(const struct config *, const struct envelope *);
+
+/* Decide; also fills each finding's score. */
+void	policy_decide(const struct config *, const struct envelope *,
+	    struct findings *, int is_bounce, struct verdict *);
+
+/*
+ * Decide for a single check outside a message scan (e.g. SIZE= at MAIL FROM,
+ * too many recipients at RCPT): same action/reply/monitor/bounce rules.
+ */
+void	policy_decide_one(const struct config *, const struct envelope *,
+	    const char *id, struct verdict *);
+
+/* The tag header value: "id(score) detail; ...; score=N; action=X". */
+EGRESS_WUR int	policy_tag_value(const struct findings *, const struct verdict *,
+		    struct buf *out);
+
+/*
+ * The per-message log line (without the queue id prefix the shell adds):
+ * sender=<...> nrcpt=N findings=... score=N action=X [would=Y] [reply="..."]
+ * Untrusted bytes are escaped.
+ */
+EGRESS_WUR int	policy_log_line(const struct envelope *, const struct findings *,
+		    const struct verdict *, struct buf *out);
+
+/* Split "554 5.6.0 text" into its parts; pointers into a caller buffer. */
+int	policy_reply_split(const char *reply, char *rcode, char *xcode,
+	    const char **text);
+
+#endif

@@ -1,0 +1,250 @@
+/*
+ * cmd_check.c - egressctl check: the outbound checks on raw message files.
+ *
+ * Runs the same scan and policy as the daemon, on the raw bytes of each file
+ * (so line-ending checks are exact here, unlike behind Postfix, which
+ * normalises bare LF before a milter sees the message). Files are read in
+ * chunks, never whole.
+ *
+ * Exit status: 0 when every message would be accepted (possibly tagged or
+ * repaired), 1 when one would be held, tempfailed or rejected, 65 when a
+ * file cannot be read, 70 on an internal failure, 78 on a bad config.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "egress/checks.h"
+#include "egress/config.h"
+#include "egress/policy.h"
+#include "egress/scan.h"
+#include "commands.h"
+#include "json.h"
+
+#define CHECK_CHUNK	65536	/* what an MTA sends at most per body call */
+#define CHECK_MAX_RCPT	64
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+struct config *
+ctl_load_config(const struct ctl_opts *o, int *status)
+{
+	const char *path = o->config_path;
+	struct cfg_errors errs;
+	struct config *c;
+
+	*status = 0;
+	if (path == NULL) {
+		path = SYSCONFDIR "/milter-egress/milter-egress.conf";
+		if (access(path, R_OK) != 0) {
+			if ((c = config_default()) == NULL)
+				*status = CTL_EXIT_SOFTWARE;
+			return c;
+		}
+	}
+	cfg_errors_init(&errs, path);
+	if ((c = config_load(path, &errs)) == NULL) {
+		fputs(buf_cstr(&errs.text), stderr);
+		*status = CTL_EXIT_CONFIG;
+	}
+	cfg_errors_fini(&errs);
+	return c;
+}
+
+static void
+print_text(const char *file, const struct findings *f, const struct verdict *v,
+    const struct config *cfg)
+{
+	size_t i;
+
+	printf("%s: action=%s", file, action_name(v->action));
+	if (v->would != v->action)
+		printf(" would=%s", action_name(v->would));
+	printf(" score=%d", v->score);
+	if (v->exempt)
+		printf(" exempt");
+	if (v->bounce)
+		printf(" bounce");
+	printf("\n");
+	for (i = 0; i < f->n; i++) {
+		const struct check_conf *cc = config_check(cfg, f->v[i].id);
+
+		printf("  %-34s %-8s score=%-3d %s\n", f->v[i].id,
+		    cc ? action_name(cc->action) : "-", f->v[i].score,
+		    f->v[i].detail);
+	}
+	if (f->dropped)
+		printf("  (%zu more findings not kept)\n", f->dropped);
+	if (v->add_date)
+		printf("  repair: add Date\n");
+	if (v->add_message_id)
+		printf("  repair: add Message-ID\n");
+	if (v->reply && v->would >= ACT_TEMPFAIL)
+		printf("  reply: %s\n", v->reply);
+}
+
+static void
+print_json(const char *file, const struct findings *f, const struct verdict *v,
+    const struct config *cfg)
+{
+	size_t i;
+
+	printf("{");
+	json_kv_str(stdout, 1, "file", file);
+	json_kv_str(stdout, 0, "action", action_name(v->action));
+	json_kv_str(stdout, 0, "would", action_name(v->would));
+	json_kv_int(stdout, 0, "score", v->score);
+	json_kv_str(stdout, 0, "reply", v->would >= ACT_TEMPFAIL ? v->reply : NULL);
+	json_kv_str(stdout, 0, "decided_by", v->decided_by);
+	json_kv_bool(stdout, 0, "exempt", v->exempt);
+	json_kv_bool(stdout, 0, "bounce", v->bounce);
+	json_kv_bool(stdout, 0, "repair_date", v->add_date);
+	json_kv_bool(stdout, 0, "repair_message_id", v->add_message_id);
+	printf(",\"findings\":[");
+	for (i = 0; i < f->n; i++) {
+		const struct check_conf *cc = config_check(cfg, f->v[i].id);
+
+		printf("%s{", i ? "," : "");
+		json_kv_str(stdout, 1, "id", f->v[i].id);
+		json_kv_str(stdout, 0, "action", cc ? action_name(cc->action) : NULL);
+		json_kv_int(stdout, 0, "score", f->v[i].score);
+		json_kv_str(stdout, 0, "detail", f->v[i].detail);
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+static int
+check_one(const struct config *cfg, struct envelope *env, const char *file,
+    int json)
+{
+	char *chunk;
+	FILE *fp;
+	struct scan *s;
+	struct verdict v;
+	size_t n;
+	int rc = 0;
+
+	if (strcmp(file, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(file, "rb")) == NULL) {
+		fprintf(stderr, "egressctl: %s: %s\n", file, strerror(errno));
+		return CTL_EXIT_DATAERR;
+	}
+	if ((chunk = malloc(CHECK_CHUNK)) == NULL || (s = scan_new(cfg, env)) == NULL) {
+		free(chunk);
+		if (fp != stdin)
+			fclose(fp);
+		fprintf(stderr, "egressctl: out of memory\n");
+		return CTL_EXIT_SOFTWARE;
+	}
+	while ((n = fread(chunk, 1, CHECK_CHUNK, fp)) > 0)
+		if (scan_raw(s, chunk, n) != 0) {
+			rc = CTL_EXIT_SOFTWARE;
+			break;
+		}
+	if (rc == 0 && ferror(fp)) {
+		fprintf(stderr, "egressctl: %s: read error\n", file);
+		rc = CTL_EXIT_DATAERR;
+	}
+	if (rc == 0 && scan_finish(s) != 0)
+		rc = CTL_EXIT_SOFTWARE;
+	if (rc == CTL_EXIT_SOFTWARE)
+		fprintf(stderr, "egressctl: %s: internal failure (out of memory)\n", file);
+	if (rc == 0) {
+		policy_decide(cfg, env, scan_findings(s), scan_is_bounce(s), &v);
+		if (json)
+			print_json(file, scan_findings(s), &v, cfg);
+		else
+			print_text(file, scan_findings(s), &v, cfg);
+		rc = v.would >= ACT_HOLD ? CTL_EXIT_BLOCK : CTL_EXIT_OK;
+	}
+	scan_free(s);
+	free(chunk);
+	if (fp != stdin)
+		fclose(fp);
+	return rc;
+}
+
+int
+cmd_check(const struct ctl_opts *o, int argc, char **argv)
+{
+	const char *rcpts[CHECK_MAX_RCPT];
+	struct envelope env;
+	struct config *cfg;
+	int i, json = 0, status = 0, rc, nfiles = 0;
+
+	memset(&env, 0, sizeof(env));
+	env.esmtp_size = -1;
+	env.now = (long long)time(NULL);
+	env.rcpts = rcpts;
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(opt, "--") == 0) {
+			i++;
+			break;
+		}
+		if (val == NULL) {
+			fprintf(stderr, "egressctl check: %s needs a value\n", opt);
+			return CTL_EXIT_USAGE;
+		}
+		if (strcmp(opt, "--format") == 0 && (strcmp(val, "json") == 0 ||
+		    strcmp(val, "text") == 0))
+			json = strcmp(val, "json") == 0;
+		else if (strcmp(opt, "--from") == 0)
+			env.mail_from = val;
+		else if (strcmp(opt, "--rcpt") == 0 && env.nrcpt < CHECK_MAX_RCPT)
+			rcpts[env.nrcpt++] = val;
+		else if (strcmp(opt, "--auth") == 0)
+			env.auth_user = val;
+		else if (strcmp(opt, "--client") == 0)
+			env.client_addr = val;
+		else if (strcmp(opt, "--now") == 0)
+			env.now = strtoll(val, NULL, 10);
+		else {
+			fprintf(stderr, "usage: egressctl check [--format text|json] [--from ADDR] [--rcpt ADDR]... [--auth USER] [--client ADDR] [--now EPOCH] FILE.eml...\n");
+			return CTL_EXIT_USAGE;
+		}
+		i++;
+	}
+	if (i >= argc) {
+		fprintf(stderr, "egressctl check: no message file given (use - for stdin)\n");
+		return CTL_EXIT_USAGE;
+	}
+	if ((cfg = ctl_load_config(o, &rc)) == NULL)
+		return rc;
+	for (; i < argc; i++, nfiles++) {
+		rc = check_one(cfg, &env, argv[i], json);
+		if (rc > status)
+			status = rc;
+	}
+	config_free(cfg);
+	return status;
+}
+
+int
+cmd_checks(const struct ctl_opts *o, int argc, char **argv)
+{
+	const struct check_def *defs;
+	struct config *cfg;
+	size_t i, n;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	if ((cfg = ctl_load_config(o, &rc)) == NULL)
+		return rc;
+	n = checks_table(&defs);
+	for (i = 0; i < n; i++)
+		printf("%-34s %-8s score=%-3d %s\n", defs[i].id,
+		    action_name(cfg->checks[i].action), cfg->checks[i].score,
+		    cfg->checks[i].reply ? cfg->checks[i].reply : "-");
+	config_free(cfg);
+	return CTL_EXIT_OK;
+}

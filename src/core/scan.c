@@ -1,0 +1,641 @@
+/*
+ * scan.c - one message through the header, body and MIME checks.
+ *
+ * Header checks (RFC 5322 3.6 field counts, Date/Message-ID/From syntax,
+ * field-name syntax, raw 8-bit, header size and count, line length) run as
+ * each field arrives; the "missing" checks run at end of headers. Body checks
+ * (line length, bare LF, bare CR, NUL) run on the raw bytes as they stream,
+ * one state machine that carries the line length and the previous byte across
+ * chunks, so the result does not depend on how the body is cut.
+ *
+ * In raw mode (scan_raw) the header section is split here: each physical
+ * line is checked exactly as it came (length, line ending, NUL), then fields
+ * are unfolded into the "\n"-joined form an MTA delivers and handed to the
+ * same checks as in milter mode. A field is held until the next line shows
+ * whether it is folded; it is bounded by limits.header_bytes.
+ *
+ * Each defect is reported once per message (the first occurrence, with its
+ * line number or field name): a thousand long lines are one finding.
+ *
+ * Memory: bounded by limits.header_bytes (one pending field in raw mode) and
+ * the MIME parser's own limits. Not thread-safe: a scan belongs to one
+ * message.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "egress/config.h"
+#include "egress/findings.h"
+#include "egress/mime.h"
+#include "egress/rfc5322.h"
+#include "egress/scan.h"
+
+#define SCAN_MAX_HANDLERS	4
+
+/* RFC 5322 3.6: fields that may occur at most once (besides Date, From, Message-ID). */
+static const char *const single_fields[] = {
+	"Sender", "Reply-To", "To", "Cc", "Bcc", "Subject", "In-Reply-To",
+	"References",
+};
+#define NSINGLE	(sizeof(single_fields) / sizeof(single_fields[0]))
+
+/* Once-per-message flags. */
+enum {
+	SEEN_LINE_LONG = 1 << 0,
+	SEEN_BARE_LF = 1 << 1,
+	SEEN_BARE_CR = 1 << 2,
+	SEEN_NUL = 1 << 3,
+	SEEN_HDR_LONG = 1 << 4,
+	SEEN_HDR_8BIT = 1 << 5,
+	SEEN_HDR_NUL = 1 << 6,
+	SEEN_HDR_SIZE = 1 << 7,
+	SEEN_HDR_NAME = 1 << 8,
+};
+
+enum raw_state { RAW_HEADER, RAW_BODY };
+
+struct scan {
+	const struct config	*cfg;
+	const struct envelope	*env;
+	struct findings		 findings;
+	struct mime_parser	*mime;
+	struct mime_handler	 handlers[SCAN_MAX_HANDLERS];
+	size_t			 nhandlers;
+	unsigned		 seen;
+	int			 failed;	/* a resource failure happened */
+
+	/* header section */
+	unsigned		 ndate, nmsgid, nfrom;
+	unsigned		 nsingle[NSINGLE];
+	size_t			 from_count;
+	int			 eoh_done;
+	unsigned long long	 header_bytes;
+	unsigned long long	 header_count;
+	char			 from_domain[RFC5322_DOMAIN_MAX + 1];
+
+	/* raw mode */
+	int			 raw;
+	enum raw_state		 raw_state;
+	struct buf		 line;		/* current physical header line */
+	struct buf		 field;		/* pending unfolded field */
+	int			 field_dropped;	/* pending field over the limit */
+	unsigned long long	 hdr_lineno;
+
+	/* body line state, carried across chunks */
+	unsigned long long	 body_bytes;
+	unsigned long long	 lineno;
+	unsigned long long	 linelen;
+	int			 prev_cr;
+};
+
+static int scan_add(struct scan *, const char *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+scan_add(struct scan *s, const char *id, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = findings_vadd(&s->findings, id, fmt, ap);
+	va_end(ap);
+	if (rc != 0) {
+		s->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+struct scan *
+scan_new(const struct config *cfg, const struct envelope *env)
+{
+	struct scan *s;
+	struct mime_limits ml;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->cfg = cfg;
+	s->env = env;
+	findings_init(&s->findings, (size_t)cfg->limits.findings);
+	buf_init(&s->line, (size_t)cfg->limits.header_bytes);
+	buf_init(&s->field, (size_t)cfg->limits.header_bytes);
+	s->lineno = 1;
+	s->hdr_lineno = 0;
+
+	/* SCAN-HANDLERS: consumers of the MIME parser are attached here. */
+
+	ml.depth = (size_t)cfg->limits.mime_depth;
+	ml.parts = (size_t)cfg->limits.mime_parts;
+	ml.boundary_length = (size_t)cfg->limits.boundary_length;
+	ml.part_header_bytes = (size_t)cfg->limits.part_header_bytes;
+	ml.decoded_bytes = (size_t)cfg->limits.decoded_bytes;
+	s->mime = mime_parser_new(&ml, s->handlers, s->nhandlers, &s->findings);
+	if (s->mime == NULL) {
+		scan_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+scan_free(struct scan *s)
+{
+	if (s == NULL)
+		return;
+	/* SCAN-HANDLERS: free consumers here. */
+	mime_parser_free(s->mime);
+	findings_fini(&s->findings);
+	buf_fini(&s->line);
+	buf_fini(&s->field);
+	free(s);
+}
+
+struct findings *
+scan_findings(struct scan *s)
+{
+	return &s->findings;
+}
+
+int
+scan_has_date(const struct scan *s)
+{
+	return s->ndate > 0;
+}
+
+int
+scan_has_message_id(const struct scan *s)
+{
+	return s->nmsgid > 0;
+}
+
+const char *
+scan_from_domain(const struct scan *s)
+{
+	return s->from_domain[0] ? s->from_domain : NULL;
+}
+
+unsigned long long
+scan_size(const struct scan *s)
+{
+	return s->header_bytes + s->body_bytes;
+}
+
+int
+scan_is_bounce(const struct scan *s)
+{
+	/* SCAN-HANDLERS: a recognised DSN also makes the message a bounce. */
+	return s->env->mail_from != NULL && s->env->mail_from[0] == '\0';
+}
+
+/* ---- header checks ---- */
+
+static int
+check_date(struct scan *s, const char *value)
+{
+	long long t;
+
+	if (++s->ndate > 1)
+		return s->ndate == 2 ?
+		    scan_add(s, "rfc5322.date.duplicate", "Date") : 0;
+	if (rfc5322_date_parse(value, &t) != 0)
+		return scan_add(s, "rfc5322.date.invalid", "Date: %.80s", value);
+	if (s->cfg->date_max_future > 0 && t > s->env->now + s->cfg->date_max_future)
+		return scan_add(s, "rfc5322.date.future", "Date %llds ahead",
+		    t - s->env->now);
+	if (s->cfg->date_max_past > 0 && t < s->env->now - s->cfg->date_max_past)
+		return scan_add(s, "rfc5322.date.past", "Date %llds old",
+		    s->env->now - t);
+	return 0;
+}
+
+static int
+check_msgid(struct scan *s, const char *value)
+{
+	char right[RFC5322_DOMAIN_MAX + 1];
+
+	if (++s->nmsgid > 1)
+		return s->nmsgid == 2 ? scan_add(s, "rfc5322.message_id.duplicate",
+		    "Message-ID") : 0;
+	if (rfc5322_msgid_parse(value, right, sizeof(right)) != 0)
+		return scan_add(s, "rfc5322.message_id.invalid",
+		    "Message-ID: %.80s", value);
+	if (right[0] != '[' && !rfc5322_domain_is_fqdn(right))
+		return scan_add(s, "rfc5322.message_id.not_fqdn",
+		    "Message-ID domain %.80s", right);
+	return 0;
+}
+
+static int
+check_from(struct scan *s, const char *value)
+{
+	struct rfc5322_addrlist al;
+
+	if (++s->nfrom > 1)
+		return s->nfrom == 2 ?
+		    scan_add(s, "rfc5322.from.duplicate", "From") : 0;
+	(void)rfc5322_addrlist_parse(value, &al);
+	s->from_count = al.count;
+	memcpy(s->from_domain, al.first_domain, sizeof(s->from_domain));
+	if (al.invalid || al.count == 0)
+		return scan_add(s, "rfc5322.from.invalid", "From: %.80s", value);
+	return 0;
+}
+
+/* Length of the longest physical line of a "\n"-folded value. */
+static size_t
+longest_line(const char *name, const char *value)
+{
+	size_t best, cur;
+	const char *p;
+
+	cur = strlen(name) + 2;
+	best = 0;
+	for (p = value; *p; p++) {
+		if (*p == '\n') {
+			if (cur > 0 && p > value && p[-1] == '\r')
+				cur--;
+			if (cur > best)
+				best = cur;
+			cur = 0;
+		} else
+			cur++;
+	}
+	return cur > best ? cur : best;
+}
+
+static int
+has_8bit(const char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			return 1;
+	return 0;
+}
+
+static int
+scan_field(struct scan *s, const char *name, const char *value)
+{
+	const struct limits *l = &s->cfg->limits;
+	size_t i, nlen = strlen(name);
+
+	s->header_count++;
+	s->header_bytes += nlen + 2 + strlen(value) + 2;
+	if (!(s->seen & SEEN_HDR_SIZE) && ((l->header_bytes > 0 &&
+	    s->header_bytes > (unsigned long long)l->header_bytes) ||
+	    (l->header_count > 0 && s->header_count > (unsigned long long)l->header_count))) {
+		s->seen |= SEEN_HDR_SIZE;
+		if (scan_add(s, "size.headers", "over the limit at field %llu",
+		    s->header_count) != 0)
+			return -1;
+	}
+	if (!rfc5322_field_name_is_valid(name, nlen)) {
+		if (!(s->seen & SEEN_HDR_NAME)) {
+			s->seen |= SEEN_HDR_NAME;
+			if (scan_add(s, "header.name.invalid", "field name \"%.60s\"",
+			    name) != 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (!(s->seen & SEEN_HDR_8BIT) && !s->env->smtputf8 &&
+	    (has_8bit(name) || has_8bit(value))) {
+		s->seen |= SEEN_HDR_8BIT;
+		if (scan_add(s, "header.8bit", "in %.60s", name) != 0)
+			return -1;
+	}
+	/* In raw mode the physical lines were measured as they came. */
+	if (!s->raw && !(s->seen & SEEN_HDR_LONG) && l->line_length > 0 &&
+	    longest_line(name, value) > (size_t)l->line_length) {
+		s->seen |= SEEN_HDR_LONG;
+		if (scan_add(s, "header.line_too_long", "in %.60s", name) != 0)
+			return -1;
+	}
+	if (strcasecmp(name, "Date") == 0)
+		return check_date(s, value);
+	if (strcasecmp(name, "Message-ID") == 0)
+		return check_msgid(s, value);
+	if (strcasecmp(name, "From") == 0)
+		return check_from(s, value);
+	for (i = 0; i < NSINGLE; i++)
+		if (strcasecmp(name, single_fields[i]) == 0) {
+			if (++s->nsingle[i] == 2 && scan_add(s,
+			    "rfc5322.header.duplicate", "%s", single_fields[i]) != 0)
+				return -1;
+			break;
+		}
+	return 0;
+}
+
+int
+scan_header(struct scan *s, const char *name, const char *value)
+{
+	if (s->failed)
+		return -1;
+	if (scan_field(s, name, value) != 0)
+		return -1;
+	if (mime_parser_header(s->mime, name, value) != 0) {
+		s->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+scan_eoh(struct scan *s)
+{
+	if (s->failed)
+		return -1;
+	if (s->eoh_done)
+		return 0;
+	s->eoh_done = 1;
+	if (s->ndate == 0 && scan_add(s, "rfc5322.date.missing", NULL) != 0)
+		return -1;
+	if (s->nmsgid == 0 &&
+	    scan_add(s, "rfc5322.message_id.missing", NULL) != 0)
+		return -1;
+	if (s->nfrom == 0 && scan_add(s, "rfc5322.from.missing", NULL) != 0)
+		return -1;
+	/* RFC 5322 3.6.2: several From mailboxes require a Sender field. */
+	if (s->nfrom > 0 && s->from_count > 1 && s->nsingle[0] == 0 &&
+	    scan_add(s, "rfc5322.from.multiple_addresses", "%llu mailboxes",
+	    (unsigned long long)s->from_count) != 0)
+		return -1;
+	if (mime_parser_eoh(s->mime) != 0) {
+		s->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- body checks ---- */
+
+static int
+body_lines(struct scan *s, const char *p, size_t n)
+{
+	const unsigned long long maxlen = s->cfg->limits.line_length > 0 ?
+	    (unsigned long long)s->cfg->limits.line_length : ~0ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '\n') {
+			if (!s->prev_cr && !(s->seen & SEEN_BARE_LF)) {
+				s->seen |= SEEN_BARE_LF;
+				if (scan_add(s, "body.bare_lf", "line %llu",
+				    s->lineno) != 0)
+					return -1;
+			}
+			s->lineno++;
+			s->linelen = 0;
+			s->prev_cr = 0;
+			continue;
+		}
+		if (s->prev_cr) {
+			/* The CR was not part of a CRLF: it counts in the line. */
+			if (!(s->seen & SEEN_BARE_CR)) {
+				s->seen |= SEEN_BARE_CR;
+				if (scan_add(s, "body.bare_cr", "line %llu",
+				    s->lineno) != 0)
+					return -1;
+			}
+			s->linelen++;
+		}
+		if (c == '\r') {
+			s->prev_cr = 1;
+			continue;
+		}
+		s->prev_cr = 0;
+		if (c == '\0' && !(s->seen & SEEN_NUL)) {
+			s->seen |= SEEN_NUL;
+			if (scan_add(s, "body.nul", "line %llu", s->lineno) != 0)
+				return -1;
+		}
+		if (++s->linelen > maxlen && !(s->seen & SEEN_LINE_LONG)) {
+			s->seen |= SEEN_LINE_LONG;
+			if (scan_add(s, "body.line_too_long", "line %llu",
+			    s->lineno) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int
+scan_body(struct scan *s, const char *p, size_t n)
+{
+	if (s->failed)
+		return -1;
+	if (!s->eoh_done && scan_eoh(s) != 0)
+		return -1;
+	s->body_bytes += n;
+	if (body_lines(s, p, n) != 0)
+		return -1;
+	if (mime_parser_body(s->mime, p, n) != 0) {
+		s->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- raw mode: split the header section ourselves ---- */
+
+/* Hand the pending unfolded field to the checks. */
+static int
+raw_flush_field(struct scan *s)
+{
+	char *colon, *name, *value, *end;
+
+	if (s->field.len == 0) {
+		s->field_dropped = 0;
+		return 0;
+	}
+	name = s->field.data;
+	colon = memchr(name, ':', s->field.len);
+	if (colon == NULL) {
+		if (!(s->seen & SEEN_HDR_NAME)) {
+			s->seen |= SEEN_HDR_NAME;
+			if (scan_add(s, "header.name.invalid",
+			    "header line %llu has no colon", s->hdr_lineno) != 0)
+				return -1;
+		}
+		buf_reset(&s->field);
+		return 0;
+	}
+	*colon = '\0';
+	/* obs-optional: WSP between the name and the colon. */
+	for (end = colon; end > name && (end[-1] == ' ' || end[-1] == '\t'); end--)
+		end[-1] = '\0';
+	value = colon + 1;
+	while (*value == ' ' || *value == '\t')
+		value++;
+	if (scan_header(s, name, value) != 0)
+		return -1;
+	buf_reset(&s->field);
+	return 0;
+}
+
+/* One complete physical header line (without its line ending). */
+static int
+raw_header_line(struct scan *s, const char *line, size_t len, int bare_lf)
+{
+	const struct limits *l = &s->cfg->limits;
+	size_t i;
+
+	s->hdr_lineno++;
+	if (bare_lf && !(s->seen & SEEN_BARE_LF)) {
+		s->seen |= SEEN_BARE_LF;
+		if (scan_add(s, "body.bare_lf", "header line %llu",
+		    s->hdr_lineno) != 0)
+			return -1;
+	}
+	for (i = 0; i < len; i++) {
+		if (line[i] == '\0' && !(s->seen & SEEN_HDR_NUL)) {
+			s->seen |= SEEN_HDR_NUL;
+			if (scan_add(s, "header.nul", "header line %llu",
+			    s->hdr_lineno) != 0)
+				return -1;
+		} else if (line[i] == '\r' && !(s->seen & SEEN_BARE_CR)) {
+			s->seen |= SEEN_BARE_CR;
+			if (scan_add(s, "body.bare_cr", "header line %llu",
+			    s->hdr_lineno) != 0)
+				return -1;
+		}
+	}
+	if (l->line_length > 0 && len > (size_t)l->line_length &&
+	    !(s->seen & SEEN_HDR_LONG)) {
+		s->seen |= SEEN_HDR_LONG;
+		if (scan_add(s, "header.line_too_long", "header line %llu",
+		    s->hdr_lineno) != 0)
+			return -1;
+	}
+	if (len == 0) {
+		if (raw_flush_field(s) != 0 || scan_eoh(s) != 0)
+			return -1;
+		s->raw_state = RAW_BODY;
+		return 0;
+	}
+	if (line[0] == ' ' || line[0] == '\t') {
+		if (s->field.len == 0 && !s->field_dropped) {
+			/* A continuation with nothing to continue. */
+			if (!(s->seen & SEEN_HDR_NAME)) {
+				s->seen |= SEEN_HDR_NAME;
+				if (scan_add(s, "header.name.invalid",
+				    "header line %llu continues nothing",
+				    s->hdr_lineno) != 0)
+					return -1;
+			}
+			return 0;
+		}
+	} else if (raw_flush_field(s) != 0)
+		return -1;
+	if (s->field_dropped)
+		return 0;
+	/* NULs would cut the C string the checks see: make them spaces. */
+	if ((s->field.len > 0 && buf_putc(&s->field, '\n') != BUF_OK) ||
+	    buf_append(&s->field, line, len) != BUF_OK) {
+		buf_reset(&s->field);
+		s->field_dropped = 1;
+		if (!(s->seen & SEEN_HDR_SIZE)) {
+			s->seen |= SEEN_HDR_SIZE;
+			if (scan_add(s, "size.headers", "over the limit: field at header line %llu",
+			    s->hdr_lineno) != 0)
+				return -1;
+		}
+		return 0;
+	}
+	for (i = s->field.len - len; i < s->field.len; i++)
+		if (s->field.data[i] == '\0')
+			s->field.data[i] = ' ';
+	return 0;
+}
+
+int
+scan_raw(struct scan *s, const char *p, size_t n)
+{
+	const char *nl;
+	size_t take;
+
+	if (s->failed)
+		return -1;
+	s->raw = 1;
+	while (n > 0 && s->raw_state == RAW_HEADER) {
+		nl = memchr(p, '\n', n);
+		take = nl ? (size_t)(nl - p) : n;
+		if (s->line.len + take <= s->line.max) {
+			if (buf_append(&s->line, p, take) != BUF_OK) {
+				s->failed = 1;
+				return -1;
+			}
+		} else if (!(s->seen & SEEN_HDR_SIZE)) {
+			/* One physical line over the whole header budget. */
+			s->seen |= SEEN_HDR_SIZE;
+			if (scan_add(s, "size.headers", "line over the limit: header line %llu",
+			    s->hdr_lineno + 1) != 0)
+				return -1;
+		}
+		if (nl == NULL)
+			return 0;
+		{
+			size_t len = s->line.len;
+			int bare = !(len > 0 && s->line.data[len - 1] == '\r');
+
+			if (!bare)
+				len--;
+			if (raw_header_line(s, s->line.data ? s->line.data : "",
+			    len, bare) != 0)
+				return -1;
+			/* Header bytes count as delivered: CRLF per line. */
+		}
+		buf_reset(&s->line);
+		p = nl + 1;
+		n -= take + 1;
+	}
+	if (n > 0)
+		return scan_body(s, p, n);
+	return 0;
+}
+
+int
+scan_finish(struct scan *s)
+{
+	const struct limits *l = &s->cfg->limits;
+
+	if (s->failed)
+		return -1;
+	if (s->raw && s->raw_state == RAW_HEADER) {
+		/* The file ended inside the header section. */
+		if (s->line.len > 0) {
+			int bare = 0;
+			size_t len = s->line.len;
+
+			if (s->line.data[len - 1] == '\r')
+				len--;
+			if (raw_header_line(s, s->line.data, len, bare) != 0)
+				return -1;
+			buf_reset(&s->line);
+		}
+		if (s->raw_state == RAW_HEADER && (raw_flush_field(s) != 0 ||
+		    scan_eoh(s) != 0))
+			return -1;
+	}
+	if (!s->eoh_done && scan_eoh(s) != 0)
+		return -1;
+	if (mime_parser_finish(s->mime) != 0) {
+		s->failed = 1;
+		return -1;
+	}
+	if (l->message_size > 0 && scan_size(s) > (unsigned long long)l->message_size &&
+	    scan_add(s, "size.message", "%llu bytes", scan_size(s)) != 0)
+		return -1;
+	if (l->recipients > 0 && s->env->nrcpt > (size_t)l->recipients &&
+	    scan_add(s, "size.recipients", "%llu recipients",
+	    (unsigned long long)s->env->nrcpt) != 0)
+		return -1;
+	/* SCAN-HANDLERS: whole-message consumer checks run here. */
+	return s->failed ? -1 : 0;
+}

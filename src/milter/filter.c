@@ -1,0 +1,525 @@
+/*
+ * filter.c - libmilter callbacks: thin adapters around the core scan.
+ *
+ * Connection context: the config snapshot (referenced), client address and
+ * the MTA's host name. Message context: envelope, recipients, the scan.
+ * Header and body callbacks only feed the scan; everything is decided at end
+ * of message, where the verdict is applied: reply, quarantine, tag header,
+ * repairs. When the MTA allows it we negotiate "no reply" for headers and
+ * body chunks, which saves a round trip per call.
+ *
+ * Failure of the filter itself (allocation, a limit on resources) never
+ * aborts the process: the message gets the configured fail mode, except a
+ * bounce, which is always accepted (the MTA could not return it).
+ *
+ * Threading: libmilter runs one thread per connection; the private data of
+ * a connection is touched only by its thread. The only shared state is the
+ * config snapshot, reached through shell_config_get().
+ */
+#include <sys/random.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <libmilter/mfapi.h>
+
+#include "egress/buf.h"
+#include "egress/checks.h"
+#include "egress/config.h"
+#include "egress/policy.h"
+#include "egress/rfc5322.h"
+#include "egress/scan.h"
+#include "shell.h"
+
+#define FILTER_QID_MAX		64
+#define FILTER_ADDR_MAX		512
+#define FILTER_HOST_MAX		256
+#define FILTER_LOG_MAX		8192	/* one log line */
+
+struct msgctx {
+	char		  mail_from[FILTER_ADDR_MAX];
+	char		  auth_user[FILTER_ADDR_MAX];
+	char		  qid[FILTER_QID_MAX];
+	char		**rcpts;
+	size_t		  nrcpt;
+	size_t		  rcpt_cap;
+	struct envelope	  env;
+	struct scan	 *scan;
+	unsigned	  tag_headers;	/* tag headers already in the message */
+	int		  failed;	/* resource failure: apply the fail mode */
+};
+
+struct connctx {
+	struct config	*cfg;
+	char		 client_addr[FILTER_HOST_MAX];
+	char		 client_name[FILTER_HOST_MAX];
+	char		 myhostname[FILTER_HOST_MAX];
+	int		 noreply_hdr;	/* negotiated SMFIP_NR_HDR */
+	int		 noreply_body;
+	int		 noreply_eoh;
+	struct msgctx	*msg;
+};
+
+static struct connctx *
+conn_get(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+static void
+copy_str(char *dst, size_t dstsz, const char *src)
+{
+	snprintf(dst, dstsz, "%s", src ? src : "");
+}
+
+/* Strip one pair of angle brackets: "<a@b>" -> "a@b". */
+static void
+copy_addr(char *dst, size_t dstsz, const char *src)
+{
+	size_t n;
+
+	if (src == NULL)
+		src = "";
+	while (*src == ' ')
+		src++;
+	n = strlen(src);
+	if (n >= 2 && src[0] == '<' && src[n - 1] == '>') {
+		src++;
+		n -= 2;
+	}
+	if (n >= dstsz)
+		n = dstsz - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static void
+msg_free(struct msgctx *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	scan_free(m->scan);
+	for (i = 0; i < m->nrcpt; i++)
+		free(m->rcpts[i]);
+	free(m->rcpts);
+	free(m);
+}
+
+static const char *
+msg_qid(SMFICTX *ctx, struct msgctx *m)
+{
+	const char *q;
+
+	if (m->qid[0] == '\0' && (q = smfi_getsymval(ctx, "i")) != NULL)
+		copy_str(m->qid, sizeof(m->qid), q);
+	return m->qid[0] ? m->qid : "NOQUEUE";
+}
+
+static sfsistat
+fail_status(struct connctx *c, SMFICTX *ctx, const char *where)
+{
+	const struct check_conf *cc = config_check(c->cfg, "internal.error");
+	struct msgctx *m = c->msg;
+	char rcode[4], xcode[16];
+	const char *text;
+	int bounce = m && m->mail_from[0] == '\0' && m->env.mail_from != NULL;
+
+	shell_log(LOG_ERR, "%s: internal failure in %s: fail_mode=%s%s",
+	    m ? msg_qid(ctx, m) : "NOQUEUE", where,
+	    action_name(c->cfg->fail_action), bounce ? " (bounce: accepted)" : "");
+	if (bounce || c->cfg->fail_action == ACT_ACCEPT)
+		return SMFIS_ACCEPT;
+	if (c->cfg->fail_action == ACT_REJECT) {
+		smfi_setreply(ctx, "554", "5.3.0", "Filter failure, message rejected");
+		return SMFIS_REJECT;
+	}
+	if (cc && cc->reply && policy_reply_split(cc->reply, rcode, xcode, &text) == 0 &&
+	    rcode[0] == '4')
+		smfi_setreply(ctx, rcode, xcode, (char *)text);
+	return SMFIS_TEMPFAIL;
+}
+
+static sfsistat
+egress_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
+	unsigned long proto = 0;
+	struct connctx *c;
+
+	(void)f2;
+	(void)f3;
+	/*
+	 * The connection context is born here so that it can remember which
+	 * no-reply steps the MTA granted; connect fills in the rest.
+	 */
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return SMFIS_ALL_OPTS;
+	*pf0 = want & f0;
+	/* Steps we do not use. */
+	proto |= f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+	/* No reply needed after each header and body chunk. */
+	proto |= f1 & (SMFIP_NR_HDR | SMFIP_NR_BODY | SMFIP_NR_EOH);
+	c->noreply_hdr = (proto & SMFIP_NR_HDR) != 0;
+	c->noreply_body = (proto & SMFIP_NR_BODY) != 0;
+	c->noreply_eoh = (proto & SMFIP_NR_EOH) != 0;
+	*pf1 = proto;
+	*pf2 = 0;
+	*pf3 = 0;
+	smfi_setpriv(ctx, c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+egress_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+{
+	struct connctx *c;
+	const char *addr, *j;
+
+	(void)sa;
+	if ((c = conn_get(ctx)) == NULL && (c = calloc(1, sizeof(*c))) == NULL) {
+		shell_log(LOG_ERR, "connect: out of memory: tempfail");
+		return SMFIS_TEMPFAIL;
+	}
+	c->cfg = shell_config_get();
+	copy_str(c->client_name, sizeof(c->client_name), hostname);
+	if ((addr = smfi_getsymval(ctx, "{client_addr}")) != NULL ||
+	    (addr = smfi_getsymval(ctx, "_")) != NULL)
+		copy_str(c->client_addr, sizeof(c->client_addr), addr);
+	if ((j = smfi_getsymval(ctx, "j")) != NULL)
+		copy_str(c->myhostname, sizeof(c->myhostname), j);
+	smfi_setpriv(ctx, c);
+	return SMFIS_CONTINUE;
+}
+
+/* Postfix's "_" macro is "name [addr]": keep the address only. */
+static void
+clean_client_addr(struct connctx *c)
+{
+	char *lb = strrchr(c->client_addr, '['), *rb;
+
+	if (lb != NULL && (rb = strchr(lb, ']')) != NULL) {
+		memmove(c->client_addr, lb + 1, (size_t)(rb - lb - 1));
+		c->client_addr[rb - lb - 1] = '\0';
+	}
+}
+
+static sfsistat
+egress_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct connctx *c = conn_get(ctx);
+	struct msgctx *m;
+	struct verdict v;
+	const char *auth;
+	char **a;
+	char rcode[4], xcode[16];
+	const char *text;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	clean_client_addr(c);
+	msg_free(c->msg);
+	if ((c->msg = m = calloc(1, sizeof(*m))) == NULL)
+		return fail_status(c, ctx, "mail");
+	copy_addr(m->mail_from, sizeof(m->mail_from), argv[0]);
+	if ((auth = smfi_getsymval(ctx, "{auth_authen}")) != NULL)
+		copy_str(m->auth_user, sizeof(m->auth_user), auth);
+	m->env.mail_from = m->mail_from;
+	m->env.auth_user = m->auth_user[0] ? m->auth_user : NULL;
+	m->env.client_addr = c->client_addr[0] ? c->client_addr : NULL;
+	m->env.esmtp_size = -1;
+	for (a = argv + 1; *a; a++) {
+		if (strncasecmp(*a, "SIZE=", 5) == 0)
+			m->env.esmtp_size = strtoll(*a + 5, NULL, 10);
+		else if (strcasecmp(*a, "SMTPUTF8") == 0)
+			m->env.smtputf8 = 1;
+	}
+	(void)msg_qid(ctx, m);
+	/* Refuse early when the client announces a size over the limit. */
+	if (m->env.esmtp_size > 0 && c->cfg->limits.message_size > 0 &&
+	    m->env.esmtp_size > c->cfg->limits.message_size) {
+		policy_decide_one(c->cfg, &m->env, "size.message", &v);
+		shell_log(LOG_INFO, "%s: sender=<%s> SIZE=%lld over limit %lld action=%s%s%s",
+		    msg_qid(ctx, m), m->mail_from, m->env.esmtp_size,
+		    c->cfg->limits.message_size, action_name(v.action),
+		    v.would != v.action ? " would=" : "",
+		    v.would != v.action ? action_name(v.would) : "");
+		if (v.action >= ACT_TEMPFAIL && v.reply &&
+		    policy_reply_split(v.reply, rcode, xcode, &text) == 0) {
+			smfi_setreply(ctx, rcode, xcode, (char *)text);
+			return rcode[0] == '4' ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+		}
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+egress_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct connctx *c = conn_get(ctx);
+	struct msgctx *m = c ? c->msg : NULL;
+	char addr[FILTER_ADDR_MAX];
+
+	if (m == NULL)
+		return SMFIS_CONTINUE;
+	/* Keep the recipients we need; count the rest. */
+	if (m->nrcpt == m->rcpt_cap) {
+		size_t ncap = m->rcpt_cap ? m->rcpt_cap * 2 : 8;
+		char **nv;
+
+		if ((nv = realloc(m->rcpts, ncap * sizeof(*nv))) == NULL) {
+			m->failed = 1;
+			return SMFIS_CONTINUE;
+		}
+		m->rcpts = nv;
+		m->rcpt_cap = ncap;
+	}
+	copy_addr(addr, sizeof(addr), argv[0]);
+	if ((m->rcpts[m->nrcpt] = strdup(addr)) == NULL) {
+		m->failed = 1;
+		return SMFIS_CONTINUE;
+	}
+	m->nrcpt++;
+	(void)msg_qid(ctx, m);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+hdr_status(struct connctx *c)
+{
+	return c->noreply_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* Create the scan once the envelope is complete (first header or body). */
+static int
+msg_start_scan(struct connctx *c)
+{
+	struct msgctx *m = c->msg;
+
+	if (m->scan != NULL || m->failed)
+		return m->failed ? -1 : 0;
+	m->env.rcpts = (const char *const *)m->rcpts;
+	m->env.nrcpt = m->nrcpt;
+	m->env.now = (long long)time(NULL);
+	if ((m->scan = scan_new(c->cfg, &m->env)) == NULL) {
+		m->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static sfsistat
+egress_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct connctx *c = conn_get(ctx);
+	struct msgctx *m = c ? c->msg : NULL;
+
+	if (m == NULL || m->failed)
+		return c ? hdr_status(c) : SMFIS_CONTINUE;
+	if (strcasecmp(name, c->cfg->tag_header) == 0)
+		m->tag_headers++;
+	if (msg_start_scan(c) != 0 || scan_header(m->scan, name, value) != 0)
+		m->failed = 1;
+	return hdr_status(c);
+}
+
+static sfsistat
+egress_eoh(SMFICTX *ctx)
+{
+	struct connctx *c = conn_get(ctx);
+	struct msgctx *m = c ? c->msg : NULL;
+
+	if (m != NULL && !m->failed &&
+	    (msg_start_scan(c) != 0 || scan_eoh(m->scan) != 0))
+		m->failed = 1;
+	return c && c->noreply_eoh ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat
+egress_body(SMFICTX *ctx, unsigned char *p, size_t n)
+{
+	struct connctx *c = conn_get(ctx);
+	struct msgctx *m = c ? c->msg : NULL;
+
+	if (m != NULL && !m->failed &&
+	    (msg_start_scan(c) != 0 || scan_body(m->scan, (const char *)p, n) != 0))
+		m->failed = 1;
+	return c && c->noreply_body ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* RFC 5322 date-time of now, in UTC. */
+static void
+make_date(char *out, size_t outsz)
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
+	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, outsz, "%s, %d %s %d %02d:%02d:%02d +0000",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static void
+make_message_id(struct connctx *c, struct msgctx *m, char *out, size_t outsz)
+{
+	char dom[RFC5322_DOMAIN_MAX + 1];
+	const char *d = c->cfg->repair_msgid_domain;
+	uint64_t r[2] = { 0, 0 };
+	const char *fromdom;
+
+	if (d == NULL && rfc5322_addr_domain(m->mail_from, dom, sizeof(dom)) == 0)
+		d = dom;
+	if (d == NULL && (fromdom = scan_from_domain(m->scan)) != NULL &&
+	    rfc5322_domain_is_fqdn(fromdom))
+		d = fromdom;
+	if (d == NULL && c->myhostname[0])
+		d = c->myhostname;
+	if (d == NULL)
+		d = "localhost.localdomain";
+	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		r[0] ^= (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)m;
+		r[1] ^= (uint64_t)clock();
+	}
+	snprintf(out, outsz, "<%lld.%016llx%08llx@%s>", (long long)time(NULL),
+	    (unsigned long long)r[0], (unsigned long long)(r[1] & 0xffffffffu), d);
+}
+
+static sfsistat
+apply_verdict(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
+    const struct verdict *v)
+{
+	char rcode[4], xcode[16], hdr[RFC5322_DOMAIN_MAX + 128];
+	const char *text;
+	struct buf tag;
+	unsigned i;
+
+	if (v->action == ACT_REJECT || v->action == ACT_TEMPFAIL) {
+		if (v->reply && policy_reply_split(v->reply, rcode, xcode, &text) == 0)
+			smfi_setreply(ctx, rcode, xcode, (char *)text);
+		return v->action == ACT_REJECT && !(v->reply && v->reply[0] == '4') ?
+		    SMFIS_REJECT : SMFIS_TEMPFAIL;
+	}
+	if (v->action == ACT_HOLD) {
+		snprintf(hdr, sizeof(hdr), "%s: %s", c->cfg->hold_reason,
+		    v->decided_by ? v->decided_by : "policy");
+		if (smfi_quarantine(ctx, hdr) != MI_SUCCESS)
+			return fail_status(c, ctx, "quarantine");
+	}
+	if (v->add_date) {
+		make_date(hdr, sizeof(hdr));
+		if (smfi_addheader(ctx, "Date", hdr) != MI_SUCCESS)
+			return fail_status(c, ctx, "add Date");
+	}
+	if (v->add_message_id) {
+		make_message_id(c, m, hdr, sizeof(hdr));
+		if (smfi_addheader(ctx, "Message-ID", hdr) != MI_SUCCESS)
+			return fail_status(c, ctx, "add Message-ID");
+	}
+	/* Tag headers the sender brought cannot be trusted: remove them. */
+	for (i = m->tag_headers; i > 0; i--)
+		(void)smfi_chgheader(ctx, c->cfg->tag_header, (int)i, NULL);
+	if (v->tag) {
+		buf_init(&tag, 4096);
+		if (policy_tag_value(scan_findings(m->scan), v, &tag) != BUF_OK &&
+		    tag.len == 0) {
+			buf_fini(&tag);
+			return fail_status(c, ctx, "tag");
+		}
+		/* A tag is advisory: a truncated list is still useful. */
+		if (smfi_addheader(ctx, c->cfg->tag_header, tag.data) != MI_SUCCESS) {
+			buf_fini(&tag);
+			return fail_status(c, ctx, "add tag header");
+		}
+		buf_fini(&tag);
+	}
+	return SMFIS_ACCEPT;
+}
+
+static sfsistat
+egress_eom(SMFICTX *ctx)
+{
+	struct connctx *c = conn_get(ctx);
+	struct msgctx *m = c ? c->msg : NULL;
+	struct verdict v;
+	struct buf line;
+	sfsistat st;
+
+	if (m == NULL)
+		return SMFIS_CONTINUE;
+	if (m->failed || msg_start_scan(c) != 0 || scan_finish(m->scan) != 0) {
+		st = fail_status(c, ctx, "scan");
+		msg_free(m);
+		c->msg = NULL;
+		return st;
+	}
+	policy_decide(c->cfg, &m->env, scan_findings(m->scan),
+	    scan_is_bounce(m->scan), &v);
+	buf_init(&line, FILTER_LOG_MAX);
+	if (policy_log_line(&m->env, scan_findings(m->scan), &v, &line) != BUF_OK &&
+	    line.len == 0)
+		shell_log(LOG_WARNING, "%s: log line too long", msg_qid(ctx, m));
+	else
+		shell_log(LOG_INFO, "%s: %s", msg_qid(ctx, m), buf_cstr(&line));
+	buf_fini(&line);
+	st = apply_verdict(ctx, c, m, &v);
+	msg_free(m);
+	c->msg = NULL;
+	return st;
+}
+
+static sfsistat
+egress_abort(SMFICTX *ctx)
+{
+	struct connctx *c = conn_get(ctx);
+
+	if (c != NULL) {
+		msg_free(c->msg);
+		c->msg = NULL;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+egress_close(SMFICTX *ctx)
+{
+	struct connctx *c = conn_get(ctx);
+
+	if (c != NULL) {
+		msg_free(c->msg);
+		shell_config_put(c->cfg);
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+struct smfiDesc egress_filter = {
+	.xxfi_name = "milter-egress",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+	.xxfi_connect = egress_connect,
+	.xxfi_helo = NULL,
+	.xxfi_envfrom = egress_envfrom,
+	.xxfi_envrcpt = egress_envrcpt,
+	.xxfi_header = egress_header,
+	.xxfi_eoh = egress_eoh,
+	.xxfi_body = egress_body,
+	.xxfi_eom = egress_eom,
+	.xxfi_abort = egress_abort,
+	.xxfi_close = egress_close,
+	.xxfi_unknown = NULL,
+	.xxfi_data = NULL,
+	.xxfi_negotiate = egress_negotiate,
+};
