@@ -625,6 +625,12 @@ scan_finish(struct scan *s)
 	}
 	if (!s->eoh_done && scan_eoh(s) != 0)
 		return -1;
+	/* A CR as the very last byte was never followed by its LF. */
+	if (s->prev_cr && !(s->seen & SEEN_BARE_CR)) {
+		s->seen |= SEEN_BARE_CR;
+		if (scan_add(s, "body.bare_cr", "line %llu", s->lineno) != 0)
+			return -1;
+	}
 	if (mime_parser_finish(s->mime) != 0) {
 		s->failed = 1;
 		return -1;

@@ -1,0 +1,368 @@
+/*
+ * check_scan.c - the outbound header and body checks and the verdict.
+ *
+ * Each case is a raw message and the exact set of check ids it must produce;
+ * every case runs at several chunk sizes and must give the same findings.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "egress/checks.h"
+#include "egress/config.h"
+#include "egress/policy.h"
+#include "egress/scan.h"
+
+#define NOW	1795000000LL	/* 2026-11-18 */
+#define CLEAN_HDRS \
+	"From: Alice <alice@example.com>\r\n" \
+	"To: bob@example.org\r\n" \
+	"Subject: hello\r\n" \
+	"Date: Wed, 18 Nov 2026 09:00:00 +0000\r\n" \
+	"Message-ID: <abc.123@example.com>\r\n"
+
+struct scan_case {
+	const char	*label;
+	const char	*msg;
+	const char	*want;		/* sorted, comma-separated ids; "" = none */
+	enum action	 action;	/* with the built-in defaults */
+};
+
+static const size_t chunk_sizes[] = { 1, 2, 3, 7, 64, 4096, 0 };
+
+static const struct scan_case cases[] = {
+	{ "clean", CLEAN_HDRS "\r\nbody\r\n", "", ACT_ACCEPT },
+	{ "no body at all", CLEAN_HDRS, "", ACT_ACCEPT },
+	{ "missing date and message-id",
+	  "From: a@example.com\r\nTo: b@example.org\r\n\r\nx\r\n",
+	  "rfc5322.date.missing,rfc5322.message_id.missing", ACT_REPAIR },
+	{ "missing from",
+	  "To: b@example.org\r\nDate: Wed, 18 Nov 2026 09:00:00 +0000\r\n"
+	  "Message-ID: <a@example.com>\r\n\r\nx\r\n",
+	  "rfc5322.from.missing", ACT_REJECT },
+	{ "duplicate from", CLEAN_HDRS "From: c@example.com\r\n\r\nx\r\n",
+	  "rfc5322.from.duplicate", ACT_REJECT },
+	{ "duplicate date", CLEAN_HDRS "Date: Wed, 18 Nov 2026 09:00:01 +0000\r\n\r\n",
+	  "rfc5322.date.duplicate", ACT_REJECT },
+	{ "duplicate message-id", CLEAN_HDRS "Message-Id: <b@example.com>\r\n\r\n",
+	  "rfc5322.message_id.duplicate", ACT_REJECT },
+	{ "duplicate subject and to", CLEAN_HDRS "Subject: again\r\nTO: x@example.net\r\n\r\n",
+	  "rfc5322.header.duplicate,rfc5322.header.duplicate", ACT_REJECT },
+	{ "received may repeat", CLEAN_HDRS "Received: a\r\nReceived: b\r\n\r\n", "", ACT_ACCEPT },
+	{ "invalid date",
+	  "From: a@example.com\r\nDate: yesterday\r\nMessage-ID: <a@example.com>\r\n\r\n",
+	  "rfc5322.date.invalid", ACT_REJECT },
+	{ "future date",
+	  "From: a@example.com\r\nDate: Wed, 18 Nov 2027 09:00:00 +0000\r\nMessage-ID: <a@example.com>\r\n\r\n",
+	  "rfc5322.date.future", ACT_TAG },
+	{ "past date",
+	  "From: a@example.com\r\nDate: Wed, 18 Nov 2020 09:00:00 +0000\r\nMessage-ID: <a@example.com>\r\n\r\n",
+	  "rfc5322.date.past", ACT_TAG },
+	{ "obsolete date with comment is fine",
+	  "From: a@example.com\r\nDate: 18 Nov 26 09:00 GMT (UTC)\r\nMessage-ID: <a@example.com>\r\n\r\n",
+	  "", ACT_ACCEPT },
+	{ "invalid message-id",
+	  "From: a@example.com\r\nDate: Wed, 18 Nov 2026 09:00:00 +0000\r\nMessage-ID: no brackets\r\n\r\n",
+	  "rfc5322.message_id.invalid", ACT_REJECT },
+	{ "message-id not fqdn",
+	  "From: a@example.com\r\nDate: Wed, 18 Nov 2026 09:00:00 +0000\r\nMessage-ID: <a@localhost>\r\n\r\n",
+	  "rfc5322.message_id.not_fqdn", ACT_TAG },
+	{ "several from mailboxes without sender",
+	  "From: a@example.com, b@example.com\r\nDate: Wed, 18 Nov 2026 09:00:00 +0000\r\n"
+	  "Message-ID: <a@example.com>\r\n\r\n",
+	  "rfc5322.from.multiple_addresses", ACT_REJECT },
+	{ "several from mailboxes with sender",
+	  "From: a@example.com, b@example.com\r\nSender: a@example.com\r\n"
+	  "Date: Wed, 18 Nov 2026 09:00:00 +0000\r\nMessage-ID: <a@example.com>\r\n\r\n",
+	  "", ACT_ACCEPT },
+	{ "invalid from",
+	  "From: not an address\r\nDate: Wed, 18 Nov 2026 09:00:00 +0000\r\n"
+	  "Message-ID: <a@example.com>\r\n\r\n",
+	  "rfc5322.from.invalid", ACT_REJECT },
+	{ "folded header is one field",
+	  "From: Alice\r\n <alice@example.com>\r\nSubject: a\r\n\tb\r\n"
+	  "Date: Wed, 18 Nov 2026\r\n 09:00:00 +0000\r\nMessage-ID: <a@example.com>\r\n\r\n",
+	  "", ACT_ACCEPT },
+	{ "invalid field name", CLEAN_HDRS "Bad Name: x\r\n\r\n", "header.name.invalid", ACT_REJECT },
+	{ "line without colon", CLEAN_HDRS "garbage line\r\n\r\n", "header.name.invalid", ACT_REJECT },
+	{ "8bit header", CLEAN_HDRS "X-Note: caf\xc3\xa9\r\n\r\n", "header.8bit", ACT_TAG },
+	{ "nul in header", CLEAN_HDRS "X-Note: a\0b\r\n\r\n", "header.nul", ACT_REJECT },
+	{ "bare lf everywhere",
+	  "From: a@example.com\nDate: Wed, 18 Nov 2026 09:00:00 +0000\nMessage-ID: <a@example.com>\n\nx\n",
+	  "body.bare_lf", ACT_TAG },
+	{ "bare lf in body", CLEAN_HDRS "\r\nline one\nline two\r\n", "body.bare_lf", ACT_TAG },
+	{ "bare cr in body", CLEAN_HDRS "\r\nline\rone\r\n", "body.bare_cr", ACT_TAG },
+	{ "cr at end of body is bare", CLEAN_HDRS "\r\nline\r", "body.bare_cr", ACT_TAG },
+	{ "nul in body", CLEAN_HDRS "\r\nli\0ne\r\n", "body.nul", ACT_REJECT },
+	{ "body line of 998 is fine", NULL, "", ACT_ACCEPT },
+	{ "body line of 999 is too long", NULL, "body.line_too_long", ACT_REJECT },
+	{ "header line of 999 is too long", NULL, "header.line_too_long", ACT_REJECT },
+};
+
+/* Cases with long lines are built at run time. */
+static char *
+case_message(int i)
+{
+	const struct scan_case *c = &cases[i];
+	size_t n;
+	char *m;
+
+	if (strcmp(c->label, "nul in header") == 0) {
+		m = malloc(sizeof(CLEAN_HDRS "X-Note: a\0b\r\n\r\n"));
+		memcpy(m, CLEAN_HDRS "X-Note: a\0b\r\n\r\n", sizeof(CLEAN_HDRS "X-Note: a\0b\r\n\r\n"));
+		return m;
+	}
+	if (strcmp(c->label, "nul in body") == 0) {
+		m = malloc(sizeof(CLEAN_HDRS "\r\nli\0ne\r\n"));
+		memcpy(m, CLEAN_HDRS "\r\nli\0ne\r\n", sizeof(CLEAN_HDRS "\r\nli\0ne\r\n"));
+		return m;
+	}
+	if (c->msg != NULL)
+		return strdup(c->msg);
+	m = malloc(4096);
+	ck_assert_ptr_nonnull(m);
+	if (strstr(c->label, "header line") != NULL) {
+		n = (size_t)sprintf(m, "%s", CLEAN_HDRS "X-Long: ");
+		memset(m + n, 'h', 999 - 8);
+		n += 999 - 8;
+		strcpy(m + n, "\r\n\r\nbody\r\n");
+		return m;
+	}
+	n = (size_t)sprintf(m, "%s", CLEAN_HDRS "\r\n");
+	memset(m + n, 'b', strstr(c->label, "999") ? 999 : 998);
+	n += strstr(c->label, "999") ? 999 : 998;
+	strcpy(m + n, "\r\nend\r\n");
+	return m;
+}
+
+static size_t
+case_length(int i, const char *m)
+{
+	/* Messages with NULs in them: the literal length. */
+	if (strcmp(cases[i].label, "nul in header") == 0)
+		return sizeof(CLEAN_HDRS "X-Note: a\0b\r\n\r\n") - 1;
+	if (strcmp(cases[i].label, "nul in body") == 0)
+		return sizeof(CLEAN_HDRS "\r\nli\0ne\r\n") - 1;
+	return strlen(m);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The finding ids, sorted and comma-joined, into out. */
+static void
+findings_ids(const struct findings *f, char *out, size_t outsz)
+{
+	const char *ids[64];
+	size_t i, n = f->n < 64 ? f->n : 64, len = 0;
+
+	for (i = 0; i < n; i++)
+		ids[i] = f->v[i].id;
+	qsort(ids, n, sizeof(ids[0]), cmp_str);
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, outsz - len, "%s%s", i ? "," : "", ids[i]);
+}
+
+START_TEST(test_scan_cases)
+{
+	struct config *cfg = config_default();
+	struct envelope env = { .mail_from = "alice@example.com", .now = NOW,
+	    .esmtp_size = -1 };
+	char *msg = case_message(_i), got[2048], first[2048];
+	size_t len = case_length(_i, msg), k, off, chunk;
+
+	ck_assert_ptr_nonnull(cfg);
+	for (k = 0; k < sizeof(chunk_sizes) / sizeof(chunk_sizes[0]); k++) {
+		struct scan *s = scan_new(cfg, &env);
+		struct verdict v;
+
+		ck_assert_ptr_nonnull(s);
+		chunk = chunk_sizes[k] ? chunk_sizes[k] : len;
+		for (off = 0; off < len; off += chunk)
+			ck_assert_int_eq(scan_raw(s, msg + off,
+			    len - off < chunk ? len - off : chunk), 0);
+		ck_assert_int_eq(scan_finish(s), 0);
+		findings_ids(scan_findings(s), got, sizeof(got));
+		ck_assert_msg(strcmp(got, cases[_i].want) == 0,
+		    "%s (chunk %zu): got \"%s\", want \"%s\"", cases[_i].label,
+		    chunk, got, cases[_i].want);
+		if (k == 0)
+			strcpy(first, got);
+		ck_assert_str_eq(got, first);
+		policy_decide(cfg, &env, scan_findings(s), scan_is_bounce(s), &v);
+		ck_assert_msg(v.would == cases[_i].action, "%s: action %s, want %s",
+		    cases[_i].label, action_name(v.would),
+		    action_name(cases[_i].action));
+		scan_free(s);
+	}
+	free(msg);
+	config_free(cfg);
+}
+END_TEST
+
+/* The milter path: fields arrive split, folded values joined by "\n". */
+START_TEST(test_scan_milter_fields)
+{
+	struct config *cfg = config_default();
+	struct envelope env = { .mail_from = "a@example.com", .now = NOW, .esmtp_size = -1 };
+	struct scan *s = scan_new(cfg, &env);
+	char got[512];
+
+	ck_assert_int_eq(scan_header(s, "From", "Alice\n <a@example.com>"), 0);
+	ck_assert_int_eq(scan_header(s, "Date", "Wed, 18 Nov 2026\n 09:00:00 +0000"), 0);
+	ck_assert_int_eq(scan_header(s, "Subject", "x"), 0);
+	ck_assert_int_eq(scan_header(s, "Subject", "y"), 0);
+	ck_assert_int_eq(scan_eoh(s), 0);
+	ck_assert_int_eq(scan_body(s, "line\r\n", 6), 0);
+	ck_assert_int_eq(scan_finish(s), 0);
+	findings_ids(scan_findings(s), got, sizeof(got));
+	ck_assert_str_eq(got, "rfc5322.header.duplicate,rfc5322.message_id.missing");
+	ck_assert_int_eq(scan_has_date(s), 1);
+	ck_assert_int_eq(scan_has_message_id(s), 0);
+	ck_assert_str_eq(scan_from_domain(s), "example.com");
+	scan_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_scan_sizes)
+{
+	struct config *cfg = config_default();
+	const char *rcpts[3] = { "a@x.example", "b@x.example", "c@x.example" };
+	struct envelope env = { .mail_from = "a@example.com", .now = NOW,
+	    .esmtp_size = -1, .rcpts = rcpts, .nrcpt = 3 };
+	struct scan *s;
+	char got[512];
+
+	cfg->limits.message_size = 150;
+	cfg->limits.recipients = 2;
+	s = scan_new(cfg, &env);
+	ck_assert_int_eq(scan_raw(s, CLEAN_HDRS "\r\n", strlen(CLEAN_HDRS "\r\n")), 0);
+	ck_assert_int_eq(scan_raw(s, "0123456789012345678901234567890123456789\r\n", 42), 0);
+	ck_assert_int_eq(scan_finish(s), 0);
+	findings_ids(scan_findings(s), got, sizeof(got));
+	ck_assert_str_eq(got, "size.message,size.recipients");
+	scan_free(s);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_policy_monitor_bounce_exempt)
+{
+	struct config *cfg = config_default();
+	struct envelope env = { .mail_from = "a@example.com", .now = NOW, .esmtp_size = -1,
+	    .client_addr = "192.0.2.7" };
+	struct findings f;
+	struct verdict v;
+	struct buf b;
+
+	findings_init(&f, 16);
+	ck_assert_int_eq(findings_add(&f, "rfc5322.from.duplicate", "From"), 0);
+	policy_decide(cfg, &env, &f, 0, &v);
+	ck_assert_int_eq(v.action, ACT_REJECT);
+	ck_assert_str_eq(v.reply, "554 5.6.0 More than one From header (RFC 5322 3.6)");
+
+	/* A bounce is never rejected. */
+	policy_decide(cfg, &env, &f, 1, &v);
+	ck_assert_int_eq(v.action, ACT_TAG);
+	ck_assert_int_eq(v.would, ACT_REJECT);
+
+	/* Monitor mode tags what it would have done. */
+	cfg->mode = MODE_MONITOR;
+	policy_decide(cfg, &env, &f, 0, &v);
+	ck_assert_int_eq(v.action, ACT_TAG);
+	ck_assert_int_eq(v.would, ACT_REJECT);
+	ck_assert_int_eq(v.tag, 1);
+	buf_init(&b, 4096);
+	ck_assert_int_eq(policy_tag_value(&f, &v, &b), 0);
+	ck_assert_str_eq(buf_cstr(&b), "rfc5322.from.duplicate(0); score=0; action=reject");
+	buf_reset(&b);
+	ck_assert_int_eq(policy_log_line(&env, &f, &v, &b), 0);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&b), "action=tag would=reject"));
+	buf_fini(&b);
+
+	/* An exempt client is accepted. */
+	cfg->mode = MODE_ENFORCE;
+	cfg->exempt.clients = calloc(1, sizeof(struct cidr));
+	ck_assert_int_eq(cidr_parse("192.0.2.0/24", cfg->exempt.clients), 0);
+	cfg->exempt.nclients = 1;
+	policy_decide(cfg, &env, &f, 0, &v);
+	ck_assert_int_eq(v.action, ACT_ACCEPT);
+	ck_assert_int_eq(v.exempt, 1);
+	findings_fini(&f);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_policy_scores)
+{
+	struct config *cfg = config_default();
+	struct envelope env = { .mail_from = "a@example.com", .now = NOW, .esmtp_size = -1 };
+	struct findings f;
+	struct verdict v;
+
+	findings_init(&f, 16);
+	ck_assert_int_eq(findings_add(&f, "content.url.shortener", "bit.ly"), 0);
+	policy_decide(cfg, &env, &f, 0, &v);	/* 3 >= tag threshold 3 */
+	ck_assert_int_eq(v.score, 3);
+	ck_assert_int_eq(v.action, ACT_TAG);
+	ck_assert_int_eq(findings_add(&f, "content.url.userinfo", "x"), 0);
+	ck_assert_int_eq(findings_add(&f, "content.url.scheme", "javascript"), 0);
+	policy_decide(cfg, &env, &f, 0, &v);	/* 13 >= reject threshold 10 */
+	ck_assert_int_eq(v.score, 13);
+	ck_assert_int_eq(v.action, ACT_REJECT);
+	ck_assert_str_eq(v.decided_by, "content.score");
+	findings_fini(&f);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_log_escape)
+{
+	struct buf b;
+
+	buf_init(&b, 100);
+	ck_assert_int_eq(log_escape(&b, "a\"b\\c\n\x01\xff", 8, 100), 0);
+	ck_assert_str_eq(buf_cstr(&b), "a\\\"b\\\\c\\x0a\\x01\\xff");
+	buf_fini(&b);
+	buf_init(&b, 4);
+	ck_assert_int_eq(buf_append(&b, "abcd", 4), BUF_OK);
+	ck_assert_int_eq(buf_append(&b, "e", 1), BUF_ERR_LIMIT);
+	ck_assert_uint_eq(b.len, 4);
+	buf_fini(&b);
+}
+END_TEST
+
+static Suite *
+scan_suite(void)
+{
+	Suite *s = suite_create("scan");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_loop_test(tc, test_scan_cases, 0, sizeof(cases) / sizeof(cases[0]));
+	tcase_add_test(tc, test_scan_milter_fields);
+	tcase_add_test(tc, test_scan_sizes);
+	tcase_add_test(tc, test_policy_monitor_bounce_exempt);
+	tcase_add_test(tc, test_policy_scores);
+	tcase_add_test(tc, test_log_escape);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(scan_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
