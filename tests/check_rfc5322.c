@@ -110,7 +110,7 @@ static const struct {
 	{ "zone 3 digits", "01 Jan 2021 00:00:00 +000", 0, 0 },
 	{ "zone 5 digits", "01 Jan 2021 00:00:00 +00000", 0, 0 },
 	{ "zone unsigned", "01 Jan 2021 00:00:00 0000", 0, 0 },
-	{ "zone UTC not rfc", "01 Jan 2021 00:00:00 UTC", 0, 0 },
+	{ "zone UTC accepted as +0000", "01 Jan 2021 00:00:00 UTC", 1, 1609459200 },
 	{ "zone military J", "01 Jan 2021 00:00:00 J", 0, 0 },
 	{ "zone unknown", "01 Jan 2021 00:00:00 CET", 0, 0 },
 	{ "zone missing", "01 Jan 2021 00:00:00", 0, 0 },

@@ -42,7 +42,8 @@
  * (UT, GMT, EST, EDT, CST, CDT, MST, MDT, PST, PDT, or a military letter
  * other than J, taken as +0000 as RFC 5322 4.3 advises). CFWS, comments
  * included, may appear between any two tokens and at either end, so a
- * "(UTC)" trailer is fine; a bare "UTC" zone is not RFC 5322 and is invalid.
+ * "(UTC)" trailer is fine; a bare "UTC" zone, common though not RFC 5322, is
+ * read as +0000.
  * The day is checked against the month length, leap years included.
  *
  * On success stores the UTC seconds since 1970-01-01 in *epoch_out and

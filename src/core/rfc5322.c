@@ -352,6 +352,12 @@ static const struct {
 	int		 minutes;
 } zone_names[] = {
 	{ "ut", 0 }, { "gmt", 0 },
+	/*
+	 * "UTC" is not in RFC 5322's obs-zone, but common mailers write it
+	 * and receivers accept it; rejecting mail over it would only hurt the
+	 * sender, so it is read as +0000.
+	 */
+	{ "utc", 0 },
 	{ "est", -5 * 60 }, { "edt", -4 * 60 },
 	{ "cst", -6 * 60 }, { "cdt", -5 * 60 },
 	{ "mst", -7 * 60 }, { "mdt", -6 * 60 },
