@@ -15,6 +15,8 @@ case $(e2e_reply plain) in 250*) ;; *) e2e_fail "plain listener: $(e2e_reply pla
 f=$(e2e_wait_delivered "e2e clean message") || e2e_fail "clean message not delivered"
 e2e_strip_transport "$f" | diff -u "$DATA/clean.eml" - || e2e_fail "delivered message differs"
 e2e_wait_queue_empty 10 || e2e_fail "queue not empty"
+qid=$(e2e_queue_id "$f")
+grep -q "queued as $qid\$" "$E2E_DIR/log/swaks.plain" || e2e_fail "queue id '$qid' not the one swaks saw"
 
 e2e_send nomilter "$DATA/clean.eml" && e2e_fail "accepted with the milter down"
 case $(e2e_reply nomilter) in

@@ -226,7 +226,9 @@ e2e_write_milter_config() {
 	shift; [ $# -gt 0 ] && shift
 	{
 		printf 'mode = "%s";\n' "$_mode"
-		printf 'milter = {\n  socket = "%s";\n  user = "";\n  pidfile = "%s";\n};\n' \
+		# socket_mode 0666: Postfix's smtpd and cleanup connect as
+		# user postfix to a socket the daemon (root here) creates
+		printf 'milter = {\n  socket = "%s";\n  socket_mode = "0666";\n  pidfile = "%s";\n};\n' \
 			"$E2E_MILTER_SOCKET" "$E2E_DIR/run/milter.pid"
 		if [ $# -gt 0 ]; then
 			printf 'checks = (\n'
@@ -418,6 +420,18 @@ e2e_header_count() {
 		/^$/ { exit }
 		{ i = index($0, ":"); if (i > 0 && tolower(substr($0, 1, i - 1)) == want) n++ }
 		END { print n + 0 }'
+}
+
+# e2e_queue_id FILE: the Postfix queue id of a delivered message, from the
+# Received: field Postfix added ("by mta.e2e.test (Postfix...) ... id QID").
+e2e_queue_id() {
+	tr -d '\r' <"$1" | awk '
+		/^$/ { exit }
+		/^Received:/ { r = $0; inr = 1; next }
+		/^[ \t]/ && inr { r = r $0; next }
+		{ inr = 0 }
+		r != "" && r ~ /\(Postfix/ { if (match(r, /id [0-9A-Za-z]+/)) { print substr(r, RSTART + 3, RLENGTH - 3); exit } }
+		{ r = "" }'
 }
 
 # e2e_diagnostics: dump what helps to understand a failure.
