@@ -121,7 +121,8 @@ e2e_init() {
 
 # e2e_write_postfix_config [EXTRA_MAIN_CF_LINE...]: write main.cf and master.cf.
 # smtpd on $E2E_SMTP_PORT and pickup (non_smtpd) use $E2E_MILTER_SOCKET;
-# smtpd on $E2E_PLAIN_PORT has no milter.
+# smtpd on $E2E_PLAIN_PORT has no milter. $E2E_EXTRA_MASTER (lines) is
+# appended to master.cf.
 e2e_write_postfix_config() {
 	cat >"$E2E_DIR/etc/main.cf" <<MAINCF
 compatibility_level = 3.6
@@ -186,6 +187,9 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 MASTERCF
+	# more services (e.g. listeners with other milters), one per line
+	[ -n "${E2E_EXTRA_MASTER:-}" ] && printf '%s\n' "$E2E_EXTRA_MASTER" >>"$E2E_DIR/etc/master.cf"
+	return 0
 }
 
 # e2e_start_sink: smtp-sink on $E2E_SINK_PORT, one file per message in sink/.
@@ -456,6 +460,11 @@ e2e_cleanup() {
 	fi
 	e2e_stop_postfix
 	e2e_stop_milter
+	for _p in ${E2E_EXTRA_PIDS:-}; do	# other processes a caller started
+		kill -TERM "$_p" 2>/dev/null
+		wait "$_p" 2>/dev/null
+	done
+	E2E_EXTRA_PIDS=
 	if [ -n "$E2E_SINK_PID" ]; then
 		kill "$E2E_SINK_PID" 2>/dev/null
 		wait "$E2E_SINK_PID" 2>/dev/null
