@@ -1,0 +1,65 @@
+/*
+ * dsn_int.h - shared between dsn.c (MIME side, RFC 3464, ARF, output) and
+ * dsn_text.c (the human-readable bounce formats). Not installed.
+ */
+#ifndef EGRESS_DSN_INT_H
+#define EGRESS_DSN_INT_H
+
+#include <stddef.h>
+
+#include "egress/buf.h"
+
+#define DSN_TEXT_RCPT_LINES	40	/* diagnostic lines taken per recipient */
+#define DSN_ADDR_MAX		320	/* RFC 5321 path limit, with slack */
+
+/* One recipient found in a human-readable bounce. Strings are malloc'd. */
+struct dsn_text_rcpt {
+	char	*addr;
+	char	*diag;		/* raw (unfolded later), or NULL */
+	char	*remote;	/* remote MTA if the text names one, or NULL */
+	char	*status;	/* "5.1.1" when the text says so (qmail "#5.1.1") */
+	int	 excluded;	/* the bounce's own address: a last resort */
+};
+
+struct dsn_text_result {
+	struct dsn_text_rcpt	*v;
+	size_t			 n;
+	size_t			 cap;
+	const char		*format;	/* static family name or NULL */
+	int			 strong;	/* a bounce marker line was seen */
+	char			*general_diag;	/* text when no recipient had any */
+	size_t			 returned_at;	/* offset of the returned message */
+};
+
+/*
+ * Scan the human-readable text of a bounce. `exclude` is a NULL-ended list
+ * of addresses that are not failed recipients (the bounce's own sender and
+ * recipient). Returns 0 or -1 (out of memory); res owns what it holds.
+ */
+int	dsn_text_scan(const char *text, size_t n, const char *const *exclude,
+	    size_t max_rcpts, struct dsn_text_result *res);
+void	dsn_text_result_fini(struct dsn_text_result *);
+
+/*
+ * Unfold a diagnostic: line breaks and whitespace runs become one space,
+ * SMTP continuation prefixes ("550-5.7.1 ") after the first are removed,
+ * and the first prefix's hyphen becomes a space. Returns a malloc'd string
+ * (at most max bytes), or NULL when out of memory.
+ */
+char	*dsn_diag_clean(const char *s, size_t n, size_t max);
+
+/*
+ * Find the SMTP reply code and enhanced status in a diagnostic. status gets
+ * "" when none; *reply 0 when none.
+ */
+void	dsn_diag_codes(const char *diag, char status[16], int *reply);
+
+/* Lower-cased copy of the first address in s (no <>), or NULL. */
+char	*dsn_addr_extract(const char *s, size_t n);
+
+/* Case-insensitive prefix test. */
+int	dsn_has_prefix_ci(const char *s, const char *prefix);
+/* Case-insensitive substring search in s[0..n), or NULL. */
+const char *dsn_memstr_ci(const char *s, size_t n, const char *needle);
+
+#endif

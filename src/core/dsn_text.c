@@ -1,0 +1,918 @@
+/*
+ * dsn_text - failed recipients from human-readable bounce text.
+ *
+ * Many MTAs do not send RFC 3464 reports, and those that do put the most
+ * useful wording in the human part. Rather than one parser per product this
+ * reads the shapes they share:
+ *
+ *   an address alone on a line, diagnostic lines below it
+ *       (qmail, Exim, Yahoo, Gmail, Mail.ru, Sendmail's fatal-errors list);
+ *   "address: diagnostic" and "address... diagnostic"
+ *       (Postfix, OpenSMTPD, Sendmail transcripts);
+ *   "address on DATE" with indented lines (Exchange 2003);
+ *   "address [diagnostic]";
+ *   a sentence naming the address ("error delivering your mail to <a>",
+ *       "Your message to a couldn't be delivered"), diagnostic paragraph next;
+ *   SMTP transcripts ("RCPT TO:<a>" then "<<< 550 ...").
+ *
+ * Text after a returned-message marker ("This is a copy of the message",
+ * "Below this line is a copy", "Original message follows", ...) is never
+ * read for recipients. Work is linear in the text size; every recipient's
+ * diagnostic is bounded to DSN_TEXT_RCPT_LINES lines.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dsn_int.h"
+
+/* ---- small string helpers ---- */
+
+int
+dsn_has_prefix_ci(const char *s, const char *prefix)
+{
+	for (; *prefix; s++, prefix++)
+		if (tolower((unsigned char)*s) != tolower((unsigned char)*prefix))
+			return 0;
+	return 1;
+}
+
+const char *
+dsn_memstr_ci(const char *s, size_t n, const char *needle)
+{
+	size_t m = strlen(needle), i, j;
+
+	if (m == 0)
+		return s;
+	if (n < m)
+		return NULL;
+	for (i = 0; i + m <= n; i++) {
+		for (j = 0; j < m; j++)
+			if (tolower((unsigned char)s[i + j]) !=
+			    tolower((unsigned char)needle[j]))
+				break;
+		if (j == m)
+			return s + i;
+	}
+	return NULL;
+}
+
+static int
+local_char(int c)
+{
+	return isalnum(c) || (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~.", c) != NULL);
+}
+
+static int
+domain_char(int c)
+{
+	return isalnum(c) || c == '-' || c == '.' || c == '_';
+}
+
+/*
+ * Find an address around the '@' at s[at]. Returns its length and sets
+ * *start, or 0 when the '@' does not sit in a plausible address.
+ */
+static size_t
+addr_around(const char *s, size_t n, size_t at, size_t *start)
+{
+	size_t b = at, e = at + 1, dots = 0;
+
+	while (b > 0 && local_char((unsigned char)s[b - 1]))
+		b--;
+	while (b < at && s[b] == '.')
+		b++;
+	if (b == at)
+		return 0;
+	while (e < n && domain_char((unsigned char)s[e])) {
+		if (s[e] == '.')
+			dots++;
+		e++;
+	}
+	while (e > at + 1 && (s[e - 1] == '.' || s[e - 1] == '-')) {
+		if (s[e - 1] == '.')
+			dots--;
+		e--;
+	}
+	if (e == at + 1 || e - b > DSN_ADDR_MAX)
+		return 0;
+	/* "user@host" without a dot is accepted only when bracketed */
+	if (dots == 0 && !(b > 0 && s[b - 1] == '<' && e < n && s[e] == '>'))
+		return 0;
+	*start = b;
+	return e - b;
+}
+
+static char *
+lower_dup(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+	size_t i;
+
+	if (d == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		d[i] = (char)tolower((unsigned char)s[i]);
+	d[n] = '\0';
+	return d;
+}
+
+char *
+dsn_addr_extract(const char *s, size_t n)
+{
+	size_t i, start, len;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == '@' && (len = addr_around(s, n, i, &start)) > 0)
+			return lower_dup(s + start, len);
+	return NULL;
+}
+
+/* ---- diagnostics ---- */
+
+static int
+is_status_at(const char *s, size_t n, size_t i, size_t *len)
+{
+	size_t j = i, d;
+
+	if (i > 0 && (isdigit((unsigned char)s[i - 1]) || s[i - 1] == '.'))
+		return 0;
+	if (j + 4 >= n + 0 || !(s[j] == '2' || s[j] == '4' || s[j] == '5') ||
+	    s[j + 1] != '.')
+		return 0;
+	j += 2;
+	for (d = 0; j < n && isdigit((unsigned char)s[j]) && d < 4; j++, d++)
+		;
+	if (d == 0 || d > 3 || j >= n || s[j] != '.')
+		return 0;
+	j++;
+	for (d = 0; j < n && isdigit((unsigned char)s[j]) && d < 4; j++, d++)
+		;
+	if (d == 0 || d > 3)
+		return 0;
+	if (j < n && (isdigit((unsigned char)s[j]) ||
+	    (s[j] == '.' && j + 1 < n && isdigit((unsigned char)s[j + 1]))))
+		return 0;
+	*len = j - i;
+	return 1;
+}
+
+static int
+is_reply_at(const char *s, size_t n, size_t i)
+{
+	if (i + 3 > n)
+		return 0;
+	if (!(s[i] == '4' || s[i] == '5' || s[i] == '2') ||
+	    !isdigit((unsigned char)s[i + 1]) || !isdigit((unsigned char)s[i + 2]))
+		return 0;
+	if (s[i + 1] > '5')
+		return 0;
+	if (i > 0 && (isalnum((unsigned char)s[i - 1]) || s[i - 1] == '.' ||
+	    s[i - 1] == '-' || s[i - 1] == '#' || s[i - 1] == '_' ||
+	    s[i - 1] == '/' || s[i - 1] == '='))
+		return 0;
+	if (i + 3 < n && !(s[i + 3] == ' ' || s[i + 3] == '-' ||
+	    s[i + 3] == '\t' || s[i + 3] == '\n' || s[i + 3] == ','))
+		return 0;
+	return 1;
+}
+
+void
+dsn_diag_codes(const char *diag, char status[16], int *reply)
+{
+	size_t n, i, len;
+	int weak = 0;
+
+	status[0] = '\0';
+	*reply = 0;
+	if (diag == NULL)
+		return;
+	n = strlen(diag);
+	for (i = 0; i < n; i++) {
+		if (status[0] == '\0' && is_status_at(diag, n, i, &len) &&
+		    len < 16) {
+			memcpy(status, diag + i, len);
+			status[len] = '\0';
+		}
+		if (*reply == 0 && is_reply_at(diag, n, i)) {
+			int code = (diag[i] - '0') * 100 + (diag[i + 1] - '0') * 10 +
+			    (diag[i + 2] - '0');
+			size_t k = i + 4;
+
+			/* strong: "550 5.1.1" / "550-5.1.1"; weak: any code */
+			if (i + 4 < n && is_status_at(diag, n, k, &len))
+				*reply = code;
+			else if (weak == 0 && code >= 400)
+				weak = code;
+		}
+		if (status[0] && *reply)
+			break;
+	}
+	if (*reply == 0)
+		*reply = weak;
+}
+
+/* Does s[i..] start "CODE-" or "CODE STATUS " with the given code/status? */
+static size_t
+cont_prefix_len(const char *s, size_t n, size_t i, const char *code,
+    const char *st)
+{
+	size_t cl = strlen(code), sl = strlen(st), j;
+
+	if (i + cl + 1 > n || memcmp(s + i, code, cl) != 0)
+		return 0;
+	j = i + cl;
+	if (s[j] != '-' && s[j] != ' ')
+		return 0;
+	if (sl && j + 1 + sl <= n && memcmp(s + j + 1, st, sl) == 0 &&
+	    (j + 1 + sl == n || s[j + 1 + sl] == ' '))
+		return j + 1 + sl + (j + 1 + sl < n ? 1 : 0) - i;
+	if (s[j] == '-')
+		return j + 1 - i;
+	return 0;
+}
+
+char *
+dsn_diag_clean(const char *s, size_t n, size_t max)
+{
+	struct buf b;
+	char code[4] = "", st[16] = "";
+	char *t, *out;
+	size_t i, m, first = (size_t)-1, len;
+	int sp = 1;
+
+	buf_init(&b, max + 64);
+	/* collapse whitespace */
+	for (i = 0; i < n && b.len < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			sp = 1;
+			continue;
+		}
+		if (sp && b.len > 0 && buf_putc(&b, ' ') != BUF_OK)
+			goto fail;
+		sp = 0;
+		if (buf_putc(&b, c < 32 || c == 127 ? ' ' : (int)c) != BUF_OK)
+			goto fail;
+	}
+	t = b.data;
+	m = b.len;
+	if (t == NULL)
+		return strdup("");
+	/* find the first "CODE-STATUS"/"CODE STATUS"/"CODE-" prefix */
+	for (i = 0; i + 4 <= m; i++) {
+		if (!is_reply_at(t, m, i) || (i > 0 && t[i - 1] != ' '))
+			continue;
+		if (i + 4 < m && is_status_at(t, m, i + 4, &len) && len < 16) {
+			memcpy(st, t + i + 4, len);
+			st[len] = '\0';
+		} else if (t[i + 3] != '-')
+			continue;
+		memcpy(code, t + i, 3);
+		code[3] = '\0';
+		first = i;
+		break;
+	}
+	if (first != (size_t)-1) {
+		size_t w, r;
+
+		if (t[first + 3] == '-')
+			t[first + 3] = ' ';
+		/* drop the later continuation prefixes in place */
+		w = r = first + 4;
+		while (r < m) {
+			size_t pl;
+
+			if (t[r - 1] == ' ' &&
+			    (pl = cont_prefix_len(t, m, r, code, st)) > 0) {
+				r += pl;
+				continue;
+			}
+			t[w++] = t[r++];
+		}
+		m = w;
+		while (m > 0 && t[m - 1] == ' ')
+			m--;
+		t[m] = '\0';
+		b.len = m;
+	}
+	out = buf_steal(&b);
+	return out ? out : strdup("");
+fail:
+	buf_fini(&b);
+	return NULL;
+}
+
+/* ---- line model ---- */
+
+struct line {
+	const char	*p;	/* first non-blank byte */
+	size_t		 n;	/* length without leading/trailing blanks */
+	size_t		 indent;
+	size_t		 off;	/* offset of the line in the text */
+};
+
+static int
+line_blank(const struct line *l)
+{
+	return l->n == 0;
+}
+
+/* Markers after which the returned message follows. */
+static const char *const returned_markers[] = {
+	"this is a copy of the message",
+	"below this line is a copy of the message",
+	"original message follows",
+	"----- original message -----",
+	"message headers follow",
+	"below is a copy of the original message",
+	"copy of the original message",
+	"----- unsent message below",
+	"original message headers",
+	"the header of the original message",
+	"----- message header follows",
+	"headers of the original message",
+	"original message header",
+	"rfc822 headers of the original",
+	"returned mail follows",
+	"message text follows",
+	"your message reads",
+	"content-type: message/rfc822",
+	"------ original message",
+	"--- original message",
+	"-- original message",
+	NULL
+};
+
+/* Marker lines that say "this is a bounce". */
+static const char *const strong_markers[] = {
+	"this is the qmail-send program",
+	"this message was created automatically by mail delivery software",
+	"could not be delivered to one or more of its recipients",
+	"the following addresses had permanent fatal errors",
+	"the following address(es) failed",
+	"delivery to the following recipient failed",
+	"delivery to the following recipients failed",
+	"i'm afraid i wasn't able to deliver your message",
+	"we were unable to deliver your message",
+	"unable to deliver message to the following",
+	"did not reach the following recipient",
+	"your message did not reach some or all of the intended recipients",
+	"delivery has failed to these recipients",
+	"error has occurred while attempting to deliver a message",
+	"there was an error delivering your mail",
+	"your message could not be delivered",
+	"your message couldn't be delivered",
+	"message could not be delivered",
+	"was undeliverable",
+	"undeliverable to the following",
+	"the following addresses had delivery errors",
+	"permanent error",
+	"delivery failed",
+	"could not be delivered",
+	"message not delivered",
+	"returned mail",
+	"transcript of session follows",
+	"an error occurred while trying to deliver the mail",
+	"sorry, your message",
+	"you weren't able to post",
+	"trouble delivering",
+	"error sending your",
+	"could not be delivered to",
+	NULL
+};
+
+static int
+line_has_any(const struct line *l, const char *const *list)
+{
+	size_t i;
+
+	for (i = 0; list[i]; i++)
+		if (dsn_memstr_ci(l->p, l->n, list[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+/*
+ * 2: never a failed recipient (the daemon itself); 1: the bounce's own
+ * sender or recipient, dropped only when other recipients were found (a
+ * message bounced back to its own author is real).
+ */
+static int
+excluded(const char *addr, const char *const *exclude)
+{
+	size_t i;
+
+	if (dsn_has_prefix_ci(addr, "mailer-daemon@") ||
+	    dsn_has_prefix_ci(addr, "postmaster@") ||
+	    dsn_has_prefix_ci(addr, "mailer_daemon@"))
+		return 2;
+	for (i = 0; exclude && exclude[i]; i++)
+		if (strcmp(exclude[i], addr) == 0)
+			return 1;
+	return 0;
+}
+
+enum rest_kind {
+	REST_NONE,	/* not a recipient line */
+	REST_BELOW,	/* address alone: diagnostic below */
+	REST_INLINE,	/* diagnostic follows on the line (and maybe below) */
+	REST_ADDR,	/* an address, the diagnostic is elsewhere */
+};
+
+/* Words that make "address some text" a recipient line. */
+static int
+failure_words(const char *p, size_t n)
+{
+	static const char *const w[] = { "error", "invalid", "unknown",
+	    "rejected", "failed", "full", "denied", "not exist", "no such",
+	    "quota", "refused", "blocked", "disabled", "unavailable",
+	    "not found", "expired", "undeliverable", NULL };
+	size_t i;
+
+	for (i = 0; w[i]; i++)
+		if (dsn_memstr_ci(p, n, w[i]))
+			return 1;
+	for (i = 0; i + 3 <= n; i++)
+		if ((p[i] == '4' || p[i] == '5') && (i == 0 || !isalnum((unsigned char)p[i - 1])) &&
+		    isdigit((unsigned char)p[i + 1]) && isdigit((unsigned char)p[i + 2]) &&
+		    (i + 3 == n || !isalnum((unsigned char)p[i + 3])))
+			return 1;
+	return 0;
+}
+
+/*
+ * Is this line a recipient line? Returns the kind, the address (malloc'd
+ * in *addr) and where the inline diagnostic starts.
+ */
+static enum rest_kind
+recipient_line(const struct line *l, char **addr, const char **rest,
+    size_t *restn)
+{
+	const char *p = l->p, *e = l->p + l->n;
+	size_t start, len, i;
+	int br = 0;
+
+	*addr = NULL;
+	/* "RCPT TO:<a>" transcript lines */
+	if (p < e && (*p == '>' || *p == '<' || *p == 'R' || *p == 'r')) {
+		const char *q = p;
+
+		while (q < e && (*q == '>' || *q == '<' || *q == ' '))
+			q++;
+		if (e - q > 8 && dsn_has_prefix_ci(q, "rcpt to:")) {
+			if ((*addr = dsn_addr_extract(q, (size_t)(e - q))) == NULL)
+				return REST_NONE;
+			*rest = e;
+			*restn = 0;
+			/* in a transcript the reply follows; elsewhere it is a summary */
+			return q > p ? REST_BELOW : REST_ADDR;
+		}
+	}
+	/* list bullets */
+	if (e - p > 2 && (*p == '*' || *p == '-' || *p == '+') && p[1] == ' ') {
+		p += 2;
+		while (p < e && *p == ' ')
+			p++;
+	}
+	/* "550 5.1.1 <a>... User unknown" */
+	if (l->n > 6 && is_reply_at(p, l->n, 0) && p[3] == ' ') {
+		const char *q = p + 4, *lt;
+
+		if (is_status_at(p, l->n, 4, &len))
+			q = p + 4 + len + 1;
+		if (q < e && *q == '<' && (lt = memchr(q, '>', (size_t)(e - q))) &&
+		    lt + 4 <= e && memcmp(lt + 1, "...", 3) == 0) {
+			if ((*addr = dsn_addr_extract(q, (size_t)(lt - q))) == NULL)
+				return REST_NONE;
+			*rest = p;
+			*restn = l->n;
+			return REST_INLINE;
+		}
+	}
+	i = 0;
+	if (p < e && (*p == '<' || *p == '"' || *p == '\'')) {
+		br = 1;
+		p++;
+	}
+	/* the address must start the line */
+	{
+		const char *at = memchr(p, '@', (size_t)(e - p));
+
+		if (at == NULL)
+			return REST_NONE;
+		for (i = 0; p + i < at; i++)
+			if (!local_char((unsigned char)p[i]))
+				return REST_NONE;
+		if ((len = addr_around(l->p, l->n, (size_t)(at - l->p), &start)) == 0 ||
+		    l->p + start != p)
+			return REST_NONE;
+		start = (size_t)(p - l->p);
+		p += len;
+	}
+	if (br && p < e && (*p == '>' || *p == '"' || *p == '\''))
+		p++;
+	while (p < e && *p == ' ')
+		p++;
+	if (p >= e || (*p == ':' && p + 1 >= e)) {
+		*addr = lower_dup(l->p + start, len);
+		*rest = e;
+		*restn = 0;
+		return *addr ? REST_BELOW : REST_NONE;
+	}
+	if (*p == ':' || (e - p >= 3 && memcmp(p, "...", 3) == 0)) {
+		p += *p == ':' ? 1 : 3;
+		while (p < e && *p == ' ')
+			p++;
+		*addr = lower_dup(l->p + start, len);
+		*rest = p;
+		*restn = (size_t)(e - p);
+		return *addr ? REST_INLINE : REST_NONE;
+	}
+	if (e - p > 3 && dsn_has_prefix_ci(p, "on ") ) {
+		*addr = lower_dup(l->p + start, len);
+		*rest = e;
+		*restn = 0;
+		return *addr ? REST_BELOW : REST_NONE;
+	}
+	if (*p == '[' || *p == '(') {
+		/* "a [User unknown]"; "a (a)" is the address again */
+		if (memchr(p, '@', (size_t)(e - p)) != NULL) {
+			*addr = lower_dup(l->p + start, len);
+			*rest = e;
+			*restn = 0;
+			return *addr ? REST_BELOW : REST_NONE;
+		}
+		*addr = lower_dup(l->p + start, len);
+		*rest = p + 1;
+		*restn = (size_t)(e - p - 1);
+		if (*restn > 0 && (p[*restn] == ']' || p[*restn] == ')'))
+			(*restn)--;
+		return *addr ? REST_INLINE : REST_NONE;
+	}
+	/* "a Invalid Address, ERROR_CODE :550" */
+	if (failure_words(p, (size_t)(e - p))) {
+		*addr = lower_dup(l->p + start, len);
+		*rest = p;
+		*restn = (size_t)(e - p);
+		return *addr ? REST_INLINE : REST_NONE;
+	}
+	return REST_NONE;
+}
+
+/* "error delivering your mail to <a>", "Your message to a couldn't be ..." */
+static char *
+sentence_recipient(const struct line *l)
+{
+	static const char *const verbs[] = { "deliver", "undeliverable",
+	    "couldn't be", "could not be", "failed", "rejected", "unable",
+	    "was not", "bounced", NULL };
+	const char *to;
+	size_t i, start, len, at;
+	int verb = 0;
+
+	for (i = 0; verbs[i]; i++)
+		if (dsn_memstr_ci(l->p, l->n, verbs[i]))
+			verb = 1;
+	if (!verb)
+		return NULL;
+	to = l->p;
+	for (;;) {
+		const char *t1 = dsn_memstr_ci(to, (size_t)(l->p + l->n - to), " to ");
+		const char *t2 = dsn_memstr_ci(to, (size_t)(l->p + l->n - to), " to:");
+		const char *t3 = dsn_memstr_ci(to, (size_t)(l->p + l->n - to), "recipient ");
+		const char *q;
+
+		to = t1;
+		if (t2 && (to == NULL || t2 < to))
+			to = t2;
+		if (t3 && (to == NULL || t3 < to))
+			to = t3 + 6;	/* "recipient " = 10: lands on "ent " */
+		if (to == NULL)
+			break;
+		q = to + 4;
+
+		while (q < l->p + l->n && (*q == '<' || *q == '"' || *q == ' '))
+			q++;
+		for (at = (size_t)(q - l->p); at < l->n && l->p[at] != '@' &&
+		    local_char((unsigned char)l->p[at]); at++)
+			;
+		if (at < l->n && l->p[at] == '@' &&
+		    (len = addr_around(l->p, l->n, at, &start)) > 0 &&
+		    l->p + start == q)
+			return lower_dup(q, len);
+		to += 4;
+	}
+	return NULL;
+}
+
+static int
+result_add(struct dsn_text_result *res, char *addr, size_t max)
+{
+	struct dsn_text_rcpt *nv;
+	size_t i;
+
+	for (i = 0; i < res->n; i++)
+		if (strcmp(res->v[i].addr, addr) == 0) {
+			free(addr);
+			return (int)i;
+		}
+	if (res->n >= max) {
+		free(addr);
+		return -2;
+	}
+	if (res->n == res->cap) {
+		size_t ncap = res->cap ? res->cap * 2 : 8;
+
+		if ((nv = realloc(res->v, ncap * sizeof(*nv))) == NULL) {
+			free(addr);
+			return -1;
+		}
+		res->v = nv;
+		res->cap = ncap;
+	}
+	memset(&res->v[res->n], 0, sizeof(res->v[0]));
+	res->v[res->n].addr = addr;
+	return (int)res->n++;
+}
+
+static int
+diag_append(struct dsn_text_rcpt *r, const char *p, size_t n)
+{
+	size_t old = r->diag ? strlen(r->diag) : 0;
+	char *d;
+
+	if (n == 0 || old > 8192)
+		return 0;
+	if ((d = realloc(r->diag, old + n + 2)) == NULL)
+		return -1;
+	if (old)
+		d[old++] = '\n';
+	memcpy(d + old, p, n);
+	d[old + n] = '\0';
+	r->diag = d;
+	return 0;
+}
+
+/* Remote MTA named in a diagnostic: "host X[ip] said", "host X [ip]". */
+static char *
+remote_from_diag(const char *d)
+{
+	static const char *const keys[] = { "host ", "talking to ",
+	    "remote host ", "server ", NULL };
+	size_t n = strlen(d), k;
+
+	for (k = 0; keys[k]; k++) {
+		const char *p = d;
+
+		while ((p = dsn_memstr_ci(p, (size_t)(d + n - p), keys[k])) != NULL) {
+			const char *q = p + strlen(keys[k]), *s = q;
+			size_t dots = 0;
+
+			while (*q && (isalnum((unsigned char)*q) || *q == '-' || *q == '.')) {
+				if (*q == '.')
+					dots++;
+				q++;
+			}
+			if (dots >= 1 && q - s > 3 && q[-1] != '.' &&
+			    (*q == '[' || *q == ' ' || *q == ':' || *q == '\0' ||
+			    *q == '\n' || *q == '('))
+				return lower_dup(s, (size_t)(q - s));
+			p = q;
+		}
+	}
+	return NULL;
+}
+
+static void
+line_split(const char *text, size_t n, struct line *lines, size_t *nl,
+    size_t max)
+{
+	size_t i = 0, k = 0;
+
+	while (i < n && k < max) {
+		size_t b = i, e;
+
+		while (i < n && text[i] != '\n' && text[i] != '\r')
+			i++;
+		e = i;
+		if (i < n && text[i] == '\r' && i + 1 < n && text[i + 1] == '\n')
+			i += 2;
+		else if (i < n)
+			i++;
+		lines[k].off = b;
+		lines[k].indent = 0;
+		while (b < e && (text[b] == ' ' || text[b] == '\t')) {
+			b++;
+			lines[k].indent++;
+		}
+		while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\t'))
+			e--;
+		lines[k].p = text + b;
+		lines[k].n = e - b;
+		k++;
+	}
+	*nl = k;
+}
+
+#define DSN_TEXT_LINES_MAX	20000	/* lines of human text examined */
+
+int
+dsn_text_scan(const char *text, size_t n, const char *const *exclude,
+    size_t max_rcpts, struct dsn_text_result *res)
+{
+	struct line *lines;
+	size_t nl, i, end;
+	int rc = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->returned_at = n;
+	if (n == 0)
+		return 0;
+	if ((lines = calloc(DSN_TEXT_LINES_MAX, sizeof(*lines))) == NULL)
+		return -1;
+	line_split(text, n, lines, &nl, DSN_TEXT_LINES_MAX);
+
+	/* where does the returned message start? */
+	end = nl;
+	for (i = 0; i < nl; i++) {
+		if (line_has_any(&lines[i], strong_markers))
+			res->strong = 1;
+		if (line_has_any(&lines[i], returned_markers)) {
+			end = i;
+			break;
+		}
+		/* a header block after a blank line, once a bounce was seen */
+		if (res->strong && i > 0 && line_blank(&lines[i - 1]) &&
+		    lines[i].indent == 0 &&
+		    (dsn_has_prefix_ci(lines[i].p, "Received: ") ||
+		    dsn_has_prefix_ci(lines[i].p, "Return-Path: ")) &&
+		    i + 1 < nl && lines[i + 1].n > 0) {
+			end = i;
+			break;
+		}
+	}
+	if (end < nl)
+		res->returned_at = lines[end].off;
+
+	for (i = 0; i < end && rc == 0; i++) {
+		char *addr = NULL;
+		const char *rest = NULL;
+		size_t restn = 0, j, taken = 0;
+		enum rest_kind k;
+		int idx, ex;
+
+		if (line_blank(&lines[i]))
+			continue;
+		k = recipient_line(&lines[i], &addr, &rest, &restn);
+		if (k == REST_NONE && (addr = sentence_recipient(&lines[i])) == NULL)
+			continue;
+		if ((ex = excluded(addr, exclude)) == 2) {
+			free(addr);
+			continue;
+		}
+		if ((idx = result_add(res, addr, max_rcpts)) < 0) {
+			rc = idx == -1 ? -1 : 0;
+			break;
+		}
+		if (ex)
+			res->v[idx].excluded = 1;
+		if (k == REST_ADDR)
+			continue;
+		if (k == REST_NONE) {
+			/* a sentence: itself, then the next paragraph */
+			if (diag_append(&res->v[idx], lines[i].p, lines[i].n) < 0) {
+				rc = -1;
+				break;
+			}
+			j = i + 1;
+			while (j < end && line_blank(&lines[j]))
+				j++;
+			for (; j < end && !line_blank(&lines[j]) &&
+			    taken < DSN_TEXT_RCPT_LINES; j++, taken++)
+				if (diag_append(&res->v[idx], lines[j].p, lines[j].n) < 0)
+					rc = -1;
+			continue;
+		}
+		if (k == REST_INLINE && restn > 0 &&
+		    diag_append(&res->v[idx], rest, restn) < 0) {
+			rc = -1;
+			break;
+		}
+		/* lines below: until a blank line or the next recipient */
+		for (j = i + 1; j < end && taken < DSN_TEXT_RCPT_LINES; j++) {
+			char *a2 = NULL;
+			const char *r2;
+			size_t r2n;
+			enum rest_kind k2;
+
+			if (line_blank(&lines[j])) {
+				/* "address\n\nparagraph" (Gmail): take one paragraph */
+				if (res->v[idx].diag == NULL && k == REST_BELOW &&
+				    taken == 0) {
+					size_t q = j;
+
+					while (q < end && line_blank(&lines[q]))
+						q++;
+					if (q < end && recipient_line(&lines[q], &a2,
+					    &r2, &r2n) == REST_NONE) {
+						j = q - 1;
+						taken++;
+						continue;
+					}
+					free(a2);
+				}
+				break;
+			}
+			k2 = recipient_line(&lines[j], &a2, &r2, &r2n);
+			if (k2 != REST_NONE) {
+				/* Sendmail repeats "550 5.1.1 <a>... User unknown" */
+				int same = a2 && strcmp(a2, res->v[idx].addr) == 0;
+
+				free(a2);
+				if (!same)
+					break;
+			}
+			if (diag_append(&res->v[idx], lines[j].p, lines[j].n) < 0) {
+				rc = -1;
+				break;
+			}
+			taken++;
+		}
+		i = j > i ? j - 1 : i;
+	}
+
+	/* drop the bounce's own addresses when real recipients were found */
+	if (rc == 0) {
+		size_t w = 0, keep = 0;
+
+		for (i = 0; i < res->n; i++)
+			if (!res->v[i].excluded)
+				keep++;
+		for (i = 0; i < res->n; i++) {
+			if (keep > 0 && res->v[i].excluded) {
+				free(res->v[i].addr);
+				free(res->v[i].diag);
+				continue;
+			}
+			res->v[w++] = res->v[i];
+		}
+		res->n = w;
+	}
+
+	/* remote MTA and qmail-style "(#5.1.1)" */
+	for (i = 0; rc == 0 && i < res->n; i++) {
+		struct dsn_text_rcpt *r = &res->v[i];
+		const char *d = r->diag, *ret;
+
+		if (d == NULL)
+			continue;
+		r->remote = remote_from_diag(d);
+		/* Gmail: keep what the remote server said */
+		if ((ret = dsn_memstr_ci(d, strlen(d), "server returned was:")) != NULL) {
+			char *nd = strdup(ret + strlen("server returned was:"));
+
+			if (nd) {
+				free(r->diag);
+				r->diag = nd;
+			}
+		}
+	}
+
+	/* the whole human text, for recipients without wording of their own */
+	if (rc == 0) {
+		{
+			struct buf g;
+
+			buf_init(&g, 8192);
+			for (i = 0; i < end; i++) {
+				if (line_blank(&lines[i]))
+					continue;
+				if (buf_append(&g, lines[i].p, lines[i].n) != BUF_OK ||
+				    buf_putc(&g, '\n') != BUF_OK)
+					break;
+			}
+			res->general_diag = buf_steal(&g);
+			buf_fini(&g);
+		}
+	}
+	free(lines);
+	return rc;
+}
+
+void
+dsn_text_result_fini(struct dsn_text_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->n; i++) {
+		free(res->v[i].addr);
+		free(res->v[i].diag);
+		free(res->v[i].remote);
+		free(res->v[i].status);
+	}
+	free(res->v);
+	free(res->general_diag);
+	memset(res, 0, sizeof(*res));
+}
