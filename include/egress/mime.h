@@ -37,7 +37,7 @@
 #define MIME_DEFAULT_PARTS		500
 #define MIME_DEFAULT_BOUNDARY_LENGTH	70	/* RFC 2046 5.1.1 maximum */
 #define MIME_DEFAULT_PART_HEADER_BYTES	65536
-#define MIME_DEFAULT_DECODED_BYTES	(10 * 1024 * 1024)
+#define MIME_DEFAULT_DECODED_BYTES	(1024 * 1024)
 
 /*
  * What reaching each limit does (all are findings, never errors):

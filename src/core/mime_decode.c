@@ -1,0 +1,716 @@
+/*
+ * mime_decode.c - MIME decoders: base64 and quoted-printable (streaming, with
+ * a fixed-size state so any chunking gives the same bytes), RFC 2047 encoded
+ * words, and header-field helpers for Content-Type style values with RFC 2231
+ * parameters.
+ *
+ * Hostile input is never an error here: bad base64 is skipped and flagged,
+ * bad quoted-printable escapes pass through literally, malformed encoded
+ * words are kept as they are. Charsets are not converted; decoded bytes are
+ * passed through. The only failures are those of the output buffer.
+ *
+ * No globals besides constant tables; reentrant.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "egress/buf.h"
+#include "egress/mime.h"
+#include "mime_int.h"
+
+#define B64_WS		(-2)
+#define B64_PAD		(-3)
+#define B64_BAD		(-1)
+
+/* Sections of one RFC 2231 continued parameter that are kept. */
+#define PARAM_SECTIONS_MAX	64
+#define PARAM_SECTION_INDEX_MAX	999
+
+static int
+b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	if (c == '=')
+		return B64_PAD;
+	if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+		return B64_WS;
+	return B64_BAD;
+}
+
+static int
+hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int
+is_wsp(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static unsigned char
+lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* ---- base64 ---------------------------------------------------------- */
+
+void
+mime_b64_init(struct mime_b64 *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+size_t
+mime_b64_step(struct mime_b64 *d, const char *in, size_t n, char *out)
+{
+	size_t i, o = 0;
+	int v;
+
+	for (i = 0; i < n; i++) {
+		v = b64_value((unsigned char)in[i]);
+		if (v == B64_WS)
+			continue;
+		if (d->done) {
+			/* RFC 2045 6.8: "=" marks the end of the data. */
+			if (v != B64_PAD)
+				d->bad = 1;
+			continue;
+		}
+		if (v == B64_BAD) {
+			d->bad = 1;
+			continue;
+		}
+		if (v == B64_PAD) {
+			if (d->n == 2) {
+				out[o++] = (char)(d->acc >> 4);
+				d->done = 1;
+			} else if (d->n == 3) {
+				out[o++] = (char)(d->acc >> 10);
+				out[o++] = (char)(d->acc >> 2);
+				d->done = 1;
+			} else
+				d->bad = 1;	/* stray "=" */
+			d->n = 0;
+			d->acc = 0;
+			continue;
+		}
+		d->acc = (d->acc << 6) | (unsigned)v;
+		if (++d->n == 4) {
+			out[o++] = (char)(d->acc >> 16);
+			out[o++] = (char)(d->acc >> 8);
+			out[o++] = (char)d->acc;
+			d->n = 0;
+			d->acc = 0;
+		}
+	}
+	return o;
+}
+
+size_t
+mime_b64_finish(struct mime_b64 *d, char *out)
+{
+	size_t o = 0;
+
+	/* Missing padding is tolerated; a lone sixth of a byte is not. */
+	if (d->n == 1)
+		d->bad = 1;
+	else if (d->n == 2)
+		out[o++] = (char)(d->acc >> 4);
+	else if (d->n == 3) {
+		out[o++] = (char)(d->acc >> 10);
+		out[o++] = (char)(d->acc >> 2);
+	}
+	d->n = 0;
+	d->acc = 0;
+	return o;
+}
+
+/* ---- quoted-printable ------------------------------------------------ */
+
+enum {
+	QP_TEXT = 0,
+	QP_EQ,		/* "=" */
+	QP_HEX,		/* "=H" */
+	QP_WS,		/* "=" then white space: maybe a padded soft break */
+	QP_CR,		/* "=" [ws] CR */
+};
+
+void
+mime_qp_init(struct mime_qp *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+static size_t
+qp_flush_hold(struct mime_qp *d, char *out)
+{
+	size_t n = d->hlen;
+
+	memcpy(out, d->hold, n);
+	d->hlen = 0;
+	d->state = QP_TEXT;
+	return n;
+}
+
+size_t
+mime_qp_step(struct mime_qp *d, const char *in, size_t n, char *out)
+{
+	size_t i, o = 0;
+	unsigned char c;
+	int h;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)in[i];
+again:
+		switch (d->state) {
+		case QP_TEXT:
+			if (c == '=') {
+				d->hold[0] = '=';
+				d->hlen = 1;
+				d->state = QP_EQ;
+			} else
+				out[o++] = (char)c;
+			break;
+		case QP_EQ:
+			if (hex_value(c) >= 0) {
+				d->hold[d->hlen++] = (char)c;
+				d->state = QP_HEX;
+			} else if (c == '\n') {
+				d->hlen = 0;		/* soft line break */
+				d->state = QP_TEXT;
+			} else if (c == '\r') {
+				d->hold[d->hlen++] = (char)c;
+				d->state = QP_CR;
+			} else if (is_wsp(c)) {
+				d->hold[d->hlen++] = (char)c;
+				d->state = QP_WS;
+			} else {
+				/* Bad escape: pass "=" through, then c. */
+				o += qp_flush_hold(d, out + o);
+				goto again;
+			}
+			break;
+		case QP_HEX:
+			if ((h = hex_value(c)) >= 0) {
+				out[o++] = (char)(hex_value((unsigned char)
+				    d->hold[1]) << 4 | h);
+				d->hlen = 0;
+				d->state = QP_TEXT;
+			} else {
+				o += qp_flush_hold(d, out + o);
+				goto again;
+			}
+			break;
+		case QP_WS:
+			if (is_wsp(c) && d->hlen < MIME_QP_HOLD_MAX) {
+				d->hold[d->hlen++] = (char)c;
+			} else if (c == '\r') {
+				d->hold[d->hlen++] = (char)c;
+				d->state = QP_CR;
+			} else if (c == '\n') {
+				d->hlen = 0;
+				d->state = QP_TEXT;
+			} else {
+				o += qp_flush_hold(d, out + o);
+				goto again;
+			}
+			break;
+		case QP_CR:
+			if (c == '\n') {
+				d->hlen = 0;
+				d->state = QP_TEXT;
+			} else {
+				o += qp_flush_hold(d, out + o);
+				goto again;
+			}
+			break;
+		}
+	}
+	return o;
+}
+
+size_t
+mime_qp_finish(struct mime_qp *d, char *out)
+{
+	size_t o = 0;
+
+	/*
+	 * A trailing "=" (with padding) is a soft break whose line end went to
+	 * the boundary delimiter: drop it. A cut "=H" is kept literally.
+	 */
+	if (d->state == QP_HEX)
+		o = qp_flush_hold(d, out);
+	d->hlen = 0;
+	d->state = QP_TEXT;
+	return o;
+}
+
+/* ---- RFC 2047 encoded words ------------------------------------------ */
+
+/*
+ * Recognise "=?charset[*lang]?B|Q?text?=" at p. On success sets the encoding,
+ * the text span and the end, and returns 1.
+ */
+static int
+ew_parse(const char *p, int *enc, const char **text, size_t *tlen,
+    const char **end)
+{
+	const char *q = p + 2, *t;
+
+	if (p[0] != '=' || p[1] != '?')
+		return 0;
+	while (*q && *q != '?' && !is_wsp((unsigned char)*q) &&
+	    *q != '\r' && *q != '\n')
+		q++;
+	if (*q != '?' || q == p + 2)
+		return 0;
+	q++;
+	if (*q != 'B' && *q != 'b' && *q != 'Q' && *q != 'q')
+		return 0;
+	*enc = lower((unsigned char)*q);
+	q++;
+	if (*q != '?')
+		return 0;
+	t = ++q;
+	while (*q && *q != '?' && !is_wsp((unsigned char)*q) &&
+	    *q != '\r' && *q != '\n')
+		q++;
+	if (q[0] != '?' || q[1] != '=')
+		return 0;
+	*text = t;
+	*tlen = (size_t)(q - t);
+	*end = q + 2;
+	return 1;
+}
+
+static int
+ew_decode(struct buf *out, int enc, const char *t, size_t n)
+{
+	char tmp[256 + 4];
+	struct mime_b64 b;
+	size_t i, k, o;
+	int rc, h1, h2;
+
+	if (enc == 'b') {
+		mime_b64_init(&b);
+		for (i = 0; i < n; i += k) {
+			k = n - i < 256 ? n - i : 256;
+			o = mime_b64_step(&b, t + i, k, tmp);
+			if ((rc = buf_append(out, tmp, o)) != BUF_OK)
+				return rc;
+		}
+		o = mime_b64_finish(&b, tmp);
+		return buf_append(out, tmp, o);
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		if (c == '_')
+			c = ' ';
+		else if (c == '=' && i + 2 < n &&
+		    (h1 = hex_value((unsigned char)t[i + 1])) >= 0 &&
+		    (h2 = hex_value((unsigned char)t[i + 2])) >= 0) {
+			c = (unsigned char)(h1 << 4 | h2);
+			i += 2;
+		}
+		if ((rc = buf_putc(out, c)) != BUF_OK)
+			return rc;
+	}
+	return BUF_OK;
+}
+
+int
+mime_decode_words(struct buf *out, const char *value)
+{
+	const char *p = value, *ws = NULL, *text, *end;
+	size_t wslen = 0, tlen;
+	int last_ew = 0, enc, rc;
+
+	while (*p) {
+		unsigned char c = (unsigned char)*p;
+
+		if (is_wsp(c) || c == '\r' || c == '\n') {
+			if (ws == NULL)
+				ws = p;
+			wslen++;
+			p++;
+			continue;
+		}
+		if (c == '=' && ew_parse(p, &enc, &text, &tlen, &end)) {
+			/* White space between two encoded words is dropped. */
+			if (ws != NULL && !last_ew &&
+			    (rc = buf_append(out, ws, wslen)) != BUF_OK)
+				return rc;
+			ws = NULL;
+			wslen = 0;
+			if ((rc = ew_decode(out, enc, text, tlen)) != BUF_OK)
+				return rc;
+			last_ew = 1;
+			p = end;
+			continue;
+		}
+		if (ws != NULL && (rc = buf_append(out, ws, wslen)) != BUF_OK)
+			return rc;
+		ws = NULL;
+		wslen = 0;
+		if ((rc = buf_putc(out, c)) != BUF_OK)
+			return rc;
+		last_ew = 0;
+		p++;
+	}
+	if (ws != NULL)
+		return buf_append(out, ws, wslen);
+	return BUF_OK;
+}
+
+/* ---- Content-Type style fields (RFC 2045, 2231) ---------------------- */
+
+static const char *
+skip_comment(const char *p)
+{
+	int level = 0;
+
+	/* p at "(": comments nest and may hold quoted pairs. */
+	for (; *p; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '(')
+			level++;
+		else if (*p == ')' && --level == 0)
+			return p + 1;
+	}
+	return p;
+}
+
+static const char *
+skip_quoted(const char *p)
+{
+	/* p at the opening quote; an unterminated string runs to the end. */
+	for (p++; *p; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return p;
+}
+
+static const char *
+skip_cfws(const char *p)
+{
+	for (;;) {
+		if (is_wsp((unsigned char)*p) || *p == '\r' || *p == '\n')
+			p++;
+		else if (*p == '(')
+			p = skip_comment(p);
+		else
+			return p;
+	}
+}
+
+static int
+is_token_char(unsigned char c)
+{
+	if (c <= ' ' || c >= 0x7f)
+		return 0;
+	return strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+}
+
+static int
+append_lower(struct buf *out, const char *p, size_t n)
+{
+	size_t start = out->len, i;
+	int rc;
+
+	if ((rc = buf_append(out, p, n)) != BUF_OK)
+		return rc;
+	for (i = start; i < out->len; i++)
+		out->data[i] = (char)lower((unsigned char)out->data[i]);
+	return BUF_OK;
+}
+
+int
+mime_ct_parse(const char *value, struct buf *out, const char **rest)
+{
+	const char *p, *t1, *t2;
+	size_t l1, l2;
+	int rc;
+
+	p = skip_cfws(value);
+	for (t1 = p; is_token_char((unsigned char)*p); p++)
+		;
+	l1 = (size_t)(p - t1);
+	p = skip_cfws(p);
+	*rest = p;
+	if (*p != '/' || l1 == 0)
+		return BUF_OK;
+	p = skip_cfws(p + 1);
+	for (t2 = p; is_token_char((unsigned char)*p); p++)
+		;
+	l2 = (size_t)(p - t2);
+	*rest = p;
+	if (l2 == 0)
+		return BUF_OK;
+	if ((rc = append_lower(out, t1, l1)) != BUF_OK ||
+	    (rc = buf_putc(out, '/')) != BUF_OK)
+		return rc;
+	return append_lower(out, t2, l2);
+}
+
+int
+mime_token_parse(const char *value, struct buf *out, const char **rest)
+{
+	const char *p, *t;
+
+	p = skip_cfws(value);
+	for (t = p; is_token_char((unsigned char)*p); p++)
+		;
+	*rest = p;
+	return append_lower(out, t, (size_t)(p - t));
+}
+
+struct pval {
+	const char	*p;		/* raw value, quotes included */
+	size_t		 n;
+	int		 quoted;
+	int		 ext;		/* RFC 2231 "*": percent-encoded */
+	unsigned	 idx;		/* continuation section number */
+};
+
+/* Append the value with quotes and quoted pairs undone. */
+static int
+pval_unquote(struct buf *out, const struct pval *v)
+{
+	const char *p = v->p, *e = v->p + v->n;
+	int rc;
+
+	if (!v->quoted)
+		return buf_append(out, p, v->n);
+	for (p++; p < e; p++) {
+		if (*p == '\\' && p + 1 < e)
+			p++;
+		else if (*p == '"')
+			break;
+		if ((rc = buf_putc(out, *p)) != BUF_OK)
+			return rc;
+	}
+	return BUF_OK;
+}
+
+/* Percent-decode src into out; with `lang`, drop a charset'lang' prefix. */
+static int
+pct_decode(struct buf *out, const char *s, size_t n, int lang)
+{
+	const char *e = s + n, *q1, *q2;
+	int rc, h1, h2;
+
+	if (lang && (q1 = memchr(s, '\'', n)) != NULL &&
+	    (q2 = memchr(q1 + 1, '\'', (size_t)(e - q1 - 1))) != NULL)
+		s = q2 + 1;
+	for (; s < e; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '%' && e - s >= 3 &&
+		    (h1 = hex_value((unsigned char)s[1])) >= 0 &&
+		    (h2 = hex_value((unsigned char)s[2])) >= 0) {
+			c = (unsigned char)(h1 << 4 | h2);
+			s += 2;
+		}
+		if ((rc = buf_putc(out, c)) != BUF_OK)
+			return rc;
+	}
+	return BUF_OK;
+}
+
+static int
+pval_emit(struct buf *out, const struct pval *v, int first)
+{
+	struct buf tmp;
+	int rc;
+
+	if (!v->ext)
+		return pval_unquote(out, v);
+	buf_init(&tmp, 0);
+	if ((rc = pval_unquote(&tmp, v)) == BUF_OK)
+		rc = pct_decode(out, buf_cstr(&tmp), tmp.len, first);
+	buf_fini(&tmp);
+	return rc;
+}
+
+/*
+ * Does attribute a (length n) name `name` (length nl)? Returns 0 for no,
+ * 1 plain, 2 extended, 3 section (idx set, ext set when "*N*").
+ */
+static int
+attr_match(const char *a, size_t n, const char *name, size_t nl,
+    unsigned *idx, int *ext)
+{
+	size_t i;
+	unsigned v = 0;
+
+	if (n < nl)
+		return 0;
+	for (i = 0; i < nl; i++)
+		if (lower((unsigned char)a[i]) != (unsigned char)name[i])
+			return 0;
+	if (n == nl)
+		return 1;
+	if (a[nl] != '*')
+		return 0;
+	if (n == nl + 1)
+		return 2;
+	for (i = nl + 1; i < n && a[i] >= '0' && a[i] <= '9'; i++) {
+		if (v > PARAM_SECTION_INDEX_MAX)
+			return 0;
+		v = v * 10 + (unsigned)(a[i] - '0');
+	}
+	if (i == nl + 1)
+		return 0;
+	*ext = 0;
+	if (i < n && a[i] == '*' && i + 1 == n)
+		*ext = 1;
+	else if (i != n)
+		return 0;
+	*idx = v;
+	return 3;
+}
+
+int
+mime_param_get(const char *params, const char *name, unsigned flags,
+    struct buf *out, int *found)
+{
+	struct pval plain, ext, sec[PARAM_SECTIONS_MAX], v;
+	const char *p = params, *a, *q;
+	size_t alen, nl = strlen(name), nsec = 0, start = out->len, i, j;
+	int have_plain = 0, have_ext = 0, any_ext = 0, kind, e, rc = BUF_OK;
+	unsigned idx, want;
+	struct buf tmp;
+
+	*found = 0;
+	for (;;) {
+		/* Seek the next ";" outside quoted strings and comments. */
+		while (*p && *p != ';') {
+			if (*p == '"')
+				p = skip_quoted(p);
+			else if (*p == '(')
+				p = skip_comment(p);
+			else
+				p++;
+		}
+		if (*p == '\0')
+			break;
+		p = skip_cfws(p + 1);
+		for (a = p; *p && *p != '=' && *p != ';' && *p != '"' &&
+		    *p != '(' && !is_wsp((unsigned char)*p) && *p != '\r' &&
+		    *p != '\n'; p++)
+			;
+		alen = (size_t)(p - a);
+		p = skip_cfws(p);
+		if (*p != '=' || alen == 0)
+			continue;
+		p = skip_cfws(p + 1);
+		memset(&v, 0, sizeof(v));
+		v.p = p;
+		if (*p == '"') {
+			p = skip_quoted(p);
+			v.quoted = 1;
+			v.n = (size_t)(p - v.p);
+		} else {
+			while (*p && *p != ';' && *p != '"' &&
+			    !is_wsp((unsigned char)*p) && *p != '\r' &&
+			    *p != '\n')
+				p++;
+			v.n = (size_t)(p - v.p);
+			q = skip_cfws(p);
+			if (*q != '\0' && *q != ';') {
+				/* Lenient: an unquoted value with spaces. */
+				while (*q && *q != ';')
+					q++;
+				p = q;
+				while (q > v.p && (is_wsp((unsigned char)q[-1]) ||
+				    q[-1] == '\r' || q[-1] == '\n'))
+					q--;
+				v.n = (size_t)(q - v.p);
+			}
+		}
+		e = 0;
+		idx = 0;
+		kind = attr_match(a, alen, name, nl, &idx, &e);
+		if (kind == 1 && !have_plain) {
+			plain = v;
+			have_plain = 1;
+		} else if (kind == 2 && !have_ext) {
+			ext = v;
+			ext.ext = 1;
+			have_ext = 1;
+		} else if (kind == 3 && nsec < PARAM_SECTIONS_MAX) {
+			v.ext = e;
+			v.idx = idx;
+			sec[nsec++] = v;
+		}
+	}
+
+	if (nsec > 0) {
+		/* Sections in order from 0; stop at the first gap. */
+		buf_init(&tmp, 0);
+		for (want = 0; rc == BUF_OK; want++) {
+			for (j = 0; j < nsec && sec[j].idx != want; j++)
+				;
+			if (j == nsec)
+				break;
+			*found = 1;
+			any_ext |= sec[j].ext;
+			rc = pval_emit(&tmp, &sec[j], want == 0);
+		}
+		if (rc == BUF_OK && *found) {
+			if (!any_ext && (flags & MIME_PARAM_WORDS))
+				rc = mime_decode_words(out, buf_cstr(&tmp));
+			else
+				rc = buf_append(out, tmp.data ? tmp.data : "",
+				    tmp.len);
+		}
+		buf_fini(&tmp);
+		if (rc != BUF_OK)
+			return rc;
+	}
+	if (!*found && have_ext) {
+		*found = 1;
+		if ((rc = pval_emit(out, &ext, 1)) != BUF_OK)
+			return rc;
+	}
+	if (!*found && have_plain) {
+		*found = 1;
+		if (flags & MIME_PARAM_WORDS) {
+			buf_init(&tmp, 0);
+			rc = pval_unquote(&tmp, &plain);
+			if (rc == BUF_OK)
+				rc = mime_decode_words(out, buf_cstr(&tmp));
+			buf_fini(&tmp);
+		} else
+			rc = pval_unquote(out, &plain);
+		if (rc != BUF_OK)
+			return rc;
+	}
+	if (flags & MIME_PARAM_LOWER)
+		for (i = start; i < out->len; i++)
+			out->data[i] = (char)lower((unsigned char)out->data[i]);
+	return BUF_OK;
+}
