@@ -390,6 +390,11 @@ h_part_begin(void *ctx, const struct mime_part_info *info)
 	/* a text part inside the returned message is not the bounce's text */
 	pt->keep = !info->is_multipart && !info->is_message && keep_type(pt->type) &&
 	    (!pt->enclosed || strcmp(pt->type, "text/rfc822-headers") == 0);
+	/* a multipart whose boundary was lost arrives as opaque data: read it */
+	if (info->is_multipart && info->boundary == NULL && !pt->enclosed) {
+		pt->keep = 1;
+		snprintf(pt->type, sizeof(pt->type), "text/plain");
+	}
 	buf_init(&pt->text, p->text_limit);
 	return 0;
 }
@@ -552,6 +557,49 @@ typed_value(const char *v, int address)
 
 /* ---- classification of one recipient ---- */
 
+static void
+set_reason(struct dsn_recipient *r, const char *reason)
+{
+	r->cls.reason = reason;
+	r->cls.category = reason_category(reason);
+	r->cls.hard = reason_is_hard(reason, r->status, r->reply_code);
+}
+
+/*
+ * The SMTP stage says who was refused. "User unknown" in reply to DATA,
+ * after the recipients were accepted, is a content filter wearing a
+ * recipient error's words; an address error in reply to MAIL FROM is
+ * about the sender, not the recipient.
+ */
+static void
+stage_adjust(struct dsn_recipient *r)
+{
+	static const char *const data_words[] = { "end of data", "after data",
+	    "final data", "after end of data", ">>> data", "data command",
+	    NULL };
+	static const char *const mail_words[] = { "after mail from",
+	    "to mail from", "mail from command", NULL };
+	const char *d = r->diag;
+	size_t i, n;
+	int data = 0, mail = 0;
+
+	if (d == NULL)
+		return;
+	n = strlen(d);
+	for (i = 0; data_words[i]; i++)
+		if (dsn_memstr_ci(d, n, data_words[i]))
+			data = 1;
+	for (i = 0; mail_words[i]; i++)
+		if (dsn_memstr_ci(d, n, mail_words[i]))
+			mail = 1;
+	if (data && !dsn_memstr_ci(d, n, "rcpt to") &&
+	    strcmp(r->cls.reason, "userunknown") == 0)
+		set_reason(r, "filtered");
+	else if (mail && strcmp(r->cls.category ? r->cls.category : "",
+	    "recipient") == 0)
+		set_reason(r, "rejected");
+}
+
 static int
 rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_type)
 {
@@ -596,11 +644,14 @@ rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_type
 	}
 	/* "x-unix; ..." is a local delivery agent talking */
 	if (diag_type && streq_ci(diag_type, "x-unix") &&
-	    strcmp(r->cls.source, "text") != 0) {
-		r->cls.reason = "mailererror";
-		r->cls.category = reason_category("mailererror");
-		r->cls.hard = 0;
-	}
+	    (strcmp(r->cls.source, "text") != 0 ||
+	    strcmp(r->cls.category, "transient") == 0))
+		set_reason(r, "mailererror");
+	/* a temporary status on a final failure: retries ran out */
+	if (r->action && streq_ci(r->action, "failed") && r->status &&
+	    r->status[0] == '4' && strcmp(r->cls.source, "text") != 0)
+		set_reason(r, "expired");
+	stage_adjust(r);
 	return 0;
 }
 
@@ -887,8 +938,7 @@ autoreply(const struct dsn_parser *p)
 	if ((v = top_header(p, "Precedence")) &&
 	    dsn_memstr_ci(v, strlen(v), "auto_reply"))
 		return 1;
-	if ((v = top_header(p, "X-Auto-Response-Suppress")) == NULL &&
-	    (v = top_header(p, "Subject")) != NULL) {
+	if ((v = top_header(p, "Subject")) != NULL) {
 		size_t n = strlen(v);
 
 		/* only at the start of the subject: "Re: out of office" is a person */
@@ -899,6 +949,25 @@ autoreply(const struct dsn_parser *p)
 				return 1;
 	}
 	return 0;
+}
+
+/*
+ * A List-Unsubscribe mailto request sent by a mail client on the user's
+ * behalf (Apple Mail: Auto-Submitted, Subject "unsubscribe"): the
+ * recipient opts out, which policy treats like a complaint.
+ */
+static int
+unsubscribe_request(const struct dsn_parser *p)
+{
+	const char *as = top_header(p, "Auto-Submitted");
+	const char *subj = top_header(p, "Subject");
+
+	if (as == NULL || subj == NULL)
+		return 0;
+	while (*subj == ' ')
+		subj++;
+	return dsn_has_prefix_ci(as + strspn(as, " \t"), "auto-") &&
+	    streq_ci(subj, "unsubscribe");
 }
 
 /* ---- building the report ---- */
@@ -1208,6 +1277,21 @@ build(struct dsn_parser *p)
 		goto done;
 	}
 notbounce:
+	if (unsubscribe_request(p)) {
+		struct dsn_recipient *r;
+
+		rep->kind = DSN_KIND_FEEDBACK;
+		rep->format = "unsubscribe";
+		if ((rep->feedback_type = dup_s("unsubscribe")) == NULL ||
+		    (r = rcpt_new(rep)) == NULL)
+			goto oom;
+		r->final_rcpt = first_addr(top_header(p, "From"));
+		r->cls.reason = "feedback";
+		r->cls.category = reason_category("feedback");
+		r->cls.hard = 0;
+		r->cls.source = "report";
+		goto done;
+	}
 	if (autoreply(p)) {
 		struct dsn_recipient *r;
 
@@ -1293,9 +1377,20 @@ to_lf(const char *d, size_t n, size_t *outn)
 	return o;
 }
 
-int
-dsn_parse_bytes(const struct classifier *cl, const char *data, size_t len,
-    const char *envelope_from, size_t chunk, struct dsn_report **out)
+/* A multipart whose boundary never occurs is read as plain text. */
+static int
+put_header(struct mime_parser *mp, struct buf *name, struct buf *value,
+    int force_text)
+{
+	if (force_text && streq_ci(buf_cstr(name), "Content-Type"))
+		return mime_parser_header(mp, "Content-Type", "text/plain");
+	return mime_parser_header(mp, buf_cstr(name), buf_cstr(value));
+}
+
+static int
+parse_once(const struct classifier *cl, const char *d, size_t n,
+    const char *envelope_from, size_t chunk, int force_text,
+    struct dsn_report **out, int *no_parts)
 {
 	struct dsn_parser *p = NULL;
 	struct mime_parser *mp = NULL;
@@ -1303,16 +1398,14 @@ dsn_parse_bytes(const struct classifier *cl, const char *data, size_t len,
 	struct findings fs;
 	struct buf name, value;
 	const struct dsn_report *r;
-	char *d;
-	size_t n, i = 0;
+	size_t i = 0;
 	int rc = -1, have = 0;
 
 	*out = NULL;
+	*no_parts = 0;
 	findings_init(&fs, 64);
 	buf_init(&name, 1024);
 	buf_init(&value, DSN_RAW_HEADER_MAX);
-	if ((d = to_lf(data, len, &n)) == NULL)
-		goto out;
 	if ((p = dsn_parser_new(cl, 0)) == NULL)
 		goto out;
 	if (envelope_from && dsn_parser_set_envelope(p, envelope_from, NULL) < 0)
@@ -1341,8 +1434,7 @@ dsn_parse_bytes(const struct classifier *cl, const char *data, size_t len,
 				goto out;
 			continue;
 		}
-		if (have && mime_parser_header(mp, buf_cstr(&name),
-		    buf_cstr(&value)) != 0)
+		if (have && put_header(mp, &name, &value, force_text) != 0)
 			goto out;
 		have = 0;
 		for (c = b; c < e && d[c] != ':'; c++)
@@ -1369,7 +1461,7 @@ dsn_parse_bytes(const struct classifier *cl, const char *data, size_t len,
 			goto out;
 		have = 1;
 	}
-	if (have && mime_parser_header(mp, buf_cstr(&name), buf_cstr(&value)) != 0)
+	if (have && put_header(mp, &name, &value, force_text) != 0)
 		goto out;
 	if (mime_parser_eoh(mp) != 0)
 		goto out;
@@ -1386,6 +1478,8 @@ dsn_parse_bytes(const struct classifier *cl, const char *data, size_t len,
 		goto out;
 	if ((r = dsn_parser_result(p)) == NULL)
 		goto out;
+	*no_parts = p->top_type && strncmp(p->top_type, "multipart/", 10) == 0 &&
+	    p->nparts <= 1;
 	if ((*out = calloc(1, sizeof(**out))) == NULL)
 		goto out;
 	/* move the report out of the parser */
@@ -1395,10 +1489,42 @@ dsn_parse_bytes(const struct classifier *cl, const char *data, size_t len,
 out:
 	mime_parser_free(mp);
 	dsn_parser_free(p);
-	free(d);
 	buf_fini(&name);
 	buf_fini(&value);
 	findings_fini(&fs);
+	return rc;
+}
+
+
+int
+dsn_parse_bytes(const struct classifier *cl, const char *data, size_t len,
+    const char *envelope_from, size_t chunk, struct dsn_report **out)
+{
+	char *d;
+	size_t n;
+	int rc, no_parts = 0;
+
+	*out = NULL;
+	if ((d = to_lf(data, len, &n)) == NULL)
+		return -1;
+	rc = parse_once(cl, d, n, envelope_from, chunk, 0, out, &no_parts);
+	/*
+	 * A report whose boundary is missing from the body (broken
+	 * generators, careless anonymisation) is still worth reading.
+	 */
+	if (rc == 0 && no_parts && ((*out)->kind == DSN_KIND_NONE ||
+	    ((*out)->nrcpts == 1 && (*out)->rcpts[0].diag == NULL &&
+	    (*out)->rcpts[0].status == NULL))) {
+		struct dsn_report *again = NULL;
+
+		if (parse_once(cl, d, n, envelope_from, chunk, 1, &again,
+		    &no_parts) == 0 && again->kind != DSN_KIND_NONE) {
+			dsn_report_free(*out);
+			*out = again;
+		} else
+			dsn_report_free(again);
+	}
+	free(d);
 	return rc;
 }
 

@@ -172,7 +172,8 @@ is_reply_at(const char *s, size_t n, size_t i)
 	    s[i - 1] == '/' || s[i - 1] == '='))
 		return 0;
 	if (i + 3 < n && !(s[i + 3] == ' ' || s[i + 3] == '-' ||
-	    s[i + 3] == '\t' || s[i + 3] == '\n' || s[i + 3] == ','))
+	    s[i + 3] == '\t' || s[i + 3] == '\n' || s[i + 3] == ',' ||
+	    (s[i + 3] == ':' && (i + 4 == n || s[i + 4] == ' '))))
 		return 0;
 	return 1;
 }
@@ -202,8 +203,16 @@ dsn_diag_codes(const char *diag, char status[16], int *reply)
 			/* strong: "550 5.1.1" / "550-5.1.1"; weak: any code */
 			if (i + 4 < n && is_status_at(diag, n, k, &len))
 				*reply = code;
-			else if (weak == 0 && code >= 400)
+			else if (weak == 0 && code >= 400) {
+				/* Sendmail: "554 <a>... 550 Host unknown" */
+				const char *dots = strstr(diag + i, ">... ");
+
 				weak = code;
+				if (dots && dots - (diag + i) < DSN_ADDR_MAX + 8 &&
+				    is_reply_at(diag, n, (size_t)(dots + 5 - diag)))
+					weak = (dots[5] - '0') * 100 + (dots[6] - '0') * 10 +
+					    (dots[7] - '0');
+			}
 		}
 		if (status[0] && *reply)
 			break;
@@ -711,6 +720,9 @@ line_split(const char *text, size_t n, struct line *lines, size_t *nl,
 			e--;
 		lines[k].p = text + b;
 		lines[k].n = e - b;
+		/* rules of "=", "*", "_" are decoration: read them as blank */
+		if (e - b >= 3 && strspn(text + b, "=*_~#") >= e - b)
+			lines[k].n = 0;
 		k++;
 	}
 	*nl = k;
@@ -859,6 +871,37 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 			res->v[w++] = res->v[i];
 		}
 		res->n = w;
+	}
+
+	/*
+	 * "Technical details of permanent failure:" (Gmail and others put the
+	 * server's words in a paragraph of their own): give it to recipients
+	 * whose own lines carry no SMTP code.
+	 */
+	for (i = 0; rc == 0 && i < end; i++) {
+		size_t j, taken = 0, r;
+		struct buf para;
+
+		if (!dsn_has_prefix_ci(lines[i].p, "technical details") &&
+		    !dsn_has_prefix_ci(lines[i].p, "technical report"))
+			continue;
+		buf_init(&para, 8192);
+		for (j = i; j < end && !line_blank(&lines[j]) &&
+		    taken < DSN_TEXT_RCPT_LINES; j++, taken++)
+			if (buf_append(&para, lines[j].p, lines[j].n) == BUF_ERR_NOMEM ||
+			    buf_putc(&para, '\n') == BUF_ERR_NOMEM)
+				rc = -1;
+		for (r = 0; rc == 0 && r < res->n; r++) {
+			char st[16];
+			int code;
+
+			dsn_diag_codes(res->v[r].diag, st, &code);
+			if (code == 0 && st[0] == '\0' && para.len > 0 &&
+			    diag_append(&res->v[r], buf_cstr(&para), para.len) < 0)
+				rc = -1;
+		}
+		buf_fini(&para);
+		break;
 	}
 
 	/* remote MTA and qmail-style "(#5.1.1)" */
