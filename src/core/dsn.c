@@ -70,6 +70,7 @@ struct dsn_parser {
 	size_t			 nparts;
 	size_t			 capparts;
 	int			 oom;
+	int			 stage_data;	/* transcript: refused after DATA */
 	struct dsn_report	 rep;
 	int			 built;
 };
@@ -246,6 +247,7 @@ dsn_parser_reset(struct dsn_parser *p)
 	p->ret_msgid = p->ret_from = p->ret_return_path = p->ret_to = NULL;
 	p->env_from = p->env_rcpt = NULL;
 	p->oom = 0;
+	p->stage_data = 0;
 	report_fini(&p->rep);
 	p->built = 0;
 }
@@ -391,7 +393,8 @@ h_part_begin(void *ctx, const struct mime_part_info *info)
 	pt->keep = !info->is_multipart && !info->is_message && keep_type(pt->type) &&
 	    (!pt->enclosed || strcmp(pt->type, "text/rfc822-headers") == 0);
 	/* a multipart whose boundary was lost arrives as opaque data: read it */
-	if (info->is_multipart && info->boundary == NULL && !pt->enclosed) {
+	if (info->is_opaque && strncmp(pt->type, "multipart/", 10) == 0 &&
+	    !pt->enclosed) {
 		pt->keep = 1;
 		snprintf(pt->type, sizeof(pt->type), "text/plain");
 	}
@@ -572,7 +575,7 @@ set_reason(struct dsn_recipient *r, const char *reason)
  * about the sender, not the recipient.
  */
 static void
-stage_adjust(struct dsn_recipient *r)
+stage_adjust(struct dsn_recipient *r, int stage_data)
 {
 	static const char *const data_words[] = { "end of data", "after data",
 	    "final data", "after end of data", ">>> data", "data command",
@@ -581,7 +584,7 @@ stage_adjust(struct dsn_recipient *r)
 	    "to mail from", "mail from command", NULL };
 	const char *d = r->diag;
 	size_t i, n;
-	int data = 0, mail = 0;
+	int data = stage_data, mail = 0;
 
 	if (d == NULL)
 		return;
@@ -651,7 +654,7 @@ rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_type
 	if (r->action && streq_ci(r->action, "failed") && r->status &&
 	    r->status[0] == '4' && strcmp(r->cls.source, "text") != 0)
 		set_reason(r, "expired");
-	stage_adjust(r);
+	stage_adjust(r, p->stage_data);
 	return 0;
 }
 
@@ -1140,6 +1143,17 @@ build(struct dsn_parser *p)
 		    p->parts[i].text.len) < 0)
 			goto oom;
 
+	if (main_text(p, &text) < 0)
+		goto oom;
+	/* a Sendmail transcript: ">>> DATA" answered by "<<< 5xx" */
+	{
+		const char *d = dsn_memstr_ci(buf_cstr(&text), text.len, ">>> DATA");
+
+		p->stage_data = d && !dsn_memstr_ci(buf_cstr(&text), text.len,
+		    ">>> RCPT") && dsn_memstr_ci(d, text.len -
+		    (size_t)(d - buf_cstr(&text)), "<<< 5") != NULL;
+	}
+
 	/* 1. delivery-status parts */
 	for (i = 0; i < p->nparts; i++) {
 		struct dsn_part *pt = &p->parts[i];
@@ -1161,8 +1175,6 @@ build(struct dsn_parser *p)
 	if (p->top_report_type && streq_ci(p->top_report_type, "feedback-report"))
 		has_fb = 1;
 
-	if (main_text(p, &text) < 0)
-		goto oom;
 	/* delivery-status fields pasted into a text part (some gateways) */
 	if (!has_ds && !has_fb && rep->nrcpts == 0) {
 		const char *fr = dsn_memstr_ci(buf_cstr(&text), text.len,
