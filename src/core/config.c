@@ -117,16 +117,34 @@ static const char *
 cfg_type_name(int type)
 {
 	switch (type) {
-	case CONFIG_TYPE_GROUP:	 return "group";
+	case CONFIG_TYPE_GROUP:	 return "a group";
 	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:	 return "integer";
-	case CONFIG_TYPE_FLOAT:	 return "float";
-	case CONFIG_TYPE_STRING: return "string";
-	case CONFIG_TYPE_BOOL:	 return "boolean";
-	case CONFIG_TYPE_ARRAY:	 return "array";
-	case CONFIG_TYPE_LIST:	 return "list";
-	default:		 return "unknown";
+	case CONFIG_TYPE_INT64:	 return "an integer";
+	case CONFIG_TYPE_FLOAT:	 return "a float";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL:	 return "a boolean";
+	case CONFIG_TYPE_ARRAY:	 return "an array";
+	case CONFIG_TYPE_LIST:	 return "a list";
+	default:		 return "an unknown type";
 	}
+}
+
+/*
+ * A member that must be a group: anything else is an error (a scalar in
+ * place of a group would otherwise be ignored silently, leaving every key
+ * of that group at its default). Returns the group or NULL.
+ */
+static const config_setting_t *
+cfg_group(const config_setting_t *parent, const char *key, struct cfg_errors *e)
+{
+	const config_setting_t *g = cfg_member(parent, key);
+
+	if (g != NULL && config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		cfg_error(e, g, key, "expected a group { ... }, found %s",
+		    cfg_type_name(config_setting_type(g)));
+		return NULL;
+	}
+	return g;
 }
 
 int
@@ -141,7 +159,7 @@ cfg_int(const config_setting_t *grp, const char *key, long long min,
 		return 0;
 	t = config_setting_type(s);
 	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
-		cfg_error(e, s, key, "expected an integer, found a %s",
+		cfg_error(e, s, key, "expected an integer, found %s",
 		    cfg_type_name(t));
 		return -1;
 	}
@@ -164,7 +182,7 @@ cfg_bool(const config_setting_t *grp, const char *key, int *out,
 	if ((s = cfg_member(grp, key)) == NULL)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		cfg_error(e, s, key, "expected true or false, found a %s",
+		cfg_error(e, s, key, "expected true or false, found %s",
 		    cfg_type_name(config_setting_type(s)));
 		return -1;
 	}
@@ -182,7 +200,7 @@ cfg_string(const config_setting_t *grp, const char *key, char **out,
 	if ((s = cfg_member(grp, key)) == NULL)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		cfg_error(e, s, key, "expected a string, found a %s",
+		cfg_error(e, s, key, "expected a string, found %s",
 		    cfg_type_name(config_setting_type(s)));
 		return -1;
 	}
@@ -220,9 +238,8 @@ parse_scaled(const char *s, int durations, long long *out)
 		}
 		if (mul < 0 || end[1] != '\0')
 			return -1;
-		if (!durations && (*end == 'm' || *end == 'h' || *end == 'd' ||
-		    *end == 'w'))
-			return -1;
+		/* Size units are matched upper-cased, so only K, M, G reach
+		 * here for sizes; keep them out of durations. */
 		if (durations && (*end == 'K' || *end == 'M' || *end == 'G'))
 			return -1;
 	}
@@ -254,7 +271,7 @@ cfg_scaled(const config_setting_t *grp, const char *key, long long min,
 			return -1;
 		}
 	} else {
-		cfg_error(e, s, key, "expected a %s, found a %s",
+		cfg_error(e, s, key, "expected a %s, found %s",
 		    durations ? "duration" : "size", cfg_type_name(t));
 		return -1;
 	}
@@ -340,7 +357,7 @@ cfg_strlist(const config_setting_t *grp, const char *key, struct strlist *out,
 		return 0;
 	t = config_setting_type(s);
 	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
-		cfg_error(e, s, key, "expected a list of strings [\"a\", \"b\"], found a %s",
+		cfg_error(e, s, key, "expected a list of strings [\"a\", \"b\"], found %s",
 		    cfg_type_name(t));
 		return -1;
 	}
@@ -426,6 +443,12 @@ cidr_match(const struct cidr *c, const char *s)
 		family = AF_INET6;
 	else
 		return 0;
+	/* An IPv4 client on a dual-stack socket may be shown as ::ffff:a.b.c.d. */
+	if (family == AF_INET6 && c->family == AF_INET &&
+	    memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+		memmove(a, a + 12, 4);
+		family = AF_INET;
+	}
 	if (family != c->family)
 		return 0;
 	bits = c->prefix;
@@ -607,7 +630,7 @@ load_checks(struct config *c, const config_setting_t *list, struct cfg_errors *e
 		cfg_allow_keys(g, keys, e);
 		if (cfg_string(g, "id", &id, e) <= 0) {
 			if (id == NULL && cfg_member(g, "id") == NULL)
-				cfg_error(e, g, "checks.id", "missing");
+				cfg_error(e, g, "checks.id", "no \"id\" key in this entry");
 			goto next;
 		}
 		if ((idx = checks_index(id)) < 0) {
@@ -843,7 +866,7 @@ config_load(const char *path, struct cfg_errors *e)
 	}
 	cfg_string(root, "hold_reason", &c->hold_reason, e);
 
-	if ((g = cfg_member(root, "repair")) != NULL) {
+	if ((g = cfg_group(root, "repair", e)) != NULL) {
 		static const char *const keys[] = { "message_id_domain", NULL };
 
 		cfg_allow_keys(g, keys, e);
@@ -853,14 +876,14 @@ config_load(const char *path, struct cfg_errors *e)
 			c->repair_msgid_domain = NULL;
 		}
 	}
-	if ((g = cfg_member(root, "date")) != NULL) {
+	if ((g = cfg_group(root, "date", e)) != NULL) {
 		static const char *const keys[] = { "max_future", "max_past", NULL };
 
 		cfg_allow_keys(g, keys, e);
 		cfg_duration(g, "max_future", 0, 3650LL * 86400, &c->date_max_future, e);
 		cfg_duration(g, "max_past", 0, 36500LL * 86400, &c->date_max_past, e);
 	}
-	if ((g = cfg_member(root, "scores")) != NULL) {
+	if ((g = cfg_group(root, "scores", e)) != NULL) {
 		static const char *const keys[] = { "tag", "hold", "reject", NULL };
 
 		cfg_allow_keys(g, keys, e);
@@ -868,9 +891,9 @@ config_load(const char *path, struct cfg_errors *e)
 		cfg_int(g, "hold", 0, 100000, &c->score_hold, e);
 		cfg_int(g, "reject", 0, 100000, &c->score_reject, e);
 	}
-	load_limits(&c->limits, cfg_member(root, "limits"), e);
-	load_milter(&c->milter, cfg_member(root, "milter"), e);
-	load_exempt(c, cfg_member(root, "exempt"), e);
+	load_limits(&c->limits, cfg_group(root, "limits", e), e);
+	load_milter(&c->milter, cfg_group(root, "milter", e), e);
+	load_exempt(c, cfg_group(root, "exempt", e), e);
 	load_checks(c, cfg_member(root, "checks"), e);
 	/* MODULE-SECTIONS: load (each module: X_config_load(&c->X, cfg_member(root, "X"), confdir, ..., e)) */
 	(void)confdir;

@@ -1,0 +1,107 @@
+#!/bin/sh
+# config_check.sh - "milter-egress -n -c FILE" checks a configuration:
+# exit 0 for the shipped sample, exit 78 (EX_CONFIG) with "FILE:LINE: KEY:"
+# errors on stderr for a bad file, before anything is opened.
+# Skips (77) when the daemon has not been built.
+set -u
+
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+bin=$top_builddir/milter-egress
+data=$top_srcdir/tests/data/config
+sample=$top_srcdir/conf/milter-egress.conf
+
+if [ ! -x "$bin" ]; then
+	echo "SKIP: $bin not built"
+	exit 77
+fi
+
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT INT TERM
+fail=0
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; fail=1; }
+
+# check FILE WANT_STATUS: run the check, keep stdout/stderr in $tmp.
+check() {
+	"$bin" -n -c "$1" >"$tmp/out" 2>"$tmp/err"
+	status=$?
+	if [ "$status" -eq "$2" ]; then
+		ok "$1: exit $status"
+	else
+		not_ok "$1: exit $status, want $2"
+		sed 's/^/# /' "$tmp/out" "$tmp/err"
+	fi
+}
+
+# has FILE FIXED-STRING: FILE contains the string.
+has() {
+	if grep -qF -- "$2" "$1"; then
+		ok "$(basename "$1") has: $2"
+	else
+		not_ok "$(basename "$1") lacks: $2"
+		sed 's/^/# /' "$1"
+	fi
+}
+
+# The sample loads cleanly and says so on stdout, nothing on stderr.
+check "$sample" 0
+has "$tmp/out" "$sample: configuration valid"
+if [ -s "$tmp/err" ]; then
+	not_ok "sample: unexpected stderr"
+	sed 's/^/# /' "$tmp/err"
+else
+	ok "sample: stderr empty"
+fi
+
+# Good test configurations load too.
+for f in "$data"/good_*.conf; do
+	check "$f" 0
+done
+
+# A bad value: exit 78, stderr names file:line:key, and the daemon refuses.
+check "$data/bad_range.conf" 78
+has "$tmp/err" "$data/bad_range.conf:5: limits.mime_depth: value 1000 out of range"
+has "$tmp/err" "configuration invalid, not starting"
+if [ -s "$tmp/out" ]; then not_ok "bad: stdout not empty"; else ok "bad: stdout empty"; fi
+
+# Every error of a file is reported in one run.
+check "$data/bad_many.conf" 78
+has "$tmp/err" "$data/bad_many.conf:2: mode: "
+has "$tmp/err" "$data/bad_many.conf:5: limits.urlz: unknown key"
+has "$tmp/err" "$data/bad_many.conf:4: limits.recipients: "
+has "$tmp/err" "$data/bad_many.conf:8: milter.syslog_facility: "
+
+# A libconfig syntax error names its line.
+check "$data/bad_syntax.conf" 78
+has "$tmp/err" "$data/bad_syntax.conf:5: syntax: "
+
+# Every bad file is refused with EX_CONFIG, never accepted or crashed on.
+for f in "$data"/bad_*.conf; do
+	check "$f" 78
+	has "$tmp/err" "$f:"
+done
+
+# A missing file is a configuration error too.
+check "$tmp/absent.conf" 78
+has "$tmp/err" "$tmp/absent.conf:0: -: cannot read file"
+
+# Without -n a bad file still exits 78 before opening any socket.
+"$bin" -f -c "$data/bad_range.conf" -p "unix:$tmp/never.sock" >/dev/null 2>&1
+status=$?
+if [ "$status" -eq 78 ] && [ ! -e "$tmp/never.sock" ]; then
+	ok "daemon refuses a bad config (exit 78, no socket)"
+else
+	not_ok "daemon with a bad config: exit $status"
+fi
+
+# Usage errors are EX_USAGE.
+"$bin" -n -c "$sample" extra >/dev/null 2>&1
+status=$?
+[ "$status" -eq 64 ] && ok "extra argument: exit 64" || not_ok "extra argument: exit $status, want 64"
+"$bin" -Z >/dev/null 2>&1
+status=$?
+[ "$status" -eq 64 ] && ok "unknown option: exit 64" || not_ok "unknown option: exit $status, want 64"
+
+exit $fail
