@@ -39,6 +39,7 @@
 
 #define DSN_PART_TYPE_MAX	96
 #define DSN_PART_META_MAX	4096	/* parts whose ancestry is tracked */
+#define DSN_DATA_ADDRS		32	/* addresses kept from DATA replies */
 
 struct dsn_hdr {
 	char	*name;
@@ -71,6 +72,8 @@ struct dsn_parser {
 	size_t			 capparts;
 	int			 oom;
 	int			 stage_data;	/* transcript: refused after DATA */
+	char			*data_addrs[DSN_DATA_ADDRS];	/* named there */
+	size_t			 ndata_addrs;
 	struct dsn_report	 rep;
 	int			 built;
 };
@@ -248,6 +251,9 @@ dsn_parser_reset(struct dsn_parser *p)
 	p->env_from = p->env_rcpt = NULL;
 	p->oom = 0;
 	p->stage_data = 0;
+	for (i = 0; i < p->ndata_addrs; i++)
+		free(p->data_addrs[i]);
+	p->ndata_addrs = 0;
 	report_fini(&p->rep);
 	p->built = 0;
 }
@@ -560,6 +566,69 @@ typed_value(const char *v, int address)
 
 /* ---- classification of one recipient ---- */
 
+/*
+ * Sendmail transcripts: ">>> DATA" answered by "<<< 5xx ...". Remember the
+ * addresses those replies name; when they name none, the refusal at DATA
+ * concerns every recipient. With PIPELINING the RCPT replies are printed
+ * after ">>> DATA" too; a "<<< 503 ... Need RCPT" among them shows that
+ * DATA itself was never accepted, so those were recipient refusals.
+ */
+static int
+transcript_data_stage(struct dsn_parser *p, const char *t, size_t n)
+{
+	size_t i = 0;
+	int after_data = 0;
+
+	while (i < n) {
+		size_t b = i, e;
+
+		while (i < n && t[i] != '\n')
+			i++;
+		e = i++;
+		if (e - b >= 4 && memcmp(t + b, ">>> ", 4) == 0) {
+			after_data = e - b >= 8 && dsn_has_prefix_ci(t + b + 4, "DATA");
+			continue;
+		}
+		if (!after_data || e - b < 5 || memcmp(t + b, "<<< 5", 5) != 0)
+			continue;
+		if (e - b >= 7 && memcmp(t + b, "<<< 503", 7) == 0) {
+			size_t k;
+
+			for (k = 0; k < p->ndata_addrs; k++)
+				free(p->data_addrs[k]);
+			p->ndata_addrs = 0;
+			p->stage_data = 0;
+			after_data = 0;
+			continue;
+		}
+		p->stage_data = 1;
+		if (p->ndata_addrs < DSN_DATA_ADDRS) {
+			char *a = dsn_addr_extract(t + b, e - b);
+
+			if (a)
+				p->data_addrs[p->ndata_addrs++] = a;
+			else if (memchr(t + b, '@', e - b))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+refused_at_data(const struct dsn_parser *p, const struct dsn_recipient *r)
+{
+	size_t i;
+
+	if (!p->stage_data)
+		return 0;
+	if (p->ndata_addrs == 0)
+		return 1;
+	for (i = 0; i < p->ndata_addrs && r->final_rcpt; i++)
+		if (strcmp(p->data_addrs[i], r->final_rcpt) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 set_reason(struct dsn_recipient *r, const char *reason)
 {
@@ -654,7 +723,7 @@ rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_type
 	if (r->action && streq_ci(r->action, "failed") && r->status &&
 	    r->status[0] == '4' && strcmp(r->cls.source, "text") != 0)
 		set_reason(r, "expired");
-	stage_adjust(r, p->stage_data);
+	stage_adjust(r, refused_at_data(p, r));
 	return 0;
 }
 
@@ -1145,14 +1214,8 @@ build(struct dsn_parser *p)
 
 	if (main_text(p, &text) < 0)
 		goto oom;
-	/* a Sendmail transcript: ">>> DATA" answered by "<<< 5xx" */
-	{
-		const char *d = dsn_memstr_ci(buf_cstr(&text), text.len, ">>> DATA");
-
-		p->stage_data = d && !dsn_memstr_ci(buf_cstr(&text), text.len,
-		    ">>> RCPT") && dsn_memstr_ci(d, text.len -
-		    (size_t)(d - buf_cstr(&text)), "<<< 5") != NULL;
-	}
+	if (transcript_data_stage(p, buf_cstr(&text), text.len) < 0)
+		goto oom;
 
 	/* 1. delivery-status parts */
 	for (i = 0; i < p->nparts; i++) {
