@@ -52,5 +52,8 @@ run_group() {	# run_group MODE: scripts MODE_*.lua against a daemon in MODE
 
 run_group enforce
 run_group monitor
+# SIGTERM stops the daemon gracefully (exit 0; libmilter owns the signal)
+[ "$E2E_MILTER_STATUS" = 0 ] || { failed=1
+	echo "FAIL sigterm: milter-egress exited with status $E2E_MILTER_STATUS on SIGTERM"; }
 [ "$failed" = 0 ] || e2e_fail "milter protocol tests failed"
 echo "PASS: milter_proto"

@@ -272,7 +272,8 @@ e2e_start_milter() {
 	esac
 }
 
-# e2e_stop_milter: SIGTERM the daemon and wait until it has exited.
+# e2e_stop_milter: SIGTERM the daemon and wait until it has exited; its
+# exit status is left in E2E_MILTER_STATUS.
 e2e_stop_milter() {
 	[ -n "$E2E_MILTER_PID" ] || return 0
 	kill -TERM "$E2E_MILTER_PID" 2>/dev/null
@@ -282,6 +283,7 @@ e2e_stop_milter() {
 	done
 	kill -KILL "$E2E_MILTER_PID" 2>/dev/null
 	wait "$E2E_MILTER_PID" 2>/dev/null
+	E2E_MILTER_STATUS=$?	# 0 when SIGTERM stopped it gracefully
 	E2E_MILTER_PID=
 	case $E2E_MILTER_SOCKET in
 	unix:*) rm -f "${E2E_MILTER_SOCKET#unix:}" ;;
@@ -460,6 +462,13 @@ e2e_cleanup() {
 	fi
 	e2e_stop_postfix
 	e2e_stop_milter
+	# a sanitizer report from the daemon (ASan/UBSan builds) fails the test
+	if [ -f "${E2E_MILTER_LOG:-}" ] &&
+		grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$E2E_MILTER_LOG"; then
+		echo "FAIL: sanitizer report in the milter log:" >&2
+		grep -A 30 -m 1 'Sanitizer\|runtime error:' "$E2E_MILTER_LOG" >&2
+		[ "$_st" = 0 ] && _st=1
+	fi
 	for _p in ${E2E_EXTRA_PIDS:-}; do	# other processes a caller started
 		kill -TERM "$_p" 2>/dev/null
 		wait "$_p" 2>/dev/null
