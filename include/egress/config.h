@@ -19,8 +19,11 @@
 
 #include <libconfig.h>
 
+#include "egress/bounce.h"
 #include "egress/buf.h"
 #include "egress/findings.h"
+#include "egress/sender.h"
+#include "egress/store.h"
 
 #define EX_CONFIG_STATUS	78	/* sysexits.h EX_CONFIG */
 #define CFG_MAX_ERRORS		50
@@ -147,6 +150,9 @@ struct config {
 	struct exempt_conf exempt;
 	struct check_conf *checks;		/* checks_table() entries */
 	size_t		 nchecks;
+	struct store_conf store;		/* `store` section (store.h) */
+	struct policy_conf policy;		/* `policy` section (sender.h) */
+	struct bounce_conf bounce;		/* `bounce` section (bounce.h) */
 };
 
 /*

@@ -515,6 +515,10 @@ config_set_defaults(struct config *c)
 			return -1;
 	}
 	/* MODULE-SECTIONS: defaults */
+	if (store_conf_default(&c->store) != 0 ||
+	    policy_conf_default(&c->policy) != 0 ||
+	    bounce_conf_default(&c->bounce) != 0)
+		return -1;
 	return 0;
 }
 
@@ -526,6 +530,9 @@ config_free(struct config *c)
 	if (c == NULL)
 		return;
 	/* MODULE-SECTIONS: fini */
+	store_conf_fini(&c->store);
+	policy_conf_fini(&c->policy);
+	bounce_conf_fini(&c->bounce);
 	free(c->path);
 	free(c->tag_header);
 	free(c->hold_reason);
@@ -896,6 +903,11 @@ config_load(const char *path, struct cfg_errors *e)
 	load_exempt(c, cfg_group(root, "exempt", e), e);
 	load_checks(c, cfg_member(root, "checks"), e);
 	/* MODULE-SECTIONS: load (each module: X_config_load(&c->X, cfg_member(root, "X"), confdir, ..., e)) */
+	store_config_load(&c->store, cfg_member(root, "store"), e);
+	policy_config_load(&c->policy, cfg_member(root, "policy"), e);
+	if (bounce_config_load(&c->bounce, cfg_member(root, "bounce"), confdir,
+	    &c->limits, e) != 0 && e->count == 0)
+		cfg_error(e, NULL, "bounce", "cannot load");
 	(void)confdir;
 out:
 	free(s);
