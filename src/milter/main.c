@@ -9,10 +9,11 @@
  * configured user and hand over to libmilter. Fatal exits happen only here;
  * once serving, nothing exits but a stop signal.
  *
- * Signals: libmilter owns SIGHUP, SIGTERM and SIGINT (SIGTERM and SIGINT stop
- * gracefully, SIGHUP restarts the listener). SIGUSR1 reloads the config: a
- * dedicated thread waits for it with sigwait(). A reload that fails keeps the
- * old snapshot and logs why; connections keep the snapshot they started with.
+ * Signals: libmilter owns SIGHUP, SIGTERM and SIGINT (all three stop the
+ * filter: it closes the listener and smfi_main() returns). SIGUSR1 reloads
+ * the config: a dedicated thread waits for it with sigwait(). A reload that
+ * fails keeps the old snapshot and logs why; connections keep the snapshot
+ * they started with.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -329,9 +330,18 @@ main(int argc, char **argv)
 	shell_log_open(cfg, foreground);
 	cfg_current = cfg;
 
-	/* Every thread inherits the blocked reload signal; one waits for it. */
+	/*
+	 * Every thread inherits the blocked reload signal; one waits for it.
+	 * libmilter's stop signals are blocked here too: libmilter blocks them
+	 * only when smfi_main() starts, after this thread exists, and a thread
+	 * that does not block SIGTERM would take it with the default action
+	 * (immediate death) instead of libmilter's graceful stop.
+	 */
 	sigemptyset(&set);
 	sigaddset(&set, SHELL_RELOAD_SIGNAL);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
 	    pthread_create(&tid, NULL, reload_thread, (void *)path) != 0)
 		die("cannot start the reload thread");
