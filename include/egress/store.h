@@ -1,0 +1,283 @@
+/*
+ * store - the sender-record state store: one interface, two backends.
+ *
+ * LMDB (default, embedded, a file in the state directory) and Redis (shared
+ * by a cluster of MTAs, via hiredis) keep the same records with the same
+ * semantics; tests/check_store.c runs one suite against both.
+ *
+ * Records, by sender key ("env:a@b", "auth:user", "dom:b", "rcpt:x@y"):
+ *  - events: counters by field in time buckets (bucket width from the
+ *    config), kept for `retention`; the sender record uses fields
+ *    "c/CAT", "r/CAT/REASON", "d/DEST/CAT", "e/DEST/CAT/REASON";
+ *  - meta: first and last seen, message and failure counts, last release;
+ *  - statuses: per key and per (key, destination domain), the action in
+ *    force (tag, throttle, hold, suspend) with since/until/who/why;
+ *  - suppressions: per recipient address, reason, source, created, expires;
+ *  - rate buckets: GCRA state per key and bucket name.
+ *
+ * Durability. Suppressions, statuses and releases are committed durably
+ * before the call returns. Counters (events, meta touches, rate state) are
+ * applied asynchronously: LMDB batches them in one writer thread per process
+ * (group commit every commit_interval_ms), so the per-message path never
+ * waits on fsync; reads in the same process see queued counters at once.
+ * Redis applies every write atomically (Lua) when the call is made; its own
+ * persistence settings decide durability.
+ *
+ * Failures. Functions return STORE_OK, STORE_NOTFOUND, STORE_UNAVAILABLE
+ * (Redis down or timed out: the caller falls back to a local decision, i.e.
+ * allows) or STORE_ERROR (resource failure). Redis outages are logged once
+ * through the log callback and retried with backoff; no call blocks longer
+ * than the configured timeouts.
+ *
+ * Expiry needs no cron: Redis keys carry PEXPIRE/PEXPIREAT; LMDB ignores
+ * expired records on read and its writer thread deletes a bounded number of
+ * them per commit.
+ *
+ * Threading: a struct store is safe to share between threads. The LMDB file
+ * may be opened by several processes at once (daemon and egressctl).
+ */
+#ifndef EGRESS_STORE_H
+#define EGRESS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libconfig.h>
+
+#include "egress/buf.h"
+#include "egress/sender.h"
+
+struct cfg_errors;
+struct store;
+
+#define STORE_FIELD_MAX		400	/* bytes of one event field name */
+#define STORE_FIELDS_MAX	8	/* fields per event add */
+#define STORE_ADDR_MAX		320
+
+enum store_rc {
+	STORE_OK = 0,
+	STORE_NOTFOUND = 1,
+	STORE_ERROR = -1,
+	STORE_UNAVAILABLE = -2,
+};
+
+enum store_backend { STORE_LMDB = 0, STORE_REDIS };
+
+enum supp_source { SUPP_BOUNCE = 0, SUPP_COMPLAINT, SUPP_MANUAL };
+
+enum store_loglevel { STORE_LOG_ERR = 3, STORE_LOG_WARNING = 4, STORE_LOG_INFO = 6 };
+
+/* Log sink: the store never writes to syslog itself. msg is not owned. */
+typedef void store_log_fn(void *arg, int level, const char *msg);
+
+struct store_conf {
+	enum store_backend backend;
+	char		*state_dir;		/* LMDB directory */
+	long long	 map_size;		/* LMDB initial map size, bytes */
+	long long	 map_max;		/* LMDB growth limit, bytes */
+	long long	 commit_interval_ms;	/* LMDB group commit */
+	long long	 queue_max;		/* LMDB queued counter updates */
+	long long	 sweep_batch;		/* LMDB expired records per commit */
+	long long	 bucket;		/* event bucket width, seconds */
+	long long	 retention;		/* events kept, seconds */
+	long long	 sender_ttl;		/* meta kept after last seen */
+	char		*redis;			/* "HOST:PORT" or "unix:PATH" */
+	long long	 redis_connect_timeout_ms;
+	long long	 redis_timeout_ms;
+	long long	 redis_pool;		/* connections */
+	long long	 redis_retry_ms;	/* first reconnect backoff */
+	long long	 redis_retry_max_ms;
+	char		*key_prefix;		/* Redis key prefix */
+};
+
+struct store_meta {
+	int64_t		first_seen;		/* seconds */
+	int64_t		last_seen;
+	int64_t		last_failure;
+	int64_t		released_at;		/* last operator release */
+	uint64_t	messages;
+	uint64_t	failures;
+};
+
+struct store_supp {
+	char		reason[SENDER_NAME_MAX];
+	enum supp_source source;
+	int64_t		created;
+	int64_t		expires;		/* 0 = never */
+	char		who[SENDER_WHO_MAX];
+};
+
+/* ---- configuration ---- */
+
+__attribute__((warn_unused_result))
+int	store_conf_default(struct store_conf *c);
+void	store_conf_fini(struct store_conf *c);
+/*
+ * Parse the `store` group (may be NULL) over c, which holds the defaults
+ * (store_conf_default). Errors go to errs; returns 0 or -1.
+ */
+int	store_config_load(struct store_conf *c, const config_setting_t *grp,
+	    struct cfg_errors *errs);
+
+const char	*supp_source_name(enum supp_source);
+int		 supp_source_parse(const char *, enum supp_source *);
+
+/* ---- lifetime ---- */
+
+/*
+ * Open the configured backend. The store copies what it needs from conf.
+ * log may be NULL. On failure returns NULL and writes a reason to err.
+ * LMDB: creates the directory's data file, clears stale readers, starts the
+ * writer thread. Redis: connects lazily; an unreachable server is not an
+ * error here (calls return STORE_UNAVAILABLE until it answers).
+ */
+struct store	*store_open(const struct store_conf *conf, store_log_fn *log,
+		    void *logarg, char *err, size_t errlen);
+/* Flush queued counters and close; NULL is a no-op. */
+void		 store_close(struct store *);
+/* Wait until every counter queued so far is committed. */
+__attribute__((warn_unused_result)) int store_flush(struct store *);
+const char	*store_backend_name(const struct store *);
+/* Bucket width and retention in force (seconds). */
+int64_t		 store_bucket(const struct store *);
+int64_t		 store_retention(const struct store *);
+
+/* ---- events ---- */
+
+/* Add 1 to each field of key in the bucket of now (asynchronous). */
+__attribute__((warn_unused_result))
+int	store_event_add(struct store *, const char *key, int64_t now,
+	    const char *const *fields, size_t nfields);
+/* Called per (bucket, field) with count > 0; non-zero return stops. */
+typedef int store_event_cb(void *arg, int64_t bucket, const char *field,
+	    uint64_t count);
+/* Buckets of key whose start lies in [since, now], within retention. */
+__attribute__((warn_unused_result))
+int	store_event_scan(struct store *, const char *key, int64_t since,
+	    int64_t now, store_event_cb *cb, void *arg);
+
+/* ---- sender meta ---- */
+
+/* first_seen = min, last_seen = max, counters += (asynchronous). */
+__attribute__((warn_unused_result))
+int	store_meta_touch(struct store *, const char *key, int64_t now,
+	    unsigned messages, unsigned failures);
+__attribute__((warn_unused_result))
+int	store_meta_get(struct store *, const char *key, int64_t now,
+	    struct store_meta *out);
+typedef int store_meta_cb(void *arg, const char *key, const struct store_meta *);
+__attribute__((warn_unused_result))
+int	store_meta_each(struct store *, int64_t now, store_meta_cb *cb, void *arg);
+
+/* ---- statuses (durable) ---- */
+
+/* dest "" is the sender-wide status. */
+__attribute__((warn_unused_result))
+int	store_status_put(struct store *, const char *key, const char *dest,
+	    const struct sender_status *s);
+/* STORE_NOTFOUND when absent or no longer active at now. */
+__attribute__((warn_unused_result))
+int	store_status_get(struct store *, const char *key, const char *dest,
+	    int64_t now, struct sender_status *out);
+typedef int store_status_cb(void *arg, const char *key, const char *dest,
+	    const struct sender_status *);
+/* Every active status of key (key NULL: of every key). */
+__attribute__((warn_unused_result))
+int	store_status_each(struct store *, const char *key, int64_t now,
+	    store_status_cb *cb, void *arg);
+/* Remove every status of key and set its meta released_at = now. */
+__attribute__((warn_unused_result))
+int	store_release(struct store *, const char *key, int64_t now);
+
+/* ---- suppressions (durable) ---- */
+
+__attribute__((warn_unused_result))
+int	store_supp_put(struct store *, const char *addr, const struct store_supp *);
+__attribute__((warn_unused_result))
+int	store_supp_get(struct store *, const char *addr, int64_t now,
+	    struct store_supp *out);
+/* STORE_NOTFOUND when there was none. */
+__attribute__((warn_unused_result))
+int	store_supp_del(struct store *, const char *addr);
+typedef int store_supp_cb(void *arg, const char *addr, const struct store_supp *);
+__attribute__((warn_unused_result))
+int	store_supp_each(struct store *, int64_t now, store_supp_cb *cb, void *arg);
+
+/* ---- rate buckets ---- */
+
+/*
+ * Take one token from the GCRA bucket (key, name) at now_ms. A missing
+ * bucket starts at init_tat (0: full). *allowed is set to 1 or 0; *retry_ms
+ * (may be NULL) to the wait when refused.
+ */
+__attribute__((warn_unused_result))
+int	store_rate_take(struct store *, const char *key, const char *name,
+	    int64_t now_ms, const struct rate *r, int64_t init_tat,
+	    int *allowed, int64_t *retry_ms);
+
+/* ================================================================
+ * The sender record: what the milter and egressctl call.
+ * Implemented in src/store/record.c over the calls above and the pure
+ * policy in sender.h.
+ * ================================================================ */
+
+#define SDEC_REASONS_MAX	4
+
+struct sender_decision {
+	int		 action;	/* enum action (findings.h) */
+	const char	*check_id;	/* registry id, or NULL when accepted */
+	char		 reply[SENDER_REPLY_MAX];	/* "451 4.7.1 ..." or "" */
+	char		 header[SENDER_HEADER_MAX];	/* tag header value or "" */
+	const char	*header_name;	/* policy tag_header (not owned) */
+	char		 key[SENDER_KEY_MAX];		/* key that decided */
+	int64_t		 retry_ms;	/* throttles: time to the next token */
+	int		 degraded;	/* store unavailable: allowed locally */
+};
+
+/*
+ * Decide on a message from these sender keys. At MAIL FROM pass dest NULL:
+ * this counts the message (first/last seen), applies sender-wide statuses,
+ * the static rate and the warm-up ramp. At RCPT pass the recipient's domain:
+ * this applies the per-destination statuses and throttles. now_ms is the
+ * wall clock in milliseconds. On store failure the decision is to accept
+ * with degraded set, and the return value says why (STORE_UNAVAILABLE or
+ * STORE_ERROR); the caller may map STORE_ERROR to its fail mode.
+ */
+__attribute__((warn_unused_result))
+int	sender_check(struct store *, const struct policy_conf *,
+	    const struct sender_keys *, const char *dest, int64_t now_ms,
+	    struct sender_decision *out);
+
+/*
+ * Is rcpt suppressed? Sets out->action to ACT_REJECT with the reply
+ * "550 5.1.1 <rcpt>: Recipient previously bounced: REASON" and check_id
+ * "recipient.suppressed" when it is, else ACT_ACCEPT.
+ */
+__attribute__((warn_unused_result))
+int	recipient_check(struct store *, const char *rcpt, int64_t now_ms,
+	    struct sender_decision *out);
+
+/*
+ * Record one classified failure (category/reason strings as classified;
+ * category NULL: derived from reason). Counts it for every sender key, the
+ * (key, dest) pair and the recipient, evaluates the rules and stores the
+ * statuses and suppressions they trigger (durably). hard: permanent failure.
+ * rcpt and dest may be NULL. Complaints are reason "feedback".
+ */
+__attribute__((warn_unused_result))
+int	sender_record_failure(struct store *, const struct policy_conf *,
+	    const struct sender_keys *, const char *dest, const char *category,
+	    const char *reason, int hard, const char *rcpt, int64_t now_ms);
+
+/* Operator actions (egressctl): durable before they return. */
+__attribute__((warn_unused_result))
+int	sender_hold(struct store *, const char *key, int64_t now,
+	    int64_t duration, const char *who, const char *why);
+__attribute__((warn_unused_result))
+int	sender_suspend(struct store *, const char *key, int64_t now,
+	    int64_t duration, const char *who, const char *why);
+
+/* Normalise an address for keys and suppressions (lower-case, no <>). */
+void	store_addr_norm(const char *in, char *out, size_t outlen);
+
+#endif

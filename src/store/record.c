@@ -1,0 +1,476 @@
+/*
+ * record.c - the sender record: what the milter calls at MAIL FROM, RCPT and
+ * when a bounce has been classified, and the operator's hold and suspend.
+ *
+ * This is the I/O half of the sender policy: it reads and writes the store
+ * and leaves every decision to the pure functions of src/core/sender.c.
+ *
+ * Counting. A failure adds 1 to these event fields of each sender key:
+ * "c/CAT", "r/CAT/REASON", and with a destination "d/DEST/CAT",
+ * "e/DEST/CAT/REASON"; hard failures also "h/CAT", "H/CAT/REASON",
+ * "dh/DEST/CAT", "eh/DEST/CAT/REASON". The recipient ("rcpt:ADDR") gets the
+ * sender-scope fields. A rule counts the field of its scope, reason and
+ * hardness over its window, from the first bucket after the key's last
+ * release, and stores its action when the count reaches the threshold. A
+ * stored action is only replaced by a more severe one or extended by the
+ * same one; operator decisions are never replaced by the policy.
+ *
+ * Failure handling: the store's STORE_UNAVAILABLE (Redis down) gives an
+ * "accept, degraded" decision; mail is never refused because the store is
+ * unreachable.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "egress/checks.h"
+#include "egress/findings.h"
+#include "egress/sender.h"
+#include "egress/store.h"
+
+#define FIELD_SZ	STORE_FIELD_MAX
+
+static void
+lower_dest(const char *in, char *out, size_t outlen)
+{
+	store_addr_norm(in, out, outlen);
+}
+
+static void
+decision_init(struct sender_decision *d, const struct policy_conf *p)
+{
+	memset(d, 0, sizeof(*d));
+	d->action = ACT_ACCEPT;
+	d->header_name = p != NULL ? p->tag_header : NULL;
+}
+
+static void
+decide(struct sender_decision *d, enum action a, const char *id,
+    const char *key, int64_t retry_ms)
+{
+	const struct check_def *def;
+
+	if ((int)a <= d->action && d->check_id != NULL)
+		return;
+	if ((int)a < d->action)
+		return;
+	d->action = (int)a;
+	d->check_id = id;
+	d->retry_ms = retry_ms;
+	snprintf(d->key, sizeof(d->key), "%s", key);
+	def = checks_lookup(id);
+	snprintf(d->reply, sizeof(d->reply), "%s",
+	    def != NULL && def->reply != NULL ? def->reply : "");
+}
+
+/* Keep the header of the most severe status seen. */
+static void
+set_header(struct sender_decision *d, int *hdr_sev,
+    const struct sender_status *s, const char *dest)
+{
+	struct buf b;
+
+	if ((int)s->action <= *hdr_sev)
+		return;
+	buf_init(&b, sizeof(d->header) - 1);
+	if (sender_status_header(s, dest, &b) == BUF_OK) {
+		snprintf(d->header, sizeof(d->header), "%s", buf_cstr(&b));
+		*hdr_sev = (int)s->action;
+	}
+	buf_fini(&b);
+}
+
+static const char *
+rate_name(char *out, size_t outlen, const char *dest, int64_t since)
+{
+	snprintf(out, outlen, "thr:%s:%lld", dest, (long long)since);
+	return out;
+}
+
+int
+sender_check(struct store *st, const struct policy_conf *p,
+    const struct sender_keys *keys, const char *dest_in, int64_t now_ms,
+    struct sender_decision *d)
+{
+	struct sender_status sts[3];
+	int have[3] = { 0, 0, 0 };
+	char dest[STORE_ADDR_MAX], name[STORE_ADDR_MAX + 32];
+	const char *key;
+	int64_t now = now_ms / 1000, retry;
+	int i, rc, allowed, hdr_sev = 0, stop = 0;
+
+	decision_init(d, p);
+	dest[0] = '\0';
+	if (dest_in != NULL)
+		lower_dest(dest_in, dest, sizeof(dest));
+	/* statuses first: a suspension or hold takes no tokens */
+	for (i = 0; i < 3; i++) {
+		if ((key = sender_keys_at(keys, i)) == NULL)
+			continue;
+		if (dest_in == NULL) {
+			rc = store_meta_touch(st, key, now, 1, 0);
+			if (rc == STORE_UNAVAILABLE)
+				goto degraded;
+		}
+		rc = store_status_get(st, key, dest, now, &sts[i]);
+		if (rc == STORE_UNAVAILABLE || rc == STORE_ERROR)
+			goto degraded_rc;
+		if (rc != STORE_OK)
+			continue;
+		have[i] = 1;
+		set_header(d, &hdr_sev, &sts[i], dest);
+		switch (sts[i].action) {
+		case SACT_SUSPEND:
+			decide(d, ACT_REJECT, "sender.suspended", key, 0);
+			stop = 1;
+			break;
+		case SACT_HOLD:
+			decide(d, ACT_HOLD, "sender.held", key, 0);
+			break;
+		case SACT_TAG:
+		case SACT_THROTTLE:
+			decide(d, ACT_TAG, "sender.tagged", key, 0);
+			break;
+		default:
+			break;
+		}
+	}
+	if (stop)
+		return STORE_OK;
+	for (i = 0; i < 3; i++) {
+		if ((key = sender_keys_at(keys, i)) == NULL)
+			continue;
+		if (have[i] && sts[i].action == SACT_THROTTLE) {
+			struct rate r = { sts[i].interval_ms, sts[i].burst };
+
+			rc = store_rate_take(st, key, rate_name(name, sizeof(name),
+			    dest, sts[i].since), now_ms, &r,
+			    rate_empty_tat(sts[i].since * 1000, r.interval_ms, r.burst),
+			    &allowed, &retry);
+			if (rc != STORE_OK)
+				goto degraded_rc;
+			if (!allowed)
+				decide(d, ACT_TEMPFAIL, "sender.throttled", key, retry);
+		}
+		if (dest_in != NULL)
+			continue;
+		if (p->rate.interval_ms > 0) {
+			rc = store_rate_take(st, key, "rate", now_ms, &p->rate, 0,
+			    &allowed, &retry);
+			if (rc != STORE_OK)
+				goto degraded_rc;
+			if (!allowed)
+				decide(d, ACT_TEMPFAIL, "sender.rate", key, retry);
+		}
+		if (p->warmup.enabled) {
+			struct store_meta m;
+			struct rate r;
+
+			rc = store_meta_get(st, key, now, &m);
+			if (rc == STORE_UNAVAILABLE || rc == STORE_ERROR)
+				goto degraded_rc;
+			r.interval_ms = rc == STORE_OK ?
+			    sender_warmup_interval(p, m.first_seen, now) : 0;
+			r.burst = p->warmup.burst;
+			if (r.interval_ms > 0) {
+				rc = store_rate_take(st, key, "warm", now_ms, &r, 0,
+				    &allowed, &retry);
+				if (rc != STORE_OK)
+					goto degraded_rc;
+				if (!allowed)
+					decide(d, ACT_TEMPFAIL, "sender.warmup", key, retry);
+			}
+		}
+	}
+	return STORE_OK;
+degraded:
+	rc = STORE_UNAVAILABLE;
+degraded_rc:
+	decision_init(d, p);
+	d->degraded = 1;
+	return rc;
+}
+
+int
+recipient_check(struct store *st, const char *rcpt, int64_t now_ms,
+    struct sender_decision *d)
+{
+	char addr[STORE_ADDR_MAX];
+	struct store_supp s;
+	int rc;
+
+	decision_init(d, NULL);
+	store_addr_norm(rcpt, addr, sizeof(addr));
+	if (addr[0] == '\0')
+		return STORE_OK;
+	rc = store_supp_get(st, addr, now_ms / 1000, &s);
+	if (rc == STORE_NOTFOUND)
+		return STORE_OK;
+	if (rc != STORE_OK) {
+		d->degraded = 1;
+		return rc;
+	}
+	d->action = ACT_REJECT;
+	d->check_id = "recipient.suppressed";
+	snprintf(d->key, sizeof(d->key), "%s", addr);
+	switch (s.source) {
+	case SUPP_COMPLAINT:
+		snprintf(d->reply, sizeof(d->reply),
+		    "550 5.7.1 <%s>: Recipient previously complained: %s", addr,
+		    s.reason);
+		break;
+	case SUPP_MANUAL:
+		snprintf(d->reply, sizeof(d->reply),
+		    "550 5.1.1 <%s>: Recipient suppressed by the postmaster: %s",
+		    addr, s.reason[0] != '\0' ? s.reason : "manual");
+		break;
+	default:
+		snprintf(d->reply, sizeof(d->reply),
+		    "550 5.1.1 <%s>: Recipient previously bounced: %s", addr,
+		    s.reason);
+		break;
+	}
+	return STORE_OK;
+}
+
+/* ---- counting ---- */
+
+struct sum_arg {
+	const char	*field;
+	uint64_t	 total;
+};
+
+static int
+sum_cb(void *arg, int64_t bucket, const char *field, uint64_t count)
+{
+	struct sum_arg *a = arg;
+
+	(void)bucket;
+	if (strcmp(field, a->field) == 0)
+		a->total += count;
+	return 0;
+}
+
+/* The event field a rule counts for this failure. */
+static int
+rule_field(const struct policy_rule *r, const char *cat, const char *reason,
+    const char *dest, char *out, size_t outlen)
+{
+	int n;
+
+	if (r->scope == SCOPE_DEST) {
+		if (r->reason != NULL)
+			n = snprintf(out, outlen, "%s/%s/%s/%s",
+			    r->hard_only ? "eh" : "e", dest, cat, reason);
+		else
+			n = snprintf(out, outlen, "%s/%s/%s",
+			    r->hard_only ? "dh" : "d", dest, cat);
+	} else if (r->reason != NULL)
+		n = snprintf(out, outlen, "%s/%s/%s", r->hard_only ? "H" : "r",
+		    cat, reason);
+	else
+		n = snprintf(out, outlen, "%s/%s", r->hard_only ? "h" : "c", cat);
+	return n > 0 && (size_t)n < outlen ? 0 : -1;
+}
+
+static int
+count_field(struct store *st, const char *key, const char *field,
+    int64_t since, int64_t now, uint64_t *total)
+{
+	struct sum_arg a = { field, 0 };
+	int rc;
+
+	rc = store_event_scan(st, key, since, now, sum_cb, &a);
+	*total = a.total;
+	return rc;
+}
+
+/* Store the status a rule triggered unless something as severe is in force. */
+static int
+apply_status(struct store *st, const char *key, const char *dest,
+    const struct sender_status *ns, int64_t now)
+{
+	struct sender_status cur;
+	int rc;
+
+	rc = store_status_get(st, key, dest, now, &cur);
+	if (rc == STORE_OK) {
+		if (cur.manual || cur.action > ns->action)
+			return STORE_OK;
+		if (cur.action == ns->action &&
+		    (cur.until == 0 || (ns->until != 0 && ns->until <= cur.until)))
+			return STORE_OK;
+	} else if (rc != STORE_NOTFOUND)
+		return rc;
+	return store_status_put(st, key, dest, ns);
+}
+
+static int
+apply_suppress(struct store *st, const struct policy_rule *r, const char *rcpt,
+    const char *reason, int64_t now)
+{
+	struct store_supp cur, s;
+	int rc;
+
+	rc = store_supp_get(st, rcpt, now, &cur);
+	if (rc == STORE_OK && (cur.expires == 0 ||
+	    (r->duration != 0 && cur.expires >= now + r->duration)))
+		return STORE_OK;
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return rc;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.reason, sizeof(s.reason), "%s", reason);
+	s.source = strcmp(reason, "feedback") == 0 ? SUPP_COMPLAINT : SUPP_BOUNCE;
+	s.created = now;
+	s.expires = r->duration > 0 ? now + r->duration : 0;
+	snprintf(s.who, sizeof(s.who), "policy");
+	return store_supp_put(st, rcpt, &s);
+}
+
+static int
+worst_rc(int a, int b)
+{
+	/* errors are negative; keep the first one */
+	return a < 0 ? a : b;
+}
+
+int
+sender_record_failure(struct store *st, const struct policy_conf *p,
+    const struct sender_keys *keys, const char *dest_in, const char *category,
+    const char *reason, int hard, const char *rcpt_in, int64_t now_ms)
+{
+	char dest[STORE_ADDR_MAX], rcpt[STORE_ADDR_MAX], rkey[STORE_ADDR_MAX + 8] = "";
+	char f[8][FIELD_SZ], rf[FIELD_SZ];
+	const char *fields[8], *key;
+	struct store_meta m;
+	int64_t now = now_ms / 1000, released[3] = { 0, 0, 0 };
+	size_t nf = 0, ns, r, i;
+	int rc = STORE_OK, rc2;
+	uint64_t count;
+
+	if (reason == NULL || *reason == '\0')
+		reason = "undefined";
+	if (category == NULL || *category == '\0')
+		category = sender_reason_category(reason);
+	if (category == NULL)
+		category = "transient";
+	if (strlen(category) >= SENDER_NAME_MAX || strlen(reason) >= SENDER_NAME_MAX ||
+	    strpbrk(category, "/\t") != NULL || strpbrk(reason, "/\t") != NULL)
+		return STORE_ERROR;
+	dest[0] = rcpt[0] = '\0';
+	if (dest_in != NULL)
+		lower_dest(dest_in, dest, sizeof(dest));
+	if (strchr(dest, '/') != NULL)
+		dest[0] = '\0';
+	if (rcpt_in != NULL)
+		store_addr_norm(rcpt_in, rcpt, sizeof(rcpt));
+
+	snprintf(f[nf++], FIELD_SZ, "c/%s", category);
+	snprintf(f[nf++], FIELD_SZ, "r/%s/%s", category, reason);
+	if (hard) {
+		snprintf(f[nf++], FIELD_SZ, "h/%s", category);
+		snprintf(f[nf++], FIELD_SZ, "H/%s/%s", category, reason);
+	}
+	ns = nf;		/* the sender-scope fields, also the recipient's */
+	if (dest[0] != '\0') {
+		snprintf(f[nf++], FIELD_SZ, "d/%s/%s", dest, category);
+		snprintf(f[nf++], FIELD_SZ, "e/%s/%s/%s", dest, category, reason);
+		if (hard) {
+			snprintf(f[nf++], FIELD_SZ, "dh/%s/%s", dest, category);
+			snprintf(f[nf++], FIELD_SZ, "eh/%s/%s/%s", dest, category, reason);
+		}
+	}
+	for (i = 0; i < nf; i++)
+		fields[i] = f[i];
+
+	for (i = 0; i < 3; i++) {
+		if ((key = sender_keys_at(keys, i)) == NULL)
+			continue;
+		rc2 = store_event_add(st, key, now, fields, nf);
+		if (rc2 == STORE_OK)
+			rc2 = store_meta_touch(st, key, now, 0, 1);
+		if (rc2 == STORE_OK && store_meta_get(st, key, now, &m) == STORE_OK)
+			released[i] = m.released_at;
+		if (rc2 == STORE_UNAVAILABLE)
+			return rc2;
+		rc = worst_rc(rc, rc2);
+	}
+	if (rcpt[0] != '\0') {
+		snprintf(rkey, sizeof(rkey), "rcpt:%s", rcpt);
+		rc2 = store_event_add(st, rkey, now, fields, ns);
+		if (rc2 == STORE_UNAVAILABLE)
+			return rc2;
+		rc = worst_rc(rc, rc2);
+	}
+
+	for (r = 0; r < p->nrules; r++) {
+		const struct policy_rule *rule = &p->rules[r];
+		struct sender_status s;
+
+		if (!policy_rule_matches(rule, category, reason, hard))
+			continue;
+		if (rule->scope == SCOPE_DEST && dest[0] == '\0')
+			continue;
+		if (rule_field(rule, category, reason, dest, rf, sizeof(rf)) != 0)
+			continue;
+		if (rule->scope == SCOPE_RECIPIENT) {
+			if (rcpt[0] == '\0')
+				continue;
+			rc2 = count_field(st, rkey, rf, now - rule->window, now, &count);
+			if (rc2 == STORE_OK && count >= (uint64_t)rule->threshold)
+				rc2 = apply_suppress(st, rule, rcpt, reason, now);
+			if (rc2 == STORE_UNAVAILABLE)
+				return rc2;
+			rc = worst_rc(rc, rc2);
+			continue;
+		}
+		for (i = 0; i < 3; i++) {
+			int64_t since = now - rule->window;
+
+			if ((key = sender_keys_at(keys, i)) == NULL)
+				continue;
+			if (released[i] > since)
+				since = released[i];
+			rc2 = count_field(st, key, rf, since, now, &count);
+			if (rc2 == STORE_OK && count >= (uint64_t)rule->threshold) {
+				sender_status_from_rule(rule, category, reason,
+				    (uint32_t)count, now, &s);
+				rc2 = apply_status(st, key, rule->scope == SCOPE_DEST ?
+				    dest : "", &s, now);
+			}
+			if (rc2 == STORE_UNAVAILABLE)
+				return rc2;
+			rc = worst_rc(rc, rc2);
+		}
+	}
+	return rc;
+}
+
+static int
+manual_status(struct store *st, const char *key, enum sender_action a,
+    int64_t now, int64_t duration, const char *who, const char *why)
+{
+	struct sender_status s;
+
+	memset(&s, 0, sizeof(s));
+	s.action = a;
+	s.since = now;
+	s.until = duration > 0 ? now + duration : 0;
+	s.manual = 1;
+	snprintf(s.who, sizeof(s.who), "%s", who != NULL ? who : "operator");
+	snprintf(s.why, sizeof(s.why), "%s", why != NULL ? why : "");
+	return store_status_put(st, key, "", &s);
+}
+
+int
+sender_hold(struct store *st, const char *key, int64_t now, int64_t duration,
+    const char *who, const char *why)
+{
+	return manual_status(st, key, SACT_HOLD, now, duration, who, why);
+}
+
+int
+sender_suspend(struct store *st, const char *key, int64_t now,
+    int64_t duration, const char *who, const char *why)
+{
+	return manual_status(st, key, SACT_SUSPEND, now, duration, who, why);
+}

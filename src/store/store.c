@@ -1,0 +1,557 @@
+/*
+ * store.c - the state store's front: configuration, dispatch to the
+ * backend, argument checks, lazy expiry on read, and the record codecs both
+ * backends use.
+ *
+ * Everything past argument checking is the backend's (store_lmdb.c,
+ * store_redis.c). Functions here add the semantics both must share, so the
+ * backends cannot drift: keys and fields are bounded (SENDER_KEY_MAX,
+ * STORE_FIELD_MAX), expired statuses and suppressions are NOTFOUND whatever
+ * the backend still holds, event scans are clamped to the retention.
+ *
+ * Threading: stateless apart from the struct store, which the backends
+ * guard themselves.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "egress/config.h"
+#include "egress/store.h"
+#include "store_int.h"
+
+/* ---- configuration ---- */
+
+int
+store_conf_default(struct store_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->backend = STORE_LMDB;
+	c->map_size = 64LL << 20;
+	c->map_max = 4LL << 30;
+	c->commit_interval_ms = 200;
+	c->queue_max = 100000;
+	c->sweep_batch = 1000;
+	c->bucket = 300;
+	c->retention = 7 * 86400;
+	c->sender_ttl = 90 * 86400;
+	c->redis_connect_timeout_ms = 200;
+	c->redis_timeout_ms = 200;
+	c->redis_pool = 4;
+	c->redis_retry_ms = 1000;
+	c->redis_retry_max_ms = 30000;
+	c->state_dir = strdup("/var/lib/milter-egress");
+	c->redis = strdup("127.0.0.1:6379");
+	c->key_prefix = strdup("egress");
+	if (c->state_dir == NULL || c->redis == NULL || c->key_prefix == NULL) {
+		store_conf_fini(c);
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_conf_fini(struct store_conf *c)
+{
+	if (c == NULL)
+		return;
+	free(c->state_dir);
+	free(c->redis);
+	free(c->key_prefix);
+	memset(c, 0, sizeof(*c));
+}
+
+static const char *const store_keys[] = {
+	"backend", "state_dir", "map_size", "map_max", "commit_interval_ms",
+	"queue_max", "sweep_batch", "bucket", "retention", "sender_ttl",
+	"redis", "redis_connect_timeout_ms", "redis_timeout_ms", "redis_pool",
+	"redis_retry_ms", "redis_retry_max_ms", "key_prefix", NULL
+};
+
+int
+store_config_load(struct store_conf *c, const config_setting_t *grp,
+    struct cfg_errors *errs)
+{
+	char *s = NULL;
+	int bad = 0, rc;
+
+	if (grp == NULL)
+		return 0;
+	cfg_allow_keys(grp, store_keys, errs);
+	rc = cfg_string(grp, "backend", &s, errs);
+	if (rc == 1) {
+		if (strcmp(s, "lmdb") == 0)
+			c->backend = STORE_LMDB;
+		else if (strcmp(s, "redis") == 0)
+			c->backend = STORE_REDIS;
+		else {
+			cfg_error(errs, config_setting_get_member(grp, "backend"),
+			    "backend", "\"%s\": use \"lmdb\" or \"redis\"", s);
+			bad = 1;
+		}
+	} else if (rc < 0)
+		bad = 1;
+	free(s);
+	if (cfg_string(grp, "state_dir", &c->state_dir, errs) < 0 ||
+	    cfg_size(grp, "map_size", 1LL << 20, 1LL << 40, &c->map_size, errs) < 0 ||
+	    cfg_size(grp, "map_max", 1LL << 20, 1LL << 42, &c->map_max, errs) < 0 ||
+	    cfg_int(grp, "commit_interval_ms", 1, 60000, &c->commit_interval_ms, errs) < 0 ||
+	    cfg_int(grp, "queue_max", 100, 10000000, &c->queue_max, errs) < 0 ||
+	    cfg_int(grp, "sweep_batch", 0, 1000000, &c->sweep_batch, errs) < 0 ||
+	    cfg_duration(grp, "bucket", 10, 3600, &c->bucket, errs) < 0 ||
+	    cfg_duration(grp, "retention", 3600, 400 * 86400LL, &c->retention, errs) < 0 ||
+	    cfg_duration(grp, "sender_ttl", 86400, 3660 * 86400LL, &c->sender_ttl, errs) < 0 ||
+	    cfg_string(grp, "redis", &c->redis, errs) < 0 ||
+	    cfg_int(grp, "redis_connect_timeout_ms", 1, 60000,
+		&c->redis_connect_timeout_ms, errs) < 0 ||
+	    cfg_int(grp, "redis_timeout_ms", 1, 60000, &c->redis_timeout_ms, errs) < 0 ||
+	    cfg_int(grp, "redis_pool", 1, 256, &c->redis_pool, errs) < 0 ||
+	    cfg_int(grp, "redis_retry_ms", 1, 3600000, &c->redis_retry_ms, errs) < 0 ||
+	    cfg_int(grp, "redis_retry_max_ms", 1, 3600000, &c->redis_retry_max_ms, errs) < 0 ||
+	    cfg_string(grp, "key_prefix", &c->key_prefix, errs) < 0)
+		bad = 1;
+	if (!bad && c->map_max < c->map_size) {
+		cfg_error(errs, config_setting_get_member(grp, "map_max"), "map_max",
+		    "smaller than map_size");
+		bad = 1;
+	}
+	if (!bad && c->key_prefix != NULL && strpbrk(c->key_prefix, "{} \t\r\n") != NULL) {
+		cfg_error(errs, config_setting_get_member(grp, "key_prefix"),
+		    "key_prefix", "must not contain braces or white space");
+		bad = 1;
+	}
+	return bad ? -1 : 0;
+}
+
+static const char *const supp_sources[] = { "bounce", "complaint", "manual" };
+
+const char *
+supp_source_name(enum supp_source s)
+{
+	return (unsigned)s < 3 ? supp_sources[s] : "?";
+}
+
+int
+supp_source_parse(const char *s, enum supp_source *out)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (strcmp(s, supp_sources[i]) == 0) {
+			*out = (enum supp_source)i;
+			return 0;
+		}
+	return -1;
+}
+
+void
+store_addr_norm(const char *in, char *out, size_t outlen)
+{
+	size_t n, i;
+
+	if (outlen == 0)
+		return;
+	out[0] = '\0';
+	if (in == NULL)
+		return;
+	while (*in == ' ' || *in == '<')
+		in++;
+	n = strcspn(in, "> \t\r\n");
+	if (n + 1 > outlen) {
+		return;		/* too long to be an address: empty */
+	}
+	for (i = 0; i < n; i++)
+		out[i] = (char)tolower((unsigned char)in[i]);
+	out[n] = '\0';
+}
+
+/* ---- logging ---- */
+
+void
+store_logf(struct store *st, int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (st->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	st->log(st->logarg, level, msg);
+}
+
+/* ---- codecs ---- */
+
+/* Copy s into out without tabs and line breaks (they separate fields). */
+static void
+clean_copy(char *out, size_t outlen, const char *s)
+{
+	size_t i;
+
+	snprintf(out, outlen, "%s", s);
+	for (i = 0; out[i] != '\0'; i++)
+		if (out[i] == '\t' || out[i] == '\n' || out[i] == '\r')
+			out[i] = ' ';
+}
+
+int
+status_encode(const struct sender_status *s, char *out, size_t outlen)
+{
+	char cat[SENDER_NAME_MAX], rea[SENDER_NAME_MAX], who[SENDER_WHO_MAX],
+	    why[SENDER_WHY_MAX];
+	int n;
+
+	clean_copy(cat, sizeof(cat), s->category);
+	clean_copy(rea, sizeof(rea), s->reason);
+	clean_copy(who, sizeof(who), s->who);
+	clean_copy(why, sizeof(why), s->why);
+	n = snprintf(out, outlen, "1\t%d\t%lld\t%lld\t%u\t%u\t%lld\t%lld\t%d\t%s\t%s\t%s\t%s",
+	    (int)s->action, (long long)s->since, (long long)s->until, s->count,
+	    s->window, (long long)s->interval_ms, (long long)s->burst, s->manual,
+	    cat, rea, who, why);
+	return n < 0 || (size_t)n >= outlen ? -1 : n;
+}
+
+/* Split in[0..len) at tabs into at most max fields (NUL-terminated copies). */
+static int
+split_tabs(const char *in, size_t len, char *copy, size_t copylen,
+    char **f, int max)
+{
+	int n = 0;
+	size_t i;
+
+	if (len + 1 > copylen)
+		return -1;
+	memcpy(copy, in, len);
+	copy[len] = '\0';
+	f[n++] = copy;
+	for (i = 0; i < len && n < max; i++)
+		if (copy[i] == '\t') {
+			copy[i] = '\0';
+			f[n++] = copy + i + 1;
+		}
+	return n;
+}
+
+int
+status_decode(const char *in, size_t len, struct sender_status *s)
+{
+	char copy[STORE_REC_MAX], *f[13];
+	int n;
+
+	memset(s, 0, sizeof(*s));
+	n = split_tabs(in, len, copy, sizeof(copy), f, 13);
+	if (n != 13 || strcmp(f[0], "1") != 0)
+		return -1;
+	s->action = (enum sender_action)atoi(f[1]);
+	if ((unsigned)s->action >= SACT__COUNT)
+		return -1;
+	s->since = strtoll(f[2], NULL, 10);
+	s->until = strtoll(f[3], NULL, 10);
+	s->count = (uint32_t)strtoul(f[4], NULL, 10);
+	s->window = (uint32_t)strtoul(f[5], NULL, 10);
+	s->interval_ms = strtoll(f[6], NULL, 10);
+	s->burst = strtoll(f[7], NULL, 10);
+	s->manual = atoi(f[8]);
+	snprintf(s->category, sizeof(s->category), "%s", f[9]);
+	snprintf(s->reason, sizeof(s->reason), "%s", f[10]);
+	snprintf(s->who, sizeof(s->who), "%s", f[11]);
+	snprintf(s->why, sizeof(s->why), "%s", f[12]);
+	return 0;
+}
+
+int
+supp_encode(const struct store_supp *s, char *out, size_t outlen)
+{
+	char rea[SENDER_NAME_MAX], who[SENDER_WHO_MAX];
+	int n;
+
+	clean_copy(rea, sizeof(rea), s->reason);
+	clean_copy(who, sizeof(who), s->who);
+	n = snprintf(out, outlen, "1\t%s\t%d\t%lld\t%lld\t%s", rea, (int)s->source,
+	    (long long)s->created, (long long)s->expires, who);
+	return n < 0 || (size_t)n >= outlen ? -1 : n;
+}
+
+int
+supp_decode(const char *in, size_t len, struct store_supp *s)
+{
+	char copy[STORE_REC_MAX], *f[6];
+	int n;
+
+	memset(s, 0, sizeof(*s));
+	n = split_tabs(in, len, copy, sizeof(copy), f, 6);
+	if (n != 6 || strcmp(f[0], "1") != 0)
+		return -1;
+	snprintf(s->reason, sizeof(s->reason), "%s", f[1]);
+	s->source = (enum supp_source)atoi(f[2]);
+	s->created = strtoll(f[3], NULL, 10);
+	s->expires = strtoll(f[4], NULL, 10);
+	snprintf(s->who, sizeof(s->who), "%s", f[5]);
+	return 0;
+}
+
+/* ---- dispatch ---- */
+
+static int
+key_ok(const char *key)
+{
+	size_t n;
+
+	if (key == NULL)
+		return 0;
+	n = strlen(key);
+	return n > 0 && n < SENDER_KEY_MAX && memchr(key, '\t', n) == NULL;
+}
+
+static char *
+dup_or_null(const char *s, int *bad)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*bad = 1;
+	return d;
+}
+
+struct store *
+store_open(const struct store_conf *conf, store_log_fn *log, void *logarg,
+    char *err, size_t errlen)
+{
+	struct store *st;
+	int bad = 0;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	st->conf = *conf;
+	st->conf.state_dir = dup_or_null(conf->state_dir, &bad);
+	st->conf.redis = dup_or_null(conf->redis, &bad);
+	st->conf.key_prefix = dup_or_null(conf->key_prefix, &bad);
+	if (st->conf.bucket <= 0)
+		st->conf.bucket = 300;
+	if (st->conf.retention < st->conf.bucket)
+		st->conf.retention = st->conf.bucket;
+	st->log = log;
+	st->logarg = logarg;
+	st->ops = conf->backend == STORE_REDIS ? &store_redis_ops : &store_lmdb_ops;
+	if (bad) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (st->ops->open(st, err, errlen) != 0)
+		goto fail;
+	return st;
+fail:
+	store_conf_fini(&st->conf);
+	free(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	st->ops->close(st);
+	store_conf_fini(&st->conf);
+	free(st);
+}
+
+int
+store_flush(struct store *st)
+{
+	return st->ops->flush(st);
+}
+
+const char *
+store_backend_name(const struct store *st)
+{
+	return st->ops->name;
+}
+
+int64_t
+store_bucket(const struct store *st)
+{
+	return st->conf.bucket;
+}
+
+int64_t
+store_retention(const struct store *st)
+{
+	return st->conf.retention;
+}
+
+int
+store_event_add(struct store *st, const char *key, int64_t now,
+    const char *const *fields, size_t nfields)
+{
+	size_t i;
+
+	if (!key_ok(key) || nfields == 0 || nfields > STORE_FIELDS_MAX)
+		return STORE_ERROR;
+	for (i = 0; i < nfields; i++)
+		if (strlen(fields[i]) >= STORE_FIELD_MAX ||
+		    strchr(fields[i], '\t') != NULL)
+			return STORE_ERROR;
+	return st->ops->event_add(st, key, store_bucket_of(st, now), fields, nfields);
+}
+
+int
+store_event_scan(struct store *st, const char *key, int64_t since, int64_t now,
+    store_event_cb *cb, void *arg)
+{
+	int64_t oldest = now - st->conf.retention;
+
+	if (!key_ok(key))
+		return STORE_ERROR;
+	if (since < oldest)
+		since = oldest;
+	/* a bucket counts when its start lies in the window */
+	since = store_bucket_of(st, since + st->conf.bucket - 1);
+	if (since > now)
+		return STORE_OK;
+	return st->ops->event_scan(st, key, since, store_bucket_of(st, now), cb, arg);
+}
+
+int
+store_meta_touch(struct store *st, const char *key, int64_t now,
+    unsigned messages, unsigned failures)
+{
+	if (!key_ok(key))
+		return STORE_ERROR;
+	return st->ops->meta_touch(st, key, now, messages, failures);
+}
+
+int
+store_meta_get(struct store *st, const char *key, int64_t now,
+    struct store_meta *out)
+{
+	int rc;
+
+	if (!key_ok(key))
+		return STORE_ERROR;
+	memset(out, 0, sizeof(*out));
+	rc = st->ops->meta_get(st, key, out);
+	if (rc == STORE_OK && out->last_seen > 0 &&
+	    out->last_seen + st->conf.sender_ttl < now && out->released_at == 0)
+		rc = STORE_NOTFOUND;
+	return rc;
+}
+
+int
+store_meta_each(struct store *st, int64_t now, store_meta_cb *cb, void *arg)
+{
+	return st->ops->meta_each(st, now, cb, arg);
+}
+
+int
+store_status_put(struct store *st, const char *key, const char *dest,
+    const struct sender_status *s)
+{
+	if (!key_ok(key) || dest == NULL || strlen(dest) >= STORE_ADDR_MAX ||
+	    strchr(dest, '\t') != NULL)
+		return STORE_ERROR;
+	return st->ops->status_put(st, key, dest, s);
+}
+
+int
+store_status_get(struct store *st, const char *key, const char *dest,
+    int64_t now, struct sender_status *out)
+{
+	int rc;
+
+	if (!key_ok(key) || dest == NULL)
+		return STORE_ERROR;
+	rc = st->ops->status_get(st, key, dest, out);
+	if (rc == STORE_OK && !sender_status_active(out, now))
+		rc = STORE_NOTFOUND;
+	return rc;
+}
+
+int
+store_status_each(struct store *st, const char *key, int64_t now,
+    store_status_cb *cb, void *arg)
+{
+	if (key != NULL && !key_ok(key))
+		return STORE_ERROR;
+	return st->ops->status_each(st, key, now, cb, arg);
+}
+
+int
+store_release(struct store *st, const char *key, int64_t now)
+{
+	if (!key_ok(key))
+		return STORE_ERROR;
+	return st->ops->release(st, key, now);
+}
+
+static int
+addr_ok(const char *addr)
+{
+	size_t n;
+
+	if (addr == NULL)
+		return 0;
+	n = strlen(addr);
+	return n > 0 && n < STORE_ADDR_MAX && strpbrk(addr, "\t\r\n") == NULL;
+}
+
+int
+store_supp_put(struct store *st, const char *addr, const struct store_supp *s)
+{
+	if (!addr_ok(addr))
+		return STORE_ERROR;
+	return st->ops->supp_put(st, addr, s);
+}
+
+int
+store_supp_get(struct store *st, const char *addr, int64_t now,
+    struct store_supp *out)
+{
+	int rc;
+
+	if (!addr_ok(addr))
+		return STORE_ERROR;
+	rc = st->ops->supp_get(st, addr, out);
+	if (rc == STORE_OK && out->expires != 0 && out->expires <= now)
+		rc = STORE_NOTFOUND;
+	return rc;
+}
+
+int
+store_supp_del(struct store *st, const char *addr)
+{
+	if (!addr_ok(addr))
+		return STORE_ERROR;
+	return st->ops->supp_del(st, addr);
+}
+
+int
+store_supp_each(struct store *st, int64_t now, store_supp_cb *cb, void *arg)
+{
+	return st->ops->supp_each(st, now, cb, arg);
+}
+
+int
+store_rate_take(struct store *st, const char *key, const char *name,
+    int64_t now_ms, const struct rate *r, int64_t init_tat, int *allowed,
+    int64_t *retry_ms)
+{
+	*allowed = 1;
+	if (retry_ms != NULL)
+		*retry_ms = 0;
+	if (!key_ok(key) || name == NULL || strlen(name) >= STORE_ADDR_MAX)
+		return STORE_ERROR;
+	if (r->interval_ms <= 0)
+		return STORE_OK;
+	return st->ops->rate_take(st, key, name, now_ms, r, init_tat, allowed,
+	    retry_ms);
+}

@@ -1,0 +1,72 @@
+/*
+ * store_int.h - what the store backends share with the dispatcher.
+ *
+ * Not installed, not included outside src/store and tests of the store.
+ */
+#ifndef EGRESS_STORE_INT_H
+#define EGRESS_STORE_INT_H
+
+#include <stdarg.h>
+
+#include "egress/store.h"
+
+struct store_ops {
+	const char	*name;
+	int	(*open)(struct store *, char *err, size_t errlen);
+	void	(*close)(struct store *);
+	int	(*flush)(struct store *);
+	int	(*event_add)(struct store *, const char *key, int64_t bucket,
+		    const char *const *fields, size_t n);
+	int	(*event_scan)(struct store *, const char *key, int64_t from,
+		    int64_t to, store_event_cb *, void *);
+	int	(*meta_touch)(struct store *, const char *key, int64_t now,
+		    unsigned messages, unsigned failures);
+	int	(*meta_get)(struct store *, const char *key, struct store_meta *);
+	int	(*meta_each)(struct store *, int64_t now, store_meta_cb *, void *);
+	int	(*status_put)(struct store *, const char *key, const char *dest,
+		    const struct sender_status *);
+	int	(*status_get)(struct store *, const char *key, const char *dest,
+		    struct sender_status *);
+	int	(*status_each)(struct store *, const char *key, int64_t now,
+		    store_status_cb *, void *);
+	int	(*release)(struct store *, const char *key, int64_t now);
+	int	(*supp_put)(struct store *, const char *addr, const struct store_supp *);
+	int	(*supp_get)(struct store *, const char *addr, struct store_supp *);
+	int	(*supp_del)(struct store *, const char *addr);
+	int	(*supp_each)(struct store *, int64_t now, store_supp_cb *, void *);
+	int	(*rate_take)(struct store *, const char *key, const char *name,
+		    int64_t now_ms, const struct rate *, int64_t init_tat,
+		    int *allowed, int64_t *retry_ms);
+};
+
+struct store {
+	const struct store_ops	*ops;
+	struct store_conf	 conf;		/* deep copy */
+	store_log_fn		*log;
+	void			*logarg;
+	void			*impl;		/* backend state */
+};
+
+extern const struct store_ops store_lmdb_ops;
+extern const struct store_ops store_redis_ops;
+
+void	store_logf(struct store *, int level, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* Text codecs shared by the backends (tab-separated, versioned). */
+#define STORE_REC_MAX	1024
+int	status_encode(const struct sender_status *, char *out, size_t outlen);
+int	status_decode(const char *in, size_t len, struct sender_status *);
+int	supp_encode(const struct store_supp *, char *out, size_t outlen);
+int	supp_decode(const char *in, size_t len, struct store_supp *);
+
+/* Sum of an event field list used by the backends' expiry: bucket start. */
+static inline int64_t
+store_bucket_of(const struct store *st, int64_t t)
+{
+	int64_t b = st->conf.bucket > 0 ? st->conf.bucket : 300;
+
+	return t - (t % b + b) % b;
+}
+
+#endif

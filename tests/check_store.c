@@ -1,0 +1,987 @@
+/*
+ * check_store.c - one suite for the state store, run against both backends:
+ * LMDB in a fresh temporary directory and a real redis-server that this
+ * program starts on a unix socket in a temporary directory (and stops).
+ * When redis-server is not installed the Redis runs are skipped with a
+ * message; every other case runs on both.
+ *
+ * Every test is a loop test: _i == 0 is LMDB, _i == 1 is Redis. Redis tests
+ * get a fresh key prefix instead of a fresh server.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "egress/checks.h"
+#include "egress/findings.h"
+#include "egress/sender.h"
+#include "egress/store.h"
+
+/* The tests' clock: the wall clock at start, so the LMDB writer's sweep
+ * (which runs on the wall clock) agrees with what the tests expect. */
+static int64_t now_base;
+#define NOW	now_base
+#define REDIS_BIN	"redis-server"
+
+static char redis_dir[256];
+static char redis_sock[300];
+static pid_t redis_pid = -1;
+static int have_redis;
+
+/* ---- redis-server for the run ---- */
+
+static int
+redis_start(const char *sock, pid_t *pid)
+{
+	char cmd[600];
+	int i;
+
+	*pid = fork();
+	if (*pid < 0)
+		return -1;
+	if (*pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execlp(REDIS_BIN, REDIS_BIN, "--port", "0", "--unixsocket", sock,
+		    "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+		    "--daemonize", "no", (char *)NULL);
+		_exit(127);
+	}
+	/* wait until it answers */
+	snprintf(cmd, sizeof(cmd), "redis-cli -s %s ping >/dev/null 2>&1", sock);
+	for (i = 0; i < 100; i++) {
+		if (system(cmd) == 0)
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+static void
+redis_stop(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGTERM);
+		waitpid(*pid, NULL, 0);
+		*pid = -1;
+	}
+}
+
+static int
+have_binary(const char *name)
+{
+	char cmd[200];
+
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", name);
+	return system(cmd) == 0;
+}
+
+/* ---- a store per test ---- */
+
+struct logcap {
+	char	text[8192];
+	int	lines;
+};
+
+static void
+logcap_fn(void *arg, int level, const char *msg)
+{
+	struct logcap *l = arg;
+	size_t n = strlen(l->text);
+
+	(void)level;
+	snprintf(l->text + n, sizeof(l->text) - n, "%s\n", msg);
+	l->lines++;
+}
+
+static struct logcap logs;
+static char lmdb_dir[256];
+static int prefix_seq;
+
+static struct store *
+open_backend(int backend, struct store_conf *c)
+{
+	char err[256];
+	struct store *st;
+
+	ck_assert_int_eq(store_conf_default(c), 0);
+	memset(&logs, 0, sizeof(logs));
+	c->retention = 30 * 86400;
+	if (backend == 0) {
+		free(c->state_dir);
+		snprintf(lmdb_dir, sizeof(lmdb_dir), "/tmp/egress-store-XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(lmdb_dir));
+		c->state_dir = strdup(lmdb_dir);
+		c->backend = STORE_LMDB;
+		c->commit_interval_ms = 20;
+	} else {
+		free(c->redis);
+		free(c->key_prefix);
+		c->backend = STORE_REDIS;
+		if (asprintf(&c->redis, "unix:%s", redis_sock) < 0 ||
+		    asprintf(&c->key_prefix, "t%d-%d", (int)getpid(), ++prefix_seq) < 0)
+			ck_abort();
+	}
+	st = store_open(c, logcap_fn, &logs, err, sizeof(err));
+	ck_assert_msg(st != NULL, "store_open: %s", err);
+	return st;
+}
+
+static int
+skip_redis(int backend)
+{
+	if (backend == 1 && !have_redis) {
+		fprintf(stderr, "SKIP redis case: redis-server is not installed\n");
+		return 1;
+	}
+	return 0;
+}
+
+static void
+close_backend(struct store *st, struct store_conf *c)
+{
+	char cmd[300];
+
+	store_close(st);
+	if (c->backend == STORE_LMDB) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", lmdb_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", lmdb_dir);
+	}
+	store_conf_fini(c);
+}
+
+#define BEGIN(name) \
+	struct store_conf conf; \
+	struct store *st; \
+	if (skip_redis(_i)) \
+		return; \
+	st = open_backend(_i, &conf); \
+	(void)name
+#define END()	close_backend(st, &conf)
+
+/* ---- events ---- */
+
+struct sum {
+	const char	*field;
+	uint64_t	 total;
+	int		 calls;
+};
+
+static int
+sum_cb(void *arg, int64_t bucket, const char *field, uint64_t count)
+{
+	struct sum *s = arg;
+
+	(void)bucket;
+	s->calls++;
+	if (s->field == NULL || strcmp(field, s->field) == 0)
+		s->total += count;
+	return 0;
+}
+
+static uint64_t
+sum_of(struct store *st, const char *key, const char *field, int64_t since,
+    int64_t now)
+{
+	struct sum s = { field, 0, 0 };
+
+	ck_assert_int_eq(store_event_scan(st, key, since, now, sum_cb, &s), STORE_OK);
+	return s.total;
+}
+
+START_TEST(test_events)
+{
+	const char *f1[] = { "c/reputation", "r/reputation/blocked" };
+	const char *f2[] = { "c/reputation" };
+	int64_t t0 = NOW - NOW % 300;
+
+	BEGIN("events");
+	ck_assert_int_eq(store_event_add(st, "env:a@x.test", t0, f1, 2), STORE_OK);
+	ck_assert_int_eq(store_event_add(st, "env:a@x.test", t0 + 10, f2, 1), STORE_OK);
+	ck_assert_int_eq(store_event_add(st, "env:a@x.test", t0 + 3600, f2, 1), STORE_OK);
+	ck_assert_int_eq(store_event_add(st, "env:b@x.test", t0, f2, 1), STORE_OK);
+	/* visible at once, before any commit */
+	ck_assert_uint_eq(sum_of(st, "env:a@x.test", "c/reputation", t0, t0 + 3600), 3);
+	ck_assert_uint_eq(sum_of(st, "env:a@x.test", "r/reputation/blocked", t0, t0 + 3600), 1);
+	ck_assert_int_eq(store_flush(st), STORE_OK);
+	/* and exactly once after it */
+	ck_assert_uint_eq(sum_of(st, "env:a@x.test", "c/reputation", t0, t0 + 3600), 3);
+	/* a window that starts after the first bucket */
+	ck_assert_uint_eq(sum_of(st, "env:a@x.test", "c/reputation", t0 + 1, t0 + 3600), 1);
+	/* a window that ends before the last one */
+	ck_assert_uint_eq(sum_of(st, "env:a@x.test", "c/reputation", t0, t0 + 3599), 2);
+	/* keys do not mix, not even as prefixes */
+	ck_assert_uint_eq(sum_of(st, "env:b@x.test", "c/reputation", t0, t0 + 3600), 1);
+	ck_assert_uint_eq(sum_of(st, "env:a@x.tes", "c/reputation", t0, t0 + 3600), 0);
+	/* beyond retention nothing counts */
+	ck_assert_uint_eq(sum_of(st, "env:a@x.test", "c/reputation", t0,
+	    t0 + store_retention(st) + 3600 + 600), 0);
+	/* bad input is refused, not stored */
+	ck_assert_int_eq(store_event_add(st, "", t0, f2, 1), STORE_ERROR);
+	ck_assert_int_eq(store_event_add(st, "env:a@x.test", t0, f2, 0), STORE_ERROR);
+	END();
+}
+END_TEST
+
+/* ---- meta ---- */
+
+START_TEST(test_meta)
+{
+	struct store_meta m;
+
+	BEGIN("meta");
+	ck_assert_int_eq(store_meta_get(st, "env:new@x.test", NOW, &m), STORE_NOTFOUND);
+	ck_assert_int_eq(store_meta_touch(st, "env:a@x.test", NOW + 100, 1, 0), STORE_OK);
+	ck_assert_int_eq(store_meta_touch(st, "env:a@x.test", NOW, 1, 0), STORE_OK);
+	ck_assert_int_eq(store_meta_touch(st, "env:a@x.test", NOW + 50, 0, 2), STORE_OK);
+	ck_assert_int_eq(store_meta_get(st, "env:a@x.test", NOW + 100, &m), STORE_OK);
+	ck_assert_int_eq(m.first_seen, NOW);
+	ck_assert_int_eq(m.last_seen, NOW + 100);
+	ck_assert_int_eq(m.last_failure, NOW + 50);
+	ck_assert_uint_eq(m.messages, 2);
+	ck_assert_uint_eq(m.failures, 2);
+	ck_assert_int_eq(store_flush(st), STORE_OK);
+	ck_assert_int_eq(store_meta_get(st, "env:a@x.test", NOW + 100, &m), STORE_OK);
+	ck_assert_uint_eq(m.messages, 2);
+	ck_assert_int_eq(m.released_at, 0);
+	ck_assert_int_eq(store_release(st, "env:a@x.test", NOW + 200), STORE_OK);
+	ck_assert_int_eq(store_meta_get(st, "env:a@x.test", NOW + 200, &m), STORE_OK);
+	ck_assert_int_eq(m.released_at, NOW + 200);
+	ck_assert_int_eq(m.first_seen, NOW);
+	END();
+}
+END_TEST
+
+/* ---- statuses ---- */
+
+struct count_arg {
+	int	n;
+	char	last[400];
+};
+
+static int
+status_count_cb(void *arg, const char *key, const char *dest,
+    const struct sender_status *s)
+{
+	struct count_arg *a = arg;
+
+	(void)s;
+	a->n++;
+	snprintf(a->last, sizeof(a->last), "%s|%s", key, dest);
+	return 0;
+}
+
+START_TEST(test_status)
+{
+	struct sender_status s, got;
+	struct count_arg ca = { 0, "" };
+
+	BEGIN("status");
+	memset(&s, 0, sizeof(s));
+	s.action = SACT_THROTTLE;
+	s.since = NOW;
+	s.until = NOW + 3600;
+	s.count = 3;
+	s.window = 3600;
+	s.interval_ms = 600000;
+	s.burst = 1;
+	strcpy(s.category, "reputation");
+	strcpy(s.who, "policy");
+	strcpy(s.why, "tab\there");
+	ck_assert_int_eq(store_status_put(st, "env:a@x.test", "gmail.com", &s), STORE_OK);
+	s.action = SACT_HOLD;
+	s.until = 0;
+	s.manual = 1;
+	ck_assert_int_eq(store_status_put(st, "env:a@x.test", "", &s), STORE_OK);
+	ck_assert_int_eq(store_status_get(st, "env:a@x.test", "gmail.com", NOW + 1, &got), STORE_OK);
+	ck_assert_int_eq(got.action, SACT_THROTTLE);
+	ck_assert_int_eq(got.interval_ms, 600000);
+	ck_assert_str_eq(got.category, "reputation");
+	ck_assert_str_eq(got.why, "tab here");
+	ck_assert_int_eq(store_status_get(st, "env:a@x.test", "yahoo.com", NOW + 1, &got),
+	    STORE_NOTFOUND);
+	/* expired: gone for readers */
+	ck_assert_int_eq(store_status_get(st, "env:a@x.test", "gmail.com", NOW + 3600, &got),
+	    STORE_NOTFOUND);
+	ck_assert_int_eq(store_status_get(st, "env:a@x.test", "", NOW + 86400 * 365, &got),
+	    STORE_OK);
+	ck_assert_int_eq(got.manual, 1);
+	ck_assert_int_eq(store_status_each(st, "env:a@x.test", NOW + 1, status_count_cb, &ca),
+	    STORE_OK);
+	ck_assert_int_eq(ca.n, 2);
+	ca.n = 0;
+	ck_assert_int_eq(store_status_each(st, NULL, NOW + 3601, status_count_cb, &ca),
+	    STORE_OK);
+	ck_assert_int_eq(ca.n, 1);
+	ck_assert_str_eq(ca.last, "env:a@x.test|");
+	ck_assert_int_eq(store_release(st, "env:a@x.test", NOW + 10), STORE_OK);
+	ck_assert_int_eq(store_status_get(st, "env:a@x.test", "", NOW + 11, &got), STORE_NOTFOUND);
+	ck_assert_int_eq(store_status_get(st, "env:a@x.test", "gmail.com", NOW + 11, &got),
+	    STORE_NOTFOUND);
+	END();
+}
+END_TEST
+
+/* ---- suppressions ---- */
+
+static int
+supp_count_cb(void *arg, const char *addr, const struct store_supp *s)
+{
+	struct count_arg *a = arg;
+
+	(void)s;
+	a->n++;
+	snprintf(a->last, sizeof(a->last), "%s", addr);
+	return 0;
+}
+
+START_TEST(test_supp)
+{
+	struct store_supp s, got;
+	struct count_arg ca = { 0, "" };
+
+	BEGIN("supp");
+	memset(&s, 0, sizeof(s));
+	strcpy(s.reason, "userunknown");
+	s.source = SUPP_BOUNCE;
+	s.created = NOW;
+	s.expires = NOW + 86400;
+	ck_assert_int_eq(store_supp_put(st, "gone@example.org", &s), STORE_OK);
+	strcpy(s.reason, "manual");
+	s.source = SUPP_MANUAL;
+	s.expires = 0;
+	strcpy(s.who, "root");
+	ck_assert_int_eq(store_supp_put(st, "never@example.org", &s), STORE_OK);
+	ck_assert_int_eq(store_supp_get(st, "gone@example.org", NOW + 5, &got), STORE_OK);
+	ck_assert_str_eq(got.reason, "userunknown");
+	ck_assert_int_eq(got.source, SUPP_BOUNCE);
+	ck_assert_int_eq(got.expires, NOW + 86400);
+	ck_assert_int_eq(store_supp_get(st, "gone@example.org", NOW + 86400, &got), STORE_NOTFOUND);
+	ck_assert_int_eq(store_supp_get(st, "other@example.org", NOW, &got), STORE_NOTFOUND);
+	ck_assert_int_eq(store_supp_each(st, NOW, supp_count_cb, &ca), STORE_OK);
+	ck_assert_int_eq(ca.n, 2);
+	ca.n = 0;
+	ck_assert_int_eq(store_supp_each(st, NOW + 86400, supp_count_cb, &ca), STORE_OK);
+	ck_assert_int_eq(ca.n, 1);
+	ck_assert_str_eq(ca.last, "never@example.org");
+	ck_assert_int_eq(store_supp_del(st, "never@example.org"), STORE_OK);
+	ck_assert_int_eq(store_supp_del(st, "never@example.org"), STORE_NOTFOUND);
+	ck_assert_int_eq(store_supp_get(st, "never@example.org", NOW, &got), STORE_NOTFOUND);
+	END();
+}
+END_TEST
+
+/* ---- rate buckets ---- */
+
+START_TEST(test_rate_exact)
+{
+	struct rate r;
+	int64_t t, tat = 0, retry;
+	int allowed, n = 0, want = 0;
+
+	BEGIN("rate");
+	/* 60 per hour, burst 5, one request a second for an hour */
+	ck_assert_int_eq(rate_parse("60/h", &r.interval_ms), 0);
+	r.burst = 5;
+	for (t = 0; t <= 3600; t++) {
+		ck_assert_int_eq(store_rate_take(st, "env:a@x.test", "rate",
+		    NOW * 1000 + t * 1000, &r, 0, &allowed, &retry), STORE_OK);
+		n += allowed;
+		want += rate_take(&tat, NOW * 1000 + t * 1000, r.interval_ms, r.burst, NULL);
+		if (!allowed)
+			ck_assert_int_gt(retry, 0);
+	}
+	ck_assert_int_eq(n, 5 + 3600 / 60);
+	ck_assert_int_eq(n, want);
+	/* a bucket that starts empty lets the first one pass after an interval */
+	ck_assert_int_eq(store_rate_take(st, "env:a@x.test", "thr", NOW * 1000, &r,
+	    rate_empty_tat(NOW * 1000, r.interval_ms, r.burst), &allowed, &retry), STORE_OK);
+	ck_assert_int_eq(allowed, 0);
+	ck_assert_int_eq(retry, 60000);
+	ck_assert_int_eq(store_rate_take(st, "env:a@x.test", "thr", NOW * 1000 + 60000, &r,
+	    rate_empty_tat(NOW * 1000, r.interval_ms, r.burst), &allowed, &retry), STORE_OK);
+	ck_assert_int_eq(allowed, 1);
+	END();
+}
+END_TEST
+
+struct thr_arg {
+	struct store	*st;
+	int		 allowed;
+	int		 errors;
+};
+
+static void *
+rate_thread(void *p)
+{
+	struct thr_arg *a = p;
+	struct rate r = { 1000, 50 };
+	const char *f[] = { "c/rate" };
+	int i, ok;
+
+	for (i = 0; i < 200; i++) {
+		if (store_rate_take(a->st, "env:shared@x.test", "rate", NOW * 1000, &r, 0,
+		    &ok, NULL) != STORE_OK)
+			a->errors++;
+		a->allowed += ok;
+		if (store_event_add(a->st, "env:shared@x.test", NOW, f, 1) != STORE_OK)
+			a->errors++;
+	}
+	return NULL;
+}
+
+START_TEST(test_concurrent)
+{
+	struct thr_arg a[4];
+	pthread_t t[4];
+	int i, total = 0;
+
+	BEGIN("concurrent");
+	for (i = 0; i < 4; i++) {
+		memset(&a[i], 0, sizeof(a[i]));
+		a[i].st = st;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, rate_thread, &a[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(a[i].errors, 0);
+		total += a[i].allowed;
+	}
+	/* 800 takes at one instant: exactly the burst passes */
+	ck_assert_int_eq(total, 50);
+	ck_assert_int_eq(store_flush(st), STORE_OK);
+	ck_assert_uint_eq(sum_of(st, "env:shared@x.test", "c/rate", NOW - 300, NOW), 800);
+	END();
+}
+END_TEST
+
+/* ---- the sender record over the store ---- */
+
+static void
+keys_for(const struct policy_conf *p, const char *from, struct sender_keys *k)
+{
+	ck_assert_int_ge(sender_keys_make(p, from, NULL, k), 1);
+}
+
+START_TEST(test_record_reputation)
+{
+	struct policy_conf p;
+	struct sender_keys k;
+	struct sender_decision d;
+	int64_t t = NOW * 1000;
+	int i;
+
+	BEGIN("record");
+	ck_assert_int_eq(policy_conf_default(&p), 0);
+	keys_for(&p, "<Alice@Example.COM>", &k);
+	ck_assert_str_eq(k.env, "env:alice@example.com");
+	/* two bounces: nothing yet */
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(sender_record_failure(st, &p, &k, "gmail.com", "reputation",
+		    "blocked", 1, "bob@gmail.com", t + i * 1000), STORE_OK);
+	ck_assert_int_eq(sender_check(st, &p, &k, "gmail.com", t + 5000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_ACCEPT);
+	/* the third reputation bounce to gmail.com throttles that destination */
+	ck_assert_int_eq(sender_record_failure(st, &p, &k, "Gmail.com", NULL,
+	    "badreputation", 1, "carol@gmail.com", t + 6000), STORE_OK);
+	ck_assert_int_eq(sender_check(st, &p, &k, "gmail.com", t + 7000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_TEMPFAIL);
+	ck_assert_str_eq(d.check_id, "sender.throttled");
+	ck_assert_str_eq(d.reply, checks_lookup("sender.throttled")->reply);
+	ck_assert_msg(strncmp(d.reply, "451 4.7.1 ", 10) == 0, "reply %s", d.reply);
+	ck_assert_str_eq(d.header, "throttled; reason=reputation; domain=gmail.com; "
+	    "rejections=3/1h");
+	ck_assert_str_eq(d.header_name, "X-Egress-Sender-Status");
+	ck_assert_int_gt(d.retry_ms, 0);
+	/* mail to other domains flows, and MAIL FROM is not affected */
+	ck_assert_int_eq(sender_check(st, &p, &k, "example.net", t + 7000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_ACCEPT);
+	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 7000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_ACCEPT);
+	/* the lowered rate (6/h): one message per 10 minutes passes, tagged */
+	ck_assert_int_eq(sender_check(st, &p, &k, "gmail.com", t + 6000 + 600000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_TAG);
+	ck_assert_str_eq(d.check_id, "sender.tagged");
+	ck_assert_int_eq(sender_check(st, &p, &k, "gmail.com", t + 6000 + 601000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_TEMPFAIL);
+	/* after the hour the throttle has expired */
+	ck_assert_int_eq(sender_check(st, &p, &k, "gmail.com", t + 6000 + 3600000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_ACCEPT);
+	policy_conf_fini(&p);
+	END();
+}
+END_TEST
+
+START_TEST(test_record_suppress)
+{
+	struct policy_conf p;
+	struct sender_keys k;
+	struct sender_decision d;
+	int64_t t = NOW * 1000;
+
+	BEGIN("suppress");
+	ck_assert_int_eq(policy_conf_default(&p), 0);
+	keys_for(&p, "alice@example.com", &k);
+	ck_assert_int_eq(recipient_check(st, "<Gone@Example.org>", t, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_ACCEPT);
+	/* a soft failure of the recipient category does not suppress */
+	ck_assert_int_eq(sender_record_failure(st, &p, &k, "example.org", "recipient",
+	    "userunknown", 0, "gone@example.org", t), STORE_OK);
+	ck_assert_int_eq(recipient_check(st, "gone@example.org", t + 1000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_ACCEPT);
+	/* a hard userunknown does */
+	ck_assert_int_eq(sender_record_failure(st, &p, &k, "example.org", NULL,
+	    "userunknown", 1, "Gone@example.org", t + 2000), STORE_OK);
+	ck_assert_int_eq(recipient_check(st, "<Gone@Example.org>", t + 3000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_REJECT);
+	ck_assert_str_eq(d.check_id, "recipient.suppressed");
+	ck_assert_str_eq(d.reply,
+	    "550 5.1.1 <gone@example.org>: Recipient previously bounced: userunknown");
+	/* it expires after the rule's 30 days */
+	ck_assert_int_eq(recipient_check(st, "gone@example.org", t + 2000 + 30LL * 86400000,
+	    &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_ACCEPT);
+	/* mailbox full: only the third time in a week */
+	ck_assert_int_eq(sender_record_failure(st, &p, &k, "example.org", NULL,
+	    "mailboxfull", 0, "full@example.org", t), STORE_OK);
+	ck_assert_int_eq(sender_record_failure(st, &p, &k, "example.org", NULL,
+	    "mailboxfull", 0, "full@example.org", t + 86400000), STORE_OK);
+	ck_assert_int_eq(recipient_check(st, "full@example.org", t + 86400000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_ACCEPT);
+	ck_assert_int_eq(sender_record_failure(st, &p, &k, "example.org", NULL,
+	    "mailboxfull", 0, "full@example.org", t + 2 * 86400000LL), STORE_OK);
+	ck_assert_int_eq(recipient_check(st, "full@example.org", t + 2 * 86400000LL, &d),
+	    STORE_OK);
+	ck_assert_int_eq(d.action, ACT_REJECT);
+	/* a complaint */
+	ck_assert_int_eq(sender_record_failure(st, &p, &k, NULL, "report", "feedback", 0,
+	    "angry@example.net", t), STORE_OK);
+	ck_assert_int_eq(recipient_check(st, "angry@example.net", t, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_REJECT);
+	ck_assert_msg(strstr(d.reply, "complained") != NULL, "%s", d.reply);
+	policy_conf_fini(&p);
+	END();
+}
+END_TEST
+
+START_TEST(test_record_suspend_release)
+{
+	struct policy_conf p;
+	struct sender_keys k;
+	struct sender_decision d;
+	int64_t t = NOW * 1000;
+	char dom[64];
+	int i;
+
+	BEGIN("suspend");
+	ck_assert_int_eq(policy_conf_default(&p), 0);
+	keys_for(&p, "spam@example.com", &k);
+	/* one bounce of every category never suspends nor holds */
+	{
+		static const char *const reasons[] = {
+			"userunknown", "mailboxfull", "blocked", "authfailure",
+			"spamdetected", "policyviolation", "speeding", "expired",
+			"feedback", NULL
+		};
+
+		for (i = 0; reasons[i] != NULL; i++)
+			ck_assert_int_eq(sender_record_failure(st, &p, &k, "one.test", NULL,
+			    reasons[i], 1, "x@one.test", t), STORE_OK);
+		ck_assert_int_eq(sender_check(st, &p, &k, NULL, t, &d), STORE_OK);
+		ck_assert_int_lt(d.action, ACT_HOLD);
+	}
+	/* 25 reputation failures within the hour over many domains: suspended */
+	for (i = 0; i < 24; i++) {
+		snprintf(dom, sizeof(dom), "d%d.test", i);
+		ck_assert_int_eq(sender_record_failure(st, &p, &k, dom, "reputation",
+		    "blocked", 1, NULL, t + i * 1000), STORE_OK);
+	}
+	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 30000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_REJECT);
+	ck_assert_str_eq(d.check_id, "sender.suspended");
+	ck_assert_msg(strncmp(d.reply, "550 5.7.1 ", 10) == 0, "%s", d.reply);
+	ck_assert_str_eq(d.key, "env:spam@example.com");
+	/* the operator releases it */
+	ck_assert_int_eq(store_release(st, k.env, NOW + 40), STORE_OK);
+	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 41000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_ACCEPT);
+	/* counting starts again after the release */
+	ck_assert_int_eq(sender_record_failure(st, &p, &k, "d0.test", "reputation",
+	    "blocked", 1, NULL, t + 400000), STORE_OK);
+	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 401000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_ACCEPT);
+	/* manual hold and suspend */
+	ck_assert_int_eq(sender_hold(st, k.env, NOW + 500, 0, "root", "looking"), STORE_OK);
+	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 501000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_HOLD);
+	ck_assert_str_eq(d.check_id, "sender.held");
+	ck_assert_str_eq(d.header, "held; by=operator");
+	ck_assert_int_eq(sender_suspend(st, k.env, NOW + 600, 3600, "root", "abuse"), STORE_OK);
+	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 601000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_REJECT);
+	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 4201000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_ACCEPT);
+	policy_conf_fini(&p);
+	END();
+}
+END_TEST
+
+START_TEST(test_record_static_rate_and_keys)
+{
+	struct policy_conf p;
+	struct sender_keys k;
+	struct sender_decision d;
+	int64_t t = NOW * 1000;
+	int i, pass = 0;
+
+	BEGIN("static");
+	ck_assert_int_eq(policy_conf_default(&p), 0);
+	p.keys = SK_ENVELOPE | SK_AUTH | SK_DOMAIN;
+	ck_assert_int_eq(rate_parse("10/h", &p.rate.interval_ms), 0);
+	p.rate.burst = 3;
+	ck_assert_int_eq(sender_keys_make(&p, "a@example.com", "AliceLogin", &k), 3);
+	ck_assert_str_eq(k.auth, "auth:alicelogin");
+	ck_assert_str_eq(k.dom, "dom:example.com");
+	for (i = 0; i < 10; i++) {
+		ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + i, &d), STORE_OK);
+		if (d.action == ACT_ACCEPT)
+			pass++;
+		else
+			ck_assert_str_eq(d.check_id, "sender.rate");
+	}
+	ck_assert_int_eq(pass, 3);
+	/* the domain key is shared: another user of the domain is limited too */
+	ck_assert_int_eq(sender_keys_make(&p, "b@example.com", NULL, &k), 2);
+	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 20, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_TEMPFAIL);
+	ck_assert_str_eq(d.key, "dom:example.com");
+	policy_conf_fini(&p);
+	END();
+}
+END_TEST
+
+START_TEST(test_record_warmup)
+{
+	struct policy_conf p;
+	struct sender_keys k;
+	struct sender_decision d;
+	int64_t t = NOW * 1000;
+	int i, pass = 0;
+
+	BEGIN("warmup");
+	ck_assert_int_eq(policy_conf_default(&p), 0);
+	p.warmup.enabled = 1;
+	p.warmup.start_per_hour = 10;
+	p.warmup.burst = 2;
+	p.warmup.days = 3;
+	keys_for(&p, "new@example.com", &k);
+	/* day 0: 10 per hour, burst 2, one attempt a minute for an hour */
+	for (i = 0; i < 60; i++) {
+		ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + i * 60000LL, &d), STORE_OK);
+		if (d.action == ACT_ACCEPT)
+			pass++;
+		else
+			ck_assert_str_eq(d.check_id, "sender.warmup");
+	}
+	ck_assert_int_eq(pass, 2 + 59 / 6);
+	/* after the ramp: no limit */
+	for (i = 0; i < 50; i++) {
+		ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 4 * 86400000LL + i, &d),
+		    STORE_OK);
+		ck_assert_int_eq(d.action, ACT_ACCEPT);
+	}
+	policy_conf_fini(&p);
+	END();
+}
+END_TEST
+
+/* ---- backend specifics ---- */
+
+START_TEST(test_lmdb_map_growth)
+{
+	struct store_conf c;
+	struct store *s;
+	struct store_supp sp, got;
+	char err[256], addr[64], cmd[300];
+	int i;
+
+	ck_assert_int_eq(store_conf_default(&c), 0);
+	free(c.state_dir);
+	snprintf(lmdb_dir, sizeof(lmdb_dir), "/tmp/egress-grow-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(lmdb_dir));
+	c.state_dir = strdup(lmdb_dir);
+	c.map_size = 128 << 10;
+	c.map_max = 64 << 20;
+	memset(&logs, 0, sizeof(logs));
+	s = store_open(&c, logcap_fn, &logs, err, sizeof(err));
+	ck_assert_msg(s != NULL, "%s", err);
+	/* counters through the writer thread fill the small map */
+	for (i = 0; i < 20000; i++) {
+		const char *f[] = { "c/recipient", "r/recipient/userunknown" };
+
+		snprintf(addr, sizeof(addr), "rcpt:user%06d@example.org", i);
+		ck_assert_int_eq(store_event_add(s, addr, NOW, f, 2), STORE_OK);
+	}
+	ck_assert_int_eq(store_flush(s), STORE_OK);
+	ck_assert_msg(strstr(logs.text, "map grown") != NULL, "log: %s", logs.text);
+	ck_assert_msg(strstr(logs.text, "lost") == NULL, "log: %s", logs.text);
+	ck_assert_uint_eq(sum_of(s, "rcpt:user000000@example.org", "c/recipient", NOW - 300, NOW), 1);
+	ck_assert_uint_eq(sum_of(s, "rcpt:user019999@example.org", "c/recipient", NOW - 300, NOW), 1);
+	/* durable writes keep growing it */
+	memset(&sp, 0, sizeof(sp));
+	strcpy(sp.reason, "userunknown");
+	sp.created = NOW;
+	memset(&logs, 0, sizeof(logs));
+	for (i = 0; i < 200; i++) {
+		char why[200];
+
+		snprintf(addr, sizeof(addr), "user%06d@example.org", i);
+		memset(why, 'x', sizeof(why) - 1);
+		why[sizeof(why) - 1] = '\0';
+		snprintf(sp.who, sizeof(sp.who), "%.60s", why);
+		ck_assert_int_eq(store_supp_put(s, addr, &sp), STORE_OK);
+	}
+	ck_assert_int_eq(store_supp_get(s, "user000000@example.org", NOW, &got), STORE_OK);
+	ck_assert_int_eq(store_supp_get(s, "user000199@example.org", NOW, &got), STORE_OK);
+	store_close(s);
+	/* reopen with the small configured size: the grown map is adopted */
+	s = store_open(&c, logcap_fn, &logs, err, sizeof(err));
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_int_eq(store_supp_get(s, "user000199@example.org", NOW, &got), STORE_OK);
+	snprintf(addr, sizeof(addr), "after@example.org");
+	ck_assert_int_eq(store_supp_put(s, addr, &sp), STORE_OK);
+	store_close(s);
+	store_conf_fini(&c);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", lmdb_dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* A second process (egressctl beside the daemon) on the same file. */
+static int
+child_run(const char *dir, int step)
+{
+	struct store_conf c;
+	struct store *s;
+	struct store_supp sp;
+	struct sender_status ss;
+	char err[256];
+	pid_t pid;
+	int status, rc = 0;
+
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0) {
+		if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+			return -1;
+		return WEXITSTATUS(status);
+	}
+	if (store_conf_default(&c) != 0)
+		_exit(10);
+	free(c.state_dir);
+	c.state_dir = strdup(dir);
+	if ((s = store_open(&c, NULL, NULL, err, sizeof(err))) == NULL)
+		_exit(11);
+	if (step == 0) {
+		memset(&sp, 0, sizeof(sp));
+		strcpy(sp.reason, "manual");
+		sp.source = SUPP_MANUAL;
+		sp.created = NOW;
+		if (store_supp_put(s, "x@example.org", &sp) != STORE_OK ||
+		    sender_hold(s, "env:a@example.com", NOW, 0, "root", "x") != STORE_OK)
+			rc = 12;
+	} else if (store_status_get(s, "env:a@example.com", "", NOW, &ss) != STORE_NOTFOUND)
+		rc = 13;
+	store_close(s);
+	_exit(rc);
+}
+
+START_TEST(test_lmdb_two_processes)
+{
+	struct store_conf c;
+	struct store *a;
+	struct store_supp got;
+	struct sender_status s;
+	struct store_meta m;
+	char err[256], cmd[300];
+
+	ck_assert_int_eq(store_conf_default(&c), 0);
+	free(c.state_dir);
+	snprintf(lmdb_dir, sizeof(lmdb_dir), "/tmp/egress-two-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(lmdb_dir));
+	c.state_dir = strdup(lmdb_dir);
+	a = store_open(&c, NULL, NULL, err, sizeof(err));
+	ck_assert_msg(a != NULL, "%s", err);
+	/* the daemon has counters queued while the other process writes */
+	ck_assert_int_eq(store_meta_touch(a, "env:a@example.com", NOW, 1, 0), STORE_OK);
+	ck_assert_int_eq(child_run(lmdb_dir, 0), 0);
+	ck_assert_int_eq(store_supp_get(a, "x@example.org", NOW, &got), STORE_OK);
+	ck_assert_int_eq(got.source, SUPP_MANUAL);
+	ck_assert_int_eq(store_status_get(a, "env:a@example.com", "", NOW, &s), STORE_OK);
+	ck_assert_int_eq(s.action, SACT_HOLD);
+	ck_assert_int_eq(store_release(a, "env:a@example.com", NOW + 1), STORE_OK);
+	ck_assert_int_eq(child_run(lmdb_dir, 1), 0);
+	ck_assert_int_eq(store_flush(a), STORE_OK);
+	ck_assert_int_eq(store_meta_get(a, "env:a@example.com", NOW + 1, &m), STORE_OK);
+	ck_assert_uint_eq(m.messages, 1);
+	ck_assert_int_eq(m.released_at, NOW + 1);
+	store_close(a);
+	store_conf_fini(&c);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", lmdb_dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+static int
+count_substr(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+START_TEST(test_redis_outage)
+{
+	struct store_conf c;
+	struct store *s;
+	struct policy_conf p;
+	struct sender_keys k;
+	struct sender_decision d;
+	struct store_supp sp;
+	char err[256], dir[256], sock[300];
+	pid_t pid = -1;
+	int i, rc;
+
+	if (!have_redis) {
+		fprintf(stderr, "SKIP redis outage case: redis-server is not installed\n");
+		return;
+	}
+	snprintf(dir, sizeof(dir), "/tmp/egress-outage-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
+	ck_assert_int_eq(store_conf_default(&c), 0);
+	c.backend = STORE_REDIS;
+	free(c.redis);
+	ck_assert_int_ge(asprintf(&c.redis, "unix:%s", sock), 0);
+	c.redis_retry_ms = 50;
+	c.redis_retry_max_ms = 100;
+	memset(&logs, 0, sizeof(logs));
+	/* the server is not there: opening is fine, calls are unavailable */
+	s = store_open(&c, logcap_fn, &logs, err, sizeof(err));
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_int_eq(policy_conf_default(&p), 0);
+	keys_for(&p, "a@example.com", &k);
+	for (i = 0; i < 20; i++) {
+		rc = sender_check(s, &p, &k, NULL, NOW * 1000, &d);
+		ck_assert_int_eq(rc, STORE_UNAVAILABLE);
+		ck_assert_int_eq(d.action, ACT_ACCEPT);
+		ck_assert_int_eq(d.degraded, 1);
+		rc = recipient_check(s, "x@example.org", NOW * 1000, &d);
+		ck_assert_int_eq(rc, STORE_UNAVAILABLE);
+		ck_assert_int_eq(d.action, ACT_ACCEPT);
+	}
+	/* logged once, not per call */
+	ck_assert_int_eq(count_substr(logs.text, "unavailable"), 1);
+	/* the server comes up: after the backoff the store recovers */
+	ck_assert_int_eq(redis_start(sock, &pid), 0);
+	usleep(150000);
+	memset(&sp, 0, sizeof(sp));
+	strcpy(sp.reason, "userunknown");
+	sp.created = NOW;
+	ck_assert_int_eq(store_supp_put(s, "x@example.org", &sp), STORE_OK);
+	ck_assert_int_eq(recipient_check(s, "x@example.org", NOW * 1000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_REJECT);
+	ck_assert_int_eq(count_substr(logs.text, "available again"), 1);
+	/* and it goes away again mid-use */
+	redis_stop(&pid);
+	rc = recipient_check(s, "x@example.org", NOW * 1000, &d);
+	ck_assert_int_eq(rc, STORE_UNAVAILABLE);
+	ck_assert_int_eq(d.action, ACT_ACCEPT);
+	ck_assert_int_eq(count_substr(logs.text, "unavailable"), 2);
+	store_close(s);
+	policy_conf_fini(&p);
+	store_conf_fini(&c);
+	unlink(sock);
+	rmdir(dir);
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("both backends");
+	TCase *tb = tcase_create("backend specifics");
+
+	tcase_set_timeout(tc, 60);
+	tcase_set_timeout(tb, 120);
+	tcase_add_loop_test(tc, test_events, 0, 2);
+	tcase_add_loop_test(tc, test_meta, 0, 2);
+	tcase_add_loop_test(tc, test_status, 0, 2);
+	tcase_add_loop_test(tc, test_supp, 0, 2);
+	tcase_add_loop_test(tc, test_rate_exact, 0, 2);
+	tcase_add_loop_test(tc, test_concurrent, 0, 2);
+	tcase_add_loop_test(tc, test_record_reputation, 0, 2);
+	tcase_add_loop_test(tc, test_record_suppress, 0, 2);
+	tcase_add_loop_test(tc, test_record_suspend_release, 0, 2);
+	tcase_add_loop_test(tc, test_record_static_rate_and_keys, 0, 2);
+	tcase_add_loop_test(tc, test_record_warmup, 0, 2);
+	suite_add_tcase(s, tc);
+	tcase_add_test(tb, test_lmdb_map_growth);
+	tcase_add_test(tb, test_lmdb_two_processes);
+	tcase_add_test(tb, test_redis_outage);
+	suite_add_tcase(s, tb);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	now_base = (int64_t)time(NULL);
+	have_redis = have_binary(REDIS_BIN) && have_binary("redis-cli");
+	if (have_redis) {
+		snprintf(redis_dir, sizeof(redis_dir), "/tmp/egress-redis-XXXXXX");
+		if (mkdtemp(redis_dir) == NULL)
+			return 99;
+		snprintf(redis_sock, sizeof(redis_sock), "%s/redis.sock", redis_dir);
+		if (redis_start(redis_sock, &redis_pid) != 0) {
+			fprintf(stderr, "redis-server is installed but did not start\n");
+			redis_stop(&redis_pid);
+			return 99;
+		}
+	} else
+		fprintf(stderr, "SKIP: redis-server not installed: Redis cases skipped\n");
+	sr = srunner_create(store_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (have_redis) {
+		redis_stop(&redis_pid);
+		unlink(redis_sock);
+		rmdir(redis_dir);
+	}
+	return failed == 0 ? 0 : 1;
+}
