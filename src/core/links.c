@@ -1,0 +1,1154 @@
+/*
+ * links.c - URL extraction from decoded text/plain and text/html, and the
+ * content.url.* checks on each URL.
+ *
+ * Extraction is a byte-at-a-time state machine, so its output depends only
+ * on the byte stream, never on how it was chunked: a URL split across two
+ * part_data chunks is carried in the scanner's token buffer. Bounds: a text
+ * token, an attribute value and a URL are cut at CONTENT_URL_MAX bytes (the
+ * rest of an over-long token is skipped up to the next delimiter); anchor
+ * text is cut at CONTENT_ANCHOR_MAX. Memory per scanner is fixed (about
+ * 7 KiB), whatever the input.
+ *
+ * What is extracted:
+ *   text/plain  bare URLs: http://, https://, ftp:// and www. at a word
+ *               start, up to whitespace or one of <>"'`; trailing .,;:!?*_
+ *               and unbalanced ) ] are not part of the URL;
+ *   text/html   href= and src= attribute values of any tag (quoted or not,
+ *               entities decoded, tabs and newlines removed as browsers do),
+ *               bare URLs in text nodes (entities decoded), and for <a> the
+ *               visible anchor text (tags inside the anchor ignored).
+ *               Comments, <!DOCTYPE>, <script> and <style> content are
+ *               skipped.
+ *
+ * The punycode lookalike rule (content.url.punycode_mixed): every "xn--"
+ * label of the host is decoded (RFC 3492). The host is flagged when a
+ * decoded label
+ *   (a) mixes ASCII letters with letters of a script that has Latin
+ *       lookalikes (Cyrillic, Greek, Armenian, Cherokee), e.g. "xn--pple-43d"
+ *       = Cyrillic "а" + "pple"; or
+ *   (b) is made only of such lookalike letters (plus digits and hyphens)
+ *       while the public suffix is plain ASCII, e.g. "аррӏе.com"; or
+ *   (c) is not valid punycode, or decodes to plain ASCII (which IDNA
+ *       forbids, and which only a crafted link contains).
+ * Labels that mix ASCII with other scripts (Latin with diacritics such as
+ * "münchen", CJK, Arabic) are not flagged: those are ordinary IDNs.
+ *
+ * Threading: a scanner belongs to one scan; the check functions only read
+ * the config (libpsl lookups on a shared context are read-only).
+ */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libpsl.h>
+
+#include "egress/content.h"
+
+#define TAG_MAX		16
+#define ATTR_NAME_MAX	16
+#define SCHEME_MAX	16
+#define HOST_MAX	256
+
+enum ls_state {
+	S_TEXT = 0,
+	S_LT,		/* after '<' */
+	S_BANG,		/* after "<!" */
+	S_BANG_DASH,	/* after "<!-" */
+	S_COMMENT,	/* inside <!-- --> */
+	S_DECL,		/* <!DOCTYPE ...>, <?xml ...?> */
+	S_TAGNAME,
+	S_ATTRS,	/* between attributes */
+	S_ANAME,
+	S_AFTER_ANAME,
+	S_BEFORE_VAL,
+	S_VAL_DQ,
+	S_VAL_SQ,
+	S_VAL_UQ,
+	S_RAW,		/* <script>/<style> content */
+};
+
+struct link_scanner {
+	int		 html;
+	link_cb		 cb;
+	void		*ctx;
+	enum ls_state	 state;
+	size_t		 text_chars;
+	/* text token */
+	char		 tok[CONTENT_URL_MAX];
+	size_t		 toklen;
+	/* tag */
+	char		 tag[TAG_MAX];
+	size_t		 taglen;
+	int		 tag_close;
+	char		 aname[ATTR_NAME_MAX];
+	size_t		 anamelen;
+	char		 aval[CONTENT_URL_MAX];
+	size_t		 avallen;
+	size_t		 comment_dashes;
+	size_t		 raw_match;	/* bytes of "</script" matched */
+	/* <a> */
+	int		 in_a;
+	char		 href[CONTENT_URL_MAX];
+	size_t		 hreflen;
+	int		 have_href;
+	char		 anchor[CONTENT_ANCHOR_MAX];
+	size_t		 anchorlen;
+	int		 failed;
+};
+
+static inline int
+is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' ||
+	    c == '\v';
+}
+
+static inline int
+is_alnum(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z');
+}
+
+static inline int
+lower(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+/* ---- HTML character references ---- */
+
+static size_t
+put_utf8(char *out, uint32_t cp)
+{
+	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* Named references that matter for URLs; nbsp becomes a plain space. */
+static const struct {
+	const char	*name;
+	uint32_t	 cp;
+} entities[] = {
+	{ "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "quot", '"' },
+	{ "apos", '\'' }, { "nbsp", ' ' }, { "colon", ':' }, { "sol", '/' },
+	{ "period", '.' }, { "commat", '@' }, { "quest", '?' },
+	{ "equals", '=' }, { "num", '#' }, { "percnt", '%' }, { "lpar", '(' },
+	{ "rpar", ')' }, { "bsol", '\\' }, { "Tab", '\t' },
+	{ "NewLine", '\n' }, { "hyphen", '-' }, { "dash", '-' },
+};
+
+/*
+ * Decode character references of in[0..n) into out (size outsz > 4).
+ * Numeric references without ';' and the legacy names amp/lt/gt/quot
+ * without ';' are accepted, as browsers do. Returns the output length.
+ */
+static size_t
+entity_decode(const char *in, size_t n, char *out, size_t outsz)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n && o + 4 < outsz) {
+		if (in[i] != '&') {
+			out[o++] = in[i++];
+			continue;
+		}
+		if (i + 1 < n && in[i + 1] == '#') {
+			size_t j = i + 2;
+			uint32_t cp = 0;
+			int hex = 0, digits = 0;
+
+			if (j < n && (in[j] == 'x' || in[j] == 'X')) {
+				hex = 1;
+				j++;
+			}
+			for (; j < n; j++) {
+				int c = (unsigned char)in[j], d;
+
+				if (c >= '0' && c <= '9')
+					d = c - '0';
+				else if (hex && c >= 'a' && c <= 'f')
+					d = c - 'a' + 10;
+				else if (hex && c >= 'A' && c <= 'F')
+					d = c - 'A' + 10;
+				else
+					break;
+				digits++;
+				if (cp <= 0x10ffff)
+					cp = cp * (hex ? 16 : 10) + (uint32_t)d;
+			}
+			if (digits == 0) {
+				out[o++] = in[i++];
+				continue;
+			}
+			if (j < n && in[j] == ';')
+				j++;
+			o += put_utf8(out + o, cp);
+			i = j;
+			continue;
+		} else {
+			size_t k, j = i + 1;
+
+			while (j < n && j - i <= 10 && is_alnum((unsigned char)in[j]))
+				j++;
+			for (k = 0; k < sizeof(entities) / sizeof(entities[0]); k++) {
+				size_t l = strlen(entities[k].name);
+				int semi = (i + 1 + l < n && in[i + 1 + l] == ';');
+
+				if (j - i - 1 < l || strncmp(in + i + 1,
+				    entities[k].name, l) != 0)
+					continue;
+				if (!semi && k > 3)
+					continue;	/* only legacy names bare */
+				o += put_utf8(out + o, entities[k].cp);
+				i += 1 + l + (size_t)semi;
+				break;
+			}
+			if (k == sizeof(entities) / sizeof(entities[0]))
+				out[o++] = in[i++];
+		}
+	}
+	return o;
+}
+
+/* ---- bare URLs in text ---- */
+
+static int
+is_url_delim(int c)
+{
+	return c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"' ||
+	    c == '\'' || c == '`';
+}
+
+static int
+prefix_ci(const char *p, size_t n, const char *pre)
+{
+	size_t l = strlen(pre);
+
+	return n >= l && strncasecmp(p, pre, l) == 0;
+}
+
+/* Length of the URL scheme prefix at p that starts a bare URL, or 0. */
+static size_t
+bare_url_start(const char *p, size_t n)
+{
+	if (prefix_ci(p, n, "http://"))
+		return 7;
+	if (prefix_ci(p, n, "https://"))
+		return 8;
+	if (prefix_ci(p, n, "ftp://"))
+		return 6;
+	if (prefix_ci(p, n, "www.") && n > 4 && is_alnum((unsigned char)p[4]))
+		return 4;
+	return 0;
+}
+
+/*
+ * Find bare URLs in t[0..n) and call back for each. Balanced parentheses
+ * and brackets stay in the URL (Wikipedia-style links).
+ */
+static int
+find_bare_urls(struct link_scanner *ls, const char *t, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t pre, end, j;
+		int paren = 0, bracket = 0;
+
+		if (i > 0) {
+			int b = (unsigned char)t[i - 1];
+
+			if (is_alnum(b) || b == '.' || b == '-' || b == '@' ||
+			    b == '_' || b == '/') {
+				i++;
+				continue;
+			}
+		}
+		if ((pre = bare_url_start(t + i, n - i)) == 0) {
+			i++;
+			continue;
+		}
+		for (end = i; end < n && !is_url_delim((unsigned char)t[end]); end++)
+			;
+		for (j = i; j < end; j++) {
+			if (t[j] == '(')
+				paren++;
+			else if (t[j] == ')')
+				paren--;
+			else if (t[j] == '[')
+				bracket++;
+			else if (t[j] == ']')
+				bracket--;
+		}
+		while (end > i + pre) {
+			int c = (unsigned char)t[end - 1];
+
+			if (strchr(".,;:!?*_", c) != NULL)
+				end--;
+			else if (c == ')' && paren < 0) {
+				paren++;
+				end--;
+			} else if (c == ']' && bracket < 0) {
+				bracket++;
+				end--;
+			} else
+				break;
+		}
+		if (end > i + pre && ls->cb(ls->ctx, t + i, end - i, NULL, NULL) != 0)
+			return -1;
+		i = end > i ? end : i + 1;
+	}
+	return 0;
+}
+
+/* ---- the scanner ---- */
+
+struct link_scanner *
+link_scanner_new(int html, link_cb cb, void *ctx)
+{
+	struct link_scanner *ls;
+
+	if ((ls = calloc(1, sizeof(*ls))) == NULL)
+		return NULL;
+	ls->html = html;
+	ls->cb = cb;
+	ls->ctx = ctx;
+	return ls;
+}
+
+void
+link_scanner_free(struct link_scanner *ls)
+{
+	free(ls);
+}
+
+size_t
+link_scanner_text_chars(const struct link_scanner *ls)
+{
+	return ls->text_chars;
+}
+
+static int
+flush_token(struct link_scanner *ls)
+{
+	char dec[CONTENT_URL_MAX];
+	const char *t = ls->tok;
+	size_t n = ls->toklen, i;
+
+	if (n == 0)
+		return 0;
+	ls->toklen = 0;
+	if (ls->html) {
+		n = entity_decode(ls->tok, n, dec, sizeof(dec));
+		t = dec;
+	}
+	for (i = 0; i < n; i++)
+		if (is_alnum((unsigned char)t[i]) || (unsigned char)t[i] >= 0x80)
+			ls->text_chars++;
+	return find_bare_urls(ls, t, n);
+}
+
+static inline void
+tok_add(struct link_scanner *ls, int c)
+{
+	/* Over-long tokens are cut; the rest up to a delimiter is skipped. */
+	if (ls->toklen < sizeof(ls->tok))
+		ls->tok[ls->toklen++] = (char)c;
+}
+
+static inline void
+anchor_add(struct link_scanner *ls, int c)
+{
+	if (!ls->in_a)
+		return;
+	if (is_space(c)) {
+		if (ls->anchorlen == 0 || ls->anchor[ls->anchorlen - 1] == ' ')
+			return;
+		c = ' ';
+	}
+	if (ls->anchorlen < sizeof(ls->anchor) - 1)
+		ls->anchor[ls->anchorlen++] = (char)c;
+}
+
+/*
+ * Normalise an attribute value as a browser does before parsing a URL:
+ * decode references, strip leading/trailing C0 and space, drop tab/CR/LF.
+ */
+static size_t
+attr_url(const char *in, size_t n, char *out, size_t outsz)
+{
+	char dec[CONTENT_URL_MAX];
+	size_t dn, i, o = 0, s = 0;
+
+	dn = entity_decode(in, n, dec, sizeof(dec));
+	while (s < dn && (unsigned char)dec[s] <= ' ')
+		s++;
+	while (dn > s && (unsigned char)dec[dn - 1] <= ' ')
+		dn--;
+	for (i = s; i < dn && o + 1 < outsz; i++)
+		if (dec[i] != '\t' && dec[i] != '\r' && dec[i] != '\n')
+			out[o++] = dec[i];
+	out[o] = '\0';
+	return o;
+}
+
+static int
+anchor_end(struct link_scanner *ls)
+{
+	char text[CONTENT_ANCHOR_MAX * 2];
+	size_t n;
+	int rc = 0;
+
+	if (ls->in_a && ls->have_href) {
+		n = entity_decode(ls->anchor, ls->anchorlen, text, sizeof(text));
+		while (n > 0 && text[n - 1] == ' ')
+			n--;
+		text[n] = '\0';
+		rc = ls->cb(ls->ctx, ls->href, ls->hreflen, text, "href");
+	}
+	ls->in_a = 0;
+	ls->have_href = 0;
+	ls->hreflen = 0;
+	ls->anchorlen = 0;
+	return rc;
+}
+
+static int
+attr_done(struct link_scanner *ls)
+{
+	char url[CONTENT_URL_MAX];
+	size_t n;
+	int is_href, is_src;
+
+	is_href = ls->anamelen == 4 && memcmp(ls->aname, "href", 4) == 0;
+	is_src = ls->anamelen == 3 && memcmp(ls->aname, "src", 3) == 0;
+	ls->anamelen = 0;
+	if (ls->tag_close || (!is_href && !is_src)) {
+		ls->avallen = 0;
+		return 0;
+	}
+	n = attr_url(ls->aval, ls->avallen, url, sizeof(url));
+	ls->avallen = 0;
+	if (n == 0)
+		return 0;
+	if (is_href && ls->taglen == 1 && ls->tag[0] == 'a') {
+		/* Reported with the anchor text at </a>; the first href wins. */
+		if (!ls->have_href) {
+			memcpy(ls->href, url, n + 1);
+			ls->hreflen = n;
+			ls->have_href = 1;
+		}
+		return 0;
+	}
+	return ls->cb(ls->ctx, url, n, NULL, is_href ? "href" : "src");
+}
+
+static int
+tag_is(const struct link_scanner *ls, const char *name)
+{
+	size_t l = strlen(name);
+
+	return ls->taglen == l && memcmp(ls->tag, name, l) == 0;
+}
+
+/* Called at the start of a tag's attributes (the name is complete). */
+static int
+tag_start(struct link_scanner *ls)
+{
+	if (tag_is(ls, "a")) {
+		int rc = anchor_end(ls);	/* <a> does not nest */
+
+		if (!ls->tag_close)
+			ls->in_a = 1;
+		return rc;
+	}
+	return 0;
+}
+
+static void
+tag_end(struct link_scanner *ls)
+{
+	if (!ls->tag_close && (tag_is(ls, "script") || tag_is(ls, "style"))) {
+		ls->state = S_RAW;
+		ls->raw_match = 0;
+		return;
+	}
+	if (tag_is(ls, "br") || tag_is(ls, "p") || tag_is(ls, "div") ||
+	    tag_is(ls, "td") || tag_is(ls, "li") || tag_is(ls, "tr"))
+		anchor_add(ls, ' ');
+	ls->state = S_TEXT;
+}
+
+static int
+step_html(struct link_scanner *ls, int c)
+{
+	switch (ls->state) {
+	case S_TEXT:
+		if (c == '<') {
+			ls->state = S_LT;
+			return flush_token(ls);
+		}
+		anchor_add(ls, c);
+		if (is_space(c))
+			return flush_token(ls);
+		tok_add(ls, c);
+		return 0;
+	case S_LT:
+		ls->taglen = 0;
+		ls->tag_close = 0;
+		if (c == '/') {
+			ls->tag_close = 1;
+			ls->state = S_TAGNAME;
+		} else if (c == '!') {
+			ls->state = S_BANG;
+		} else if (c == '?') {
+			ls->state = S_DECL;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			ls->tag[ls->taglen++] = (char)lower(c);
+			ls->state = S_TAGNAME;
+		} else {
+			/* "a < b": not a tag, the '<' is text. */
+			ls->state = S_TEXT;
+			anchor_add(ls, '<');
+			tok_add(ls, '<');
+			return step_html(ls, c);
+		}
+		return 0;
+	case S_BANG:
+		ls->state = c == '-' ? S_BANG_DASH : c == '>' ? S_TEXT : S_DECL;
+		return 0;
+	case S_BANG_DASH:
+		if (c == '-') {
+			ls->state = S_COMMENT;
+			ls->comment_dashes = 0;
+		} else
+			ls->state = c == '>' ? S_TEXT : S_DECL;
+		return 0;
+	case S_COMMENT:
+		if (c == '>' && ls->comment_dashes >= 2)
+			ls->state = S_TEXT;
+		else
+			ls->comment_dashes = c == '-' ? ls->comment_dashes + 1 : 0;
+		return 0;
+	case S_DECL:
+		if (c == '>')
+			ls->state = S_TEXT;
+		return 0;
+	case S_TAGNAME:
+		if (is_alnum(c)) {
+			if (ls->taglen < sizeof(ls->tag))
+				ls->tag[ls->taglen++] = (char)lower(c);
+			return 0;
+		}
+		ls->state = S_ATTRS;
+		if (tag_start(ls) != 0)
+			return -1;
+		if (c == '>')
+			tag_end(ls);
+		return 0;
+	case S_ATTRS:
+		if (c == '>') {
+			tag_end(ls);
+		} else if (!is_space(c) && c != '/') {
+			ls->anamelen = 0;
+			ls->aname[ls->anamelen++] = (char)lower(c);
+			ls->state = S_ANAME;
+		}
+		return 0;
+	case S_ANAME:
+		if (c == '=') {
+			ls->state = S_BEFORE_VAL;
+		} else if (is_space(c)) {
+			ls->state = S_AFTER_ANAME;
+		} else if (c == '>' || c == '/') {
+			ls->avallen = 0;
+			if (attr_done(ls) != 0)
+				return -1;
+			ls->state = S_ATTRS;
+			if (c == '>')
+				tag_end(ls);
+		} else if (ls->anamelen < sizeof(ls->aname)) {
+			ls->aname[ls->anamelen++] = (char)lower(c);
+		}
+		return 0;
+	case S_AFTER_ANAME:
+		if (is_space(c))
+			return 0;
+		if (c == '=') {
+			ls->state = S_BEFORE_VAL;
+			return 0;
+		}
+		ls->avallen = 0;
+		if (attr_done(ls) != 0)
+			return -1;
+		ls->state = S_ATTRS;
+		return step_html(ls, c);
+	case S_BEFORE_VAL:
+		ls->avallen = 0;
+		if (is_space(c))
+			return 0;
+		if (c == '"')
+			ls->state = S_VAL_DQ;
+		else if (c == '\'')
+			ls->state = S_VAL_SQ;
+		else if (c == '>') {
+			if (attr_done(ls) != 0)
+				return -1;
+			tag_end(ls);
+		} else {
+			ls->aval[ls->avallen++] = (char)c;
+			ls->state = S_VAL_UQ;
+		}
+		return 0;
+	case S_VAL_DQ:
+	case S_VAL_SQ:
+		if (c == (ls->state == S_VAL_DQ ? '"' : '\'')) {
+			ls->state = S_ATTRS;
+			return attr_done(ls);
+		}
+		if (ls->avallen < sizeof(ls->aval))
+			ls->aval[ls->avallen++] = (char)c;
+		return 0;
+	case S_VAL_UQ:
+		if (is_space(c) || c == '>') {
+			ls->state = S_ATTRS;
+			if (attr_done(ls) != 0)
+				return -1;
+			if (c == '>')
+				tag_end(ls);
+			return 0;
+		}
+		if (ls->avallen < sizeof(ls->aval))
+			ls->aval[ls->avallen++] = (char)c;
+		return 0;
+	case S_RAW: {
+		/* Skip to "</script" or "</style", whichever opened it. */
+		const char *want = tag_is(ls, "script") ? "</script" : "</style";
+		size_t wl = strlen(want);
+
+		if (lower(c) == want[ls->raw_match]) {
+			if (++ls->raw_match == wl) {
+				ls->tag_close = 1;
+				ls->state = S_TAGNAME;
+			}
+		} else
+			ls->raw_match = c == '<' ? 1 : 0;
+		return 0;
+	}
+	}
+	return 0;
+}
+
+int
+link_scanner_feed(struct link_scanner *ls, const char *p, size_t n)
+{
+	size_t i;
+
+	if (ls->failed)
+		return -1;
+	for (i = 0; i < n; i++) {
+		int c = (unsigned char)p[i], rc;
+
+		if (ls->html)
+			rc = step_html(ls, c);
+		else if (is_space(c))
+			rc = flush_token(ls);
+		else {
+			tok_add(ls, c);
+			rc = 0;
+		}
+		if (rc != 0) {
+			ls->failed = 1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+link_scanner_finish(struct link_scanner *ls)
+{
+	if (ls->failed)
+		return -1;
+	if (ls->state == S_TEXT && flush_token(ls) != 0)
+		return -1;
+	ls->toklen = 0;
+	if (anchor_end(ls) != 0)
+		return -1;
+	ls->state = S_TEXT;
+	return 0;
+}
+
+/* ---- URL anatomy ---- */
+
+/* Scheme of url (lowercased into out), or 0 when there is none. */
+static int
+url_scheme(const char *url, size_t len, char *out, size_t outsz)
+{
+	size_t i;
+
+	if (len == 0 || !isalpha((unsigned char)url[0]))
+		return 0;
+	for (i = 0; i < len && i + 1 < outsz; i++) {
+		int c = (unsigned char)url[i];
+
+		if (c == ':') {
+			out[i] = '\0';
+			return 1;
+		}
+		if (!is_alnum(c) && c != '+' && c != '-' && c != '.')
+			return 0;
+		out[i] = (char)lower(c);
+	}
+	return 0;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+link_url_host(const char *url, size_t len, char *out, size_t outsz,
+    int *userinfo)
+{
+	char scheme[SCHEME_MAX];
+	size_t i = 0, a, e, h, o = 0;
+
+	*userinfo = 0;
+	if (outsz == 0)
+		return 0;
+	out[0] = '\0';
+	if (url_scheme(url, len, scheme, sizeof(scheme))) {
+		i = strlen(scheme) + 1;
+		if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0 &&
+		    strcmp(scheme, "ftp") != 0)
+			return 0;
+		/* Browsers accept any mix of / and \ (and their number). */
+		while (i < len && (url[i] == '/' || url[i] == '\\'))
+			i++;
+	} else if (len >= 2 && url[0] == '/' && url[1] == '/') {
+		i = 2;
+	} else if (!prefix_ci(url, len, "www.")) {
+		return 0;
+	}
+	a = i;
+	for (e = a; e < len; e++)
+		if (url[e] == '/' || url[e] == '\\' || url[e] == '?' ||
+		    url[e] == '#')
+			break;
+	/* userinfo: up to the last '@' of the authority */
+	h = a;
+	for (i = a; i < e; i++)
+		if (url[i] == '@')
+			h = i + 1;
+	if (h > a)
+		*userinfo = 1;
+	if (h < e && url[h] == '[') {
+		for (i = h; i < e && url[i] != ']'; i++)
+			;
+		e = i < e ? i + 1 : e;
+	} else {
+		for (i = h; i < e && url[i] != ':'; i++)
+			;
+		e = i;
+	}
+	for (i = h; i < e && o + 1 < outsz; i++) {
+		int c = (unsigned char)url[i];
+
+		if (c == '%' && i + 2 < e && hexval(url[i + 1]) >= 0 &&
+		    hexval(url[i + 2]) >= 0) {
+			c = hexval(url[i + 1]) * 16 + hexval(url[i + 2]);
+			i += 2;
+		}
+		out[o++] = (char)lower(c);
+	}
+	while (o > 0 && out[o - 1] == '.')
+		o--;
+	out[o] = '\0';
+	return o > 0;
+}
+
+int
+link_host_is_ip(const char *host)
+{
+	const char *p = host;
+	int parts = 0;
+
+	if (host[0] == '[')
+		return 1;
+	if (*p == '\0')
+		return 0;
+	while (*p) {
+		const char *s = p;
+
+		if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+			p += 2;
+			while (isxdigit((unsigned char)*p))
+				p++;
+		} else {
+			while (*p >= '0' && *p <= '9')
+				p++;
+			if (p == s)
+				return 0;
+		}
+		if (*p != '.' && *p != '\0')
+			return 0;
+		if (++parts > 4)
+			return 0;
+		if (*p == '.')
+			p++;
+	}
+	return 1;
+}
+
+/* ---- punycode ---- */
+
+/*
+ * RFC 3492 decoder for one label without its "xn--" prefix. Writes up to
+ * outmax code points; returns the count, or -1 for invalid input.
+ */
+static int
+punycode_decode(const char *in, size_t n, uint32_t *out, size_t outmax)
+{
+	const uint32_t base = 36, tmin = 1, tmax = 26, skew = 38, damp = 700;
+	uint32_t nn = 128, bias = 72, i = 0;
+	size_t b = 0, j, in_pos, outlen = 0;
+
+	for (j = 0; j < n; j++)
+		if (in[j] == '-')
+			b = j;
+	if (b > outmax)
+		return -1;
+	for (j = 0; j < b; j++) {
+		if ((unsigned char)in[j] >= 0x80)
+			return -1;
+		out[outlen++] = (unsigned char)in[j];
+	}
+	for (in_pos = b > 0 ? b + 1 : 0; in_pos < n;) {
+		uint32_t oldi = i, w = 1, k, delta, numpoints;
+
+		for (k = base;; k += base) {
+			int c, digit;
+			uint32_t t;
+
+			if (in_pos >= n)
+				return -1;
+			c = lower((unsigned char)in[in_pos++]);
+			if (c >= 'a' && c <= 'z')
+				digit = c - 'a';
+			else if (c >= '0' && c <= '9')
+				digit = c - '0' + 26;
+			else
+				return -1;
+			if ((uint32_t)digit > (UINT32_MAX - i) / w)
+				return -1;
+			i += (uint32_t)digit * w;
+			t = k <= bias ? tmin : k >= bias + tmax ? tmax : k - bias;
+			if ((uint32_t)digit < t)
+				break;
+			if (w > UINT32_MAX / (base - t))
+				return -1;
+			w *= base - t;
+		}
+		numpoints = (uint32_t)outlen + 1;
+		delta = oldi == 0 ? (i - oldi) / damp : (i - oldi) / 2;
+		delta += delta / numpoints;
+		for (k = 0; delta > ((base - tmin) * tmax) / 2; k += base)
+			delta /= base - tmin;
+		bias = k + (base - tmin + 1) * delta / (delta + skew);
+		if (i / numpoints > 0x10ffff - nn)
+			return -1;
+		nn += i / numpoints;
+		i %= numpoints;
+		if (outlen >= outmax || nn > 0x10ffff)
+			return -1;
+		memmove(out + i + 1, out + i, (outlen - i) * sizeof(*out));
+		out[i++] = nn;
+		outlen++;
+	}
+	return (int)outlen;
+}
+
+/* Scripts with letters that pass for Latin ones. */
+static int
+cp_confusable_script(uint32_t cp)
+{
+	return (cp >= 0x0370 && cp <= 0x03ff) ||	/* Greek */
+	    (cp >= 0x0400 && cp <= 0x052f) ||		/* Cyrillic */
+	    (cp >= 0x0530 && cp <= 0x058f) ||		/* Armenian */
+	    (cp >= 0x13a0 && cp <= 0x13ff);		/* Cherokee */
+}
+
+/* Letters of those scripts that look like a Latin letter. */
+static int
+cp_latin_lookalike(uint32_t cp)
+{
+	static const uint32_t set[] = {
+		/* Cyrillic а в е к м н о р с т у х ѕ і ј һ ӏ ԁ ԛ ԝ ү ѡ */
+		0x0430, 0x0432, 0x0435, 0x043a, 0x043c, 0x043d, 0x043e, 0x0440,
+		0x0441, 0x0442, 0x0443, 0x0445, 0x0455, 0x0456, 0x0458, 0x04bb,
+		0x04cf, 0x0501, 0x051b, 0x051d, 0x04af, 0x0461,
+		/* Greek α ι κ ν ο ρ τ υ χ */
+		0x03b1, 0x03b9, 0x03ba, 0x03bd, 0x03bf, 0x03c1, 0x03c4, 0x03c5,
+		0x03c7,
+		/* Armenian օ ս ց */
+		0x0585, 0x057d, 0x0581,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++)
+		if (set[i] == cp)
+			return 1;
+	return 0;
+}
+
+int
+link_host_is_punycode_mixed(const char *host)
+{
+	uint32_t cps[64];
+	const char *p = host, *last = strrchr(host, '.');
+	int ascii_tld = last != NULL && strncmp(last + 1, "xn--", 4) != 0;
+
+	while (*p) {
+		const char *end = strchr(p, '.');
+		size_t l = end ? (size_t)(end - p) : strlen(p);
+
+		if (l > 4 && strncasecmp(p, "xn--", 4) == 0) {
+			int n = punycode_decode(p + 4, l - 4, cps, 64), k;
+			int ascii_letters = 0, confusable = 0, lookalike = 0;
+			int other = 0;
+
+			if (n <= 0)
+				return 1;		/* (c) */
+			for (k = 0; k < n; k++) {
+				uint32_t cp = cps[k];
+
+				if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'))
+					ascii_letters++;
+				else if ((cp >= '0' && cp <= '9') || cp == '-')
+					;
+				else if (cp_confusable_script(cp)) {
+					confusable++;
+					lookalike += cp_latin_lookalike(cp);
+				} else
+					other++;
+			}
+			if (confusable == 0 && other == 0)
+				return 1;		/* (c) all ASCII: not an A-label */
+			if (ascii_letters > 0 && confusable > 0)
+				return 1;		/* (a) */
+			if (ascii_letters == 0 && other == 0 && confusable > 0 &&
+			    lookalike == confusable && ascii_tld && end != NULL)
+				return 1;		/* (b) */
+		}
+		p += l;
+		if (*p == '.')
+			p++;
+	}
+	return 0;
+}
+
+/* ---- the checks ---- */
+
+enum {
+	FIRE_SHORTENER = 1u << 0,
+	FIRE_IP = 1u << 1,
+	FIRE_USERINFO = 1u << 2,
+	FIRE_MISMATCH = 1u << 3,
+	FIRE_SCHEME = 1u << 4,
+	FIRE_PUNY = 1u << 5,
+};
+
+static int
+fire(struct link_state *st, struct findings *f, unsigned bit, const char *id,
+    const char *detail)
+{
+	if (st->fired & bit)
+		return 0;
+	st->fired |= bit;
+	return findings_add(f, id, "%s", detail);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+is_shortener(const struct content_config *cc, const char *host)
+{
+	const char *p = host;
+
+	if (cc->nshorteners == 0)
+		return 0;
+	for (;;) {
+		if (bsearch(&p, cc->shorteners, cc->nshorteners, sizeof(char *),
+		    cmp_str) != NULL)
+			return 1;
+		if ((p = strchr(p, '.')) == NULL)
+			return 0;
+		p++;
+	}
+}
+
+/* Registrable domain of host (a pointer into host). */
+static const char *
+registrable(const struct content_config *cc, const char *host)
+{
+	const char *r = NULL;
+
+	if (host[0] == '[' || link_host_is_ip(host))
+		return host;
+	if (cc->psl != NULL)
+		r = psl_registrable_domain(cc->psl, host);
+	return r ? r : host;
+}
+
+/*
+ * The host anchor text shows, when the whole text looks like a URL or a
+ * domain name ("www.bank.example", "bank.example/login"), or when it holds
+ * an http(s)/www URL somewhere. Returns 1 and fills out.
+ */
+static int
+anchor_host(const struct content_config *cc, const char *text, char *out,
+    size_t outsz)
+{
+	char t[CONTENT_ANCHOR_MAX * 2];
+	size_t n = strlen(text), s = 0, i, o, dots = 0;
+	int ui;
+	const char *suffix;
+
+	if (n >= sizeof(t))
+		n = sizeof(t) - 1;
+	while (s < n && strchr(" <([\"'", text[s]) != NULL)
+		s++;
+	while (n > s && strchr(" >)]\"'.,:;!", text[n - 1]) != NULL)
+		n--;
+	for (i = s, o = 0; i < n; i++)
+		t[o++] = (char)lower((unsigned char)text[i]);
+	t[o] = '\0';
+	if (bare_url_start(t, o) > 0)
+		return link_url_host(t, o, out, outsz, &ui);
+	/* a bare domain name, optionally followed by a path */
+	for (i = 0; i < o && t[i] != '/'; i++) {
+		int c = (unsigned char)t[i];
+
+		if (c == '.')
+			dots++;
+		else if (!is_alnum(c) && c != '-' && c < 0x80)
+			break;
+	}
+	if (i == o || t[i] == '/') {
+		if (dots == 0 || i >= outsz || t[0] == '.' || t[i - 1] == '.')
+			goto search;
+		memcpy(out, t, i);
+		out[i] = '\0';
+		if (link_host_is_ip(out))
+			return 1;
+		if (cc->psl == NULL)
+			goto search;
+		suffix = psl_unregistrable_domain(cc->psl, out);
+		if (suffix != NULL && suffix != out &&
+		    psl_is_public_suffix2(cc->psl, suffix,
+		    PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE))
+			return 1;
+	}
+search:
+	for (i = 0; i < o; i++) {
+		size_t e;
+
+		if (i > 0 && (is_alnum((unsigned char)t[i - 1]) || t[i - 1] == '.'))
+			continue;
+		if (bare_url_start(t + i, o - i) == 0)
+			continue;
+		for (e = i; e < o && t[e] != ' '; e++)
+			;
+		return link_url_host(t + i, e - i, out, outsz, &ui);
+	}
+	return 0;
+}
+
+int
+link_check(const struct content_config *cc, struct link_state *st,
+    struct findings *f, const char *url, size_t len, const char *anchor,
+    const char *attr)
+{
+	char scheme[SCHEME_MAX], host[HOST_MAX], ahost[HOST_MAX];
+	int userinfo;
+
+	if (url_scheme(url, len, scheme, sizeof(scheme))) {
+		int bad = strcmp(scheme, "javascript") == 0 ||
+		    strcmp(scheme, "vbscript") == 0 ||
+		    strcmp(scheme, "file") == 0;
+
+		/* data: images in src= are how HTML mail inlines pictures. */
+		if (strcmp(scheme, "data") == 0)
+			bad = !(attr != NULL && strcmp(attr, "src") == 0 &&
+			    prefix_ci(url + 5, len - 5, "image/"));
+		if (bad && fire(st, f, FIRE_SCHEME, "content.url.scheme",
+		    scheme) != 0)
+			return -1;
+	}
+	if (!link_url_host(url, len, host, sizeof(host), &userinfo))
+		return 0;
+	st->count++;
+	if (userinfo && fire(st, f, FIRE_USERINFO, "content.url.userinfo",
+	    host) != 0)
+		return -1;
+	if (link_host_is_ip(host) && fire(st, f, FIRE_IP,
+	    "content.url.ip_literal", host) != 0)
+		return -1;
+	if (is_shortener(cc, host) && fire(st, f, FIRE_SHORTENER,
+	    "content.url.shortener", host) != 0)
+		return -1;
+	if (link_host_is_punycode_mixed(host) && fire(st, f, FIRE_PUNY,
+	    "content.url.punycode_mixed", host) != 0)
+		return -1;
+	if (anchor != NULL && anchor[0] != '\0' &&
+	    anchor_host(cc, anchor, ahost, sizeof(ahost))) {
+		const char *rt = registrable(cc, ahost), *rh = registrable(cc, host);
+
+		if (strcmp(rt, rh) != 0) {
+			if ((st->fired & FIRE_MISMATCH) == 0) {
+				st->fired |= FIRE_MISMATCH;
+				if (findings_add(f, "content.url.text_mismatch",
+				    "%s -> %s", rt, rh) != 0)
+					return -1;
+			}
+		}
+	}
+	return 0;
+}

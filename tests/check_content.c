@@ -1,0 +1,396 @@
+/*
+ * check_content - subject checks and the content_scan glue, driven through
+ * its mime_handler exactly as the MIME reader drives it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "egress/config.h"
+#include "egress/content.h"
+#include "egress/mime.h"
+
+static const size_t chunk_sizes[] = { 1, 2, 3, 7, 64, 4096, 0 /* whole */ };
+#define NCHUNK (sizeof(chunk_sizes) / sizeof(chunk_sizes[0]))
+
+static struct content_config cc;
+static struct limits lim;
+
+static void
+setup(void)
+{
+	ck_assert_int_eq(content_config_defaults(&cc), 0);
+	ck_assert_int_eq(content_shorteners_read(&cc, SRCDIR "/conf/shorteners.txt"), 0);
+	memset(&lim, 0, sizeof(lim));
+	lim.urls = 3;
+	lim.pcre2_match_limit = 100000;
+	lim.pcre2_depth_limit = 5000;
+	lim.pcre2_heap_limit = 20 * 1024;
+}
+
+static void
+teardown(void)
+{
+	content_config_fini(&cc);
+}
+
+/* ---- subject ---- */
+
+static const struct {
+	const char	*subject;
+	const char	*want;		/* ids, comma separated, "" for none */
+} subject_cases[] = {
+	{ "URGENT ACTION REQUIRED NOW", "content.subject.all_caps" },
+	{ "FINAL NOTICE: Pay", "content.subject.all_caps" },	/* 12/14 */
+	{ "Urgent action required", "" },
+	{ "HI THERE", "" },					/* 7 letters */
+	{ "Meeting at 10:00 (room B)", "" },
+	{ "Win a prize!!!", "content.subject.punctuation" },
+	{ "Really?!?", "content.subject.punctuation" },
+	{ "FREE MONEY FOR YOU!!!!", "content.subject.all_caps,content.subject.punctuation" },
+	{ "Hi! How are you?", "" },
+	{ "", "" },
+};
+
+static void
+ids(const struct findings *f, char *out, size_t outsz)
+{
+	size_t i, l;
+
+	out[0] = '\0';
+	for (i = 0; i < f->n; i++) {
+		l = strlen(out);
+		snprintf(out + l, outsz - l, "%s%s", i ? "," : "", f->v[i].id);
+	}
+}
+
+START_TEST(test_subject)
+{
+	struct findings f;
+	char got[512];
+
+	findings_init(&f, 0);
+	ck_assert_int_eq(content_subject_check(&cc, &f, subject_cases[_i].subject), 0);
+	ids(&f, got, sizeof(got));
+	ck_assert_msg(strcmp(got, subject_cases[_i].want) == 0, "\"%s\": got %s",
+	    subject_cases[_i].subject, got);
+	findings_fini(&f);
+}
+END_TEST
+
+START_TEST(test_subject_ratio_config)
+{
+	struct findings f;
+	char got[512];
+
+	cc.subject_punct_ratio = 0.2;
+	cc.subject_caps_ratio = 0.5;
+	cc.subject_min_length = 4;
+	findings_init(&f, 0);
+	ck_assert_int_eq(content_subject_check(&cc, &f, "Why? Now!"), 0);
+	ck_assert_int_eq(content_subject_check(&cc, &f, "ABCd"), 0);
+	ids(&f, got, sizeof(got));
+	ck_assert_str_eq(got, "content.subject.punctuation,content.subject.all_caps");
+	findings_fini(&f);
+}
+END_TEST
+
+/* ---- driving the handler ---- */
+
+struct msg {
+	struct findings		 f;
+	struct content_scan	*cs;
+	struct mime_handler	 h;
+	unsigned		 next_id;
+};
+
+static void
+msg_begin(struct msg *m)
+{
+	findings_init(&m->f, 0);
+	ck_assert_ptr_nonnull(m->cs = content_scan_new(&cc, &lim, &m->f));
+	content_scan_handler(m->cs, &m->h);
+	m->next_id = 1;
+}
+
+static void
+msg_header(struct msg *m, const char *name, const char *value)
+{
+	struct mime_part_info pi;
+
+	memset(&pi, 0, sizeof(pi));
+	pi.type = "multipart/mixed";
+	ck_assert_int_eq(m->h.header(m->h.ctx, &pi, name, value), 0);
+}
+
+static void
+msg_container(struct msg *m, const char *type, int begin)
+{
+	struct mime_part_info pi;
+
+	memset(&pi, 0, sizeof(pi));
+	pi.type = type;
+	pi.is_multipart = 1;
+	if (begin)
+		ck_assert_int_eq(m->h.part_begin(m->h.ctx, &pi), 0);
+	else
+		ck_assert_int_eq(m->h.part_end(m->h.ctx, &pi), 0);
+}
+
+static void
+msg_part(struct msg *m, const char *type, const char *disp, const char *name,
+    const char *data, size_t len, size_t chunk)
+{
+	struct mime_part_info pi;
+	size_t i;
+
+	memset(&pi, 0, sizeof(pi));
+	pi.id = m->next_id++;
+	pi.depth = 1;
+	pi.type = type;
+	pi.cte = "7bit";
+	pi.disposition = disp;
+	pi.filename = name;
+	ck_assert_int_eq(m->h.part_begin(m->h.ctx, &pi), 0);
+	if (chunk == 0)
+		chunk = len ? len : 1;
+	for (i = 0; i < len; i += chunk)
+		ck_assert_int_eq(m->h.part_data(m->h.ctx, &pi, data + i,
+		    len - i < chunk ? len - i : chunk), 0);
+	pi.decoded_size = len;
+	ck_assert_int_eq(m->h.part_end(m->h.ctx, &pi), 0);
+}
+
+static void
+msg_end(struct msg *m, char *got, size_t gotsz)
+{
+	size_t i, l;
+
+	ck_assert_int_eq(content_scan_finish(m->cs), 0);
+	got[0] = '\0';
+	for (i = 0; i < m->f.n; i++) {
+		l = strlen(got);
+		snprintf(got + l, gotsz - l, "%s%s=%s", i ? ";" : "", m->f.v[i].id,
+		    m->f.v[i].detail);
+	}
+	content_scan_free(m->cs);
+	findings_fini(&m->f);
+}
+
+#define S(x) x, sizeof(x) - 1
+
+START_TEST(test_scan_links_chunks)
+{
+	static const char html[] =
+	    "<html><body><p>Dear customer, please <a href=\"https://bit.ly/3xYz\">"
+	    "confirm</a> at <a href=\"http://198.51.100.7/login\">"
+	    "https://www.bank.example/login</a>.</p></body></html>";
+	char got[2048];
+	size_t k;
+
+	for (k = 0; k < NCHUNK; k++) {
+		struct msg m;
+
+		msg_begin(&m);
+		msg_container(&m, "multipart/alternative", 1);
+		msg_part(&m, "text/plain", NULL, NULL,
+		    S("Dear customer, see the HTML part."), chunk_sizes[k]);
+		msg_part(&m, "text/html", NULL, NULL, S(html), chunk_sizes[k]);
+		msg_container(&m, "multipart/alternative", 0);
+		msg_end(&m, got, sizeof(got));
+		ck_assert_msg(strcmp(got,
+		    "content.url.shortener=bit.ly;"
+		    "content.url.ip_literal=198.51.100.7;"
+		    "content.url.text_mismatch=bank.example -> 198.51.100.7") == 0,
+		    "chunk %zu: %s", chunk_sizes[k], got);
+	}
+}
+END_TEST
+
+START_TEST(test_scan_url_count)
+{
+	char got[1024];
+	struct msg m;
+
+	msg_begin(&m);
+	msg_part(&m, "text/plain", NULL, NULL,
+	    S("http://a.example/ http://b.example/ http://c.example/"), 0);
+	msg_end(&m, got, sizeof(got));
+	ck_assert_str_eq(got, "");
+	msg_begin(&m);
+	msg_part(&m, "text/plain", NULL, NULL,
+	    S("http://a.example/ http://b.example/ http://c.example/ www.d.example"), 0);
+	msg_end(&m, got, sizeof(got));
+	ck_assert_str_eq(got, "content.url.count=4 links");
+}
+END_TEST
+
+START_TEST(test_scan_html_only)
+{
+	char got[1024];
+	struct msg m;
+
+	msg_begin(&m);
+	msg_part(&m, "text/html", NULL, NULL, S("<p>Hello there, this is a letter.</p>"), 0);
+	msg_end(&m, got, sizeof(got));
+	ck_assert_str_eq(got, "content.html_only=text/html");
+	/* with an alternative: fine */
+	msg_begin(&m);
+	msg_container(&m, "multipart/alternative", 1);
+	msg_part(&m, "text/plain", NULL, NULL, S("Hello there, this is a letter."), 0);
+	msg_part(&m, "text/html", NULL, NULL, S("<p>Hello there, this is a letter.</p>"), 0);
+	msg_container(&m, "multipart/alternative", 0);
+	msg_end(&m, got, sizeof(got));
+	ck_assert_str_eq(got, "");
+	/* an attached .html file is not the body */
+	msg_begin(&m);
+	msg_part(&m, "text/plain", NULL, NULL, S("See the attached page, it has all."), 0);
+	msg_part(&m, "text/html", "attachment", "page.html", S("<p>x</p>"), 0);
+	msg_end(&m, got, sizeof(got));
+	ck_assert_str_eq(got, "");
+}
+END_TEST
+
+START_TEST(test_scan_image_only)
+{
+	char got[1024];
+	struct msg m;
+
+	msg_begin(&m);
+	msg_part(&m, "text/html", NULL, NULL,
+	    S("<html><body><img src=\"cid:1\"> <p>&nbsp;</p></body></html>"), 0);
+	msg_part(&m, "image/png", "inline", "1.png", S("\x89PNG\r\n\x1a\n"), 0);
+	msg_end(&m, got, sizeof(got));
+	ck_assert_str_eq(got, "content.html_only=text/html;"
+	    "content.image_only=0 text characters");
+	msg_begin(&m);
+	msg_part(&m, "text/plain", NULL, NULL,
+	    S("Here are the photos from the weekend, enjoy."), 0);
+	msg_part(&m, "image/jpeg", "attachment", "a.jpg", S("\xff\xd8\xff\xe0"), 0);
+	msg_end(&m, got, sizeof(got));
+	ck_assert_str_eq(got, "");
+}
+END_TEST
+
+START_TEST(test_scan_attachments)
+{
+	static const char pe[] = "MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0"
+	    "This program cannot be run in DOS mode.";
+	char got[1024];
+	struct msg m;
+
+	msg_begin(&m);
+	msg_part(&m, "text/plain", NULL, NULL, S("invoice attached"), 0);
+	msg_part(&m, "application/pdf", "attachment", "invoice.pdf.exe", S(pe), 0);
+	msg_end(&m, got, sizeof(got));
+	ck_assert_str_eq(got, "attachment.extension=invoice.pdf.exe;"
+	    "attachment.double_extension=invoice.pdf.exe;"
+	    "attachment.executable=invoice.pdf.exe");
+	/* an executable in an inline, unnamed part is still sniffed */
+	msg_begin(&m);
+	msg_part(&m, "application/octet-stream", NULL, NULL, S(pe), 0);
+	msg_end(&m, got, sizeof(got));
+	ck_assert_str_eq(got, "attachment.executable=(unnamed part)");
+}
+END_TEST
+
+START_TEST(test_scan_subject_header)
+{
+	char got[1024];
+	struct msg m;
+
+	msg_begin(&m);
+	/* "URGENT PAYMENT NEEDED" as an encoded word */
+	msg_header(&m, "Subject", "=?UTF-8?B?VVJHRU5UIFBBWU1FTlQgTkVFREVE?=");
+	msg_header(&m, "Subject", "second subject is ignored!!!");
+	msg_part(&m, "text/plain", NULL, NULL, S("Please pay the invoice today."), 0);
+	msg_end(&m, got, sizeof(got));
+	ck_assert_str_eq(got, "content.subject.all_caps=19/19 capitals");
+}
+END_TEST
+
+START_TEST(test_scan_rules)
+{
+	static const char conf[] =
+	    "content = { rules = (\n"
+	    " { id = \"mailer\"; target = \"header:X-Mailer\"; pattern = \"Blaster\"; },\n"
+	    " { id = \"subj\"; target = \"subject\"; pattern = \"caf\xc3\xa9\"; },\n"
+	    " { id = \"body\"; target = \"body\"; pattern = \"seed phrase\"; },\n"
+	    " { id = \"url\"; target = \"url\"; pattern = \"\\\\.tk/\"; },\n"
+	    " { id = \"name\"; target = \"attachment_name\"; pattern = \"^scan\"; }\n"
+	    "); };";
+	struct cfg_errors e;
+	config_t lc;
+	char got[1024];
+	size_t k;
+
+	config_init(&lc);
+	ck_assert(config_read_string(&lc, conf) == CONFIG_TRUE);
+	cfg_errors_init(&e, "t");
+	ck_assert_int_eq(content_config_load(&cc, config_lookup(&lc, "content"),
+	    NULL, &lim, &e), 0);
+	cfg_errors_fini(&e);
+	config_destroy(&lc);
+	for (k = 0; k < NCHUNK; k++) {
+		struct msg m;
+
+		msg_begin(&m);
+		msg_header(&m, "X-Mailer", "MailBlaster 3");
+		msg_header(&m, "Subject", "=?ISO-8859-1?Q?caf=C3=A9?=");
+		msg_part(&m, "text/plain", NULL, NULL,
+		    S("Send your wallet seed phrase to http://x.tk/claim now"),
+		    chunk_sizes[k]);
+		msg_part(&m, "application/pdf", "attachment", "scan001.pdf",
+		    S("%PDF-1.4 seed phrase"), chunk_sizes[k]);
+		msg_end(&m, got, sizeof(got));
+		ck_assert_msg(strcmp(got, "rule.mailer=mailer;rule.subj=subj;"
+		    "rule.url=url;rule.body=body;rule.name=name") == 0,
+		    "chunk %zu: %s", chunk_sizes[k], got);
+	}
+	/* body rules do not look into attachments */
+	{
+		struct msg m;
+
+		msg_begin(&m);
+		msg_part(&m, "text/plain", "attachment", "notes.txt",
+		    S("seed phrase"), 0);
+		msg_end(&m, got, sizeof(got));
+		ck_assert_str_eq(got, "");
+	}
+}
+END_TEST
+
+static Suite *
+content_suite(void)
+{
+	Suite *s = suite_create("content");
+	TCase *tc = tcase_create("content");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_subject, 0,
+	    sizeof(subject_cases) / sizeof(subject_cases[0]));
+	tcase_add_test(tc, test_subject_ratio_config);
+	tcase_add_test(tc, test_scan_links_chunks);
+	tcase_add_test(tc, test_scan_url_count);
+	tcase_add_test(tc, test_scan_html_only);
+	tcase_add_test(tc, test_scan_image_only);
+	tcase_add_test(tc, test_scan_attachments);
+	tcase_add_test(tc, test_scan_subject_header);
+	tcase_add_test(tc, test_scan_rules);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(content_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
