@@ -21,6 +21,7 @@
 
 #include "egress/bounce.h"
 #include "egress/buf.h"
+#include "egress/content.h"
 #include "egress/findings.h"
 #include "egress/sender.h"
 #include "egress/store.h"
@@ -153,6 +154,7 @@ struct config {
 	struct store_conf store;		/* `store` section (store.h) */
 	struct policy_conf policy;		/* `policy` section (sender.h) */
 	struct bounce_conf bounce;		/* `bounce` section (bounce.h) */
+	struct content_config content;		/* `content` section (content.h) */
 };
 
 /*

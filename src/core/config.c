@@ -517,7 +517,8 @@ config_set_defaults(struct config *c)
 	/* MODULE-SECTIONS: defaults */
 	if (store_conf_default(&c->store) != 0 ||
 	    policy_conf_default(&c->policy) != 0 ||
-	    bounce_conf_default(&c->bounce) != 0)
+	    bounce_conf_default(&c->bounce) != 0 ||
+	    content_config_defaults(&c->content) != 0)
 		return -1;
 	return 0;
 }
@@ -533,6 +534,7 @@ config_free(struct config *c)
 	store_conf_fini(&c->store);
 	policy_conf_fini(&c->policy);
 	bounce_conf_fini(&c->bounce);
+	content_config_fini(&c->content);
 	free(c->path);
 	free(c->tag_header);
 	free(c->hold_reason);
@@ -908,6 +910,8 @@ config_load(const char *path, struct cfg_errors *e)
 	if (bounce_config_load(&c->bounce, cfg_member(root, "bounce"), confdir,
 	    &c->limits, e) != 0 && e->count == 0)
 		cfg_error(e, NULL, "bounce", "cannot load");
+	(void)content_config_load(&c->content, cfg_member(root, "content"),
+	    confdir, &c->limits, e);
 	(void)confdir;
 out:
 	free(s);
