@@ -104,6 +104,21 @@ void		dsn_report_free(struct dsn_report *);
 const char	*dsn_kind_name(enum dsn_kind);
 
 /*
+ * Unfold a diagnostic: line breaks and whitespace runs become one space,
+ * SMTP continuation prefixes ("550-5.7.1 ") after the first are removed,
+ * and the first prefix's hyphen becomes a space. Returns a malloc'd string
+ * (at most max bytes), or NULL when out of memory.
+ */
+char	*dsn_diag_clean(const char *s, size_t n, size_t max);
+
+/*
+ * Find the SMTP reply code and enhanced status in a diagnostic. status gets
+ * "" when none; *reply 0 when none.
+ */
+void	dsn_diag_codes(const char *diag, char status[16], int *reply);
+
+
+/*
  * Output shared by the daemon and egressctl. Each appends to out and
  * returns a buf status. Untrusted bytes are escaped.
  *
@@ -111,6 +126,8 @@ const char	*dsn_kind_name(enum dsn_kind);
  *   bounce sender=<a> rcpt=<b> status=5.7.1 reply=554 reason=blocked
  *   category=reputation remote=mx.example diag="..."
  * (no queue id and no newline; the caller prefixes and terminates it).
+ * The first word is "defer" for a delay notice, "feedback", "autoreply",
+ * "delivered" or "notbounce" for the other kinds.
  */
 EGRESS_WUR int	dsn_format_log(struct buf *out, const struct dsn_report *,
 		    size_t rcpt_index);
@@ -121,7 +138,16 @@ EGRESS_WUR int	dsn_format_log(struct buf *out, const struct dsn_report *,
  */
 EGRESS_WUR int	dsn_format_json(struct buf *out, const struct dsn_report *,
 		    size_t rcpt_index, const char *file);
-/* Append s as a JSON string literal (with quotes); NULL gives null. */
+/*
+ * The value of the optional bounce header: "kind=dsn; reason=blocked;
+ * category=reputation; status=5.7.1" (first recipient; "; recipients=N"
+ * when there are more). Printable ASCII only.
+ */
+EGRESS_WUR int	dsn_format_header(struct buf *out, const struct dsn_report *);
+/*
+ * Append s as a JSON string literal (with quotes); NULL gives null.
+ * Well-formed UTF-8 passes through, other bytes become \u00XX.
+ */
 EGRESS_WUR int	json_put_string(struct buf *out, const char *s);
 
 #endif

@@ -26,5 +26,7 @@ int	cmd_checks(const struct ctl_opts *, int argc, char **argv);
 struct config;
 struct config	*ctl_load_config(const struct ctl_opts *, int *status);
 /* COMMANDS: declarations (add yours here) */
+int	cmd_classify(const struct ctl_opts *, int argc, char **argv);
+int	cmd_classify_log(const struct ctl_opts *, int argc, char **argv);
 
 #endif

@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "check [--format text|json] FILE.eml...   run the outbound checks" },
 	{ "checks", cmd_checks, "checks                                 list check ids and defaults" },
 	/* COMMANDS: table (add yours here) */
+	{ "classify", cmd_classify, "classify [--format text|json] FILE.eml...  recognise and classify bounces" },
+	{ "classify-log", cmd_classify_log, "classify-log [--follow] [--format text|json] FILE|-  classify failures in MTA logs" },
 	{ NULL, NULL, NULL },
 };
 

@@ -1605,6 +1605,38 @@ dsn_parse_bytes(const struct classifier *cl, const char *data, size_t len,
 
 /* ---- output ---- */
 
+/* Header-safe copy of a short token: printable ASCII only. */
+static int
+put_escaped_hdr(struct buf *out, const char *s)
+{
+	int rc = BUF_OK;
+
+	for (; *s && rc == BUF_OK; s++)
+		if (*s > 32 && *s < 127 && *s != ';')
+			rc = buf_putc(out, *s);
+	return rc;
+}
+
+/* Length of a well-formed UTF-8 sequence at p, or 0. */
+static size_t
+utf8_seq(const unsigned char *p)
+{
+	size_t n, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
 int
 json_put_string(struct buf *out, const char *s)
 {
@@ -1616,9 +1648,17 @@ json_put_string(struct buf *out, const char *s)
 		return buf_puts(out, "null");
 	if ((rc = buf_putc(out, '"')) != BUF_OK)
 		return rc;
-	for (; *u; u++) {
+	while (*u) {
 		char esc[7];
+		size_t n;
 
+		if (*u >= 0x80 && (n = utf8_seq(u)) > 0) {
+			/* well-formed UTF-8 passes through */
+			if ((rc = buf_append(out, u, n)) != BUF_OK)
+				return rc;
+			u += n;
+			continue;
+		}
 		if (*u == '"' || *u == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)*u;
@@ -1627,8 +1667,8 @@ json_put_string(struct buf *out, const char *s)
 			memcpy(esc, "\\n", 3);
 		} else if (*u == '\t') {
 			memcpy(esc, "\\t", 3);
-		} else if (*u < 0x20 || *u == 0x7f || *u >= 0x80) {
-			/* not valid UTF-8 for sure: escape bytes as \u00XX */
+		} else if (*u < 0x20 || *u >= 0x7f) {
+			/* control bytes and stray 8-bit bytes: \u00XX */
 			esc[0] = '\\';
 			esc[1] = 'u';
 			esc[2] = '0';
@@ -1642,8 +1682,28 @@ json_put_string(struct buf *out, const char *s)
 		}
 		if ((rc = buf_puts(out, esc)) != BUF_OK)
 			return rc;
+		u++;
 	}
 	return buf_putc(out, '"');
+}
+
+/* "reason=blocked; category=reputation; status=5.7.1" for a header. */
+int
+dsn_format_header(struct buf *out, const struct dsn_report *rep)
+{
+	const struct dsn_recipient *r = rep->nrcpts ? &rep->rcpts[0] : NULL;
+	int rc;
+
+	if ((rc = buf_printf(out, "kind=%s; reason=%s; category=%s",
+	    dsn_kind_name(rep->kind), r ? r->cls.reason : "none",
+	    r && r->cls.category ? r->cls.category : "none")) != BUF_OK)
+		return rc;
+	if (r && r->status && r->status[0] &&
+	    (rc = buf_puts(out, "; status=")) == BUF_OK)
+		rc = put_escaped_hdr(out, r->status);
+	if (rc == BUF_OK && rep->nrcpts > 1)
+		rc = buf_printf(out, "; recipients=%zu", rep->nrcpts);
+	return rc;
 }
 
 #define DSN_LOG_DIAG_MAX	512	/* diagnostic bytes in a log line */
@@ -1665,7 +1725,9 @@ dsn_format_log(struct buf *out, const struct dsn_report *rep, size_t idx)
 
 	if (r && r->reply_code)
 		snprintf(reply, sizeof(reply), "%d", r->reply_code);
-	if ((rc = buf_puts(out, rep->kind == DSN_KIND_DSN ? "bounce sender=<" :
+	if ((rc = buf_puts(out, rep->kind == DSN_KIND_DSN ? (r && r->action &&
+	    dsn_has_prefix_ci(r->action, "delayed") ? "defer sender=<" :
+	    "bounce sender=<") :
 	    rep->kind == DSN_KIND_FEEDBACK ? "feedback sender=<" :
 	    rep->kind == DSN_KIND_AUTOREPLY ? "autoreply sender=<" :
 	    rep->kind == DSN_KIND_DELIVERED ? "delivered sender=<" :

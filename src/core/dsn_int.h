@@ -40,20 +40,6 @@ int	dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	    size_t max_rcpts, struct dsn_text_result *res);
 void	dsn_text_result_fini(struct dsn_text_result *);
 
-/*
- * Unfold a diagnostic: line breaks and whitespace runs become one space,
- * SMTP continuation prefixes ("550-5.7.1 ") after the first are removed,
- * and the first prefix's hyphen becomes a space. Returns a malloc'd string
- * (at most max bytes), or NULL when out of memory.
- */
-char	*dsn_diag_clean(const char *s, size_t n, size_t max);
-
-/*
- * Find the SMTP reply code and enhanced status in a diagnostic. status gets
- * "" when none; *reply 0 when none.
- */
-void	dsn_diag_codes(const char *diag, char status[16], int *reply);
-
 /* Lower-cased copy of the first address in s (no <>), or NULL. */
 char	*dsn_addr_extract(const char *s, size_t n);
 

@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "egress/dsn.h"
+
 #include "dsn_int.h"
 
 /* ---- small string helpers ---- */
