@@ -98,7 +98,6 @@ struct warmup_conf {
 struct policy_conf {
 	unsigned	 keys;		/* enum sender_keytype bits */
 	char		*tag_header;	/* "X-Egress-Sender-Status" */
-	long long	 bucket;	/* event bucket width, seconds */
 	struct rate	 rate;		/* static per-key limit (MAIL FROM) */
 	struct warmup_conf warmup;
 	struct policy_rule *rules;

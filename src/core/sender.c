@@ -211,7 +211,6 @@ policy_conf_default(struct policy_conf *p)
 
 	memset(p, 0, sizeof(*p));
 	p->keys = SK_ENVELOPE;
-	p->bucket = 300;
 	p->tag_header = strdup("X-Egress-Sender-Status");
 	p->rate.interval_ms = 0;
 	p->rate.burst = 20;
@@ -383,8 +382,7 @@ load_rule(const config_setting_t *rs, struct policy_rule *r,
 }
 
 static const char *const policy_keys[] = {
-	"keys", "tag_header", "bucket", "rate", "rate_burst", "warmup", "rules",
-	NULL
+	"keys", "tag_header", "rate", "rate_burst", "warmup", "rules", NULL
 };
 static const char *const warmup_keys[] = {
 	"enabled", "days", "start", "growth", "burst", NULL
@@ -429,8 +427,6 @@ policy_config_load(struct policy_conf *p, const config_setting_t *grp,
 		bad = 1;
 	strlist_free(&keys);
 	if (cfg_string(grp, "tag_header", &p->tag_header, errs) < 0)
-		bad = 1;
-	if (cfg_duration(grp, "bucket", 10, 3600, &p->bucket, errs) < 0)
 		bad = 1;
 	if (load_rate(grp, "rate", &p->rate.interval_ms, errs) < 0)
 		bad = 1;
