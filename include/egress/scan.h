@@ -69,6 +69,13 @@ int		 scan_has_message_id(const struct scan *);
 const char	*scan_from_domain(const struct scan *);
 /* Total message bytes seen (headers as delivered + body). */
 unsigned long long scan_size(const struct scan *);
+/* Null envelope sender, or a recognised DSN, report or auto-reply. */
 int		 scan_is_bounce(const struct scan *);
+/*
+ * The bounce report after scan_finish(), or NULL when the message was not
+ * a bounce candidate. A pointer to, not a copy of, the scan's result.
+ */
+struct dsn_report;
+const struct dsn_report *scan_dsn(const struct scan *);
 
 #endif

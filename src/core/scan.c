@@ -17,8 +17,17 @@
  * Each defect is reported once per message (the first occurrence, with its
  * line number or field name): a thousand long lines are one finding.
  *
- * Memory: bounded by limits.header_bytes (one pending field in raw mode) and
- * the MIME parser's own limits. Not thread-safe: a scan belongs to one
+ * The MIME parser and its consumers (content checks, the DSN parser) are
+ * created at end of headers: only then is it known whether the message may
+ * be a bounce, and the DSN parser, which buffers text, is attached only to
+ * such messages (null sender, multipart/report, Auto-Submitted, a
+ * mailer-daemon From, or an unknown envelope as in egressctl). Until then
+ * the top-level fields are kept in one buffer bounded by
+ * limits.header_bytes.
+ *
+ * Memory: bounded by limits.header_bytes (one pending field in raw mode,
+ * plus the top-level fields until end of headers) and the MIME parser's and
+ * consumers' own limits. Not thread-safe: a scan belongs to one
  * message.
  */
 #include <stdarg.h>
@@ -27,7 +36,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "egress/bounce.h"
 #include "egress/config.h"
+#include "egress/dsn.h"
 #include "egress/findings.h"
 #include "egress/mime.h"
 #include "egress/rfc5322.h"
@@ -64,6 +75,11 @@ struct scan {
 	struct mime_parser	*mime;
 	struct mime_handler	 handlers[SCAN_MAX_HANDLERS];
 	size_t			 nhandlers;
+	struct dsn_parser	*dsn;		/* only for bounce candidates */
+	const struct dsn_report	*dsn_result;	/* after finish, or NULL */
+	struct buf		 tophdrs;	/* "name\0value\0"... until eoh */
+	int			 tophdrs_cut;	/* some fields did not fit */
+	int			 candidate;	/* header says: may be a bounce/report */
 	unsigned		 seen;
 	int			 failed;	/* a resource failure happened */
 
@@ -114,7 +130,6 @@ struct scan *
 scan_new(const struct config *cfg, const struct envelope *env)
 {
 	struct scan *s;
-	struct mime_limits ml;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
@@ -123,22 +138,76 @@ scan_new(const struct config *cfg, const struct envelope *env)
 	findings_init(&s->findings, (size_t)cfg->limits.findings);
 	buf_init(&s->line, (size_t)cfg->limits.header_bytes);
 	buf_init(&s->field, (size_t)cfg->limits.header_bytes);
+	buf_init(&s->tophdrs, (size_t)cfg->limits.header_bytes);
 	s->lineno = 1;
 	s->hdr_lineno = 0;
+	/* Null or unknown envelope sender: possibly a bounce. */
+	s->candidate = env->mail_from == NULL || env->mail_from[0] == '\0';
+	return s;
+}
 
-	/* SCAN-HANDLERS: consumers of the MIME parser are attached here. */
+/*
+ * Does this top-level field make the message a possible bounce or report?
+ * Cheap tests only; the DSN parser makes the real decision.
+ */
+static int
+bounce_hint(const char *name, const char *value)
+{
+	if (strcasecmp(name, "Content-Type") == 0)
+		return strcasestr(value, "multipart/report") != NULL;
+	if (strcasecmp(name, "Auto-Submitted") == 0) {
+		while (*value == ' ' || *value == '\t')
+			value++;
+		return strncasecmp(value, "no", 2) != 0 ||
+		    (value[2] != '\0' && value[2] != ' ' && value[2] != ';' &&
+		    value[2] != '(');
+	}
+	if (strcasecmp(name, "X-Autoreply") == 0 ||
+	    strcasecmp(name, "X-Autorespond") == 0 ||
+	    strcasecmp(name, "X-Failed-Recipients") == 0)
+		return 1;
+	if (strcasecmp(name, "From") == 0)
+		return strcasestr(value, "mailer-daemon") != NULL ||
+		    strcasestr(value, "postmaster@") != NULL;
+	return 0;
+}
 
+/* Create the MIME parser and its consumers, replay the top-level fields. */
+static int
+scan_start_mime(struct scan *s)
+{
+	const struct config *cfg = s->cfg;
+	struct mime_limits ml;
+	const char *p, *end, *name, *value;
+
+	if (s->candidate && cfg->bounce.enabled) {
+		if ((s->dsn = dsn_parser_new(cfg->bounce.classifier,
+		    (size_t)cfg->bounce.text_limit)) == NULL ||
+		    dsn_parser_set_envelope(s->dsn, s->env->mail_from,
+		    s->env->nrcpt > 0 ? s->env->rcpts[0] : NULL) != 0)
+			return -1;
+		s->handlers[s->nhandlers++] = *dsn_parser_handler(s->dsn);
+	}
+	/* SCAN-HANDLERS: further consumers of the MIME parser are attached here. */
 	ml.depth = (size_t)cfg->limits.mime_depth;
 	ml.parts = (size_t)cfg->limits.mime_parts;
 	ml.boundary_length = (size_t)cfg->limits.boundary_length;
 	ml.part_header_bytes = (size_t)cfg->limits.part_header_bytes;
 	ml.decoded_bytes = (size_t)cfg->limits.decoded_bytes;
 	s->mime = mime_parser_new(&ml, s->handlers, s->nhandlers, &s->findings);
-	if (s->mime == NULL) {
-		scan_free(s);
-		return NULL;
+	if (s->mime == NULL)
+		return -1;
+	p = s->tophdrs.data;
+	end = p + s->tophdrs.len;
+	while (p != NULL && p < end) {
+		name = p;
+		value = name + strlen(name) + 1;
+		p = value + strlen(value) + 1;
+		if (mime_parser_header(s->mime, name, value) != 0)
+			return -1;
 	}
-	return s;
+	buf_fini(&s->tophdrs);
+	return 0;
 }
 
 void
@@ -146,8 +215,10 @@ scan_free(struct scan *s)
 {
 	if (s == NULL)
 		return;
-	/* SCAN-HANDLERS: free consumers here. */
 	mime_parser_free(s->mime);
+	dsn_parser_free(s->dsn);
+	/* SCAN-HANDLERS: free further consumers here. */
+	buf_fini(&s->tophdrs);
 	findings_fini(&s->findings);
 	buf_fini(&s->line);
 	buf_fini(&s->field);
@@ -187,8 +258,16 @@ scan_size(const struct scan *s)
 int
 scan_is_bounce(const struct scan *s)
 {
-	/* SCAN-HANDLERS: a recognised DSN also makes the message a bounce. */
-	return s->env->mail_from != NULL && s->env->mail_from[0] == '\0';
+	if (s->env->mail_from != NULL && s->env->mail_from[0] == '\0')
+		return 1;
+	/* A recognised report or auto-reply is treated as a bounce too. */
+	return s->dsn_result != NULL && s->dsn_result->kind != DSN_KIND_NONE;
+}
+
+const struct dsn_report *
+scan_dsn(const struct scan *s)
+{
+	return s->dsn_result;
 }
 
 /* ---- header checks ---- */
@@ -337,9 +416,26 @@ scan_header(struct scan *s, const char *name, const char *value)
 		return -1;
 	if (scan_field(s, name, value) != 0)
 		return -1;
-	if (mime_parser_header(s->mime, name, value) != 0) {
-		s->failed = 1;
-		return -1;
+	if (s->eoh_done)
+		return 0;	/* a field after the header section: ignore */
+	if (!s->candidate && bounce_hint(name, value))
+		s->candidate = 1;
+	/* Keep the field for the MIME parser, created at end of headers. */
+	if (!s->tophdrs_cut) {
+		size_t save = s->tophdrs.len;
+		int rc = buf_append(&s->tophdrs, name, strlen(name) + 1);
+
+		if (rc == BUF_OK)
+			rc = buf_append(&s->tophdrs, value, strlen(value) + 1);
+		if (rc == BUF_ERR_NOMEM) {
+			s->failed = 1;
+			return -1;
+		}
+		if (rc != BUF_OK) {
+			/* Over limits.header_bytes: size.headers reports it. */
+			s->tophdrs.len = save;
+			s->tophdrs_cut = 1;
+		}
 	}
 	return 0;
 }
@@ -364,7 +460,7 @@ scan_eoh(struct scan *s)
 	    scan_add(s, "rfc5322.from.multiple_addresses", "%llu mailboxes",
 	    (unsigned long long)s->from_count) != 0)
 		return -1;
-	if (mime_parser_eoh(s->mime) != 0) {
+	if (scan_start_mime(s) != 0 || mime_parser_eoh(s->mime) != 0) {
 		s->failed = 1;
 		return -1;
 	}
@@ -632,6 +728,10 @@ scan_finish(struct scan *s)
 			return -1;
 	}
 	if (mime_parser_finish(s->mime) != 0) {
+		s->failed = 1;
+		return -1;
+	}
+	if (s->dsn != NULL && (s->dsn_result = dsn_parser_result(s->dsn)) == NULL) {
 		s->failed = 1;
 		return -1;
 	}

@@ -29,7 +29,9 @@
 
 #include "egress/buf.h"
 #include "egress/checks.h"
+#include "egress/bounce.h"
 #include "egress/config.h"
+#include "egress/dsn.h"
 #include "egress/policy.h"
 #include "egress/rfc5322.h"
 #include "egress/scan.h"
@@ -447,9 +449,68 @@ apply_verdict(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	return SMFIS_ACCEPT;
 }
 
+/*
+ * A recognised bounce or report: one log line per recipient, the optional
+ * JSON-lines record, the optional header. Never changes the verdict.
+ */
+static void
+report_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
+    const struct dsn_report *r, int may_add_header)
+{
+	const struct bounce_conf *bc = &c->cfg->bounce;
+	struct buf line, hdr;
+	size_t i, n = r->nrcpts ? r->nrcpts : 1;
+	const char *qid = msg_qid(ctx, m);
+
+	buf_init(&line, FILTER_LOG_MAX);
+	for (i = 0; i < n; i++) {
+		buf_reset(&line);
+		if (dsn_format_log(&line, r, i) != BUF_OK && line.len == 0)
+			continue;
+		shell_log(LOG_INFO, "%s: %s", qid, buf_cstr(&line));
+		if (bc->log_json != NULL) {
+			buf_reset(&line);
+			if (buf_printf(&line, "{\"queue_id\":") == BUF_OK &&
+			    json_put_string(&line, qid) == BUF_OK &&
+			    buf_putc(&line, ',') == BUF_OK) {
+				size_t mark = line.len;
+
+				if (dsn_format_json(&line, r, i, NULL) == BUF_OK &&
+				    line.data[mark] == '{') {
+					/* Splice: drop the object's own "{". */
+					memmove(line.data + mark, line.data + mark + 1,
+					    line.len - mark);
+					line.len--;
+					shell_json_append(bc->log_json, buf_cstr(&line));
+				}
+			}
+		}
+	}
+	buf_fini(&line);
+	if (!may_add_header || !bc->add_header || r->nrcpts == 0)
+		return;
+	buf_init(&hdr, 1024);
+	if (buf_printf(&hdr, "kind=%s; reason=%s; category=%s; status=%s; reply=%d; recipients=%zu",
+	    dsn_kind_name(r->kind), r->rcpts[0].cls.reason ? r->rcpts[0].cls.reason : "undefined",
+	    r->rcpts[0].cls.category ? r->rcpts[0].cls.category : "transient",
+	    r->rcpts[0].status ? r->rcpts[0].status : "-", r->rcpts[0].reply_code,
+	    r->nrcpts) == BUF_OK) {
+		struct buf esc;
+
+		buf_init(&esc, 4096);
+		if (log_escape(&esc, hdr.data, hdr.len, 1024) == BUF_OK &&
+		    smfi_addheader(ctx, bc->header_name, esc.data) != MI_SUCCESS)
+			shell_log(LOG_WARNING, "%s: cannot add %s header", qid,
+			    bc->header_name);
+		buf_fini(&esc);
+	}
+	buf_fini(&hdr);
+}
+
 static sfsistat
 egress_eom(SMFICTX *ctx)
 {
+	const struct dsn_report *r;
 	struct connctx *c = conn_get(ctx);
 	struct msgctx *m = c ? c->msg : NULL;
 	struct verdict v;
@@ -474,6 +535,8 @@ egress_eom(SMFICTX *ctx)
 		shell_log(LOG_INFO, "%s: %s", msg_qid(ctx, m), buf_cstr(&line));
 	buf_fini(&line);
 	st = apply_verdict(ctx, c, m, &v);
+	if ((r = scan_dsn(m->scan)) != NULL && r->kind != DSN_KIND_NONE)
+		report_bounce(ctx, c, m, r, st == SMFIS_ACCEPT);
 	msg_free(m);
 	c->msg = NULL;
 	return st;

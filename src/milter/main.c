@@ -132,6 +132,31 @@ shell_log(int priority, const char *fmt, ...)
 	va_end(ap);
 }
 
+static pthread_mutex_t	 json_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+shell_json_append(const char *path, const char *line)
+{
+	static int warned;
+	FILE *fp;
+
+	pthread_mutex_lock(&json_lock);
+	if ((fp = fopen(path, "a")) == NULL) {
+		if (!warned)
+			shell_log(LOG_ERR, "cannot append to %s: %s (logged once)",
+			    path, strerror(errno));
+		warned = 1;
+	} else {
+		fprintf(fp, "%s\n", line);
+		if (fclose(fp) != 0 && !warned) {
+			shell_log(LOG_ERR, "cannot write %s: %s (logged once)", path,
+			    strerror(errno));
+			warned = 1;
+		}
+	}
+	pthread_mutex_unlock(&json_lock);
+}
+
 /* ---- reload ---- */
 
 static void *

@@ -23,6 +23,9 @@ void	shell_log_open(const struct config *, int foreground);
 void	shell_log(int priority, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/* Append one line to a JSON-lines file (serialised; errors are logged). */
+void	shell_json_append(const char *path, const char *line);
+
 /* Current snapshot with one more reference; never NULL after start-up. */
 struct config	*shell_config_get(void);
 void		 shell_config_put(struct config *);
