@@ -408,10 +408,21 @@ apply_verdict(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	unsigned i;
 
 	if (v->action == ACT_REJECT || v->action == ACT_TEMPFAIL) {
-		if (v->reply && policy_reply_split(v->reply, rcode, xcode, &text) == 0)
+		int temp = v->action == ACT_TEMPFAIL ||
+		    (v->reply != NULL && v->reply[0] == '4');
+
+		if (v->reply && policy_reply_split(v->reply, rcode, xcode, &text) == 0) {
+			/*
+			 * A check set to tempfail keeps its (5xx) reply text;
+			 * the codes must say temporary or the MTA would bounce.
+			 */
+			if (temp && rcode[0] == '5') {
+				memcpy(rcode, "451", 4);
+				xcode[0] = '4';
+			}
 			smfi_setreply(ctx, rcode, xcode, (char *)text);
-		return v->action == ACT_REJECT && !(v->reply && v->reply[0] == '4') ?
-		    SMFIS_REJECT : SMFIS_TEMPFAIL;
+		}
+		return temp ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 	}
 	if (v->action == ACT_HOLD) {
 		snprintf(hdr, sizeof(hdr), "%s: %s", c->cfg->hold_reason,
