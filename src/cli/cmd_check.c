@@ -19,6 +19,7 @@
 
 #include "egress/checks.h"
 #include "egress/config.h"
+#include "egress/dsn.h"
 #include "egress/policy.h"
 #include "egress/scan.h"
 #include "commands.h"
@@ -58,7 +59,7 @@ ctl_load_config(const struct ctl_opts *o, int *status)
 
 static void
 print_text(const char *file, const struct findings *f, const struct verdict *v,
-    const struct config *cfg)
+    const struct config *cfg, const struct dsn_report *r)
 {
 	size_t i;
 
@@ -86,11 +87,24 @@ print_text(const char *file, const struct findings *f, const struct verdict *v,
 		printf("  repair: add Message-ID\n");
 	if (v->reply && v->would >= ACT_TEMPFAIL)
 		printf("  reply: %s\n", v->reply);
+	if (r != NULL && r->kind != DSN_KIND_NONE) {
+		struct buf line;
+
+		printf("  report: kind=%s format=%s recipients=%zu\n",
+		    dsn_kind_name(r->kind), r->format ? r->format : "-", r->nrcpts);
+		buf_init(&line, 8192);
+		for (i = 0; i < r->nrcpts; i++) {
+			buf_reset(&line);
+			if (dsn_format_log(&line, r, i) == BUF_OK)
+				printf("  %s\n", buf_cstr(&line));
+		}
+		buf_fini(&line);
+	}
 }
 
 static void
 print_json(const char *file, const struct findings *f, const struct verdict *v,
-    const struct config *cfg)
+    const struct config *cfg, const struct dsn_report *r)
 {
 	size_t i;
 
@@ -105,6 +119,7 @@ print_json(const char *file, const struct findings *f, const struct verdict *v,
 	json_kv_bool(stdout, 0, "bounce", v->bounce);
 	json_kv_bool(stdout, 0, "repair_date", v->add_date);
 	json_kv_bool(stdout, 0, "repair_message_id", v->add_message_id);
+	json_kv_str(stdout, 0, "report", r ? dsn_kind_name(r->kind) : NULL);
 	printf(",\"findings\":[");
 	for (i = 0; i < f->n; i++) {
 		const struct check_conf *cc = config_check(cfg, f->v[i].id);
@@ -159,9 +174,9 @@ check_one(const struct config *cfg, struct envelope *env, const char *file,
 	if (rc == 0) {
 		policy_decide(cfg, env, scan_findings(s), scan_is_bounce(s), &v);
 		if (json)
-			print_json(file, scan_findings(s), &v, cfg);
+			print_json(file, scan_findings(s), &v, cfg, scan_dsn(s));
 		else
-			print_text(file, scan_findings(s), &v, cfg);
+			print_text(file, scan_findings(s), &v, cfg, scan_dsn(s));
 		rc = v.would >= ACT_HOLD ? CTL_EXIT_BLOCK : CTL_EXIT_OK;
 	}
 	scan_free(s);
