@@ -3,7 +3,9 @@
 # by Debian's miltertest (the MTA side) with the Lua scripts in
 # tests/milter_proto/: replies, added headers, quarantine, monitor mode.
 # enforce_*.lua run against a daemon started with the enforce config below,
-# monitor_*.lua against one in monitor mode. Needs no root and no Postfix.
+# monitor_*.lua against one in monitor mode; reload_*.lua around a SIGUSR1
+# reload. Also: -n on good and bad files, SIGTERM stops gracefully.
+# Needs no root and no Postfix.
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/e2e/lib.sh"
 SCRIPTS=$top_srcdir/tests/milter_proto
 
@@ -38,20 +40,78 @@ run_group() {	# run_group MODE: scripts MODE_*.lua against a daemon in MODE
 	IFS=$_oldifs
 	e2e_start_milter "$_conf"
 	for _s in "$SCRIPTS/${_mode}"_*.lua; do
-		_name=$(basename "$_s" .lua)
-		if miltertest -D sock="$E2E_MILTER_SOCKET" -D lib="$SCRIPTS/lib.lua" \
-			-s "$_s" >"$E2E_DIR/log/$_name.out" 2>&1; then
-			echo "ok   $_name"
-		else
-			echo "FAIL $_name"; sed 's/^/     /' "$E2E_DIR/log/$_name.out"
-			failed=1
-		fi
+		miltertest_run "$(basename "$_s" .lua)"
 	done
+	e2e_stop_milter
+}
+
+# miltertest_run NAME [ARGS...]: run tests/milter_proto/NAME.lua
+miltertest_run() {
+	_name=$1; shift
+	if miltertest -D sock="$E2E_MILTER_SOCKET" -D lib="$SCRIPTS/lib.lua" "$@" \
+		-s "$SCRIPTS/$_name.lua" >"$E2E_DIR/log/$_name.out" 2>&1; then
+		echo "ok   $_name"
+	else
+		echo "FAIL $_name"; sed 's/^/     /' "$E2E_DIR/log/$_name.out"
+		failed=1
+		return 1
+	fi
+}
+
+# -n: a valid file exits 0; an invalid one exits 78 naming file, line, key
+check_config() {
+	e2e_write_milter_config "$E2E_DIR/good.conf" enforce
+	printf 'mode = "enforce";\nmilter = {\n  socket = "unix:/x";\n  bogus_key = 1;\n};\n' \
+		>"$E2E_DIR/bad.conf"
+	if "$MILTER_EGRESS" -n -c "$E2E_DIR/good.conf" >"$E2E_DIR/log/n-good" 2>&1; then
+		echo "ok   -n on a valid file"
+	else
+		echo "FAIL -n on a valid file: $(cat "$E2E_DIR/log/n-good")"; failed=1
+	fi
+	"$MILTER_EGRESS" -n -c "$E2E_DIR/bad.conf" >"$E2E_DIR/log/n-bad" 2>&1
+	_st=$?
+	if [ "$_st" = 78 ] && grep -q "bad.conf:4:.*bogus_key" "$E2E_DIR/log/n-bad"; then
+		echo "ok   -n on an invalid file: 78, $(head -n 1 "$E2E_DIR/log/n-bad")"
+	else
+		echo "FAIL -n on an invalid file: status $_st: $(cat "$E2E_DIR/log/n-bad")"; failed=1
+	fi
+}
+
+# SIGUSR1 reloads: open connections keep their snapshot, new ones get the
+# new file; an invalid file is refused and the running configuration stays.
+check_reload() {
+	_conf=$E2E_DIR/reload.conf
+	_hs=$E2E_DIR/handshake
+	mkdir -p "$_hs"
+	e2e_write_milter_config "$_conf" enforce \
+		'{ id = "rfc5322.message_id.missing"; action = "reject"; }'
+	e2e_start_milter "$_conf"
+	miltertest_run reload_pinned -D dir="$_hs" &
+	_mt=$!
+	_t=100
+	while [ ! -f "$_hs/connected" ] && [ $_t -gt 0 ]; do sleep 0.1; _t=$((_t - 1)); done
+	e2e_write_milter_config "$_conf" enforce \
+		'{ id = "rfc5322.message_id.missing"; action = "repair"; }'
+	kill -USR1 "$E2E_MILTER_PID"
+	e2e_wait_log 'reloaded' 10 "$E2E_MILTER_LOG" || echo "FAIL reload: not logged"
+	touch "$_hs/reloaded"
+	wait "$_mt" || failed=1
+	printf 'mode = "sideways";\n' >"$_conf"
+	kill -USR1 "$E2E_MILTER_PID"
+	if e2e_wait_log 'reload failed' 10 "$E2E_MILTER_LOG"; then
+		echo "ok   reload of an invalid file refused: $(grep -m 1 'reload failed' "$E2E_MILTER_LOG" | sed 's/^[^:]*: //')"
+	else
+		echo "FAIL reload of an invalid file: not logged"; failed=1
+	fi
+	kill -0 "$E2E_MILTER_PID" 2>/dev/null || { echo "FAIL daemon died on a bad reload"; failed=1; }
+	miltertest_run reload_kept
 	e2e_stop_milter
 }
 
 run_group enforce
 run_group monitor
+check_config
+check_reload
 # SIGTERM stops the daemon gracefully (exit 0; libmilter owns the signal)
 [ "$E2E_MILTER_STATUS" = 0 ] || { failed=1
 	echo "FAIL sigterm: milter-egress exited with status $E2E_MILTER_STATUS on SIGTERM"; }
