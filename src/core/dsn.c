@@ -1116,6 +1116,69 @@ enrich_from_text(struct dsn_parser *p, const struct dsn_text_result *tr)
 	return 0;
 }
 
+/* Amazon SES notification mailed by SNS. Returns 1 when it was one. */
+static int
+from_ses(struct dsn_parser *p, const char *t, size_t n)
+{
+	struct dsn_report *rep = &p->rep;
+	struct dsn_ses ses;
+	size_t i;
+	int rc = 1;
+
+	if (dsn_ses_scan(t, n, &ses) == 0) {
+		dsn_ses_fini(&ses);
+		return 0;
+	}
+	rep->kind = ses.kind == SES_COMPLAINT ? DSN_KIND_FEEDBACK :
+	    ses.kind == SES_DELIVERY ? DSN_KIND_DELIVERED : DSN_KIND_DSN;
+	rep->format = "amazonses";
+	rep->sender = ses.source ? first_addr(ses.source) : NULL;
+	if (ses.message_id)
+		rep->message_id = dup_s(ses.message_id);
+	if (ses.reporting_mta)
+		rep->reporting_mta = typed_value(ses.reporting_mta, 0);
+	if (ses.feedback_type)
+		rep->feedback_type = dup_s(ses.feedback_type);
+	for (i = 0; i < ses.n && rc == 1; i++) {
+		struct dsn_recipient *r = rcpt_new(rep);
+		const char *d = ses.v[i].diag;
+
+		if (r == NULL)
+			break;
+		r->final_rcpt = dsn_addr_extract(ses.v[i].addr, strlen(ses.v[i].addr));
+		if (r->final_rcpt == NULL)
+			r->final_rcpt = dup_s(ses.v[i].addr);
+		if (ses.kind == SES_COMPLAINT) {
+			set_reason(r, "feedback");
+			r->cls.source = "report";
+			continue;
+		}
+		if (ses.kind == SES_DELIVERY) {
+			r->action = dup_s("delivered");
+			d = ses.smtp_response;
+		} else if (ses.v[i].action)
+			r->action = dup_s(ses.v[i].action);
+		if (ses.v[i].status)
+			r->status = dup_s(ses.v[i].status);
+		if (d) {
+			const char *semi = strchr(d, ';');
+
+			/* "smtp; 550 ..." as in Diagnostic-Code */
+			if (semi && semi - d < 16)
+				d = semi + 1;
+			r->diag = trim_dup(d, strlen(d));
+		}
+		if (r->final_rcpt == NULL || rcpt_finish(p, r, NULL) < 0)
+			rc = -1;
+		if (rc == 1 && ses.kind == SES_DELIVERY) {
+			r->cls.reason = "delivered";
+			r->cls.category = reason_category("delivered");
+		}
+	}
+	dsn_ses_fini(&ses);
+	return rc;
+}
+
 /* The human-readable text of the report: kept text parts, not enclosed. */
 static int
 main_text(struct dsn_parser *p, struct buf *out)
@@ -1288,6 +1351,15 @@ build(struct dsn_parser *p)
 		goto done;
 	}
 
+	if (!has_ds && rep->nrcpts == 0 && dsn_memstr_ci(buf_cstr(&text),
+	    text.len < 4096 ? text.len : 4096, "\"notificationType\"")) {
+		int r = from_ses(p, buf_cstr(&text), text.len);
+
+		if (r < 0)
+			goto oom;
+		if (r > 0)
+			goto done;
+	}
 	if (dsn_text_scan(buf_cstr(&text), text.len, excl, DSN_MAX_RECIPIENTS,
 	    &tr) < 0)
 		goto oom;

@@ -48,4 +48,28 @@ int	dsn_has_prefix_ci(const char *s, const char *prefix);
 /* Case-insensitive substring search in s[0..n), or NULL. */
 const char *dsn_memstr_ci(const char *s, size_t n, const char *needle);
 
+/* Amazon SES notifications (dsn_ses.c). */
+#define DSN_SES_MAX	100	/* recipients read from one notification */
+
+enum dsn_ses_kind { SES_NONE = 0, SES_BOUNCE, SES_COMPLAINT, SES_DELIVERY };
+
+struct dsn_ses_rcpt {
+	char	*addr, *status, *action, *diag;
+};
+
+struct dsn_ses {
+	enum dsn_ses_kind	 kind;
+	char			*source;	/* envelope sender */
+	char			*message_id;
+	char			*reporting_mta;
+	char			*feedback_type;
+	char			*smtp_response;	/* Delivery */
+	struct dsn_ses_rcpt	 v[DSN_SES_MAX];
+	size_t			 n;
+};
+
+/* Returns 1 when text holds an SES notification (out filled), else 0. */
+int	dsn_ses_scan(const char *text, size_t n, struct dsn_ses *out);
+void	dsn_ses_fini(struct dsn_ses *);
+
 #endif
