@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "egress/checks.h"
+#include "egress/content.h"
 #include "egress/policy.h"
 
 #define POLICY_LOG_DETAIL_MAX	120	/* bytes of each finding detail in a log line */
@@ -131,9 +132,22 @@ policy_decide(const struct config *cfg, const struct envelope *env,
 	for (i = 0; i < f->n; i++) {
 		struct finding *fi = &f->v[i];
 
-		/* POLICY-RULES: operator rule ids are looked up here. */
-		if ((cc = config_check(cfg, fi->id)) == NULL)
+		if ((cc = config_check(cfg, fi->id)) == NULL) {
+			/* An operator rule: its own score and optional action. */
+			const struct content_rule *r =
+			    content_rule_lookup(&cfg->content, fi->id);
+
+			if (r == NULL)
+				continue;
+			fi->score = r->score;
+			score += r->score;
+			if (r->has_action && r->action > best) {
+				best = r->action == ACT_REPAIR ? ACT_TAG : r->action;
+				best_reply = NULL;
+				best_id = fi->id;
+			}
 			continue;
+		}
 		fi->score = cc->score;
 		score += cc->score;
 		a = cc->action;

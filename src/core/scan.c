@@ -38,6 +38,7 @@
 
 #include "egress/bounce.h"
 #include "egress/config.h"
+#include "egress/content.h"
 #include "egress/dsn.h"
 #include "egress/findings.h"
 #include "egress/mime.h"
@@ -75,6 +76,7 @@ struct scan {
 	struct mime_parser	*mime;
 	struct mime_handler	 handlers[SCAN_MAX_HANDLERS];
 	size_t			 nhandlers;
+	struct content_scan	*content;	/* links, attachments, rules */
 	struct dsn_parser	*dsn;		/* only for bounce candidates */
 	const struct dsn_report	*dsn_result;	/* after finish, or NULL */
 	struct buf		 tophdrs;	/* "name\0value\0"... until eoh */
@@ -188,7 +190,10 @@ scan_start_mime(struct scan *s)
 			return -1;
 		s->handlers[s->nhandlers++] = *dsn_parser_handler(s->dsn);
 	}
-	/* SCAN-HANDLERS: further consumers of the MIME parser are attached here. */
+	if ((s->content = content_scan_new(&cfg->content, &cfg->limits,
+	    &s->findings)) == NULL)
+		return -1;
+	content_scan_handler(s->content, &s->handlers[s->nhandlers++]);
 	ml.depth = (size_t)cfg->limits.mime_depth;
 	ml.parts = (size_t)cfg->limits.mime_parts;
 	ml.boundary_length = (size_t)cfg->limits.boundary_length;
@@ -217,7 +222,7 @@ scan_free(struct scan *s)
 		return;
 	mime_parser_free(s->mime);
 	dsn_parser_free(s->dsn);
-	/* SCAN-HANDLERS: free further consumers here. */
+	content_scan_free(s->content);
 	buf_fini(&s->tophdrs);
 	findings_fini(&s->findings);
 	buf_fini(&s->line);
@@ -742,6 +747,9 @@ scan_finish(struct scan *s)
 	    scan_add(s, "size.recipients", "%llu recipients",
 	    (unsigned long long)s->env->nrcpt) != 0)
 		return -1;
-	/* SCAN-HANDLERS: whole-message consumer checks run here. */
+	if (s->content != NULL && content_scan_finish(s->content) != 0) {
+		s->failed = 1;
+		return -1;
+	}
 	return s->failed ? -1 : 0;
 }
