@@ -1,0 +1,448 @@
+/*
+ * check_classify - the bounce classifier: the shipped pattern file against
+ * the SMTP 554 wordings operators meet, status and reply codes alone, the
+ * precedence of text and codes, categories, hard/soft, and pattern-file
+ * validation errors.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "egress/classify.h"
+#include "egress/config.h"
+
+static struct classifier *cl;
+
+static void
+setup(void)
+{
+	struct cfg_errors errs;
+
+	cfg_errors_init(&errs, "bounce-patterns.conf");
+	cl = classifier_load(SRCDIR "/conf/bounce-patterns.conf", NULL, &errs);
+	if (cl == NULL)
+		fprintf(stderr, "%s", buf_cstr(&errs.text));
+	cfg_errors_fini(&errs);
+	ck_assert_ptr_nonnull(cl);
+}
+
+static void
+teardown(void)
+{
+	classifier_free(cl);
+	cl = NULL;
+}
+
+struct ccase {
+	const char	*label;
+	const char	*status;
+	int		 reply;
+	const char	*diag;
+	const char	*reason;
+};
+
+/* Wordings of SMTP 554 rejections as published in deliverability guides. */
+static const struct ccase wordings554[] = {
+	{ "local policy", "5.7.1", 554,
+	  "554 5.7.1 Message rejected due to local policy", "policyviolation" },
+	{ "policy reasons 5.7.9", "5.7.9", 554,
+	  "554 5.7.9 Message not accepted for policy reasons", "policyviolation" },
+	{ "phishing PH01", "", 554,
+	  "554 Message not allowed - [PH01] Email not accepted for policy reasons",
+	  "spamdetected" },
+	{ "headers not RFC compliant", "", 554,
+	  "554 Message not allowed - Headers are not RFC compliant",
+	  "notcompliantrfc" },
+	{ "5.2.122 receive limit", "5.2.122", 554,
+	  "554 5.2.122 The recipient has exceeded their limit for the number of "
+	  "messages they can receive per hour", "exceedlimit" },
+	{ "too many invalid recipients", "", 554,
+	  "554 has been temporarily blocked for attempting to mail too many "
+	  "invalid recipients", "blocked" },
+	{ "unblock request", "", 554, "554 Please submit an unblock request",
+	  "blocked" },
+	{ "poor reputation", "", 554,
+	  "554 Connection refused. 192.0.2.1 has a poor reputation",
+	  "badreputation" },
+	{ "blocked by this recipient", "5.7.1", 554,
+	  "554 5.7.1 user@example.com: Sender address rejected: Blocked by this "
+	  "recipient", "rejected" },
+	{ "flagged as spam", "5.7.1", 554,
+	  "554 5.7.1 Email cannot be delivered. Reason: Email flagged as Spam.",
+	  "spamdetected" },
+	{ "client host blocked", "5.7.1", 554, "554 5.7.1 client host blocked",
+	  "blocked" },
+	{ "security violation", "5.7.1", 554, "554 5.7.1 security violation",
+	  "securityerror" },
+	{ "relay access denied", "", 554, "554 relay access denied",
+	  "norelaying" },
+	{ "6.6.0 group send DMARC", "6.6.0", 554,
+	  "554 6.6.0 Error sending message for delivery: group send breaks DMARC "
+	  "alignment", "authfailure" },
+	{ "transaction failed", "", 554, "554 Transaction failed", "rejected" },
+	{ "mailbox unavailable", "", 554, "554 mailbox unavailable",
+	  "userunknown" },
+	{ "mailbox disabled 554.30", "", 554,
+	  "554 30 Sorry, your message to x@example.com cannot be delivered. This "
+	  "mailbox is disabled (554.30)", "suspend" },
+	{ "bounced address", "5.1.1", 554,
+	  "554 5.1.1 bounced address: could not resolve address", "userunknown" },
+	{ "message size violation", "5.7.0", 554,
+	  "554 5.7.0 message size violation", "mesgtoobig" },
+	{ "missing Date header", "", 554,
+	  "554 Message is not RFC compliant; missing \"Date\" header",
+	  "notcompliantrfc" },
+	{ "virus found", "", 554, "554 Virus found, message permanently rejected",
+	  "virusdetected" },
+};
+
+START_TEST(test_554)
+{
+	const struct ccase *c = &wordings554[_i];
+	struct classification out;
+
+	classify(cl, c->status, c->reply, c->diag, &out);
+	ck_assert_msg(strcmp(out.reason, c->reason) == 0, "%s: got %s want %s",
+	    c->label, out.reason, c->reason);
+	ck_assert_str_eq(out.category, reason_category(c->reason));
+}
+END_TEST
+
+/* Other families, each in the words a real MTA uses. */
+static const struct ccase others[] = {
+	{ "gmail no such user", "5.1.1", 550,
+	  "550-5.1.1 The email account that you tried to reach does not exist.",
+	  "userunknown" },
+	{ "postfix virtual table", "5.1.1", 550,
+	  "550 5.1.1 <a@example.com>: Recipient address rejected: User unknown in "
+	  "virtual mailbox table", "userunknown" },
+	{ "exchange RecipNotFound", "5.1.10", 550,
+	  "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP "
+	  "address lookup", "userunknown" },
+	{ "mailbox full", "5.2.2", 552, "552 5.2.2 Mailbox full", "mailboxfull" },
+	{ "over quota text beats 5.7.1", "5.7.1", 550, "550 5.7.1 user over quota",
+	  "mailboxfull" },
+	{ "spamhaus", "5.7.1", 554,
+	  "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using "
+	  "zen.spamhaus.org", "blocked" },
+	{ "ptr", "5.7.25", 550,
+	  "550 5.7.25 [192.0.2.1] The IP address sending this message does not have "
+	  "a PTR record setup", "requireptr" },
+	{ "spf", "5.7.23", 550,
+	  "550 5.7.23 The message was rejected because of Sender Policy Framework "
+	  "violation", "authfailure" },
+	{ "dmarc", "5.7.26", 550,
+	  "550-5.7.26 Unauthenticated email from example.com is not accepted due "
+	  "to domain's DMARC policy", "authfailure" },
+	{ "rate limited", "4.7.0", 421,
+	  "421 4.7.0 Try again later, closing connection. (rate limited)",
+	  "speeding" },
+	{ "too many connections", "4.7.0", 421,
+	  "421 4.7.0 Too many concurrent connections from this IP", "toomanyconn" },
+	{ "message too big", "5.3.4", 552, "552 5.3.4 Message size exceeds fixed "
+	  "limit", "mesgtoobig" },
+	{ "greylisting", "4.7.1", 451,
+	  "451 4.7.1 Greylisting in action, please come back later",
+	  "systemerror" },
+	{ "queue expired", "4.4.7", 0, "Message expired: retry timeout exceeded",
+	  "expired" },
+	{ "starttls required", "5.7.10", 530,
+	  "530 5.7.10 Must issue a STARTTLS command first", "failedstarttls" },
+	{ "null mx", "5.1.10", 556,
+	  "556 5.1.10 Domain example.com does not accept mail (null MX)",
+	  "notaccept" },
+	{ "host not found", "5.4.4", 0,
+	  "Host or domain name not found. Name service error for name=example.invalid "
+	  "type=A: Host not found", "hostunknown" },
+	{ "account disabled", "5.2.1", 550,
+	  "550 5.2.1 The email account that you tried to reach is disabled",
+	  "suspend" },
+};
+
+START_TEST(test_others)
+{
+	const struct ccase *c = &others[_i];
+	struct classification out;
+
+	classify(cl, c->status, c->reply, c->diag, &out);
+	ck_assert_msg(strcmp(out.reason, c->reason) == 0, "%s: got %s want %s",
+	    c->label, out.reason, c->reason);
+}
+END_TEST
+
+/* Codes alone (no text, or no classifier at all). */
+static const struct ccase codes[] = {
+	{ "5.1.1", "5.1.1", 0, NULL, "userunknown" },
+	{ "5.1.2", "5.1.2", 0, NULL, "hostunknown" },
+	{ "5.1.6", "5.1.6", 0, NULL, "hasmoved" },
+	{ "5.2.2", "5.2.2", 0, NULL, "mailboxfull" },
+	{ "5.2.3", "5.2.3", 0, NULL, "exceedlimit" },
+	{ "5.3.4", "5.3.4", 0, NULL, "mesgtoobig" },
+	{ "4.4.7", "4.4.7", 0, NULL, "expired" },
+	{ "5.4.6", "5.4.6", 0, NULL, "networkerror" },
+	{ "5.7.9", "5.7.9", 0, NULL, "policyviolation" },
+	{ "5.7.13", "5.7.13", 0, NULL, "suspend" },
+	{ "5.7.23", "5.7.23", 0, NULL, "authfailure" },
+	{ "5.7.25", "5.7.25", 0, NULL, "requireptr" },
+	{ "5.7.26", "5.7.26", 0, NULL, "authfailure" },
+	{ "5.7.27", "5.7.27", 0, NULL, "notaccept" },
+	{ "2.0.0", "2.0.0", 250, NULL, "delivered" },
+	{ "reply 552 only", "", 552, NULL, "mailboxfull" },
+	{ "reply 551 only", "", 551, NULL, "hasmoved" },
+	{ "reply 554 only", "", 554, NULL, "rejected" },
+	{ "reply 421 only", NULL, 421, NULL, "systemerror" },
+	{ "5.0.0 and 550", "5.0.0", 550, NULL, "rejected" },
+	{ "nothing", NULL, 0, NULL, "undefined" },
+	{ "garbage status", "9.9.9", 0, "", "undefined" },
+};
+
+START_TEST(test_codes)
+{
+	const struct ccase *c = &codes[_i];
+	struct classification out, out2;
+
+	classify(cl, c->status, c->reply, c->diag, &out);
+	ck_assert_msg(strcmp(out.reason, c->reason) == 0, "%s: got %s want %s",
+	    c->label, out.reason, c->reason);
+	/* no classifier: the codes alone give the same answer */
+	classify(NULL, c->status, c->reply, c->diag, &out2);
+	ck_assert_str_eq(out2.reason, c->reason);
+}
+END_TEST
+
+/* Which wins: specific text over generic codes, specific codes over vague text. */
+static const struct ccase precedence[] = {
+	{ "text over 5.0.0", "5.0.0", 550, "550 5.0.0 Mailbox is full",
+	  "mailboxfull" },
+	{ "text over 5.7.1", "5.7.1", 554, "554 5.7.1 Spam message rejected",
+	  "spamdetected" },
+	{ "text over 554", "", 554, "554 Your IP is listed on zen.spamhaus.org",
+	  "blocked" },
+	{ "5.1.1 over vague text", "5.1.1", 550, "550 5.1.1 Rejected", "userunknown" },
+	{ "5.2.2 over vague text", "5.2.2", 552, "552 5.2.2 Message not accepted",
+	  "mailboxfull" },
+	{ "vague text over 5.0.0", "5.0.0", 0, "Recipient address rejected",
+	  "userunknown" },
+	{ "folded diagnostic", "5.7.1", 550,
+	  "550-5.7.1 This message was\n\t550-5.7.1 blocked because its content "
+	  "presents a potential\n 550 5.7.1 security issue. Spam.", "spamdetected" },
+};
+
+START_TEST(test_precedence)
+{
+	const struct ccase *c = &precedence[_i];
+	struct classification out;
+
+	classify(cl, c->status, c->reply, c->diag, &out);
+	ck_assert_msg(strcmp(out.reason, c->reason) == 0, "%s: got %s want %s",
+	    c->label, out.reason, c->reason);
+}
+END_TEST
+
+/* DESIGN.md category table, every row. */
+static const char *const category_table[][2] = {
+	{ "userunknown", "recipient" }, { "hostunknown", "recipient" },
+	{ "hasmoved", "recipient" }, { "suspend", "recipient" },
+	{ "notaccept", "recipient" }, { "mailboxfull", "mailbox" },
+	{ "exceedlimit", "mailbox" }, { "blocked", "reputation" },
+	{ "badreputation", "reputation" }, { "requireptr", "reputation" },
+	{ "authfailure", "authentication" }, { "spamdetected", "content" },
+	{ "virusdetected", "content" }, { "contenterror", "content" },
+	{ "notcompliantrfc", "content" }, { "mesgtoobig", "content" },
+	{ "filtered", "content" }, { "policyviolation", "policy" },
+	{ "securityerror", "policy" }, { "rejected", "policy" },
+	{ "norelaying", "policy" }, { "speeding", "rate" },
+	{ "toomanyconn", "rate" }, { "expired", "transient" },
+	{ "networkerror", "transient" }, { "systemerror", "transient" },
+	{ "systemfull", "transient" }, { "mailererror", "transient" },
+	{ "syntaxerror", "transient" }, { "failedstarttls", "transient" },
+	{ "onhold", "transient" }, { "undefined", "transient" },
+	{ "delivered", "report" }, { "vacation", "report" },
+	{ "feedback", "report" },
+};
+
+START_TEST(test_categories)
+{
+	ck_assert_str_eq(reason_category(category_table[_i][0]),
+	    category_table[_i][1]);
+	ck_assert_ptr_eq(reason_lookup(category_table[_i][0]),
+	    reason_lookup(category_table[_i][0]));
+}
+END_TEST
+
+START_TEST(test_unknown_reason)
+{
+	ck_assert_ptr_null(reason_category("nosuchreason"));
+	ck_assert_ptr_null(reason_category(NULL));
+	ck_assert_ptr_null(reason_lookup("UserUnknown"));
+}
+END_TEST
+
+START_TEST(test_hard)
+{
+	ck_assert_int_eq(reason_is_hard("userunknown", "5.1.1", 550), 1);
+	ck_assert_int_eq(reason_is_hard("hostunknown", NULL, 0), 1);
+	ck_assert_int_eq(reason_is_hard("userunknown", "4.1.1", 450), 0);
+	ck_assert_int_eq(reason_is_hard("userunknown", NULL, 450), 0);
+	ck_assert_int_eq(reason_is_hard("suspend", "5.2.1", 550), 0);
+	ck_assert_int_eq(reason_is_hard("mailboxfull", "5.2.2", 552), 0);
+	ck_assert_int_eq(reason_is_hard("blocked", "5.7.1", 554), 0);
+}
+END_TEST
+
+/* Every pattern line of the shipped file compiled: no silent drops. */
+START_TEST(test_shipped_file_count)
+{
+	FILE *fp = fopen(SRCDIR "/conf/bounce-patterns.conf", "r");
+	char line[4096];
+	size_t want = 0;
+
+	ck_assert_ptr_nonnull(fp);
+	while (fgets(line, sizeof(line), fp)) {
+		const char *p = line + strspn(line, " \t");
+
+		if (*p && *p != '#' && *p != '\n' && *p != '[')
+			want++;
+	}
+	fclose(fp);
+	ck_assert_uint_eq(classifier_count(cl), want);
+	ck_assert_uint_gt(want, 100);
+}
+END_TEST
+
+struct bad_file {
+	const char	*label;
+	const char	*text;
+	const char	*want;		/* substring of the error text */
+};
+
+static const struct bad_file bad_files[] = {
+	{ "bad regex names line and offset", "# c\nuserunknown ok\nblocked (unclosed\n",
+	  "pats:3: pattern offset 9: missing closing parenthesis" },
+	{ "unknown reason", "nosuch foo\n", "pats:1: unknown reason \"nosuch\"" },
+	{ "missing pattern", "\n\nblocked\n", "pats:3: \"blocked\": missing pattern" },
+	{ "unknown section", "[special]\n", "pats:1: unknown section [special]" },
+	{ "every error reported", "x y\nblocked (\n", "pats:2: pattern offset" },
+};
+
+START_TEST(test_bad_files)
+{
+	const struct bad_file *b = &bad_files[_i];
+	struct cfg_errors errs;
+	struct classifier *c;
+
+	cfg_errors_init(&errs, "pats");
+	c = classifier_load_string(b->text, "pats", NULL, &errs);
+	ck_assert_ptr_null(c);
+	ck_assert_int_gt(errs.count, 0);
+	ck_assert_msg(strstr(buf_cstr(&errs.text), b->want) != NULL,
+	    "%s: errors were: %s", b->label, buf_cstr(&errs.text));
+	cfg_errors_fini(&errs);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	struct cfg_errors errs;
+
+	cfg_errors_init(&errs, "x");
+	ck_assert_ptr_null(classifier_load("/nonexistent/bounce-patterns.conf",
+	    NULL, &errs));
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&errs.text), "cannot open"));
+	cfg_errors_fini(&errs);
+}
+END_TEST
+
+/* Operator lines first win over the shipped ones; tiers are honoured. */
+START_TEST(test_local_order_and_tiers)
+{
+	struct cfg_errors errs;
+	struct classifier *c;
+	struct classification out;
+
+	cfg_errors_init(&errs, "local");
+	c = classifier_load_string(
+	    "[specific]\nbadreputation \\bacme-score\\b\nblocked acme\n"
+	    "[generic]\nspamdetected \\bnaughty\\b\n", "local", NULL, &errs);
+	ck_assert_ptr_nonnull(c);
+	classify(c, "5.7.1", 554, "554 acme-score too low", &out);
+	ck_assert_str_eq(out.reason, "badreputation");
+	ck_assert_str_eq(out.source, "text");
+	classify(c, "5.7.1", 554, "554 ACME says no", &out);
+	ck_assert_str_eq(out.reason, "blocked");
+	/* generic text loses to a specific status ... */
+	classify(c, "5.1.1", 550, "550 naughty", &out);
+	ck_assert_str_eq(out.reason, "userunknown");
+	ck_assert_str_eq(out.source, "status");
+	/* ... and beats a generic one */
+	classify(c, "5.7.1", 550, "550 naughty", &out);
+	ck_assert_str_eq(out.reason, "spamdetected");
+	classifier_free(c);
+	cfg_errors_fini(&errs);
+}
+END_TEST
+
+/* A pathological pattern hits the match limit and counts as no match. */
+START_TEST(test_match_limit)
+{
+	struct cfg_errors errs;
+	struct classify_limits lim = { 1000, 100, 64 };
+	struct classifier *c;
+	struct classification out;
+	char diag[200];
+
+	memset(diag, 'a', sizeof(diag) - 2);
+	diag[sizeof(diag) - 2] = 'b';
+	diag[sizeof(diag) - 1] = '\0';
+	cfg_errors_init(&errs, "limit");
+	c = classifier_load_string("blocked ^(a|aa)+$\n", "limit", &lim, &errs);
+	ck_assert_ptr_nonnull(c);
+	classify(c, NULL, 554, diag, &out);
+	ck_assert_str_eq(out.reason, "rejected");	/* from the reply code */
+	classifier_free(c);
+	cfg_errors_fini(&errs);
+}
+END_TEST
+
+static Suite *
+classify_suite(void)
+{
+	Suite *s = suite_create("classify");
+	TCase *tc = tcase_create("classify");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_554, 0,
+	    (int)(sizeof(wordings554) / sizeof(wordings554[0])));
+	tcase_add_loop_test(tc, test_others, 0,
+	    (int)(sizeof(others) / sizeof(others[0])));
+	tcase_add_loop_test(tc, test_codes, 0,
+	    (int)(sizeof(codes) / sizeof(codes[0])));
+	tcase_add_loop_test(tc, test_precedence, 0,
+	    (int)(sizeof(precedence) / sizeof(precedence[0])));
+	tcase_add_loop_test(tc, test_categories, 0,
+	    (int)(sizeof(category_table) / sizeof(category_table[0])));
+	tcase_add_test(tc, test_unknown_reason);
+	tcase_add_test(tc, test_hard);
+	tcase_add_test(tc, test_shipped_file_count);
+	tcase_add_loop_test(tc, test_bad_files, 0,
+	    (int)(sizeof(bad_files) / sizeof(bad_files[0])));
+	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_local_order_and_tiers);
+	tcase_add_test(tc, test_match_limit);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(classify_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
