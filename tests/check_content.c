@@ -362,6 +362,72 @@ START_TEST(test_scan_rules)
 }
 END_TEST
 
+/* ---- through the real MIME reader ---- */
+
+static const char e2e_body[] =
+    "This is a MIME message.\r\n"
+    "--b1\r\n"
+    "Content-Type: text/html; charset=utf-8\r\n"
+    "Content-Transfer-Encoding: quoted-printable\r\n"
+    "\r\n"
+    "<p>Dear customer, <a href=3D\"https://bit.ly/ab=\r\n"
+    "cdef\">confirm your account</a>.</p>\r\n"
+    "--b1\r\n"
+    "Content-Type: application/zip; name=\"docs.zip\"\r\n"
+    "Content-Disposition: attachment; filename*=UTF-8''do%63s.zip\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "UEsDBBQAAAAIAEczdl0lpJiPJwAAAGYAAAAKAAAAcmVhZG1lLnR4dAvISU0sTlVIy8xLUSjJSFXI\r\n"
+    "zCvLz0xOVUgsKUlMzkhN0eMKoIIKAFBLAwQUAAAACABHM3ZdJi4OegcAAADKAAAADwAAAGludm9p\r\n"
+    "Y2UucGRmLmV4ZfONYhgmAABQSwECFAMUAAAACABHM3ZdJaSYjycAAABmAAAACgAAAAAAAAAAAAAA\r\n"
+    "gAEAAAAAcmVhZG1lLnR4dFBLAQIUAxQAAAAIAEczdl0mLg56BwAAAMoAAAAPAAAAAAAAAAAAAACA\r\n"
+    "AU8AAABpbnZvaWNlLnBkZi5leGVQSwUGAAAAAAIAAgB1AAAAgwAAAAAA\r\n"
+    "--b1--\r\n";
+
+START_TEST(test_scan_mime_parser)
+{
+	static const char want[] =
+	    "content.subject.all_caps=19/19 capitals;"
+	    "content.subject.punctuation=3 of !? (run 3);"
+	    "content.url.shortener=bit.ly;"
+	    "attachment.archive_executable=docs.zip: invoice.pdf.exe;"
+	    "content.html_only=text/html";
+	struct mime_limits ml;
+	char got[2048];
+	size_t k, n = sizeof(e2e_body) - 1;
+
+	memset(&ml, 0, sizeof(ml));
+	ml.depth = 20;
+	ml.parts = 100;
+	ml.boundary_length = 70;
+	ml.part_header_bytes = 65536;
+	ml.decoded_bytes = 1024 * 1024;
+	lim.urls = 200;
+	for (k = 0; k < NCHUNK; k++) {
+		struct msg m;
+		struct mime_parser *mp;
+		size_t chunk = chunk_sizes[k] ? chunk_sizes[k] : n, i;
+
+		msg_begin(&m);
+		ck_assert_ptr_nonnull(mp = mime_parser_new(&ml, &m.h, 1, &m.f));
+		ck_assert_int_eq(mime_parser_header(mp, "Subject",
+		    "=?UTF-8?Q?URGENT_PAYMENT_NEEDED!!!?="), 0);
+		ck_assert_int_eq(mime_parser_header(mp, "MIME-Version", "1.0"), 0);
+		ck_assert_int_eq(mime_parser_header(mp, "Content-Type",
+		    "multipart/mixed; boundary=\"b1\""), 0);
+		ck_assert_int_eq(mime_parser_eoh(mp), 0);
+		for (i = 0; i < n; i += chunk)
+			ck_assert_int_eq(mime_parser_body(mp, e2e_body + i,
+			    n - i < chunk ? n - i : chunk), 0);
+		ck_assert_int_eq(mime_parser_finish(mp), 0);
+		mime_parser_free(mp);
+		msg_end(&m, got, sizeof(got));
+		ck_assert_msg(strcmp(got, want) == 0, "chunk %zu: %s",
+		    chunk_sizes[k], got);
+	}
+}
+END_TEST
+
 static Suite *
 content_suite(void)
 {
@@ -379,6 +445,7 @@ content_suite(void)
 	tcase_add_test(tc, test_scan_attachments);
 	tcase_add_test(tc, test_scan_subject_header);
 	tcase_add_test(tc, test_scan_rules);
+	tcase_add_test(tc, test_scan_mime_parser);
 	suite_add_tcase(s, tc);
 	return s;
 }
