@@ -26,6 +26,14 @@ int	cmd_checks(const struct ctl_opts *, int argc, char **argv);
 struct config;
 struct config	*ctl_load_config(const struct ctl_opts *, int *status);
 /* COMMANDS: declarations (add yours here) */
+/* sender record (cmd_admin.c) */
+int	cmd_senders(const struct ctl_opts *, int argc, char **argv);
+int	cmd_sender(const struct ctl_opts *, int argc, char **argv);
+int	cmd_release(const struct ctl_opts *, int argc, char **argv);
+int	cmd_hold(const struct ctl_opts *, int argc, char **argv);
+int	cmd_suspend(const struct ctl_opts *, int argc, char **argv);
+int	cmd_suppress(const struct ctl_opts *, int argc, char **argv);
+int	cmd_report(const struct ctl_opts *, int argc, char **argv);
 int	cmd_classify(const struct ctl_opts *, int argc, char **argv);
 int	cmd_classify_log(const struct ctl_opts *, int argc, char **argv);
 

@@ -21,6 +21,13 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "check [--format text|json] FILE.eml...   run the outbound checks" },
 	{ "checks", cmd_checks, "checks                                 list check ids and defaults" },
 	/* COMMANDS: table (add yours here) */
+	{ "senders", cmd_senders, "senders [--json]                       list recorded senders and their status" },
+	{ "sender", cmd_sender, "sender [--json] ADDR                   a sender's record, status and failures" },
+	{ "release", cmd_release, "release ADDR                           lift a sender's hold, throttle or suspension" },
+	{ "hold", cmd_hold, "hold ADDR [--for D] [--why TEXT]       quarantine new mail from a sender" },
+	{ "suspend", cmd_suspend, "suspend ADDR [--for D] [--why TEXT]    refuse new mail from a sender (550 5.7.1)" },
+	{ "suppress", cmd_suppress, "suppress list|add|remove [ADDR]        recipients refused at RCPT" },
+	{ "report", cmd_report, "report [--since 24h] [--top N] [--json] failures by category, reason, domain, sender" },
 	{ "classify", cmd_classify, "classify [--format text|json] FILE.eml...  recognise and classify bounces" },
 	{ "classify-log", cmd_classify_log, "classify-log [--follow] [--format text|json] FILE|-  classify failures in MTA logs" },
 	{ NULL, NULL, NULL },

@@ -1,0 +1,94 @@
+/*
+ * store_record - test-only helper: drives the sender record the way the
+ * milter does, with the store and policy of a config file, so shell tests
+ * can pair it with egressctl.
+ *
+ *   store_record CONF fail FROM DEST REASON HARD RCPT [COUNT]
+ *   store_record CONF mail FROM [DEST]	  sender_check at MAIL (or RCPT)
+ *   store_record CONF rcpt ADDR		  recipient_check
+ *
+ * mail and rcpt print "action=NAME check=ID reply=TEXT header=TEXT".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "egress/config.h"
+#include "egress/findings.h"
+#include "egress/sender.h"
+#include "egress/store.h"
+
+static void
+log_stderr(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	fprintf(stderr, "store: %s\n", msg);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void
+print_decision(const struct sender_decision *d)
+{
+	printf("action=%s check=%s reply=%s header=%s\n", action_name(d->action),
+	    d->check_id != NULL ? d->check_id : "-", d->reply, d->header);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cfg_errors errs;
+	struct config *cfg;
+	struct store *st;
+	struct sender_keys k;
+	struct sender_decision d;
+	char err[256];
+	int rc = 0, i, n;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: store_record CONF fail|mail|rcpt ...\n");
+		return 64;
+	}
+	cfg_errors_init(&errs, argv[1]);
+	if ((cfg = config_load(argv[1], &errs)) == NULL) {
+		fputs(buf_cstr(&errs.text), stderr);
+		return 78;
+	}
+	cfg_errors_fini(&errs);
+	if ((st = store_open(&cfg->store, log_stderr, NULL, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "store_open: %s\n", err);
+		return 70;
+	}
+	if (strcmp(argv[2], "fail") == 0 && argc >= 8) {
+		n = argc > 8 ? atoi(argv[8]) : 1;
+		(void)sender_keys_make(&cfg->policy, argv[3], NULL, &k);
+		for (i = 0; i < n && rc == 0; i++)
+			rc = sender_record_failure(st, &cfg->policy, &k, argv[4], NULL,
+			    argv[5], atoi(argv[6]), argv[7], now_ms()) != STORE_OK;
+	} else if (strcmp(argv[2], "mail") == 0) {
+		(void)sender_keys_make(&cfg->policy, argv[3], NULL, &k);
+		rc = sender_check(st, &cfg->policy, &k, argc > 4 ? argv[4] : NULL,
+		    now_ms(), &d) != STORE_OK;
+		print_decision(&d);
+	} else if (strcmp(argv[2], "rcpt") == 0) {
+		rc = recipient_check(st, argv[3], now_ms(), &d) != STORE_OK;
+		print_decision(&d);
+	} else {
+		fprintf(stderr, "usage: store_record CONF fail|mail|rcpt ...\n");
+		rc = 64;
+	}
+	if (store_flush(st) != STORE_OK)
+		rc = 70;
+	store_close(st);
+	config_free(cfg);
+	return rc;
+}
