@@ -25,6 +25,10 @@ struct mcase {
 };
 
 #define HDR	"From: a@example.org\r\nMIME-Version: 1.0\r\n"
+#define B10	"0123456789"
+#define B100	B10 B10 B10 B10 B10 B10 B10 B10 B10 B10
+#define B999	B100 B100 B100 B100 B100 B100 B100 B100 B100 \
+		B10 B10 B10 B10 B10 B10 B10 B10 B10 "012345678"
 #define MP(b)	HDR "Content-Type: multipart/mixed; boundary=\"" b "\"\r\n\r\n"
 
 static const struct mcase cases[] = {
@@ -236,10 +240,20 @@ static const struct mcase cases[] = {
 	  "--p\r\nContent-Type: message/rfc822\r\n\r\nSubject: s\r\n\r\nx\r\n"
 	  "--p--\r\n", { .parts = 2 },
 	  { "opaque", "finding mime.parts_exceeded" } },
-	{ "boundary length limit", HDR
-	  "Content-Type: multipart/mixed; boundary=0123456789\r\n\r\nx\r\n",
+	{ "boundary length limit: reported, still honoured", HDR
+	  "Content-Type: multipart/mixed; boundary=0123456789\r\n\r\n"
+	  "--0123456789\r\n\r\nx\r\n--0123456789--\r\n",
 	  { .boundary_length = 9 },
-	  { "opaque", "finding mime.limit \"part 0: boundary of 10 bytes" } },
+	  { "!opaque", "data=\"x\"",
+	    "finding mime.limit \"part 0: boundary of 10 bytes" } },
+	{ "boundary within length limit", HDR
+	  "Content-Type: multipart/mixed; boundary=0123456789\r\n\r\n"
+	  "--0123456789\r\n\r\nx\r\n--0123456789--\r\n",
+	  { .boundary_length = 10 }, { "!finding" } },
+	{ "boundary over the hard maximum", HDR
+	  "Content-Type: multipart/mixed; boundary=" B999 "\r\n\r\n"
+	  "--" B999 "\r\n\r\nx\r\n", { 0 },
+	  { "opaque", "finding mime.limit \"part 0: boundary of 999 bytes" } },
 	{ "part header limit", MP("b")
 	  "--b\r\nContent-Type: text/html\r\nX-A: 0123456789012345678901234567890"
 	  "\r\nContent-Type: image/gif\r\n\r\nbody\r\n--b--\r\n",

@@ -38,6 +38,8 @@
 #define MIME_DEFAULT_BOUNDARY_LENGTH	70	/* RFC 2046 5.1.1 maximum */
 #define MIME_DEFAULT_PART_HEADER_BYTES	65536
 #define MIME_DEFAULT_DECODED_BYTES	(1024 * 1024)
+/* Longest boundary honoured whatever the limit (RFC 5322 line length). */
+#define MIME_BOUNDARY_MAX		998
 
 /*
  * What reaching each limit does (all are findings, never errors):
@@ -47,8 +49,10 @@
  *   parts       no part is created past the count (the message counts as
  *               one); the content where it would have been is skipped:
  *               mime.parts_exceeded;
- *   boundary_length  a longer boundary parameter makes its multipart an
- *               opaque leaf: mime.limit;
+ *   boundary_length  a longer boundary is reported (mime.limit) but still
+ *               honoured up to MIME_BOUNDARY_MAX, so content cannot hide
+ *               behind a long boundary; past that the multipart is an
+ *               opaque leaf;
  *   part_header_bytes  the rest of that header section is skipped (the field
  *               being read is cut there): mime.limit;
  *   decoded_bytes  part_data stops there; decoded_size keeps counting.

@@ -2,9 +2,11 @@
  * mime.c - the streaming MIME parser (push API, see egress/mime.h).
  *
  * One pass over the body, line by line, without ever buffering a whole line:
- * at the start of each line at most `lookmax` bytes (boundary_length plus
- * room for "--", "--" and transport padding; at least LOOK_MIN for header
- * field names) are held until it is known whether the line is a boundary
+ * at the start of each line at most `lookmax` bytes (the longest boundary
+ * honoured, MIME_BOUNDARY_MAX, plus room for "--", "--" and transport
+ * padding; also the longest header field name recognised) are held, and
+ * only when the line may be a delimiter (it starts with "-") or a header
+ * field, until it is known whether the line is a boundary
  * delimiter, a header field, a continuation, the end of a header section or
  * data. The rest of a long line then streams through without copying.
  *
@@ -42,7 +44,6 @@
 #define OBUF_SIZE	8192	/* part_data batch */
 #define DBUF_SIZE	4096	/* decoder output slice */
 #define LOOK_PAD	64	/* transport padding looked at after a boundary */
-#define LOOK_MIN	256	/* longest header field name recognised */
 #define CTE_SHOWN_MAX	64	/* bytes of an unknown CTE kept in info.cte */
 
 #define ID_DUPLICATE	"mime.boundary_duplicate"
@@ -51,6 +52,7 @@ enum emode {
 	EM_HEADERS,	/* reading the part's header section */
 	EM_BODY,	/* leaf content */
 	EM_SKIP,	/* container between children: preamble, gap, epilogue */
+	EM_MSGWAIT,	/* message/rfc822 whose inner entity has not begun */
 };
 
 enum ekind { EK_LEAF, EK_MULTIPART, EK_MESSAGE };
@@ -677,14 +679,18 @@ part_end_headers(struct mime_parser *p)
 			    "part %u: %s without boundary", in->id, in->type))
 				return -1;
 			opaque = 1;
-		} else if (blen > p->lim.boundary_length) {
+		} else if (blen > MIME_BOUNDARY_MAX) {
 			if (FINDING(p, "mime.limit",
-			    "part %u: boundary of %zu bytes over "
-			    "boundary_length %zu", in->id, blen,
-			    p->lim.boundary_length))
+			    "part %u: boundary of %zu bytes over %d", in->id,
+			    blen, MIME_BOUNDARY_MAX))
 				return -1;
 			opaque = 1;
-		} else if ((r = depth_exceeded(p, e)) != 0) {
+		} else if (blen > p->lim.boundary_length &&
+		    FINDING(p, "mime.limit", "part %u: boundary of %zu bytes "
+		    "over boundary_length %zu", in->id, blen,
+		    p->lim.boundary_length))
+			return -1;
+		if (!opaque && (r = depth_exceeded(p, e)) != 0) {
 			if (r < 0)
 				return -1;
 			opaque = 1;
@@ -736,11 +742,13 @@ part_end_headers(struct mime_parser *p)
 		return 0;
 	}
 	if (is_msg) {
+		/*
+		 * The inner entity begins with the first line that is not a
+		 * delimiter: an empty message/rfc822 has none.
+		 */
 		e->kind = EK_MESSAGE;
-		e->mode = EM_SKIP;
-		if (cb_begin(p, e) != 0)
-			return -1;
-		return push(p, 0);
+		e->mode = EM_MSGWAIT;
+		return cb_begin(p, e);
 	}
 	e->kind = EK_LEAF;
 	e->mode = EM_BODY;
@@ -1016,6 +1024,11 @@ look_process(struct mime_parser *p, int fin)
 		case D_CONT:
 			return look_content(p);
 		case D_DATA:
+			if (top(p)->mode == EM_MSGWAIT) {
+				if (push(p, 0) != 0)
+					return -1;
+				continue;
+			}
 			if (top(p)->mode == EM_HEADERS) {
 				/* A line that is no header field: body. */
 				if (part_end_headers(p) != 0)
@@ -1032,7 +1045,9 @@ look_process(struct mime_parser *p, int fin)
 static int
 need_look(struct mime_parser *p)
 {
-	return p->nopen > 0 || top(p)->mode == EM_HEADERS;
+	enum emode m = top(p)->mode;
+
+	return p->nopen > 0 || m == EM_HEADERS || m == EM_MSGWAIT;
 }
 
 /* ---- public ---------------------------------------------------------- */
@@ -1058,16 +1073,14 @@ mime_parser_new(const struct mime_limits *lim, const struct mime_handler *h,
 	if (p->lim.decoded_bytes == 0)
 		p->lim.decoded_bytes = MIME_DEFAULT_DECODED_BYTES;
 	/* Keep the look-ahead (and the stack below) of sane size. */
-	if (p->lim.boundary_length > 4096)
-		p->lim.boundary_length = 4096;
+	if (p->lim.boundary_length > MIME_BOUNDARY_MAX)
+		p->lim.boundary_length = MIME_BOUNDARY_MAX;
 	if (p->lim.part_header_bytes > SIZE_MAX / 4)
 		p->lim.part_header_bytes = SIZE_MAX / 4;
 	p->h = h;
 	p->nh = nh;
 	p->f = f;
-	p->lookmax = 2 + p->lim.boundary_length + 2 + LOOK_PAD;
-	if (p->lookmax < LOOK_MIN)
-		p->lookmax = LOOK_MIN;
+	p->lookmax = 2 + MIME_BOUNDARY_MAX + 2 + LOOK_PAD;
 	buf_init(&p->field, p->lim.part_header_bytes);
 	p->next_id = 1;
 	if ((p->look = malloc(p->lookmax)) == NULL || push(p, 0) != 0) {
@@ -1180,7 +1193,10 @@ mime_parser_body(struct mime_parser *p, const char *data, size_t n)
 	while (n > 0) {
 		switch (p->lstate) {
 		case L_START:
-			if (p->looklen == 0 && !need_look(p)) {
+			if (p->looklen == 0 && (!need_look(p) ||
+			    (data[0] != '-' && (top(p)->mode == EM_BODY ||
+			    top(p)->mode == EM_SKIP)))) {
+				/* Cannot be a delimiter: as decide() says. */
 				if (line_begin(p) != 0)
 					return -1;
 				p->lstate = L_MID;
