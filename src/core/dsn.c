@@ -1056,6 +1056,20 @@ has_words(const char *s)
 	return 0;
 }
 
+/* "Fwd: Undeliverable: ..." from a person is about a bounce, not one. */
+static int
+human_forward(const struct dsn_parser *p)
+{
+	const char *s = top_header(p, "Subject");
+
+	if (s == NULL)
+		return 0;
+	s += strspn(s, " \t");
+	return dsn_has_prefix_ci(s, "fwd:") || dsn_has_prefix_ci(s, "fw:") ||
+	    dsn_has_prefix_ci(s, "re:") || dsn_has_prefix_ci(s, "aw:") ||
+	    dsn_has_prefix_ci(s, "wg:") || dsn_has_prefix_ci(s, "tr:");
+}
+
 /* An enclosed message or its headers: the returned original. */
 static int
 has_returned_message(const struct dsn_parser *p)
@@ -1237,7 +1251,7 @@ set_sender_and_msgid(struct dsn_parser *p)
 
 	if (rep->sender == NULL && p->env_rcpt)
 		rep->sender = dup_s(p->env_rcpt);
-	if (rep->sender == NULL && rep->kind != DSN_KIND_AUTOREPLY)
+	if (rep->sender == NULL)
 		rep->sender = first_addr(top_header(p, "To"));
 	if (rep->sender == NULL)
 		rep->sender = first_addr(p->ret_return_path);
@@ -1389,8 +1403,9 @@ build(struct dsn_parser *p)
 	}
 
 	daemon = from_daemon(p) || top_header(p, "X-Failed-Recipients") != NULL;
-	if (has_ds || daemon || (tr.strong && (bounce_subject(top_header(p,
-	    "Subject")) || has_returned_message(p)))) {
+	if (has_ds || daemon || (tr.strong && !human_forward(p) &&
+	    (bounce_subject(top_header(p, "Subject")) ||
+	    has_returned_message(p)))) {
 		if (tr.n == 0 && !tr.strong && !has_ds &&
 		    !bounce_subject(top_header(p, "Subject")) &&
 		    top_header(p, "X-Failed-Recipients") == NULL)
