@@ -25,7 +25,7 @@ CHECKS_ENFORCE='{ id = "rfc5322.message_id.missing"; action = "reject"; reply = 
 { id = "rfc5322.date.missing"; action = "repair"; }
 { id = "rfc5322.header.duplicate"; action = "hold"; }
 { id = "body.line_too_long"; action = "tag"; }
-{ id = "rfc5322.from.missing"; action = "tempfail"; }
+{ id = "rfc5322.from.missing"; action = "tempfail"; reply = "554 5.6.0 From header missing"; }
 { id = "rfc5322.from.duplicate"; action = "reject"; reply = "554 5.6.0 More than one From header field (RFC 5322 3.6)"; }'
 
 failed=0
