@@ -18,33 +18,32 @@
 #include "egress/mime.h"
 #include "mime_int.h"
 
-#define B64_WS		(-2)
-#define B64_PAD		(-3)
-#define B64_BAD		(-1)
 
 /* Sections of one RFC 2231 continued parameter that are kept. */
 #define PARAM_SECTIONS_MAX	64
 #define PARAM_SECTION_INDEX_MAX	999
 
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	if (c == '=')
-		return B64_PAD;
-	if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-		return B64_WS;
-	return B64_BAD;
-}
+/* base64 alphabet value + B64_OFF; B64_T_WS, B64_T_PAD; 0 for garbage */
+#define B64_OFF		4
+#define B64_T_WS	2
+#define B64_T_PAD	3
+
+static const unsigned char b64_tab[256] = {
+	['A'] = 4, ['B'] = 5, ['C'] = 6, ['D'] = 7, ['E'] = 8, ['F'] = 9,
+	['G'] = 10, ['H'] = 11, ['I'] = 12, ['J'] = 13, ['K'] = 14,
+	['L'] = 15, ['M'] = 16, ['N'] = 17, ['O'] = 18, ['P'] = 19,
+	['Q'] = 20, ['R'] = 21, ['S'] = 22, ['T'] = 23, ['U'] = 24,
+	['V'] = 25, ['W'] = 26, ['X'] = 27, ['Y'] = 28, ['Z'] = 29,
+	['a'] = 30, ['b'] = 31, ['c'] = 32, ['d'] = 33, ['e'] = 34,
+	['f'] = 35, ['g'] = 36, ['h'] = 37, ['i'] = 38, ['j'] = 39,
+	['k'] = 40, ['l'] = 41, ['m'] = 42, ['n'] = 43, ['o'] = 44,
+	['p'] = 45, ['q'] = 46, ['r'] = 47, ['s'] = 48, ['t'] = 49,
+	['u'] = 50, ['v'] = 51, ['w'] = 52, ['x'] = 53, ['y'] = 54,
+	['z'] = 55, ['0'] = 56, ['1'] = 57, ['2'] = 58, ['3'] = 59,
+	['4'] = 60, ['5'] = 61, ['6'] = 62, ['7'] = 63, ['8'] = 64,
+	['9'] = 65, ['+'] = 66, ['/'] = 67, [' '] = 2, ['\t'] = 2, ['\r'] = 2,
+	['\n'] = 2, ['='] = 3,
+};
 
 static int
 hex_value(unsigned char c)
@@ -81,24 +80,39 @@ mime_b64_init(struct mime_b64 *d)
 size_t
 mime_b64_step(struct mime_b64 *d, const char *in, size_t n, char *out)
 {
-	size_t i, o = 0;
-	int v;
+	const unsigned char *p = (const unsigned char *)in, *e = p + n;
+	size_t o = 0;
+	unsigned t, a, b, c, v;
 
-	for (i = 0; i < n; i++) {
-		v = b64_value((unsigned char)in[i]);
-		if (v == B64_WS)
+	while (p < e) {
+		/* Fast path: a whole quad of data characters. */
+		if (d->n == 0 && !d->done && e - p >= 4 &&
+		    (a = b64_tab[p[0]]) >= B64_OFF &&
+		    (b = b64_tab[p[1]]) >= B64_OFF &&
+		    (c = b64_tab[p[2]]) >= B64_OFF &&
+		    (v = b64_tab[p[3]]) >= B64_OFF) {
+			v = (a - B64_OFF) << 18 | (b - B64_OFF) << 12 |
+			    (c - B64_OFF) << 6 | (v - B64_OFF);
+			out[o++] = (char)(v >> 16);
+			out[o++] = (char)(v >> 8);
+			out[o++] = (char)v;
+			p += 4;
+			continue;
+		}
+		t = b64_tab[*p++];
+		if (t == B64_T_WS)
 			continue;
 		if (d->done) {
 			/* RFC 2045 6.8: "=" marks the end of the data. */
-			if (v != B64_PAD)
+			if (t != B64_T_PAD)
 				d->bad = 1;
 			continue;
 		}
-		if (v == B64_BAD) {
+		if (t == 0) {
 			d->bad = 1;
 			continue;
 		}
-		if (v == B64_PAD) {
+		if (t == B64_T_PAD) {
 			if (d->n == 2) {
 				out[o++] = (char)(d->acc >> 4);
 				d->done = 1;
@@ -112,7 +126,7 @@ mime_b64_step(struct mime_b64 *d, const char *in, size_t n, char *out)
 			d->acc = 0;
 			continue;
 		}
-		d->acc = (d->acc << 6) | (unsigned)v;
+		d->acc = (d->acc << 6) | (t - B64_OFF);
 		if (++d->n == 4) {
 			out[o++] = (char)(d->acc >> 16);
 			out[o++] = (char)(d->acc >> 8);
