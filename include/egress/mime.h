@@ -17,6 +17,22 @@
  *   part_end    when the part is over (also for containers).
  * Results are identical whatever the chunking of the body.
  *
+ * Structure rules, for consumers walking the tree:
+ *   - parts nest by parent id; a message/rfc822|global part has one child,
+ *     its inner entity, one level deeper (none when the part is empty);
+ *   - a line is a boundary delimiter when it is "--" boundary, optionally
+ *     "--", then only white space; the innermost open multipart wins when
+ *     boundaries repeat (mime.boundary_duplicate), and an outer delimiter
+ *     also ends every part inside it;
+ *   - a part header section ends at an empty line, or at the first line
+ *     that is neither a header field nor a continuation (that line is then
+ *     content, as in Postfix); children of multipart/digest default to
+ *     message/rfc822, other parts to text/plain (also for an invalid
+ *     Content-Type); the first Content-Type, -Transfer-Encoding and
+ *     -Disposition field of a section counts;
+ *   - the line end before a delimiter belongs to the delimiter; content
+ *     bytes are otherwise passed as they came (CRLF or LF).
+ *
  * Malformed structure is not an error: it becomes findings (mime.*) added to
  * the findings list given at creation, and parsing goes on. Handler callbacks
  * and feed functions return 0, or -1 for a resource failure only.
