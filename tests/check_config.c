@@ -14,6 +14,7 @@
  */
 #include <sys/socket.h>
 #include <check.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -473,6 +474,147 @@ START_TEST(test_sample)
 	assert_same_as_default(c, 0);
 	cfg_errors_fini(&errs);
 	config_free(c);
+	free(path);
+}
+END_TEST
+
+/*
+ * The sample is the reference the documentation promises: every core key
+ * is present in it (with its default), and every key it holds, including
+ * those of the module sections, is described in milter-egress.conf(5).
+ */
+static const char *const sample_core_keys[] = {
+	"mode", "fail_mode", "tag_header", "hold_reason",
+	"repair.message_id_domain", "date.max_future", "date.max_past",
+	"scores.tag", "scores.hold", "scores.reject",
+	"limits.message_size", "limits.recipients", "limits.header_bytes",
+	"limits.header_count", "limits.line_length", "limits.mime_depth",
+	"limits.mime_parts", "limits.boundary_length", "limits.part_header_bytes",
+	"limits.decoded_bytes", "limits.urls", "limits.findings",
+	"limits.pcre2_match_limit", "limits.pcre2_depth_limit",
+	"limits.pcre2_heap_limit",
+	"milter.socket", "milter.socket_mode", "milter.socket_group", "milter.user",
+	"milter.pidfile", "milter.syslog_facility", "milter.syslog_ident",
+	"milter.timeout", "milter.backlog",
+	"exempt.senders", "exempt.auth_users", "exempt.clients",
+	"exempt.recipient_domains", "checks",
+};
+
+START_TEST(test_sample_has_core_keys)
+{
+	char *path = data_path("conf/milter-egress.conf");
+	config_t lc;
+	size_t i;
+
+	config_init(&lc);
+	ck_assert_msg(config_read_file(&lc, path) == CONFIG_TRUE, "%s:%d: %s", path,
+	    config_error_line(&lc), config_error_text(&lc));
+	for (i = 0; i < NELEM(sample_core_keys); i++)
+		ck_assert_msg(config_lookup(&lc, sample_core_keys[i]) != NULL,
+		    "conf/milter-egress.conf lacks %s", sample_core_keys[i]);
+	config_destroy(&lc);
+	free(path);
+}
+END_TEST
+
+/* The man page source, with "\-" unescaped, or NULL. */
+static char *
+read_man(const char *rel)
+{
+	char *path = data_path(rel), *text, *w;
+	const char *r;
+	FILE *fp;
+	long n;
+
+	ck_assert_ptr_nonnull(fp = fopen(path, "r"));
+	ck_assert(fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) > 0);
+	rewind(fp);
+	ck_assert_ptr_nonnull(text = malloc((size_t)n + 1));
+	ck_assert(fread(text, 1, (size_t)n, fp) == (size_t)n);
+	text[n] = '\0';
+	fclose(fp);
+	free(path);
+	for (r = w = text; *r; r++) {
+		if (r[0] == '\\' && r[1] == '-')
+			r++;
+		*w++ = *r;
+	}
+	*w = '\0';
+	return text;
+}
+
+/*
+ * Every named setting of grp must be documented: a top-level key as a
+ * ".B key" line, a top-level group as a section (".SH STORE"), a key of a
+ * group by its dotted path ("store.redis"), and
+ * the keys of a group nested in a group or of the entries of a list by
+ * name in a ".B key" line (they are described under their parent).
+ */
+static void
+assert_documented(const char *man, const config_setting_t *grp,
+    const char *prefix, int nested)
+{
+	unsigned i, n = (unsigned)config_setting_length(grp);
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(grp, i);
+		const char *name = config_setting_name(m);
+		char full[256], line[256];
+		int t = config_setting_type(m);
+
+		if (name == NULL) {
+			/* an entry of a list: its keys are described by name */
+			if (t == CONFIG_TYPE_GROUP)
+				assert_documented(man, m, prefix, 1);
+			continue;
+		}
+		snprintf(full, sizeof(full), "%s%s%s", prefix, prefix[0] ? "." : "",
+		    name);
+		if (nested) {
+			char line2[256];
+
+			snprintf(line, sizeof(line), "\n.B %s\n", name);
+			snprintf(line2, sizeof(line2), "\n.BR %s ", name);
+			ck_assert_msg(strstr(man, line) != NULL || strstr(man, line2) != NULL ||
+			    strstr(man, full) != NULL,
+			    "%s (in conf/milter-egress.conf) is not described in "
+			    "man/milter-egress.conf.5", full);
+		} else if (prefix[0] == '\0' && t == CONFIG_TYPE_GROUP) {
+			/* a top-level group has a section: ".SH LIMITS" */
+			size_t k;
+
+			snprintf(line, sizeof(line), "\n.SH %s", name);
+			for (k = 5; line[k]; k++)
+				line[k] = (char)toupper((unsigned char)line[k]);
+			ck_assert_msg(strstr(man, line) != NULL,
+			    "%s (in conf/milter-egress.conf) has no section in "
+			    "man/milter-egress.conf.5", full);
+		} else if (prefix[0] == '\0') {
+			snprintf(line, sizeof(line), "\n.B %s\n", name);
+			ck_assert_msg(strstr(man, line) != NULL,
+			    "%s (in conf/milter-egress.conf) is not described in "
+			    "man/milter-egress.conf.5", full);
+		} else
+			ck_assert_msg(strstr(man, full) != NULL,
+			    "%s (in conf/milter-egress.conf) is not described in "
+			    "man/milter-egress.conf.5", full);
+		if (t == CONFIG_TYPE_GROUP || t == CONFIG_TYPE_LIST)
+			assert_documented(man, m, full, prefix[0] != '\0');
+	}
+}
+
+START_TEST(test_sample_documented)
+{
+	char *path = data_path("conf/milter-egress.conf");
+	char *man = read_man("man/milter-egress.conf.5");
+	config_t lc;
+
+	config_init(&lc);
+	ck_assert_msg(config_read_file(&lc, path) == CONFIG_TRUE, "%s:%d: %s", path,
+	    config_error_line(&lc), config_error_text(&lc));
+	assert_documented(man, config_root_setting(&lc), "", 0);
+	config_destroy(&lc);
+	free(man);
 	free(path);
 }
 END_TEST
@@ -1001,6 +1143,8 @@ config_suite(void)
 	tcase_add_test(tc, test_good_partial);
 	tcase_add_test(tc, test_good_full);
 	tcase_add_test(tc, test_sample);
+	tcase_add_test(tc, test_sample_has_core_keys);
+	tcase_add_test(tc, test_sample_documented);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("replies");
