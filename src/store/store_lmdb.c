@@ -59,11 +59,13 @@
 #define LMDB_RATE_HASH		4096
 #define LMDB_GROW_TRIES		16
 #define META_VERSION		1
+#define PEND_HASH		4096	/* pending-index buckets */
 
 enum op_type { OP_EVENT, OP_META, OP_RATE };
 
 struct op {
 	struct op	*next;
+	struct op	*hnext;		/* same-key chain in the pending index */
 	enum op_type	 type;
 	int64_t		 t;		/* bucket, now, or tat (ms) */
 	unsigned	 messages;
@@ -100,6 +102,8 @@ struct lmdb {
 	size_t		 qlen;
 	struct op	*inflight;
 	size_t		 inflight_txnid;	/* 0: not yet in a txn */
+	/* pending index by sender key: queued and in-flight ops */
+	struct op	**qidx, **fidx;
 	uint64_t	 gen_queued, gen_done;
 	int		 flushing;
 	int		 stop;
@@ -193,6 +197,20 @@ static void
 st_log(struct store *st, int level, const char *what, int rc)
 {
 	store_logf(st, level, "lmdb: %s: %s", what, mdb_strerror(rc));
+}
+
+/* Index hash: the bytes of an op key up to its first NUL (the sender key). */
+static uint32_t
+pend_hash(const char *k, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n && k[i] != '\0'; i++) {
+		h ^= (unsigned char)k[i];
+		h *= 16777619u;
+	}
+	return h % PEND_HASH;
 }
 
 /* ---- transactions with map growth ---- */
@@ -614,6 +632,12 @@ writer_main(void *arg)
 		l->inflight = l->qhead;
 		l->inflight_txnid = 0;
 		l->qhead = l->qtail = NULL;
+		{
+			struct op **t = l->fidx;
+
+			l->fidx = l->qidx;
+			l->qidx = t;	/* emptied after the previous commit */
+		}
 		l->qlen = 0;
 		gen = l->gen_queued;
 		pthread_mutex_unlock(&l->mu);
@@ -626,6 +650,7 @@ writer_main(void *arg)
 		pthread_mutex_lock(&l->mu);
 		l->inflight = NULL;
 		l->inflight_txnid = 0;
+		memset(l->fidx, 0, PEND_HASH * sizeof(*l->fidx));
 		l->gen_done = gen;
 		pthread_cond_broadcast(&l->done);
 		pthread_mutex_unlock(&l->mu);
@@ -661,6 +686,12 @@ enqueue(struct store *st, struct op *o)
 	else
 		l->qhead = o;
 	l->qtail = o;
+	{
+		uint32_t h = pend_hash(o->buf, o->keylen);
+
+		o->hnext = l->qidx[h];
+		l->qidx[h] = o;
+	}
 	l->qlen++;
 	l->gen_queued++;
 	if (l->qlen == 1)
@@ -723,6 +754,7 @@ rtxn_begin_pending(struct store *st, MDB_txn **txn, enum op_type type,
 	struct lmdb *l = L(st);
 	const struct op *o;
 	size_t cap = 0, rid;
+	uint32_t h = pend_hash(key, klen);
 	int rc, pass;
 
 	memset(pend, 0, sizeof(*pend));
@@ -743,10 +775,10 @@ rtxn_begin_pending(struct store *st, MDB_txn **txn, enum op_type type,
 	}
 	rid = mdb_txn_id(*txn);
 	for (pass = 0; pass < 2; pass++) {
-		o = pass == 0 ? l->inflight : l->qhead;
+		o = pass == 0 ? l->fidx[h] : l->qidx[h];
 		if (pass == 0 && l->inflight_txnid != 0 && rid >= l->inflight_txnid)
 			continue;	/* the snapshot has this batch */
-		for (; o != NULL; o = o->next) {
+		for (; o != NULL; o = o->hnext) {
 			struct op *c;
 
 			if (!pend_match(o, type, key, klen, prefix))
@@ -1350,6 +1382,8 @@ lm_close(struct store *st)
 		pthread_join(l->writer, NULL);
 	}
 	ops_free(l->qhead);
+	free(l->qidx);
+	free(l->fidx);
 	if (l->env != NULL)
 		mdb_env_close(l->env);
 	for (i = 0; i < LMDB_RATE_HASH; i++) {
@@ -1390,11 +1424,17 @@ lm_open(struct store *st, char *err, size_t errlen)
 		return -1;
 	}
 	st->impl = l;
+	l->qidx = calloc(PEND_HASH, sizeof(*l->qidx));
+	l->fidx = calloc(PEND_HASH, sizeof(*l->fidx));
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_mutex_init(&l->ratemu, NULL);
 	pthread_cond_init(&l->wake, NULL);
 	pthread_cond_init(&l->done, NULL);
 	pthread_rwlock_init(&l->resize, NULL);
+	if (l->qidx == NULL || l->fidx == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if ((rc = mdb_env_create(&l->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(l->env, 8)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(l->env, 1022)) != 0 ||
