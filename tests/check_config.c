@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <check.h>
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,7 @@ static const struct {
 	    { 4, "exempt", "expected a group { ... }, found a list" } } },
 	{ "bad_syntax.conf", 1, { { 5, "syntax", "syntax error" } } },
 	{ "bad_duplicate.conf", 1, { { 3, "syntax", "duplicate setting name" } } },
+	{ "bad_include_missing.conf", 1, { { 4, "syntax", "cannot open include file" } } },
 	{ "bad_many.conf", 4,
 	  { { 2, "mode", "\"loud\"" },
 	    { 5, "limits.urlz", "unknown key" },
@@ -185,6 +187,22 @@ START_TEST(test_bad_many_order)
 	ck_assert_ptr_nonnull(b);
 	ck_assert_ptr_nonnull(f);
 	ck_assert(a < b && b < f);
+	cfg_errors_fini(&errs);
+	free(path);
+}
+END_TEST
+
+/* An error inside an @include file names that file and its own line. */
+START_TEST(test_bad_include)
+{
+	char *path = data_path("tests/data/config/bad_include.conf");
+	struct cfg_errors errs;
+
+	cfg_errors_init(&errs, path);
+	ck_assert_ptr_null(config_load(path, &errs));
+	ck_assert_int_eq(errs.count, 1);
+	ck_assert_str_eq(buf_cstr(&errs.text),
+	    "include_bad.inc:4: milter.backlog: value 0 out of range [1, 65535]\n");
 	cfg_errors_fini(&errs);
 	free(path);
 }
@@ -362,6 +380,29 @@ START_TEST(test_good_partial)
 	ck_assert_int_eq(c->mode, MODE_ENFORCE);
 	ck_assert_int_eq(config_check(c, "body.bare_lf")->action, ACT_TAG);
 	config_free(d);
+	config_free(c);
+}
+END_TEST
+
+/*
+ * @include is resolved from the directory of the configuration file, not
+ * from the working directory: the daemon runs in / and reloads from there.
+ */
+START_TEST(test_good_include)
+{
+	int cwd = open(".", O_RDONLY | O_DIRECTORY);
+	const char *top = getenv("top_srcdir");
+	struct config *c;
+
+	ck_assert_int_ge(cwd, 0);
+	if (top != NULL && top[0] == '/')
+		ck_assert_int_eq(chdir("/"), 0);
+	c = load_good("good_include.conf");
+	ck_assert_int_eq(fchdir(cwd), 0);
+	close(cwd);
+	ck_assert_int_eq(c->mode, MODE_MONITOR);
+	ck_assert_int_eq(c->limits.recipients, 77);
+	ck_assert_int_eq(c->limits.mime_depth, 20);
 	config_free(c);
 }
 END_TEST
@@ -1133,6 +1174,7 @@ config_suite(void)
 	tc = tcase_create("bad files");
 	tcase_add_loop_test(tc, test_bad_file, 0, NELEM(bad_cases));
 	tcase_add_test(tc, test_bad_many_order);
+	tcase_add_test(tc, test_bad_include);
 	tcase_add_test(tc, test_missing_file);
 	suite_add_tcase(s, tc);
 
@@ -1142,6 +1184,7 @@ config_suite(void)
 	tcase_add_test(tc, test_good_sections);
 	tcase_add_test(tc, test_good_partial);
 	tcase_add_test(tc, test_good_full);
+	tcase_add_test(tc, test_good_include);
 	tcase_add_test(tc, test_sample);
 	tcase_add_test(tc, test_sample_has_core_keys);
 	tcase_add_test(tc, test_sample_documented);

@@ -81,6 +81,9 @@ cfg_error(struct cfg_errors *e, const config_setting_t *where, const char *key,
 	char msg[512], path[256];
 	va_list ap;
 	int line = where ? (int)config_setting_source_line(where) : 0;
+	/* A setting read from an @include file names that file. */
+	const char *file = where && config_setting_source_file(where) ?
+	    config_setting_source_file(where) : e->file;
 
 	e->count++;
 	if (e->count > CFG_MAX_ERRORS)
@@ -98,7 +101,7 @@ cfg_error(struct cfg_errors *e, const config_setting_t *where, const char *key,
 			key = path;
 	}
 	/* A full error buffer only loses text, never the count. */
-	if (buf_printf(&e->text, "%s:%d: %s: %s\n", e->file, line,
+	if (buf_printf(&e->text, "%s:%d: %s: %s\n", file, line,
 	    key ? key : "-", msg) != BUF_OK)
 		return;
 }
@@ -821,6 +824,13 @@ config_load(const char *path, struct cfg_errors *e)
 	char *s = NULL, *confdir = NULL;
 
 	config_init(&lc);
+	/* @include "FILE" is read from the directory of this file, not from
+	 * the working directory (the daemon runs in /). */
+	if ((confdir = config_dir(path)) == NULL) {
+		cfg_error(e, NULL, "-", "out of memory");
+		goto out;
+	}
+	config_set_include_dir(&lc, confdir);
 	if (config_read_file(&lc, path) != CONFIG_TRUE) {
 		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
 			cfg_error(e, NULL, "-", "cannot read file: %s", strerror(errno));
@@ -833,8 +843,7 @@ config_load(const char *path, struct cfg_errors *e)
 		}
 		goto out;
 	}
-	if ((c = config_default()) == NULL || (c->path = strdup(path)) == NULL ||
-	    (confdir = config_dir(path)) == NULL) {
+	if ((c = config_default()) == NULL || (c->path = strdup(path)) == NULL) {
 		cfg_error(e, NULL, "-", "out of memory");
 		goto out;
 	}
