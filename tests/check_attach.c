@@ -563,7 +563,7 @@ START_TEST(test_zip_big_local_walk)
 	struct bytes b = { 0 };
 	char want[256];
 
-	zip_build(&b, e, 3, 0, NULL);
+	zip_build(&b, e, 3, _i, NULL);
 	/* cut before the central directory: only the local walk can see */
 	b.n = (size_t)((unsigned char *)memmem(b.p, b.n, "PK\x01\x02", 4) - b.p);
 	snprintf(want, sizeof(want), "attachment.archive_executable=big.zip: "
@@ -706,7 +706,7 @@ attach_suite(void)
 	tcase_add_loop_test(tc, test_zip_nested, 0, 2);
 	tcase_add_loop_test(tc, test_zip_encrypted, 0, 2);
 	tcase_add_loop_test(tc, test_zip_vba, 0, 2);
-	tcase_add_test(tc, test_zip_big_local_walk);
+	tcase_add_loop_test(tc, test_zip_big_local_walk, 0, 2);
 	tcase_add_test(tc, test_zip_big_central);
 	tcase_add_test(tc, test_rar);
 	tcase_add_test(tc, test_7z);

@@ -108,6 +108,11 @@ static const struct {
 	{ "html unclosed anchor", 1, "<a href=\"http://u.example\">text",
 	  "http://u.example|text|href\n" },
 	{ "html anchor without href", 1, "<a name=top>top</a>", "" },
+	{ "html form action", 1,
+	  "<form method=post action=\"http://203.0.113.9/p.php\"><input "
+	  "type=submit formaction='https://x.example/'></form>",
+	  "http://203.0.113.9/p.php|-|action\nhttps://x.example/|-|action\n" },
+	{ "html closing tag attrs ignored", 1, "</a href=\"http://x.example\">", "" },
 };
 
 START_TEST(test_extract)

@@ -144,8 +144,8 @@ void	content_scan_free(struct content_scan *);
  * URL extraction. A link_scanner is fed decoded text in chunks of any size
  * and calls back once per URL; the results do not depend on the chunking.
  * `anchor` is the decoded, whitespace-collapsed text of the enclosing <a>
- * (NULL for bare URLs and src=), `attr` is "href", "src" or NULL for URLs
- * found in text. Callbacks return 0, or -1 to abort the feed with -1.
+ * (NULL for bare URLs and other attributes), `attr` is "href", "src",
+ * "action" (form targets) or NULL for URLs found in text. Callbacks return 0, or -1 to abort the feed with -1.
  */
 typedef int (*link_cb)(void *ctx, const char *url, size_t len,
 	    const char *anchor, const char *attr);

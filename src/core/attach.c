@@ -17,13 +17,17 @@
  *               which share CAFEBABE, are told apart by the version field),
  *               Windows shortcuts, shebang scripts (attachments only), OLE
  *               compound files, ZIP, RAR4, RAR5, 7z, PDF;
- *   ZIP         local file headers followed as they stream (until one uses
- *               a data descriptor), and the central directory from the tail
- *               window: entry names that are executables or archives,
- *               general-purpose bit 0 (encrypted), vbaProject.bin (macros in
- *               an OOXML file whatever its extension). ZIP64 sizes stop the
- *               local walk; the central directory still covers them when it
- *               fits in the window;
+ *   ZIP         local file headers followed as they stream, and the
+ *               central directory from the tail window: entry names that are
+ *               executables or archives, general-purpose bit 0 (encrypted),
+ *               vbaProject.bin (macros in an OOXML file whatever its
+ *               extension). After an entry whose size is in a data
+ *               descriptor (or is ZIP64), the walk goes on at the next
+ *               "PK\3\4" signature; entries of a stored archive inside are
+ *               then listed too, which is wanted. The tail only helps when
+ *               the MIME reader delivers the end of the part: past
+ *               limits.decoded_bytes it does not, and then only the local
+ *               walk over the delivered bytes lists entries (XXX);
  *   RAR4        file headers (names, encrypted flag) and the encrypted-
  *               headers flag of the main header;
  *   RAR5        file headers (names, encryption extra record) and the
@@ -85,7 +89,10 @@ struct attach_scan {
 	uint64_t	 next;		/* stream offset of the next header */
 	unsigned char	 hdr[CONTENT_ARCHIVE_HDR_MAX];
 	size_t		 hlen;
-	uint64_t	 hdr_off;	/* processed stream offset */
+	int		 search;	/* looking for the next "PK\3\4" */
+	unsigned char	 sig[3];	/* last bytes seen while searching */
+	size_t		 siglen;
+	uint64_t	 sig_end;	/* stream offset just after sig */
 	/* OLE stream-name search */
 	unsigned char	 carry[OLE_CARRY];
 	size_t		 carrylen;
@@ -343,7 +350,7 @@ sniff(const struct attach_scan *as)
 
 /* ---- archive header chains ---- */
 
-enum { CH_MORE = 0, CH_NEXT = 1, CH_STOP = 2 };
+enum { CH_MORE = 0, CH_NEXT = 1, CH_STOP = 2, CH_SEARCH = 3 };
 
 static int
 parse_zip_local(struct attach_scan *as, const unsigned char *h, size_t n,
@@ -366,9 +373,14 @@ parse_zip_local(struct attach_scan *as, const unsigned char *h, size_t n,
 		*rc |= fire(as, F_ENCRYPTED, "attachment.encrypted_archive",
 		    label(as));
 	*rc |= archive_entry(as, h + 30, n - 30 < fnlen ? n - 30 : fnlen);
+	*adv = 30 + (uint64_t)fnlen + exlen;
+	/*
+	 * Size in a data descriptor, or ZIP64: the next entry is found by
+	 * its signature (a stored archive inside is then listed too).
+	 */
 	if ((flags & 8) || csize == UINT32_MAX)
-		return CH_STOP;		/* size in a data descriptor / ZIP64 */
-	*adv = 30 + (uint64_t)fnlen + exlen + csize;
+		return CH_SEARCH;
+	*adv += csize;
 	return CH_NEXT;
 }
 
@@ -537,6 +549,63 @@ chain_parse(struct attach_scan *as, uint64_t *adv, int *rc)
  * A header is collected (up to CONTENT_ARCHIVE_HDR_MAX bytes) from the
  * offset the previous one announced, then parsed.
  */
+/*
+ * Find "PK\3\4" at or after as->next in p[0..n) (stream offset off),
+ * also across the chunk boundary. Sets *at to its stream offset.
+ */
+static int
+sig_search(struct attach_scan *as, const unsigned char *p, size_t n,
+    uint64_t off, uint64_t *at)
+{
+	static const unsigned char sig[4] = { 'P', 'K', 3, 4 };
+	uint64_t from = as->next > off ? as->next : off;
+	const unsigned char *q, *hit;
+	size_t qn, k;
+
+	if (from >= off + n)
+		return 0;
+	q = p + (from - off);
+	qn = (size_t)(off + n - from);
+	if (as->siglen > 0 && as->sig_end == from) {
+		unsigned char join[6];
+		size_t jn = as->siglen, t = qn < 3 ? qn : 3;
+
+		memcpy(join, as->sig, jn);
+		memcpy(join + jn, q, t);
+		if ((hit = memmem(join, jn + t, sig, 4)) != NULL &&
+		    (size_t)(hit - join) < jn) {
+			size_t pre = jn - (size_t)(hit - join);
+
+			/* the header starts in the carry: seed it from there */
+			*at = from - pre;
+			memcpy(as->hdr, as->sig + jn - pre, pre);
+			as->hlen = pre;
+			return 1;
+		}
+	}
+	if ((hit = memmem(q, qn, sig, 4)) != NULL) {
+		*at = from + (uint64_t)(hit - q);
+		as->hlen = 0;
+		return 1;
+	}
+	/* keep the last three bytes (fewer when the chunk is short) */
+	if (qn >= 3) {
+		memcpy(as->sig, q + qn - 3, 3);
+		as->siglen = 3;
+	} else {
+		size_t keep = as->sig_end == from ? as->siglen : 0;
+
+		if (keep + qn > 3)
+			keep = 3 - qn;
+		memmove(as->sig, as->sig + as->siglen - keep, keep);
+		for (k = 0; k < qn; k++)
+			as->sig[keep + k] = q[k];
+		as->siglen = keep + qn;
+	}
+	as->sig_end = off + n;
+	return 0;
+}
+
 static int
 chain_feed(struct attach_scan *as, const unsigned char *p, size_t n,
     uint64_t off)
@@ -547,6 +616,16 @@ chain_feed(struct attach_scan *as, const unsigned char *p, size_t n,
 	while (as->chain) {
 		uint64_t pos = as->next + as->hlen, adv = 0;
 		int r;
+
+		if (as->search) {
+			uint64_t at;
+
+			if (!sig_search(as, p, n, off, &at))
+				break;
+			as->search = 0;
+			as->next = at;
+			continue;
+		}
 
 		/* pos >= off: earlier bytes were collected from earlier chunks */
 		if (pos < end && pos >= off && as->hlen < sizeof(as->hdr)) {
@@ -566,9 +645,13 @@ chain_feed(struct attach_scan *as, const unsigned char *p, size_t n,
 			as->chain = 0;
 			break;
 		}
-		if (r != CH_NEXT || adv == 0) {
+		if ((r != CH_NEXT && r != CH_SEARCH) || adv == 0) {
 			as->chain = 0;
 			break;
+		}
+		if (r == CH_SEARCH) {
+			as->search = 1;
+			as->siglen = 0;
 		}
 		/* keep collected bytes that already belong to the next header */
 		if (adv < as->hlen) {

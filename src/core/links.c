@@ -14,8 +14,10 @@
  *   text/plain  bare URLs: http://, https://, ftp:// and www. at a word
  *               start, up to whitespace or one of <>"'`; trailing .,;:!?*_
  *               and unbalanced ) ] are not part of the URL;
- *   text/html   href= and src= attribute values of any tag (quoted or not,
- *               entities decoded, tabs and newlines removed as browsers do),
+ *   text/html   href=, src=, action= and formaction= (form targets: a form
+ *               in a mail is how credentials get posted) attribute values of
+ *               any tag (quoted or not, entities decoded, tabs and newlines
+ *               removed as browsers do),
  *               bare URLs in text nodes (entities decoded), and for <a> the
  *               visible anchor text (tags inside the anchor ignored).
  *               Comments, <!DOCTYPE>, <script> and <style> content are
@@ -443,12 +445,14 @@ attr_done(struct link_scanner *ls)
 {
 	char url[CONTENT_URL_MAX];
 	size_t n;
-	int is_href, is_src;
+	int is_href, is_src, is_action;
 
 	is_href = ls->anamelen == 4 && memcmp(ls->aname, "href", 4) == 0;
 	is_src = ls->anamelen == 3 && memcmp(ls->aname, "src", 3) == 0;
+	is_action = (ls->anamelen == 6 && memcmp(ls->aname, "action", 6) == 0) ||
+	    (ls->anamelen == 10 && memcmp(ls->aname, "formaction", 10) == 0);
 	ls->anamelen = 0;
-	if (ls->tag_close || (!is_href && !is_src)) {
+	if (ls->tag_close || (!is_href && !is_src && !is_action)) {
 		ls->avallen = 0;
 		return 0;
 	}
@@ -465,7 +469,8 @@ attr_done(struct link_scanner *ls)
 		}
 		return 0;
 	}
-	return ls->cb(ls->ctx, url, n, NULL, is_href ? "href" : "src");
+	return ls->cb(ls->ctx, url, n, NULL, is_href ? "href" : is_src ? "src" :
+	    "action");
 }
 
 static int
