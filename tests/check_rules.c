@@ -307,8 +307,15 @@ START_TEST(test_match_limit)
 	ck_assert_ptr_nonnull(m = rule_matcher_new(&cc, &f));
 	ck_assert_int_eq(rule_match_text(m, TARGET_SUBJECT, NULL, text,
 	    strlen(text)), 0);
-	ck_assert_uint_eq(f.n, 0);
+	ck_assert_uint_eq(f.n, 1);
+	ck_assert_str_eq(f.v[0].id, "content.rule_limit");
+	ck_assert_str_eq(f.v[0].detail, "slow");
 	ck_assert_uint_eq(rule_matcher_limit_hits(m), 1);
+	/* once per message */
+	ck_assert_int_eq(rule_match_text(m, TARGET_SUBJECT, NULL, text,
+	    strlen(text)), 0);
+	ck_assert_uint_eq(f.n, 1);
+	ck_assert_uint_eq(rule_matcher_limit_hits(m), 2);
 	rule_matcher_free(m);
 	findings_fini(&f);
 	content_config_fini(&cc);

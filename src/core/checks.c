@@ -145,6 +145,9 @@ static const struct check_def check_defs[] = {
 	  "554 5.7.1 HTML without a text alternative", "HTML part without text/plain" },
 	{ "content.image_only", ACT_ACCEPT, 2,
 	  "554 5.7.1 Message consists only of images", "only image content, no text" },
+	{ "content.rule_limit", ACT_TAG, 1,
+	  "554 5.7.1 Message content could not be fully checked",
+	  "an operator rule stopped at a PCRE2 limit" },
 	{ "content.score", ACT_ACCEPT, 0,
 	  "554 5.7.1 Message content scored too high", "content score over a threshold" },
 	/* sender record (store policies) */

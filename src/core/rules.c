@@ -8,7 +8,9 @@
  * Match data belongs to a rule_matcher, one per scan, so scans on several
  * threads never share mutable PCRE2 state. A rule fires at most once per
  * message, whatever the number of matches. A match that hits a PCRE2 limit
- * counts as no match (counted in the matcher, see rule_matcher_limit_hits()).
+ * counts as no match for its rule and adds content.rule_limit (once per
+ * message, naming the first rule), so hostile input cannot quietly switch
+ * a rule off.
  *
  * Body text is streamed, so body rules see it through a sliding window:
  * windows of CONTENT_RULE_WINDOW bytes (16 KiB), each starting
@@ -341,7 +343,10 @@ rule_match_text(struct rule_matcher *m, enum content_target target,
 		} else if (rc == PCRE2_ERROR_NOMEMORY) {
 			return -1;
 		} else if (rc != PCRE2_ERROR_NOMATCH) {
-			m->limit_hits++;
+			/* A stopped match is no match, but not silently. */
+			if (m->limit_hits++ == 0 && findings_add(m->f,
+			    "content.rule_limit", "%s", r->id + 5) != 0)
+				return -1;
 		}
 	}
 	return 0;
