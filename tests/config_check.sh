@@ -104,4 +104,29 @@ status=$?
 status=$?
 [ "$status" -eq 64 ] && ok "unknown option: exit 64" || not_ok "unknown option: exit $status, want 64"
 
+# egressctl reads the same file the same way.
+ctl=$top_builddir/egressctl
+if [ -x "$ctl" ]; then
+	"$ctl" -c "$data/good_full.conf" checks >"$tmp/out" 2>"$tmp/err"
+	status=$?
+	[ "$status" -eq 0 ] && ok "egressctl checks: exit 0" ||
+	    not_ok "egressctl checks: exit $status"
+	# overrides of good_full.conf: action and reply, reply removed
+	if grep -Eq '^rfc5322\.date\.missing +reject +score=0 +550 5\.6\.0 No Date$' "$tmp/out" &&
+	    grep -Eq '^size\.message +reject +score=0 +-$' "$tmp/out" &&
+	    grep -Eq '^content\.url\.shortener +accept +score=-2 ' "$tmp/out"; then
+		ok "egressctl checks shows the overrides"
+	else
+		not_ok "egressctl checks does not show the overrides"
+		sed 's/^/# /' "$tmp/out"
+	fi
+	"$ctl" -c "$data/bad_range.conf" checks >"$tmp/out" 2>"$tmp/err"
+	status=$?
+	[ "$status" -eq 78 ] && ok "egressctl with a bad config: exit 78" ||
+	    not_ok "egressctl with a bad config: exit $status, want 78"
+	has "$tmp/err" "$data/bad_range.conf:5: limits.mime_depth: "
+else
+	echo "# $ctl not built: egressctl cases skipped"
+fi
+
 exit $fail
