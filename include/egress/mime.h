@@ -19,7 +19,8 @@
  *
  * Structure rules, for consumers walking the tree:
  *   - parts nest by parent id; a message/rfc822|global part has one child,
- *     its inner entity, one level deeper (none when the part is empty);
+ *     its inner entity, one level deeper (none when the part is empty;
+ *     empty lines before the inner header section are skipped);
  *   - a line is a boundary delimiter when it is "--" boundary, optionally
  *     "--", then only white space; the innermost open multipart wins when
  *     boundaries repeat (mime.boundary_duplicate), and an outer delimiter

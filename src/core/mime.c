@@ -743,8 +743,10 @@ part_end_headers(struct mime_parser *p)
 	}
 	if (is_msg) {
 		/*
-		 * The inner entity begins with the first line that is not a
-		 * delimiter: an empty message/rfc822 has none.
+		 * The inner entity begins with the first line that is neither
+		 * a delimiter nor empty: an empty message/rfc822 has none, and
+		 * blank lines some bounces put before the returned header
+		 * section do not hide it (a message cannot lack header fields).
 		 */
 		e->kind = EK_MESSAGE;
 		e->mode = EM_MSGWAIT;
@@ -897,6 +899,12 @@ decide(struct mime_parser *p, int fin, size_t *k, int *close)
 		}
 	}
 	e = top(p);
+	if (e->mode == EM_MSGWAIT) {
+		/* Empty lines before an inner header section are skipped. */
+		if (p->look_complete && (len == 0 || (len == 1 && s[0] == '\r')))
+			return D_EMPTY;
+		return len == 1 && s[0] == '\r' && !fin ? D_MORE : D_DATA;
+	}
 	if (e->mode != EM_HEADERS)
 		return D_DATA;
 	clen = len;
@@ -1010,6 +1018,8 @@ look_process(struct mime_parser *p, int fin)
 		case D_EMPTY:
 			p->lstate = L_START;
 			p->looklen = 0;
+			if (top(p)->mode == EM_MSGWAIT)
+				return 0;
 			return part_end_headers(p);
 		case D_FIELD:
 			e = top(p);
