@@ -77,6 +77,22 @@ static const struct mcase cases[] = {
 	  { "begin 1 parent=0 depth=1 type=message/rfc822 cte=7bit message",
 	    "begin 2 parent=1 depth=2 type=text/plain cte=7bit "
 	    "charset=\"iso-8859-1\"", "data=\"body\"", "end 1\n" } },
+	{ "empty message/rfc822 has no inner entity", MP("m")
+	  "--m\r\nContent-Type: message/rfc822\r\n\r\n--m--\r\n", { 0 },
+	  { "begin 1 parent=0 depth=1 type=message/rfc822", "!begin 2",
+	    "!finding" } },
+	{ "blank lines before inner headers skipped", MP("m")
+	  "--m\r\nContent-Type: message/rfc822\r\n\r\n\r\n\r\n"
+	  "Subject: s\r\nContent-Type: text/html\r\n\r\nx\r\n--m--\r\n", { 0 },
+	  { "begin 2 parent=1 depth=2 type=text/html", "data=\"x\"" } },
+	{ "blank-only message/rfc822", MP("m")
+	  "--m\r\nContent-Type: message/rfc822\r\n\r\n\r\n\n\r\n--m--\r\n",
+	  { 0 }, { "!begin 2", "!finding" } },
+	{ "inner message without header section", MP("m")
+	  "--m\r\nContent-Type: message/rfc822\r\n\r\n[original message]\r\n"
+	  "--m--\r\n", { 0 },
+	  { "begin 2 parent=1 depth=2 type=text/plain",
+	    "data=\"[original message]\"" } },
 	{ "message/rfc822 at top level",
 	  "Content-Type: message/rfc822\r\nMIME-Version: 1.0\r\n\r\n"
 	  "Subject: x\r\n\r\ninside\r\n", { 0 },
