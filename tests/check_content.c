@@ -265,6 +265,16 @@ START_TEST(test_scan_image_only)
 	msg_end(&m, got, sizeof(got));
 	ck_assert_str_eq(got, "content.html_only=text/html;"
 	    "content.image_only=0 text characters");
+	/* remote images only, no image part */
+	msg_begin(&m);
+	msg_container(&m, "multipart/alternative", 1);
+	msg_part(&m, "text/plain", NULL, NULL, S(" \r\n"), 0);
+	msg_part(&m, "text/html", NULL, NULL,
+	    S("<a href=\"http://shop.example/\"><img src=\"http://img.example/"
+	    "offer.png\" alt=\"Big offer\"></a>"), 0);
+	msg_container(&m, "multipart/alternative", 0);
+	msg_end(&m, got, sizeof(got));
+	ck_assert_str_eq(got, "content.image_only=0 text characters");
 	msg_begin(&m);
 	msg_part(&m, "text/plain", NULL, NULL,
 	    S("Here are the photos from the weekend, enjoy."), 0);

@@ -157,6 +157,8 @@ EGRESS_WUR int	link_scanner_feed(struct link_scanner *, const char *, size_t);
 EGRESS_WUR int	link_scanner_finish(struct link_scanner *);
 /* Alphanumerics in visible text so far (HTML: outside tags/script/style). */
 size_t	link_scanner_text_chars(const struct link_scanner *);
+/* <img> tags seen so far (HTML). */
+size_t	link_scanner_images(const struct link_scanner *);
 void	link_scanner_free(struct link_scanner *);
 
 /* Per-message URL verdict state: each content.url.* id fires once. */

@@ -7,7 +7,8 @@
  * inline text/plain and text/html, the body-rule window for inline text
  * parts, and an attach_scan for every leaf (executables are sniffed even
  * when they are not declared as attachments). Whole-message facts (HTML
- * without a text alternative, images without text, URL count) are settled
+ * without a text alternative, images (image parts or <img> tags) without
+ * text, URL count) are settled
  * in content_scan_finish().
  *
  * Bounds: see content.h; the scan itself adds a fixed-size struct and the
@@ -550,6 +551,9 @@ on_part_end(void *ctx, const struct mime_part_info *pi)
 	if (cs->ls != NULL) {
 		rc |= link_scanner_finish(cs->ls);
 		cs->text_chars += link_scanner_text_chars(cs->ls);
+		/* remote images (<img src=http...>) are images too */
+		if (link_scanner_images(cs->ls) > 0)
+			cs->has_image = 1;
 	}
 	if (cs->body_rules)
 		rc |= rule_body_end(cs->rules);

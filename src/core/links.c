@@ -79,6 +79,7 @@ struct link_scanner {
 	void		*ctx;
 	enum ls_state	 state;
 	size_t		 text_chars;
+	size_t		 images;	/* <img> tags */
 	/* text token */
 	char		 tok[CONTENT_URL_MAX];
 	size_t		 toklen;
@@ -355,6 +356,12 @@ link_scanner_text_chars(const struct link_scanner *ls)
 	return ls->text_chars;
 }
 
+size_t
+link_scanner_images(const struct link_scanner *ls)
+{
+	return ls->images;
+}
+
 static int
 flush_token(struct link_scanner *ls)
 {
@@ -492,6 +499,8 @@ tag_start(struct link_scanner *ls)
 			ls->in_a = 1;
 		return rc;
 	}
+	if (!ls->tag_close && tag_is(ls, "img"))
+		ls->images++;
 	return 0;
 }
 
