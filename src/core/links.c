@@ -225,8 +225,15 @@ entity_decode(const char *in, size_t n, char *out, size_t outsz)
 				if (j - i - 1 < l || strncmp(in + i + 1,
 				    entities[k].name, l) != 0)
 					continue;
-				if (!semi && k > 3)
-					continue;	/* only legacy names bare */
+				/*
+				 * Only the legacy names go without ';', and not
+				 * before a letter, digit or '=' ("?a=1&lt=2" in
+				 * a URL stays as it is, as in browsers).
+				 */
+				if (!semi && (k > 3 || (i + 1 + l < n &&
+				    (is_alnum((unsigned char)in[i + 1 + l]) ||
+				    in[i + 1 + l] == '='))))
+					continue;
 				o += put_utf8(out + o, entities[k].cp);
 				i += 1 + l + (size_t)semi;
 				break;
