@@ -42,7 +42,7 @@ struct shared {
 	struct policy_conf	 pol;
 	enum op			 op;
 	double			 seconds;
-	volatile int		 go;
+	int			 go;		/* atomic */
 };
 
 struct worker {
@@ -141,7 +141,7 @@ worker_main(void *arg)
 	double t0, t1, end;
 	unsigned long i;
 
-	while (!w->sh->go)
+	while (!__atomic_load_n(&w->sh->go, __ATOMIC_ACQUIRE))
 		;
 	end = now_s() + w->sh->seconds;
 	for (i = 0;; i++) {
@@ -185,7 +185,7 @@ run_op(struct shared *sh, const char *backend, int threads)
 
 	if (w == NULL || t == NULL)
 		exit(2);
-	sh->go = 0;
+	__atomic_store_n(&sh->go, 0, __ATOMIC_RELEASE);
 	for (i = 0; i < threads; i++) {
 		w[i].sh = sh;
 		w[i].id = i;
@@ -195,7 +195,7 @@ run_op(struct shared *sh, const char *backend, int threads)
 		pthread_create(&t[i], NULL, worker_main, &w[i]);
 	}
 	t0 = now_s();
-	sh->go = 1;
+	__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < threads; i++) {
 		pthread_join(t[i], NULL);
 		total += w[i].n;

@@ -41,8 +41,16 @@ static int have_redis;
 
 /* ---- redis-server for the run ---- */
 
+static int redis_start_pw(const char *sock, const char *password, pid_t *pid);
+
 static int
 redis_start(const char *sock, pid_t *pid)
+{
+	return redis_start_pw(sock, NULL, pid);
+}
+
+static int
+redis_start_pw(const char *sock, const char *password, pid_t *pid)
 {
 	char cmd[600];
 	int i;
@@ -59,11 +67,14 @@ redis_start(const char *sock, pid_t *pid)
 		}
 		execlp(REDIS_BIN, REDIS_BIN, "--port", "0", "--unixsocket", sock,
 		    "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
-		    "--daemonize", "no", (char *)NULL);
+		    "--daemonize", "no", password != NULL ? "--requirepass" : NULL,
+		    password, (char *)NULL);
 		_exit(127);
 	}
 	/* wait until it answers */
-	snprintf(cmd, sizeof(cmd), "redis-cli -s %s ping >/dev/null 2>&1", sock);
+	snprintf(cmd, sizeof(cmd), "redis-cli -s %s %s%s ping 2>/dev/null | grep -q PONG",
+	    sock, password != NULL ? "--no-auth-warning -a " : "",
+	    password != NULL ? password : "");
 	for (i = 0; i < 100; i++) {
 		if (system(cmd) == 0)
 			return 0;
@@ -926,6 +937,55 @@ START_TEST(test_redis_outage)
 }
 END_TEST
 
+START_TEST(test_redis_auth_db)
+{
+	struct store_conf c;
+	struct store *s;
+	struct store_supp sp, got;
+	char err[256], dir[256], sock[300], cmd[600];
+	pid_t pid = -1;
+
+	if (!have_redis) {
+		fprintf(stderr, "SKIP redis auth case: redis-server is not installed\n");
+		return;
+	}
+	snprintf(dir, sizeof(dir), "/tmp/egress-auth-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
+	ck_assert_int_eq(redis_start_pw(sock, "s3cret", &pid), 0);
+	ck_assert_int_eq(store_conf_default(&c), 0);
+	c.backend = STORE_REDIS;
+	free(c.redis);
+	ck_assert_int_ge(asprintf(&c.redis, "unix:%s", sock), 0);
+	memset(&sp, 0, sizeof(sp));
+	strcpy(sp.reason, "userunknown");
+	sp.created = NOW;
+	/* no password: refused, logged with the reason, unavailable */
+	memset(&logs, 0, sizeof(logs));
+	s = store_open(&c, logcap_fn, &logs, err, sizeof(err));
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(store_supp_put(s, "x@example.org", &sp), STORE_UNAVAILABLE);
+	ck_assert_msg(strstr(logs.text, "NOAUTH") != NULL || strstr(logs.text, "AUTH") != NULL,
+	    "%s", logs.text);
+	store_close(s);
+	/* the right password and database 3 */
+	c.redis_password = strdup("s3cret");
+	c.redis_db = 3;
+	s = store_open(&c, logcap_fn, &logs, err, sizeof(err));
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(store_supp_put(s, "x@example.org", &sp), STORE_OK);
+	ck_assert_int_eq(store_supp_get(s, "x@example.org", NOW, &got), STORE_OK);
+	store_close(s);
+	snprintf(cmd, sizeof(cmd), "redis-cli -s %s --no-auth-warning -a s3cret -n 3 "
+	    "exists 'egress:sup:{x@example.org}' | grep -q 1", sock);
+	ck_assert_int_eq(system(cmd), 0);
+	redis_stop(&pid);
+	store_conf_fini(&c);
+	unlink(sock);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -950,6 +1010,7 @@ store_suite(void)
 	tcase_add_test(tb, test_lmdb_map_growth);
 	tcase_add_test(tb, test_lmdb_two_processes);
 	tcase_add_test(tb, test_redis_outage);
+	tcase_add_test(tb, test_redis_auth_db);
 	suite_add_tcase(s, tb);
 	return s;
 }

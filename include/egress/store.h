@@ -71,6 +71,7 @@ enum store_loglevel { STORE_LOG_ERR = 3, STORE_LOG_WARNING = 4, STORE_LOG_INFO =
 typedef void store_log_fn(void *arg, int level, const char *msg);
 
 struct store_conf {
+	int		 enabled;		/* false: no sender record at all */
 	enum store_backend backend;
 	char		*state_dir;		/* LMDB directory */
 	long long	 map_size;		/* LMDB initial map size, bytes */
@@ -88,6 +89,8 @@ struct store_conf {
 	long long	 redis_retry_ms;	/* first reconnect backoff */
 	long long	 redis_retry_max_ms;
 	char		*key_prefix;		/* Redis key prefix */
+	char		*redis_password;	/* AUTH, or NULL */
+	long long	 redis_db;		/* SELECT (not with Cluster) */
 };
 
 struct store_meta {

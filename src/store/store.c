@@ -29,6 +29,7 @@ int
 store_conf_default(struct store_conf *c)
 {
 	memset(c, 0, sizeof(*c));
+	c->enabled = 1;
 	c->backend = STORE_LMDB;
 	c->map_size = 64LL << 20;
 	c->map_max = 4LL << 30;
@@ -61,14 +62,16 @@ store_conf_fini(struct store_conf *c)
 	free(c->state_dir);
 	free(c->redis);
 	free(c->key_prefix);
+	free(c->redis_password);
 	memset(c, 0, sizeof(*c));
 }
 
 static const char *const store_keys[] = {
-	"backend", "state_dir", "map_size", "map_max", "commit_interval_ms",
+	"enabled", "backend", "state_dir", "map_size", "map_max", "commit_interval_ms",
 	"queue_max", "sweep_batch", "bucket", "retention", "sender_ttl",
 	"redis", "redis_connect_timeout_ms", "redis_timeout_ms", "redis_pool",
-	"redis_retry_ms", "redis_retry_max_ms", "key_prefix", NULL
+	"redis_retry_ms", "redis_retry_max_ms", "key_prefix", "redis_password",
+	"redis_db", NULL
 };
 
 int
@@ -81,6 +84,8 @@ store_config_load(struct store_conf *c, const config_setting_t *grp,
 	if (grp == NULL)
 		return 0;
 	cfg_allow_keys(grp, store_keys, errs);
+	if (cfg_bool(grp, "enabled", &c->enabled, errs) < 0)
+		bad = 1;
 	rc = cfg_string(grp, "backend", &s, errs);
 	if (rc == 1) {
 		if (strcmp(s, "lmdb") == 0)
@@ -111,8 +116,14 @@ store_config_load(struct store_conf *c, const config_setting_t *grp,
 	    cfg_int(grp, "redis_pool", 1, 256, &c->redis_pool, errs) < 0 ||
 	    cfg_int(grp, "redis_retry_ms", 1, 3600000, &c->redis_retry_ms, errs) < 0 ||
 	    cfg_int(grp, "redis_retry_max_ms", 1, 3600000, &c->redis_retry_max_ms, errs) < 0 ||
-	    cfg_string(grp, "key_prefix", &c->key_prefix, errs) < 0)
+	    cfg_string(grp, "key_prefix", &c->key_prefix, errs) < 0 ||
+	    cfg_string(grp, "redis_password", &c->redis_password, errs) < 0 ||
+	    cfg_int(grp, "redis_db", 0, 1000, &c->redis_db, errs) < 0)
 		bad = 1;
+	if (c->redis_password != NULL && c->redis_password[0] == '\0') {
+		free(c->redis_password);
+		c->redis_password = NULL;
+	}
 	if (!bad && c->map_max < c->map_size) {
 		cfg_error(errs, config_setting_get_member(grp, "map_max"), "map_max",
 		    "smaller than map_size");
@@ -335,6 +346,7 @@ store_open(const struct store_conf *conf, store_log_fn *log, void *logarg,
 	st->conf.state_dir = dup_or_null(conf->state_dir, &bad);
 	st->conf.redis = dup_or_null(conf->redis, &bad);
 	st->conf.key_prefix = dup_or_null(conf->key_prefix, &bad);
+	st->conf.redis_password = dup_or_null(conf->redis_password, &bad);
 	if (st->conf.bucket <= 0)
 		st->conf.bucket = 300;
 	if (st->conf.retention < st->conf.bucket)

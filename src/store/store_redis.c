@@ -187,7 +187,7 @@ mark_up(struct store *st)
 }
 
 static int
-load_scripts(struct store *st, redisContext *c)
+load_scripts(struct store *st, redisContext *c, char *why, size_t whylen)
 {
 	struct redis *r = R(st);
 	redisReply *rep;
@@ -200,6 +200,8 @@ load_scripts(struct store *st, redisContext *c)
 		if (rep == NULL)
 			return -1;
 		if (rep->type != REDIS_REPLY_STRING || rep->len != 40) {
+			snprintf(why, whylen, "SCRIPT LOAD: %.100s",
+			    rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
 			freeReplyObject(rep);
 			return -1;
 		}
@@ -212,6 +214,40 @@ load_scripts(struct store *st, redisContext *c)
 	return 0;
 }
 
+/* AUTH and SELECT on a new connection; *why is set when the server refused. */
+static int
+select_auth(struct store *st, redisContext *c, char *why, size_t whylen)
+{
+	char db[24];
+	const char *argv[2];
+	redisReply *rep;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (i == 0) {
+			if (st->conf.redis_password == NULL)
+				continue;
+			argv[0] = "AUTH";
+			argv[1] = st->conf.redis_password;
+		} else {
+			if (st->conf.redis_db == 0)
+				continue;
+			snprintf(db, sizeof(db), "%lld", st->conf.redis_db);
+			argv[0] = "SELECT";
+			argv[1] = db;
+		}
+		if ((rep = command_nosigpipe(c, 2, argv, NULL)) == NULL)
+			return -1;
+		if (rep->type == REDIS_REPLY_ERROR) {
+			snprintf(why, whylen, "%s: %.100s", argv[0], rep->str);
+			freeReplyObject(rep);
+			return -1;
+		}
+		freeReplyObject(rep);
+	}
+	return 0;
+}
+
 static redisContext *
 connect_one(struct store *st, char *why, size_t whylen)
 {
@@ -219,6 +255,7 @@ connect_one(struct store *st, char *why, size_t whylen)
 	struct timeval ct = ms_tv(st->conf.redis_connect_timeout_ms);
 	redisContext *c;
 
+	why[0] = '\0';
 	c = r->is_unix ? redisConnectUnixWithTimeout(r->host, ct) :
 	    redisConnectWithTimeout(r->host, r->port, ct);
 	if (c == NULL) {
@@ -231,8 +268,12 @@ connect_one(struct store *st, char *why, size_t whylen)
 		return NULL;
 	}
 	if (redisSetTimeout(c, ms_tv(st->conf.redis_timeout_ms)) != REDIS_OK ||
-	    load_scripts(st, c) != 0) {
-		snprintf(why, whylen, "%s", c->err ? c->errstr : "script load failed");
+	    select_auth(st, c, why, whylen) != 0 || load_scripts(st, c, why, whylen) != 0) {
+		if (why[0] != '\0') {
+			redisFree(c);
+			return NULL;
+		}
+		snprintf(why, whylen, "%s", c->err ? c->errstr : "connection setup failed");
 		redisFree(c);
 		return NULL;
 	}
