@@ -103,7 +103,7 @@ static const struct {
 	{ "bad_reply_class.conf", 1, { { 5, "checks[0].reply", "\"554 4.6.0 x\" is not" } } },
 	{ "bad_reply_text.conf", 1, { { 3, "checks[0].reply", "\"hello\" is not" } } },
 	{ "bad_cidr.conf", 1,
-	  { { 4, "exempt.clients", "\"192.0.2.0/33\" is not an address or address/prefix" } } },
+	  { { 5, "exempt.clients[1]", "\"192.0.2.0/33\" is not an address or address/prefix" } } },
 	{ "bad_exempt_type.conf", 1,
 	  { { 3, "exempt.senders", "expected a list of strings" } } },
 	{ "bad_facility.conf", 1,

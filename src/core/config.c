@@ -620,7 +620,9 @@ load_checks(struct config *c, const config_setting_t *list, struct cfg_errors *e
 	static const char *const keys[] = { "id", "action", "reply", "score", NULL };
 	int i, n;
 
-	if (list == NULL)
+	/* "checks = [];" (an empty array) is no override, like "()" */
+	if (list == NULL || (config_setting_type(list) == CONFIG_TYPE_ARRAY &&
+	    config_setting_length(list) == 0))
 		return;
 	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
 		cfg_error(e, list, "checks",
@@ -700,7 +702,9 @@ load_exempt(struct config *c, const config_setting_t *g, struct cfg_errors *e)
 			cfg_error(e, g, "exempt.clients", "out of memory");
 		for (i = 0; c->exempt.clients && i < clients.n; i++) {
 			if (cidr_parse(clients.v[i], &c->exempt.clients[c->exempt.nclients]) != 0)
-				cfg_error(e, cfg_member(g, "clients"), "exempt.clients",
+				/* the element itself, for the line of a long list */
+				cfg_error(e, config_setting_get_elem(cfg_member(g,
+				    "clients"), (unsigned)i), "exempt.clients",
 				    "\"%s\" is not an address or address/prefix",
 				    clients.v[i]);
 			else
