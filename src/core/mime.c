@@ -1,14 +1,14 @@
 /*
  * mime.c - the streaming MIME parser (push API, see egress/mime.h).
  *
- * One pass over the body, line by line, without ever buffering a whole line:
- * at the start of each line at most `lookmax` bytes (the longest boundary
- * honoured, MIME_BOUNDARY_MAX, plus room for "--", "--" and transport
- * padding; also the longest header field name recognised) are held, and
- * only when the line may be a delimiter (it starts with "-") or a header
- * field, until it is known whether the line is a boundary
- * delimiter, a header field, a continuation, the end of a header section or
- * data. The rest of a long line then streams through without copying.
+ * One pass over the body, line by line, without ever buffering a whole line.
+ * When a line may be a delimiter (it starts with "-" while a multipart is
+ * open) or belongs to a header section, its first bytes are held, at most
+ * `lookmax` (the longest boundary honoured, MIME_BOUNDARY_MAX, plus "--",
+ * "--" and transport padding; also the longest header field name
+ * recognised), until it is known whether the line is a delimiter, a header
+ * field, a continuation, the end of a header section or content. The rest
+ * of a long line then streams through without copying.
  *
  * Nesting is an explicit stack of open parts (no recursion in C), at most
  * limits.depth + 1 entries: a container whose children would be deeper is
@@ -23,9 +23,12 @@
  * belongs to the delimiter, so each data line's end is held back until the
  * next line is known not to be a delimiter.
  *
- * Memory per parser: the stack entries (a few small bufs each, bounded by
- * part_header_bytes), one look-ahead buffer, one output batch buffer. Part
- * data is handed on in batches of at most OBUF_SIZE, or directly.
+ * Memory per parser: one look-ahead buffer (about 1 KiB), one output batch
+ * and one decoder slice (12 KiB), the header field being read and the raw
+ * Content-* fields of the part being read (each within part_header_bytes),
+ * and per open part (at most depth + 1) its parsed strings: tokens cut at
+ * TOKEN_SHOWN_MAX, the filename within part_header_bytes. Nothing grows
+ * with the size of the message or the length of a line.
  *
  * Not thread-safe: one parser per message. Hostile input only ever makes
  * findings; the feed functions fail only on allocation failure or when a
@@ -45,6 +48,8 @@
 #define DBUF_SIZE	4096	/* decoder output slice */
 #define LOOK_PAD	64	/* transport padding looked at after a boundary */
 #define CTE_SHOWN_MAX	64	/* bytes of an unknown CTE kept in info.cte */
+#define TOKEN_SHOWN_MAX	255	/* bytes kept of type, charset, disposition */
+#define RAW_KEEP_MAX	4096	/* raw field storage kept for reuse */
 
 #define ID_DUPLICATE	"mime.boundary_duplicate"
 
@@ -557,6 +562,24 @@ param(struct mime_parser *p, const char *params, const char *name,
 	return 0;
 }
 
+static void
+cut(struct buf *b, size_t max)
+{
+	if (b->len > max) {
+		b->len = max;
+		b->data[max] = '\0';
+	}
+}
+
+static void
+raw_release(struct buf *b)
+{
+	if (b->cap > RAW_KEEP_MAX)
+		buf_fini(b);
+	else
+		buf_reset(b);
+}
+
 /* Parse the noted Content-* fields of e into its info. */
 static int
 info_parse(struct mime_parser *p, struct mime_entry *e)
@@ -587,10 +610,7 @@ info_parse(struct mime_parser *p, struct mime_entry *e)
 		if (mime_token_parse(buf_cstr(&e->cte_raw), &e->s_cte, &r) !=
 		    BUF_OK)
 			return fail(p);
-		if (e->s_cte.len > CTE_SHOWN_MAX) {
-			e->s_cte.len = CTE_SHOWN_MAX;
-			e->s_cte.data[CTE_SHOWN_MAX] = '\0';
-		}
+		cut(&e->s_cte, CTE_SHOWN_MAX);
 	}
 	if (e->s_cte.len == 0 && set_str(p, &e->s_cte, "7bit", 4, &in->cte))
 		return -1;
@@ -610,6 +630,18 @@ info_parse(struct mime_parser *p, struct mime_entry *e)
 	if (in->filename == NULL && param(p, rest, "name", MIME_PARAM_WORDS,
 	    &e->s_filename, &in->filename) != 0)
 		return -1;
+	/*
+	 * Only the part being read needs its raw fields: large ones are let
+	 * go so that open parts above hold their parsed strings only. Tokens
+	 * are cut (the filename is not: its end is what checks look at).
+	 */
+	cut(&e->s_type, TOKEN_SHOWN_MAX);
+	cut(&e->s_charset, TOKEN_SHOWN_MAX);
+	cut(&e->s_report, TOKEN_SHOWN_MAX);
+	cut(&e->s_disp, TOKEN_SHOWN_MAX);
+	raw_release(&e->ct_raw);
+	raw_release(&e->cte_raw);
+	raw_release(&e->cd_raw);
 	return 0;
 }
 
