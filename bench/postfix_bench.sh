@@ -28,7 +28,9 @@ top_srcdir=${top_srcdir:-$SRCDIR}
 top_builddir=${top_builddir:-}
 if [ -z "$top_builddir" ]; then
 	for d in "$SRCDIR/build-plain" "$SRCDIR"; do
-		[ -x "$d/src/milter/milter-egress" ] && { top_builddir=$d; break; }
+		if [ -x "$d/milter-egress" ] || [ -x "$d/src/milter/milter-egress" ]; then
+			top_builddir=$d; break
+		fi
 	done
 	: "${top_builddir:=$SRCDIR}"
 fi

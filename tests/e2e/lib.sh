@@ -56,13 +56,13 @@ e2e_require() {
 # e2e_find_milter: set MILTER_EGRESS to the daemon binary (and EGRESSCTL).
 e2e_find_milter() {
 	if [ -z "${MILTER_EGRESS:-}" ]; then
-		for _c in "$top_builddir/src/milter/milter-egress" \
-			"$top_builddir/milter-egress"; do
+		for _c in "$top_builddir/milter-egress" \
+			"$top_builddir/src/milter/milter-egress"; do
 			if [ -x "$_c" ]; then MILTER_EGRESS=$_c; break; fi
 		done
 	fi
 	if [ -z "${EGRESSCTL:-}" ]; then
-		for _c in "$top_builddir/src/cli/egressctl" "$top_builddir/egressctl"; do
+		for _c in "$top_builddir/egressctl" "$top_builddir/src/cli/egressctl"; do
 			if [ -x "$_c" ]; then EGRESSCTL=$_c; break; fi
 		done
 	fi
