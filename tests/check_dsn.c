@@ -849,6 +849,7 @@ main(void)
 	load_labels(DATA "/extra/labels.tsv", "extra/");
 	list_files(DATA);
 	list_files(DATA "/extra");
+	list_files(DATA "/regress");	/* inputs the fuzzer found */
 	if (ncorpus < 200 || nall < 200) {
 		fprintf(stderr, "check_dsn: corpus missing (%zu labelled, %zu files)\n",
 		    ncorpus, nall);

@@ -126,6 +126,7 @@ void	dsn_diag_codes(const char *diag, char status[16], int *reply);
  *   bounce sender=<a> rcpt=<b> status=5.7.1 reply=554 reason=blocked
  *   category=reputation remote=mx.example diag="..."
  * (no queue id and no newline; the caller prefixes and terminates it).
+ * An unknown sender prints as "<?>" (never "<>", the null sender).
  * The first word is "defer" for a delay notice, "feedback", "autoreply",
  * "delivered" or "notbounce" for the other kinds.
  */

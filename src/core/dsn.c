@@ -284,9 +284,9 @@ dsn_parser_set_envelope(struct dsn_parser *p, const char *mail_from,
 		if (p->env_from == NULL)
 			return -1;
 	}
-	if (rcpt_to && (p->env_rcpt = dsn_addr_extract(rcpt_to,
-	    strlen(rcpt_to))) == NULL && strchr(rcpt_to, '@'))
-		return -1;
+	/* an unusable address is simply unknown */
+	if (rcpt_to)
+		p->env_rcpt = dsn_addr_extract(rcpt_to, strlen(rcpt_to));
 	return 0;
 }
 
@@ -607,8 +607,6 @@ transcript_data_stage(struct dsn_parser *p, const char *t, size_t n)
 
 			if (a)
 				p->data_addrs[p->ndata_addrs++] = a;
-			else if (memchr(t + b, '@', e - b))
-				return -1;
 		}
 	}
 	return 0;
@@ -719,9 +717,15 @@ rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_type
 	    (strcmp(r->cls.source, "text") != 0 ||
 	    strcmp(r->cls.category, "transient") == 0))
 		set_reason(r, "mailererror");
-	/* a temporary status on a final failure: retries ran out */
+	/*
+	 * A temporary status on a final failure: retries ran out. Timeouts
+	 * that lasted until the queue lifetime ended are expiry too.
+	 */
 	if (r->action && streq_ci(r->action, "failed") && r->status &&
-	    r->status[0] == '4' && strcmp(r->cls.source, "text") != 0)
+	    r->status[0] == '4' && (strcmp(r->cls.source, "text") != 0 ||
+	    (strcmp(r->cls.reason, "networkerror") == 0 && r->diag &&
+	    (dsn_memstr_ci(r->diag, strlen(r->diag), "timed out") ||
+	    dsn_memstr_ci(r->diag, strlen(r->diag), "timeout")))))
 		set_reason(r, "expired");
 	stage_adjust(r, refused_at_data(p, r));
 	return 0;
@@ -884,9 +888,7 @@ parse_feedback(struct dsn_parser *p, const char *t, size_t n)
 			if ((p->rep.feedback_type = trim_dup(v, strlen(v))) == NULL)
 				rc = -1;
 		} else if (field_is(fl, "Original-Mail-From") && p->rep.sender == NULL) {
-			if ((p->rep.sender = dsn_addr_extract(v, strlen(v))) == NULL &&
-			    strchr(v, '@'))
-				rc = -1;
+			p->rep.sender = dsn_addr_extract(v, strlen(v));
 		} else if (field_is(fl, "Reporting-MTA") && p->rep.reporting_mta == NULL) {
 			if ((p->rep.reporting_mta = typed_value(v, 0)) == NULL)
 				rc = -1;
@@ -1819,7 +1821,7 @@ dsn_format_log(struct buf *out, const struct dsn_report *rep, size_t idx)
 	    rep->kind == DSN_KIND_AUTOREPLY ? "autoreply sender=<" :
 	    rep->kind == DSN_KIND_DELIVERED ? "delivered sender=<" :
 	    "notbounce sender=<")) != BUF_OK ||
-	    (rc = put_escaped(out, rep->sender, 320)) != BUF_OK ||
+	    (rc = put_escaped(out, rep->sender ? rep->sender : "?", 320)) != BUF_OK ||
 	    (rc = buf_puts(out, "> rcpt=<")) != BUF_OK ||
 	    (rc = put_escaped(out, r ? r->final_rcpt : NULL, 320)) != BUF_OK ||
 	    (rc = buf_puts(out, "> status=")) != BUF_OK ||

@@ -179,6 +179,12 @@ dsn_ses_scan(const char *text, size_t n, struct dsn_ses *out)
 			}
 			if (r->addr)
 				out->n++;
+			else {
+				free(r->status);
+				free(r->action);
+				free(r->diag);
+				memset(r, 0, sizeof(*r));
+			}
 			if (ve <= p)
 				break;
 			p = ve;
