@@ -206,6 +206,20 @@ typedef int store_supp_cb(void *arg, const char *addr, const struct store_supp *
 __attribute__((warn_unused_result))
 int	store_supp_each(struct store *, int64_t now, store_supp_cb *cb, void *arg);
 
+/* ---- links from envelope address to SASL login ---- */
+
+/*
+ * Remember that auth_key ("auth:LOGIN") last sent as addr_key ("env:ADDR");
+ * asynchronous like the counters, kept sender_ttl after it was last set.
+ */
+__attribute__((warn_unused_result))
+int	store_link_put(struct store *, const char *addr_key, const char *auth_key,
+	    int64_t now);
+/* The login linked to addr_key into out, or STORE_NOTFOUND. */
+__attribute__((warn_unused_result))
+int	store_link_get(struct store *, const char *addr_key, int64_t now,
+	    char *out, size_t outlen);
+
 /* ---- rate buckets ---- */
 
 /*

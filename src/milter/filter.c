@@ -35,6 +35,8 @@
 #include "egress/policy.h"
 #include "egress/rfc5322.h"
 #include "egress/scan.h"
+#include "egress/sender.h"
+#include "egress/store.h"
 #include "shell.h"
 
 #define FILTER_QID_MAX		64
@@ -53,6 +55,14 @@ struct msgctx {
 	struct scan	 *scan;
 	unsigned	  tag_headers;	/* tag headers already in the message */
 	int		  failed;	/* resource failure: apply the fail mode */
+	/* sender record */
+	int		  nonsmtp;	/* queue id known at MAIL: Postfix cleanup */
+	int		  have_keys;
+	struct sender_keys keys;
+	struct sender_decision sdec;	/* strongest store decision so far */
+	char		**drop_rcpts;	/* suppressed, to remove at eom (non-SMTP) */
+	size_t		  ndrop;
+	unsigned	  sender_hdrs;	/* sender-status headers already present */
 };
 
 struct connctx {
@@ -110,7 +120,60 @@ msg_free(struct msgctx *m)
 	for (i = 0; i < m->nrcpt; i++)
 		free(m->rcpts[i]);
 	free(m->rcpts);
+	for (i = 0; i < m->ndrop; i++)
+		free(m->drop_rcpts[i]);
+	free(m->drop_rcpts);
 	free(m);
+}
+
+static const char *msg_qid(SMFICTX *, struct msgctx *);
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Keep the more severe of two sender-record decisions. */
+static void
+sdec_merge(struct sender_decision *into, const struct sender_decision *d)
+{
+	if (d->action > into->action)
+		*into = *d;
+	else if (d->action == into->action && into->header[0] == '\0' &&
+	    d->header[0] != '\0')
+		*into = *d;
+}
+
+/*
+ * Apply a refusal from the sender record now, at MAIL or RCPT. Monitor mode,
+ * exemptions and bounces never refuse; the decision is still logged.
+ * Returns SMFIS_CONTINUE when nothing is refused.
+ */
+static sfsistat
+sdec_refuse(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
+    const struct sender_decision *d, const char *stage, const char *rcpt)
+{
+	char rcode[4], xcode[16];
+	const char *text;
+	int enforce;
+
+	if (d->action < ACT_TEMPFAIL)
+		return SMFIS_CONTINUE;
+	enforce = c->cfg->mode == MODE_ENFORCE && m->mail_from[0] != '\0' &&
+	    !policy_is_exempt(c->cfg, &m->env);
+	shell_log(LOG_INFO, "%s: %s sender=<%s>%s%s%s %s=%s key=%s reply=\"%s\"%s",
+	    msg_qid(ctx, m), stage, m->mail_from, rcpt ? " rcpt=<" : "",
+	    rcpt ? rcpt : "", rcpt ? ">" : "", enforce ? "action" : "would",
+	    action_name((enum action)d->action), d->key[0] ? d->key : "-",
+	    d->reply, d->degraded ? " degraded=yes" : "");
+	if (!enforce || policy_reply_split(d->reply, rcode, xcode, &text) != 0)
+		return SMFIS_CONTINUE;
+	smfi_setreply(ctx, rcode, xcode, (char *)text);
+	return rcode[0] == '4' ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 }
 
 static const char *
@@ -152,7 +215,8 @@ egress_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
+	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
+	    SMFIF_DELRCPT;
 	unsigned long proto = 0;
 	struct connctx *c;
 
@@ -243,6 +307,13 @@ egress_envfrom(SMFICTX *ctx, char **argv)
 		else if (strcasecmp(*a, "SMTPUTF8") == 0)
 			m->env.smtputf8 = 1;
 	}
+	/*
+	 * Postfix's cleanup(8), which runs non_smtpd_milters, has a queue id
+	 * before MAIL; smtpd(8) gets one only after the first accepted RCPT.
+	 * A simulated RCPT must never be refused (Postfix would keep the mail
+	 * as a configuration error), so such sessions act at end of message.
+	 */
+	m->nonsmtp = smfi_getsymval(ctx, "i") != NULL;
 	(void)msg_qid(ctx, m);
 	/* Refuse early when the client announces a size over the limit. */
 	if (m->env.esmtp_size > 0 && c->cfg->limits.message_size > 0 &&
@@ -258,6 +329,28 @@ egress_envfrom(SMFICTX *ctx, char **argv)
 			smfi_setreply(ctx, rcode, xcode, (char *)text);
 			return rcode[0] == '4' ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 		}
+	}
+	/* The sender record: statuses, static rate, warm-up. */
+	if (shell_store() != NULL && m->mail_from[0] != '\0' &&
+	    sender_keys_make(&c->cfg->policy, m->mail_from, m->env.auth_user,
+	    &m->keys) == 0) {
+		struct sender_decision d;
+		int rc;
+
+		m->have_keys = 1;
+		memset(&d, 0, sizeof(d));
+		rc = sender_check(shell_store(), &c->cfg->policy, &m->keys, NULL,
+		    now_ms(), &d);
+		if (rc != STORE_OK && rc != STORE_NOTFOUND && rc != STORE_UNAVAILABLE)
+			return fail_status(c, ctx, "sender record");
+		if (!m->nonsmtp) {
+			sfsistat st = sdec_refuse(ctx, c, m, &d, "sender", NULL);
+
+			if (st != SMFIS_CONTINUE)
+				return st;
+		}
+		/* Not refused now: it counts at end of message. */
+		sdec_merge(&m->sdec, &d);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -284,6 +377,54 @@ egress_envrcpt(SMFICTX *ctx, char **argv)
 		m->rcpt_cap = ncap;
 	}
 	copy_addr(addr, sizeof(addr), argv[0]);
+	if (shell_store() != NULL && m->mail_from[0] != '\0') {
+		struct sender_decision d;
+		char dom[RFC5322_DOMAIN_MAX + 1];
+		sfsistat st;
+		int rc;
+
+		/* A suppressed recipient (hard bounce, complaint, manual). */
+		memset(&d, 0, sizeof(d));
+		rc = recipient_check(shell_store(), addr, now_ms(), &d);
+		if (rc == STORE_OK && d.action >= ACT_TEMPFAIL) {
+			if (!m->nonsmtp) {
+				st = sdec_refuse(ctx, c, m, &d, "recipient", addr);
+				if (st != SMFIS_CONTINUE)
+					return st;
+			} else if (c->cfg->mode == MODE_ENFORCE) {
+				/* Non-SMTP: removed at end of message. */
+				char **nv = realloc(m->drop_rcpts,
+				    (m->ndrop + 1) * sizeof(*nv));
+
+				if (nv == NULL || (nv[m->ndrop] = strdup(addr)) == NULL) {
+					if (nv != NULL)
+						m->drop_rcpts = nv;
+					m->failed = 1;
+					return SMFIS_CONTINUE;
+				}
+				m->drop_rcpts = nv;
+				m->ndrop++;
+				shell_log(LOG_INFO, "%s: recipient sender=<%s> rcpt=<%s> action=remove reply=\"%s\"",
+				    msg_qid(ctx, m), m->mail_from, addr, d.reply);
+			}
+		}
+		/* Statuses and throttles per destination domain. */
+		if (m->have_keys && rfc5322_addr_domain(addr, dom, sizeof(dom)) == 0) {
+			memset(&d, 0, sizeof(d));
+			rc = sender_check(shell_store(), &c->cfg->policy, &m->keys,
+			    dom, now_ms(), &d);
+			if (rc == STORE_ERROR) {
+				m->failed = 1;
+				return SMFIS_CONTINUE;
+			}
+			if (!m->nonsmtp && d.action >= ACT_TEMPFAIL) {
+				st = sdec_refuse(ctx, c, m, &d, "destination", addr);
+				if (st != SMFIS_CONTINUE)
+					return st;
+			}
+			sdec_merge(&m->sdec, &d);
+		}
+	}
 	if ((m->rcpts[m->nrcpt] = strdup(addr)) == NULL) {
 		m->failed = 1;
 		return SMFIS_CONTINUE;
@@ -327,6 +468,9 @@ egress_header(SMFICTX *ctx, char *name, char *value)
 		return c ? hdr_status(c) : SMFIS_CONTINUE;
 	if (strcasecmp(name, c->cfg->tag_header) == 0)
 		m->tag_headers++;
+	if (c->cfg->policy.tag_header != NULL &&
+	    strcasecmp(name, c->cfg->policy.tag_header) == 0)
+		m->sender_hdrs++;
 	if (msg_start_scan(c) != 0 || scan_header(m->scan, name, value) != 0)
 		m->failed = 1;
 	return hdr_status(c);
@@ -443,6 +587,22 @@ apply_verdict(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	/* Tag headers the sender brought cannot be trusted: remove them. */
 	for (i = m->tag_headers; i > 0; i--)
 		(void)smfi_chgheader(ctx, c->cfg->tag_header, (int)i, NULL);
+	if (c->cfg->policy.tag_header != NULL)
+		for (i = m->sender_hdrs; i > 0; i--)
+			(void)smfi_chgheader(ctx, c->cfg->policy.tag_header, (int)i, NULL);
+	if (m->sdec.header[0] != '\0' && m->sdec.header_name != NULL &&
+	    (c->cfg->mode == MODE_ENFORCE || v->tag) &&
+	    smfi_addheader(ctx, (char *)m->sdec.header_name, m->sdec.header) != MI_SUCCESS)
+		return fail_status(c, ctx, "add sender status header");
+	/* Suppressed recipients of a non-SMTP submission. */
+	if (v->action < ACT_HOLD || v->action == ACT_HOLD)
+		for (i = 0; i < m->ndrop; i++) {
+			char quoted[FILTER_ADDR_MAX + 2];
+
+			snprintf(quoted, sizeof(quoted), "<%s>", m->drop_rcpts[i]);
+			if (smfi_delrcpt(ctx, quoted) != MI_SUCCESS)
+				return fail_status(c, ctx, "remove suppressed recipient");
+		}
 	if (v->tag) {
 		buf_init(&tag, 4096);
 		if (policy_tag_value(scan_findings(m->scan), v, &tag) != BUF_OK &&
@@ -518,6 +678,49 @@ report_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	buf_fini(&hdr);
 }
 
+/*
+ * Hand every failed recipient of a bounce (and every complaint) to the
+ * sender record. The original sender is the report's, else the bounce's
+ * envelope recipient (a bounce goes back to the original MAIL FROM).
+ */
+static void
+record_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
+    const struct dsn_report *r)
+{
+	struct sender_keys keys;
+	const char *sender;
+	size_t i;
+
+	if (shell_store() == NULL || c->cfg->mode != MODE_ENFORCE ||
+	    (r->kind != DSN_KIND_DSN && r->kind != DSN_KIND_FEEDBACK))
+		return;
+	sender = r->sender != NULL && r->sender[0] ? r->sender :
+	    m->nrcpt > 0 ? m->rcpts[0] : NULL;
+	if (sender == NULL ||
+	    sender_keys_make(&c->cfg->policy, sender, NULL, &keys) != 0)
+		return;
+	for (i = 0; i < r->nrcpts; i++) {
+		const struct dsn_recipient *d = &r->rcpts[i];
+		char dom[RFC5322_DOMAIN_MAX + 1];
+		int rc;
+
+		if (r->kind == DSN_KIND_DSN && d->action != NULL &&
+		    strcasecmp(d->action, "failed") != 0)
+			continue;	/* delayed, delivered, relayed, expanded */
+		if (d->final_rcpt == NULL ||
+		    rfc5322_addr_domain(d->final_rcpt, dom, sizeof(dom)) != 0)
+			dom[0] = '\0';
+		rc = sender_record_failure(shell_store(), &c->cfg->policy, &keys,
+		    dom[0] ? dom : NULL, d->cls.category,
+		    r->kind == DSN_KIND_FEEDBACK ? "feedback" : d->cls.reason,
+		    d->cls.hard, d->final_rcpt, now_ms());
+		if (rc != STORE_OK)
+			shell_log(LOG_WARNING, "%s: sender record not updated for <%s> (%s)",
+			    msg_qid(ctx, m), d->final_rcpt ? d->final_rcpt : "",
+			    rc == STORE_UNAVAILABLE ? "store unavailable" : "store error");
+	}
+}
+
 static sfsistat
 egress_eom(SMFICTX *ctx)
 {
@@ -536,8 +739,28 @@ egress_eom(SMFICTX *ctx)
 		c->msg = NULL;
 		return st;
 	}
+	/* The sender record's decision joins the findings (and the policy). */
+	if (m->sdec.check_id != NULL && m->sdec.action > ACT_ACCEPT &&
+	    findings_add(scan_findings(m->scan), m->sdec.check_id, "%s",
+	    m->sdec.key[0] ? m->sdec.key : "-") != 0)
+		m->failed = 1;
+	if (m->ndrop > 0 && m->ndrop >= m->nrcpt &&
+	    findings_add(scan_findings(m->scan), "recipient.suppressed",
+	    "%zu of %zu recipients", m->ndrop, m->nrcpt) != 0)
+		m->failed = 1;
+	if (m->failed) {
+		st = fail_status(c, ctx, "sender record");
+		msg_free(m);
+		c->msg = NULL;
+		return st;
+	}
 	policy_decide(c->cfg, &m->env, scan_findings(m->scan),
 	    scan_is_bounce(m->scan), &v);
+	/* The store's reply says more than the generic one of its check. */
+	if (v.decided_by != NULL && m->sdec.check_id != NULL &&
+	    strcmp(v.decided_by, m->sdec.check_id) == 0 && m->sdec.reply[0] &&
+	    v.action >= ACT_TEMPFAIL)
+		v.reply = m->sdec.reply;
 	buf_init(&line, FILTER_LOG_MAX);
 	if (policy_log_line(&m->env, scan_findings(m->scan), &v, &line) != BUF_OK &&
 	    line.len == 0)
@@ -546,8 +769,10 @@ egress_eom(SMFICTX *ctx)
 		shell_log(LOG_INFO, "%s: %s", msg_qid(ctx, m), buf_cstr(&line));
 	buf_fini(&line);
 	st = apply_verdict(ctx, c, m, &v);
-	if ((r = scan_dsn(m->scan)) != NULL && r->kind != DSN_KIND_NONE)
+	if ((r = scan_dsn(m->scan)) != NULL && r->kind != DSN_KIND_NONE) {
 		report_bounce(ctx, c, m, r, st == SMFIS_ACCEPT);
+		record_bounce(ctx, c, m, r);
+	}
 	msg_free(m);
 	c->msg = NULL;
 	return st;
@@ -582,7 +807,8 @@ egress_close(SMFICTX *ctx)
 struct smfiDesc egress_filter = {
 	.xxfi_name = "milter-egress",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
+	    SMFIF_DELRCPT,
 	.xxfi_connect = egress_connect,
 	.xxfi_helo = NULL,
 	.xxfi_envfrom = egress_envfrom,

@@ -33,6 +33,7 @@
 #include <libmilter/mfapi.h>
 
 #include "egress/config.h"
+#include "egress/store.h"
 #include "shell.h"
 
 #ifndef SYSCONFDIR
@@ -45,6 +46,7 @@
 static pthread_mutex_t	 cfg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct config	*cfg_current;
 static int		 log_to_stderr;
+static struct store	*store_handle;	/* opened at start, closed at exit */
 static char		 log_ident[64] = "milter-egress";
 
 struct config *
@@ -155,6 +157,19 @@ shell_json_append(const char *path, const char *line)
 		}
 	}
 	pthread_mutex_unlock(&json_lock);
+}
+
+struct store *
+shell_store(void)
+{
+	return store_handle;
+}
+
+static void
+store_log(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	shell_log(level, "store: %s", msg);
 }
 
 /* ---- reload ---- */
@@ -372,11 +387,29 @@ main(int argc, char **argv)
 		die("cannot start the reload thread");
 	pthread_detach(tid);
 
+	/*
+	 * The store starts threads (LMDB group commit), so it opens after the
+	 * fork, as the final user, and once the signals above are blocked in
+	 * this thread (its threads inherit the mask). Its settings are read
+	 * once: a change to the store section takes effect at the next start.
+	 */
+	if (cfg->store.enabled) {
+		char err[256];
+
+		if ((store_handle = store_open(&cfg->store, store_log, NULL, err,
+		    sizeof(err))) == NULL) {
+			shell_log(LOG_ERR, "cannot open the sender store: %s", err);
+			fprintf(stderr, "milter-egress: cannot open the sender store: %s\n", err);
+			return 71;
+		}
+	}
+
 	shell_log(LOG_INFO, "starting milter-egress %s on %s (mode=%s, config %s)",
 	    PACKAGE_VERSION, sock, cfg->mode == MODE_MONITOR ? "monitor" : "enforce",
 	    path);
 	rc = smfi_main();
 	shell_log(LOG_INFO, "stopping milter-egress (smfi_main returned %d)", rc);
+	store_close(store_handle);
 	if (cfg->milter.pidfile && cfg->milter.pidfile[0])
 		(void)unlink(cfg->milter.pidfile);
 	return rc == MI_SUCCESS ? 0 : 1;

@@ -23,6 +23,10 @@ void	shell_log_open(const struct config *, int foreground);
 void	shell_log(int priority, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/* The sender-record store, or NULL when store.enabled is false. */
+struct store;
+struct store	*shell_store(void);
+
 /* Append one line to a JSON-lines file (serialised; errors are logged). */
 void	shell_json_append(const char *path, const char *line);
 

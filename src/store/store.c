@@ -553,6 +553,33 @@ store_supp_each(struct store *st, int64_t now, store_supp_cb *cb, void *arg)
 }
 
 int
+store_link_put(struct store *st, const char *addr_key, const char *auth_key,
+    int64_t now)
+{
+	if (!key_ok(addr_key) || !key_ok(auth_key))
+		return STORE_ERROR;
+	return st->ops->link_put(st, addr_key, auth_key, now);
+}
+
+int
+store_link_get(struct store *st, const char *addr_key, int64_t now, char *out,
+    size_t outlen)
+{
+	int64_t when = 0;
+	int rc;
+
+	if (!key_ok(addr_key) || outlen == 0)
+		return STORE_ERROR;
+	out[0] = '\0';
+	rc = st->ops->link_get(st, addr_key, &when, out, outlen);
+	if (rc == STORE_OK && (when + st->conf.sender_ttl < now || out[0] == '\0')) {
+		out[0] = '\0';
+		rc = STORE_NOTFOUND;
+	}
+	return rc;
+}
+
+int
 store_rate_take(struct store *st, const char *key, const char *name,
     int64_t now_ms, const struct rate *r, int64_t init_tat, int *allowed,
     int64_t *retry_ms)
