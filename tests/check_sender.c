@@ -276,18 +276,21 @@ static const struct {
 	const char	*from;
 	const char	*auth;
 	int		 n;
-	const char	*env, *au, *dom;
+	const char	*env, *au, *dom, *addr;
 } key_cases[] = {
-	{ SK_ENVELOPE, "<Alice@Example.COM>", NULL, 1, "env:alice@example.com", "", "" },
-	{ SK_ENVELOPE, "alice@example.com", "bob", 1, "env:alice@example.com", "", "" },
-	{ SK_ENVELOPE | SK_DOMAIN, "a@B.example", NULL, 2, "env:a@b.example", "", "dom:b.example" },
-	{ SK_AUTH, "a@b.example", "Bob", 1, "", "auth:bob", "" },
-	{ SK_ENVELOPE | SK_AUTH | SK_DOMAIN, "<>", NULL, 0, "", "", "" },
-	{ SK_ENVELOPE | SK_AUTH | SK_DOMAIN, "<>", "bob", 1, "", "auth:bob", "" },
-	{ SK_ENVELOPE | SK_DOMAIN, "", NULL, 0, "", "", "" },
-	{ SK_ENVELOPE | SK_DOMAIN, NULL, NULL, 0, "", "", "" },
-	{ SK_DOMAIN, "nodomain", NULL, 0, "", "", "" },
-	{ SK_DOMAIN, "a@", NULL, 0, "", "", "" },
+	{ SK_ENVELOPE, "<Alice@Example.COM>", NULL, 1, "env:alice@example.com", "", "",
+	  "alice@example.com" },
+	{ SK_ENVELOPE, "alice@example.com", "bob", 1, "env:alice@example.com", "", "",
+	  "alice@example.com" },
+	{ SK_ENVELOPE | SK_DOMAIN, "a@B.example", NULL, 2, "env:a@b.example", "",
+	  "dom:b.example", "a@b.example" },
+	{ SK_AUTH, "a@b.example", "Bob", 1, "", "auth:bob", "", "a@b.example" },
+	{ SK_ENVELOPE | SK_AUTH | SK_DOMAIN, "<>", NULL, 0, "", "", "", "" },
+	{ SK_ENVELOPE | SK_AUTH | SK_DOMAIN, "<>", "bob", 1, "", "auth:bob", "", "" },
+	{ SK_ENVELOPE | SK_DOMAIN, "", NULL, 0, "", "", "", "" },
+	{ SK_ENVELOPE | SK_DOMAIN, NULL, NULL, 0, "", "", "", "" },
+	{ SK_DOMAIN, "nodomain", NULL, 0, "", "", "", "nodomain" },
+	{ SK_DOMAIN, "a@", NULL, 0, "", "", "", "a@" },
 };
 
 START_TEST(test_keys)
@@ -302,6 +305,7 @@ START_TEST(test_keys)
 	ck_assert_str_eq(k.env, key_cases[_i].env);
 	ck_assert_str_eq(k.auth, key_cases[_i].au);
 	ck_assert_str_eq(k.dom, key_cases[_i].dom);
+	ck_assert_str_eq(k.addr, key_cases[_i].addr);
 	policy_conf_fini(&p);
 }
 END_TEST

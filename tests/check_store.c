@@ -722,6 +722,56 @@ START_TEST(test_record_warmup)
 }
 END_TEST
 
+START_TEST(test_record_auth_link)
+{
+	struct policy_conf p;
+	struct sender_keys k, b;
+	struct sender_decision d;
+	char login[SENDER_KEY_MAX];
+	int64_t t = NOW * 1000;
+
+	BEGIN("auth link");
+	ck_assert_int_eq(policy_conf_default(&p), 0);
+	p.keys = SK_AUTH;
+	/* MAIL FROM by a SASL user links the address to the login */
+	ck_assert_int_eq(sender_keys_make(&p, "<Shared@Example.com>", "Mallory", &k), 1);
+	ck_assert_str_eq(k.addr, "shared@example.com");
+	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t, &d), STORE_OK);
+	ck_assert_int_eq(store_link_get(st, "env:shared@example.com", NOW, login,
+	    sizeof(login)), STORE_OK);
+	ck_assert_str_eq(login, "auth:mallory");
+	/* the bounces name only the envelope sender */
+	ck_assert_int_eq(sender_keys_make(&p, "shared@example.com", NULL, &b), 0);
+	ck_assert_int_eq(sender_record_failure(st, &p, &b, "gmail.com", NULL, "blocked", 1,
+	    NULL, t + 1000), STORE_OK);
+	ck_assert_int_eq(sender_record_failure(st, &p, &b, "gmail.com", NULL, "blocked", 1,
+	    NULL, t + 2000), STORE_OK);
+	ck_assert_int_eq(sender_record_failure(st, &p, &b, "gmail.com", NULL, "blocked", 1,
+	    NULL, t + 3000), STORE_OK);
+	/* ... and still reach the login */
+	ck_assert_int_eq(sender_check(st, &p, &k, "gmail.com", t + 4000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_TEMPFAIL);
+	ck_assert_str_eq(d.key, "auth:mallory");
+	/* another login now sends as that address: the link follows */
+	ck_assert_int_eq(sender_keys_make(&p, "shared@example.com", "trent", &k), 1);
+	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 5000, &d), STORE_OK);
+	ck_assert_int_eq(store_link_get(st, "env:shared@example.com", NOW + 5, login,
+	    sizeof(login)), STORE_OK);
+	ck_assert_str_eq(login, "auth:trent");
+	ck_assert_int_eq(store_flush(st), STORE_OK);
+	ck_assert_int_eq(store_link_get(st, "env:shared@example.com", NOW + 5, login,
+	    sizeof(login)), STORE_OK);
+	ck_assert_str_eq(login, "auth:trent");
+	/* unknown address, and links forgotten after sender_ttl */
+	ck_assert_int_eq(store_link_get(st, "env:other@example.com", NOW, login,
+	    sizeof(login)), STORE_NOTFOUND);
+	ck_assert_int_eq(store_link_get(st, "env:shared@example.com",
+	    NOW + 5 + conf.sender_ttl + 1, login, sizeof(login)), STORE_NOTFOUND);
+	policy_conf_fini(&p);
+	END();
+}
+END_TEST
+
 /* ---- backend specifics ---- */
 
 START_TEST(test_lmdb_map_growth)
@@ -1006,6 +1056,7 @@ store_suite(void)
 	tcase_add_loop_test(tc, test_record_suspend_release, 0, 2);
 	tcase_add_loop_test(tc, test_record_static_rate_and_keys, 0, 2);
 	tcase_add_loop_test(tc, test_record_warmup, 0, 2);
+	tcase_add_loop_test(tc, test_record_auth_link, 0, 2);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tb, test_lmdb_map_growth);
 	tcase_add_test(tb, test_lmdb_two_processes);

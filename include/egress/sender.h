@@ -120,11 +120,17 @@ struct sender_status {
 	char		 why[SENDER_WHY_MAX];
 };
 
-/* The sender keys of one message, "type:value" strings (may be ""). */
+/*
+ * The sender keys of one message, "type:value" strings (may be ""), and
+ * the envelope address itself (lower-cased, whatever keys are configured):
+ * a bounce names only the envelope sender, so failures reach the SASL login
+ * through the link the store keeps from address to login.
+ */
 struct sender_keys {
 	char	env[SENDER_KEY_MAX];
 	char	auth[SENDER_KEY_MAX];
 	char	dom[SENDER_KEY_MAX];
+	char	addr[SENDER_KEY_MAX];
 };
 
 /* ---- configuration ---- */

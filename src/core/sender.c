@@ -524,6 +524,8 @@ sender_keys_make(const struct policy_conf *p, const char *mail_from,
 	if (mail_from != NULL && *mail_from == '<')
 		mail_from++;
 	n = mail_from != NULL ? strcspn(mail_from, ">") : 0;
+	if (n > 0)
+		lower_copy(out->addr, sizeof(out->addr), "", mail_from, n);
 	if (n > 0 && (p->keys & SK_ENVELOPE)) {
 		lower_copy(out->env, sizeof(out->env), "env:", mail_from, n);
 		count += out->env[0] != '\0';

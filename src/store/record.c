@@ -86,6 +86,29 @@ rate_name(char *out, size_t outlen, const char *dest, int64_t since)
 	return out;
 }
 
+/*
+ * Bounces name the envelope sender only: remember which SASL login sends as
+ * which address, so their failures also count for the login. Written only
+ * when it changes.
+ */
+static int
+link_auth(struct store *st, const struct policy_conf *p,
+    const struct sender_keys *k, int64_t now)
+{
+	char from[SENDER_KEY_MAX + 8], cur[SENDER_KEY_MAX];
+	int rc;
+
+	if (!(p->keys & SK_AUTH) || k->auth[0] == '\0' || k->addr[0] == '\0')
+		return STORE_OK;
+	snprintf(from, sizeof(from), "env:%s", k->addr);
+	rc = store_link_get(st, from, now, cur, sizeof(cur));
+	if (rc == STORE_OK && strcmp(cur, k->auth) == 0)
+		return STORE_OK;
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return rc;
+	return store_link_put(st, from, k->auth, now);
+}
+
 int
 sender_check(struct store *st, const struct policy_conf *p,
     const struct sender_keys *keys, const char *dest_in, int64_t now_ms,
@@ -102,6 +125,11 @@ sender_check(struct store *st, const struct policy_conf *p,
 	dest[0] = '\0';
 	if (dest_in != NULL)
 		lower_dest(dest_in, dest, sizeof(dest));
+	if (dest_in == NULL) {
+		rc = link_auth(st, p, keys, now);
+		if (rc == STORE_UNAVAILABLE)
+			goto degraded;
+	}
 	/* statuses first: a suspension or hold takes no tokens */
 	for (i = 0; i < 3; i++) {
 		if ((key = sender_keys_at(keys, i)) == NULL)
@@ -341,6 +369,7 @@ sender_record_failure(struct store *st, const struct policy_conf *p,
 	char dest[STORE_ADDR_MAX], rcpt[STORE_ADDR_MAX], rkey[STORE_ADDR_MAX + 8] = "";
 	char f[8][FIELD_SZ], rf[FIELD_SZ];
 	const char *fields[8], *key;
+	struct sender_keys lk;
 	struct store_meta m;
 	int64_t now = now_ms / 1000, released[3] = { 0, 0, 0 };
 	size_t nf = 0, ns, r, i;
@@ -363,6 +392,17 @@ sender_record_failure(struct store *st, const struct policy_conf *p,
 		dest[0] = '\0';
 	if (rcpt_in != NULL)
 		store_addr_norm(rcpt_in, rcpt, sizeof(rcpt));
+	/* the login that last sent as this envelope sender */
+	lk = *keys;
+	keys = &lk;
+	if ((p->keys & SK_AUTH) && lk.auth[0] == '\0' && lk.addr[0] != '\0') {
+		char from[SENDER_KEY_MAX + 8];
+
+		snprintf(from, sizeof(from), "env:%s", lk.addr);
+		rc2 = store_link_get(st, from, now, lk.auth, sizeof(lk.auth));
+		if (rc2 == STORE_UNAVAILABLE)
+			return rc2;
+	}
 
 	snprintf(f[nf++], FIELD_SZ, "c/%s", category);
 	snprintf(f[nf++], FIELD_SZ, "r/%s/%s", category, reason);

@@ -34,6 +34,10 @@ struct store_ops {
 	int	(*supp_get)(struct store *, const char *addr, struct store_supp *);
 	int	(*supp_del)(struct store *, const char *addr);
 	int	(*supp_each)(struct store *, int64_t now, store_supp_cb *, void *);
+	int	(*link_put)(struct store *, const char *from, const char *to,
+		    int64_t now);
+	int	(*link_get)(struct store *, const char *from, int64_t *when,
+		    char *out, size_t outlen);
 	int	(*rate_take)(struct store *, const char *key, const char *name,
 		    int64_t now_ms, const struct rate *, int64_t init_tat,
 		    int *allowed, int64_t *retry_ms);

@@ -61,7 +61,7 @@
 #define META_VERSION		1
 #define PEND_HASH		4096	/* pending-index buckets */
 
-enum op_type { OP_EVENT, OP_META, OP_RATE };
+enum op_type { OP_EVENT, OP_META, OP_RATE, OP_LINK };
 
 struct op {
 	struct op	*next;
@@ -92,7 +92,7 @@ struct meta_rec {
 
 struct lmdb {
 	MDB_env		*env;
-	MDB_dbi		 ev, meta, st, sup, rate;
+	MDB_dbi		 ev, meta, st, sup, rate, link;
 	pthread_rwlock_t resize;
 
 	pthread_mutex_t	 mu;		/* queue, inflight, generations */
@@ -116,8 +116,8 @@ struct lmdb {
 	size_t		 nrate;
 
 	/* sweep positions, writer thread only */
-	char		 sweep_pos[5][LMDB_KEY_MAX + 1];
-	size_t		 sweep_len[5];
+	char		 sweep_pos[6][LMDB_KEY_MAX + 1];
+	size_t		 sweep_len[6];
 };
 
 #define L(st)	((struct lmdb *)(st)->impl)
@@ -473,6 +473,22 @@ apply_meta(struct lmdb *l, MDB_txn *txn, const struct op *o)
 	return mdb_put(txn, l->meta, &k, &v, 0);
 }
 
+/* Link value: [int64 when][target key, NUL-terminated]. */
+static int
+apply_link(struct lmdb *l, MDB_txn *txn, const struct op *o)
+{
+	char v[sizeof(int64_t) + SENDER_KEY_MAX];
+	MDB_val k = { o->keylen, (void *)o->buf }, mv;
+
+	if (o->datalen > SENDER_KEY_MAX)
+		return 0;
+	memcpy(v, &o->t, sizeof(int64_t));
+	memcpy(v + sizeof(int64_t), o->buf + o->keylen, o->datalen);
+	mv.mv_size = sizeof(int64_t) + o->datalen;
+	mv.mv_data = v;
+	return mdb_put(txn, l->link, &k, &mv, 0);
+}
+
 static int
 apply_rate(struct lmdb *l, MDB_txn *txn, const struct op *o)
 {
@@ -538,6 +554,16 @@ sweep_db(struct store *st, MDB_txn *txn, int which, MDB_dbi dbi, int64_t now)
 				del = 1;
 			break;
 		}
+		case 5: {
+			int64_t when;
+
+			if (v.mv_size > sizeof(when)) {
+				memcpy(&when, v.mv_data, sizeof(when));
+				del = when + st->conf.sender_ttl < now;
+			} else
+				del = 1;
+			break;
+		}
 		}
 		if (del && (rc = mdb_cursor_del(c, 0)) != 0)
 			break;
@@ -573,13 +599,14 @@ apply_batch(struct store *st, MDB_txn *txn, void *arg)
 		case OP_EVENT: rc = apply_event(l, txn, o); break;
 		case OP_META: rc = apply_meta(l, txn, o); break;
 		case OP_RATE: rc = apply_rate(l, txn, o); break;
+		case OP_LINK: rc = apply_link(l, txn, o); break;
 		}
 	}
 	if (rc == 0 && st->conf.sweep_batch > 0) {
-		MDB_dbi dbis[5] = { l->ev, l->meta, l->st, l->sup, l->rate };
+		MDB_dbi dbis[6] = { l->ev, l->meta, l->st, l->sup, l->rate, l->link };
 		int i;
 
-		for (i = 0; i < 5 && rc == 0; i++)
+		for (i = 0; i < 6 && rc == 0; i++)
 			rc = sweep_db(st, txn, i, dbis[i], now);
 	}
 	if (rc != 0) {
@@ -1259,6 +1286,53 @@ lm_supp_each(struct store *st, int64_t now, store_supp_cb *cb, void *arg)
 	return rc == 0 ? STORE_OK : STORE_ERROR;
 }
 
+/* ---- links ---- */
+
+static int
+lm_link_put(struct store *st, const char *from, const char *to, int64_t now)
+{
+	size_t tl = strlen(to) + 1;
+	struct op *o;
+
+	if ((o = op_new(OP_LINK, from, strlen(from), tl)) == NULL)
+		return STORE_ERROR;
+	memcpy(o->buf + o->keylen, to, tl);
+	o->t = now;
+	return enqueue(st, o);
+}
+
+static int
+lm_link_get(struct store *st, const char *from, int64_t *when, char *out,
+    size_t outlen)
+{
+	struct pending pend;
+	MDB_txn *txn;
+	MDB_val k = { strlen(from), (void *)from }, v;
+	size_t i;
+	int rc;
+
+	if (rtxn_begin_pending(st, &txn, OP_LINK, from, strlen(from), 0, &pend) != 0)
+		return STORE_ERROR;
+	rc = mdb_get(txn, L(st)->link, &k, &v);
+	if (rc == 0 && v.mv_size > sizeof(int64_t) &&
+	    v.mv_size - sizeof(int64_t) <= outlen) {
+		memcpy(when, v.mv_data, sizeof(int64_t));
+		memcpy(out, (char *)v.mv_data + sizeof(int64_t), v.mv_size - sizeof(int64_t));
+		out[v.mv_size - sizeof(int64_t) - 1] = '\0';
+	} else if (rc == 0)
+		rc = MDB_NOTFOUND;
+	rtxn_end(st, txn);
+	/* a link queued since wins over the committed one */
+	for (i = 0; i < pend.n; i++)
+		if (pend.v[i]->t >= *when && pend.v[i]->datalen <= outlen) {
+			*when = pend.v[i]->t;
+			memcpy(out, pend.v[i]->buf + pend.v[i]->keylen, pend.v[i]->datalen);
+			rc = 0;
+		}
+	pend_free(&pend);
+	return rc == 0 ? STORE_OK : rc == MDB_NOTFOUND ? STORE_NOTFOUND : STORE_ERROR;
+}
+
 /* ---- rate buckets ---- */
 
 static uint32_t
@@ -1455,7 +1529,8 @@ lm_open(struct store *st, char *err, size_t errlen)
 	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &l->meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "st", MDB_CREATE, &l->st)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "sup", MDB_CREATE, &l->sup)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "rate", MDB_CREATE, &l->rate)) != 0) {
+	    (rc = mdb_dbi_open(txn, "rate", MDB_CREATE, &l->rate)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "link", MDB_CREATE, &l->link)) != 0) {
 		mdb_txn_abort(txn);
 		snprintf(err, errlen, "lmdb: open databases: %s", mdb_strerror(rc));
 		goto fail;
@@ -1493,5 +1568,7 @@ const struct store_ops store_lmdb_ops = {
 	.supp_get = lm_supp_get,
 	.supp_del = lm_supp_del,
 	.supp_each = lm_supp_each,
+	.link_put = lm_link_put,
+	.link_get = lm_link_get,
 	.rate_take = lm_rate_take,
 };

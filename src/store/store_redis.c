@@ -966,6 +966,55 @@ rd_supp_each(struct store *st, int64_t now, store_supp_cb *cb, void *arg)
 	return scan_keys(st, pat, supp_each_fn, &a);
 }
 
+/* P:{ADDRKEY}:auth = "WHEN\tTARGET", PEXPIRE sender_ttl. */
+static int
+rd_link_put(struct store *st, const char *from, const char *to, int64_t now)
+{
+	char k[REDIS_KEY_MAX], v[SENDER_KEY_MAX + 32], ttl[24];
+	const char *argv[5] = { "SET", k, v, "PX", ttl };
+	redisReply *rep;
+	int rc;
+
+	if (skey(st, k, from, "auth") != 0)
+		return STORE_ERROR;
+	snprintf(v, sizeof(v), "%lld\t%s", (long long)now, to);
+	snprintf(ttl, sizeof(ttl), "%lld", st->conf.sender_ttl * 1000);
+	if ((rep = run(st, 5, argv, NULL, &rc)) == NULL)
+		return rc;
+	if (rep->type == REDIS_REPLY_ERROR)
+		rc = STORE_ERROR;
+	freeReplyObject(rep);
+	return rc;
+}
+
+static int
+rd_link_get(struct store *st, const char *from, int64_t *when, char *out,
+    size_t outlen)
+{
+	char k[REDIS_KEY_MAX];
+	const char *argv[2] = { "GET", k }, *tab;
+	redisReply *rep;
+	int rc;
+
+	if (skey(st, k, from, "auth") != 0)
+		return STORE_ERROR;
+	if ((rep = run(st, 2, argv, NULL, &rc)) == NULL)
+		return rc;
+	if (rep->type == REDIS_REPLY_NIL)
+		rc = STORE_NOTFOUND;
+	else if (rep->type != REDIS_REPLY_STRING ||
+	    (tab = memchr(rep->str, '\t', rep->len)) == NULL ||
+	    (size_t)(rep->str + rep->len - tab) > outlen)
+		rc = STORE_ERROR;
+	else {
+		*when = strtoll(rep->str, NULL, 10);
+		memcpy(out, tab + 1, (size_t)(rep->str + rep->len - tab - 1));
+		out[rep->str + rep->len - tab - 1] = '\0';
+	}
+	freeReplyObject(rep);
+	return rc;
+}
+
 static int
 rd_rate_take(struct store *st, const char *key, const char *name,
     int64_t now_ms, const struct rate *r, int64_t init_tat, int *allowed,
@@ -1081,5 +1130,7 @@ const struct store_ops store_redis_ops = {
 	.supp_get = rd_supp_get,
 	.supp_del = rd_supp_del,
 	.supp_each = rd_supp_each,
+	.link_put = rd_link_put,
+	.link_get = rd_link_get,
 	.rate_take = rd_rate_take,
 };
