@@ -430,6 +430,11 @@ static const struct {
 	{ "shebang inline text miss", "#!/bin/sh\necho hi\n", 18, NULL, NULL,
 	  "|data" },
 	{ "pdf", "%PDF-1.7\n%\xe2\xe3\n", 12, "a.pdf", "attachment", "|pdf" },
+	{ "short MZ miss", "MZ", 2, NULL, NULL, "|data" },	/* regression */
+	{ "MZ with far e_lfanew miss", "MZ\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+	  "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+	  "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+	  "\xfd\xff\xff\xff", 64, NULL, NULL, "|data" },
 	{ "plain text miss", "MZ is a band name, not a program", 32, NULL,
 	  NULL, "|data" },
 	{ "ole plain", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0\0", 10, "a.doc",

@@ -2,6 +2,7 @@
  * check_content - subject checks and the content_scan glue, driven through
  * its mime_handler exactly as the MIME reader drives it.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "egress/config.h"
 #include "egress/content.h"
 #include "egress/mime.h"
+#include "mime_collect.h"
 
 static const size_t chunk_sizes[] = { 1, 2, 3, 7, 64, 4096, 0 /* whole */ };
 #define NCHUNK (sizeof(chunk_sizes) / sizeof(chunk_sizes[0]))
@@ -438,6 +440,152 @@ START_TEST(test_scan_mime_parser)
 }
 END_TEST
 
+/* ---- golden files: tests/data/content/NAME.eml -> NAME.want ---- */
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *p = NULL;
+	long n;
+
+	if (fp == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
+	    fseek(fp, 0, SEEK_SET) == 0 && (p = malloc((size_t)n + 1)) != NULL) {
+		*len = fread(p, 1, (size_t)n, fp);
+		p[*len] = '\0';
+	}
+	fclose(fp);
+	return p;
+}
+
+/* Findings of a whole message fed in chunks of `chunk` bytes, one a line. */
+static void
+scan_file(const char *msg, size_t len, size_t chunk, struct buf *out)
+{
+	struct mime_limits ml;
+	struct mime_parser *mp;
+	struct msg m;
+	size_t i;
+
+	memset(&ml, 0, sizeof(ml));
+	ml.depth = 20;
+	ml.parts = 500;
+	ml.boundary_length = 70;
+	ml.part_header_bytes = 65536;
+	ml.decoded_bytes = 1024 * 1024;
+	msg_begin(&m);
+	ck_assert_ptr_nonnull(mp = mime_parser_new(&ml, &m.h, 1, &m.f));
+	ck_assert_int_eq(mt_feed(mp, msg, len, chunk, NULL, 0), 0);
+	mime_parser_free(mp);
+	ck_assert_int_eq(content_scan_finish(m.cs), 0);
+	buf_reset(out);
+	for (i = 0; i < m.f.n; i++)
+		ck_assert_int_eq(buf_printf(out, "%s %s\n", m.f.v[i].id,
+		    m.f.v[i].detail), BUF_OK);
+	content_scan_free(m.cs);
+	findings_fini(&m.f);
+}
+
+static size_t
+list_eml(const char *dir, char names[][64], size_t max)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0, i, j;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL && n < max) {
+		size_t l = strlen(de->d_name);
+
+		if (l > 4 && l < 64 && strcmp(de->d_name + l - 4, ".eml") == 0)
+			memcpy(names[n++], de->d_name, l + 1);
+	}
+	closedir(d);
+	for (i = 1; i < n; i++)		/* sort for stable output */
+		for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			char t[64];
+
+			memcpy(t, names[j], 64);
+			memcpy(names[j], names[j - 1], 64);
+			memcpy(names[j - 1], t, 64);
+		}
+	return n;
+}
+
+START_TEST(test_golden)
+{
+	static char names[64][64];
+	const char *dir = SRCDIR "/tests/data/content";
+	size_t n = list_eml(dir, names, 64), i, k;
+	struct buf got;
+
+	ck_assert_uint_ge(n, 8);
+	buf_init(&got, 0);
+	lim.urls = 200;
+	for (i = 0; i < n; i++) {
+		char path[512], *msg, *want;
+		size_t len, wlen;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		ck_assert_ptr_nonnull(msg = slurp(path, &len));
+		snprintf(path + strlen(path) - 4, 8, ".want");
+		want = slurp(path, &wlen);
+		for (k = 0; k < NCHUNK; k++) {
+			scan_file(msg, len, chunk_sizes[k], &got);
+			if (want == NULL) {
+				FILE *fp;
+
+				snprintf(path + strlen(path) - 5, 8, ".got");
+				if ((fp = fopen(path, "w")) != NULL) {
+					fputs(buf_cstr(&got), fp);
+					fclose(fp);
+				}
+				ck_abort_msg("%s: no .want (wrote %s)", names[i], path);
+			}
+			ck_assert_msg(strcmp(buf_cstr(&got), want) == 0,
+			    "%s (chunk %zu): got\n%swant\n%s", names[i],
+			    chunk_sizes[k], buf_cstr(&got), want);
+		}
+		free(want);
+		free(msg);
+	}
+	buf_fini(&got);
+}
+END_TEST
+
+/* Every MIME test message gives the same findings at every chunk size. */
+START_TEST(test_mime_corpus_chunks)
+{
+	static char names[64][64];
+	const char *dir = SRCDIR "/tests/data/mime";
+	size_t n = list_eml(dir, names, 64), i, k;
+	struct buf whole, got;
+
+	ck_assert_uint_ge(n, 10);
+	buf_init(&whole, 0);
+	buf_init(&got, 0);
+	for (i = 0; i < n; i++) {
+		char path[512], *msg;
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		ck_assert_ptr_nonnull(msg = slurp(path, &len));
+		scan_file(msg, len, 0, &whole);
+		for (k = 0; k + 1 < NCHUNK; k++) {
+			scan_file(msg, len, chunk_sizes[k], &got);
+			ck_assert_msg(strcmp(buf_cstr(&got), buf_cstr(&whole)) == 0,
+			    "%s (chunk %zu): got\n%swhole\n%s", names[i],
+			    chunk_sizes[k], buf_cstr(&got), buf_cstr(&whole));
+		}
+		free(msg);
+	}
+	buf_fini(&got);
+	buf_fini(&whole);
+}
+END_TEST
+
 static Suite *
 content_suite(void)
 {
@@ -445,6 +593,7 @@ content_suite(void)
 	TCase *tc = tcase_create("content");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_subject, 0,
 	    sizeof(subject_cases) / sizeof(subject_cases[0]));
 	tcase_add_test(tc, test_subject_ratio_config);
@@ -456,6 +605,8 @@ content_suite(void)
 	tcase_add_test(tc, test_scan_subject_header);
 	tcase_add_test(tc, test_scan_rules);
 	tcase_add_test(tc, test_scan_mime_parser);
+	tcase_add_test(tc, test_golden);
+	tcase_add_test(tc, test_mime_corpus_chunks);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -303,9 +303,9 @@ sniff(const struct attach_scan *as)
 	size_t n = as->headlen;
 
 	if (n >= 2 && h[0] == 'M' && h[1] == 'Z') {
-		uint32_t pe = n >= 0x40 ? le32(h + 0x3c) : UINT32_MAX;
+		size_t pe = n >= 0x40 ? le32(h + 0x3c) : SIZE_MAX;
 
-		if (pe < n - 4 && memcmp(h + pe, "PE\0\0", 4) == 0)
+		if (pe < n && n - pe >= 4 && memcmp(h + pe, "PE\0\0", 4) == 0)
 			return K_PE;
 		if (memmem(h, n, "This program cannot be run in DOS mode", 38) ||
 		    memmem(h, n, "This program must be run under Win32", 36))
