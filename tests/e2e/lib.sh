@@ -234,8 +234,6 @@ e2e_write_milter_config() {
 		# user postfix to a socket the daemon (root here) creates
 		printf 'milter = {\n  socket = "%s";\n  socket_mode = "0666";\n  pidfile = "%s";\n};\n' \
 			"$E2E_MILTER_SOCKET" "$E2E_DIR/run/milter.pid"
-		# the sender record of this instance only (never the host's)
-		printf 'store = {\n  state_dir = "%s";\n};\n' "$E2E_DIR/state"
 		# the sender record of this instance only, never the system's
 		printf 'store = {\n  state_dir = "%s";\n};\n' "$E2E_DIR/state"
 		if [ $# -gt 0 ]; then
