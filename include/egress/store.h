@@ -266,7 +266,8 @@ int	sender_check(struct store *, const struct policy_conf *,
 	    struct sender_decision *out);
 
 /*
- * Is rcpt suppressed? Sets out->action to ACT_REJECT with the reply
+ * Is rcpt suppressed? Do not ask for mail from the null sender: a bounce
+ * must never be refused. Sets out->action to ACT_REJECT with the reply
  * "550 5.1.1 <rcpt>: Recipient previously bounced: REASON" and check_id
  * "recipient.suppressed" when it is, else ACT_ACCEPT.
  */
