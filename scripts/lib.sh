@@ -9,11 +9,12 @@ export PATH
 
 # Debian packages: build, libraries, unit tests, Postfix and clients for the
 # end-to-end tests, miltertest for protocol tests, redis for the shared store,
-# clang + compiler-rt for the fuzz build, valgrind for leak hunting.
+# clang + compiler-rt for the fuzz build, valgrind for leak hunting,
+# iproute2 (ss) for the tests' port checks.
 EGRESS_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config
 libmilter-dev libpcre2-dev libconfig-dev check liblmdb-dev libhiredis-dev
 libpsl-dev postfix swaks miltertest redis-server clang libclang-rt-14-dev
-valgrind"
+valgrind iproute2"
 
 : "${JOBS:=2}"
 

@@ -69,13 +69,23 @@ e2e_find_milter() {
 	[ -n "${MILTER_EGRESS:-}" ] && [ -x "$MILTER_EGRESS" ]
 }
 
+# e2e_listening PORT: true when something listens on TCP PORT of 127.0.0.1
+# (ss from iproute2; without it, a connection attempt with perl).
+e2e_listening() {
+	if command -v ss >/dev/null 2>&1; then
+		ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+	else
+		perl -MIO::Socket::INET -e 'exit(IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $ARGV[0], Timeout => 1) ? 0 : 1)' "$1"
+	fi
+}
+
 # e2e_free_port: print a TCP port nobody listens on (random, 20000-59999).
 e2e_free_port() {
 	_i=0
 	while [ $_i -lt 100 ]; do
 		_n=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
 		_port=$((20000 + _n % 40000))
-		if ! ss -Hltn "sport = :$_port" 2>/dev/null | grep -q .; then
+		if ! e2e_listening "$_port"; then
 			# not one we handed out already in this run
 			case " ${E2E_PORTS:-} " in
 			*" $_port "*) ;;
@@ -91,7 +101,7 @@ e2e_free_port() {
 e2e_wait_port() {
 	_t=$(( ${2:-10} * 10 ))
 	while [ "$_t" -gt 0 ]; do
-		ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
+		e2e_listening "$1" && return 0
 		sleep 0.1; _t=$((_t - 1))
 	done
 	return 1
@@ -250,7 +260,7 @@ e2e_socket_ready() {
 	case $E2E_MILTER_SOCKET in
 	unix:*) [ -S "${E2E_MILTER_SOCKET#unix:}" ] ;;
 	inet:*) _p=${E2E_MILTER_SOCKET#inet:}; _p=${_p%%@*}
-		ss -Hltn "sport = :$_p" 2>/dev/null | grep -q . ;;
+		e2e_listening "$_p" ;;
 	*) return 1 ;;
 	esac
 }
