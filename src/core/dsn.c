@@ -450,6 +450,7 @@ struct field {
 struct fields {
 	struct field	*v;
 	size_t		 n;
+	size_t		 cap;
 };
 
 #define DSN_FIELDS_MAX	4096
@@ -479,8 +480,19 @@ fields_parse(const char *t, size_t n, struct fields *f, int stop_at_body)
 	struct field *cur = NULL;
 
 	memset(f, 0, sizeof(*f));
-	if ((f->v = calloc(DSN_FIELDS_MAX, sizeof(*f->v))) == NULL)
-		return -1;
+	{
+		/* at most one field per line */
+		size_t cnt = 1, k;
+
+		for (k = 0; k < n; k++)
+			if (t[k] == '\n' || t[k] == '\r')
+				cnt++;
+		if (cnt > DSN_FIELDS_MAX)
+			cnt = DSN_FIELDS_MAX;
+		if ((f->v = calloc(cnt, sizeof(*f->v))) == NULL)
+			return -1;
+		f->cap = cnt;
+	}
 	while (i < n) {
 		size_t b = i, e, c;
 
@@ -513,7 +525,7 @@ fields_parse(const char *t, size_t n, struct fields *f, int stop_at_body)
 		}
 		for (c = b; c < e && t[c] != ':' && t[c] != ' ' && t[c] != '\t'; c++)
 			;
-		if (c == e || t[c] != ':' || c == b || f->n >= DSN_FIELDS_MAX) {
+		if (c == e || t[c] != ':' || c == b || f->n >= f->cap) {
 			cur = NULL;
 			continue;
 		}

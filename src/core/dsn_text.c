@@ -744,9 +744,19 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	res->returned_at = n;
 	if (n == 0)
 		return 0;
-	if ((lines = calloc(DSN_TEXT_LINES_MAX, sizeof(*lines))) == NULL)
-		return -1;
-	line_split(text, n, lines, &nl, DSN_TEXT_LINES_MAX);
+	{
+		size_t cnt = 1, k;
+
+		for (k = 0; k < n; k++)
+			if (text[k] == '\n' || (text[k] == '\r' &&
+			    (k + 1 == n || text[k + 1] != '\n')))
+				cnt++;
+		if (cnt > DSN_TEXT_LINES_MAX)
+			cnt = DSN_TEXT_LINES_MAX;
+		if ((lines = calloc(cnt, sizeof(*lines))) == NULL)
+			return -1;
+		line_split(text, n, lines, &nl, cnt);
+	}
 
 	/* where does the returned message start? */
 	end = nl;
