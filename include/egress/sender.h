@@ -162,11 +162,14 @@ int		 sender_category_is_known(const char *category);
 
 /*
  * Build the configured keys of a message. mail_from is the envelope sender
- * without brackets (may be NULL or "" for the null sender: no key), auth may
- * be NULL. Returns the number of non-empty keys.
+ * (brackets allowed; NULL or "" for the null sender: no key), auth may be
+ * NULL. Returns 0 when the message has a sender the record can follow (a
+ * key, or the envelope address for the SASL-login link), -1 for the null
+ * sender without a login; sender_keys_count() tells how many keys.
  */
 int	sender_keys_make(const struct policy_conf *p, const char *mail_from,
 	    const char *auth, struct sender_keys *out);
+int	sender_keys_count(const struct sender_keys *k);
 /* The i-th key (0..2) or NULL when that key is empty. */
 const char *sender_keys_at(const struct sender_keys *k, int i);
 

@@ -277,7 +277,8 @@ int	recipient_check(struct store *, const char *rcpt, int64_t now_ms,
 
 /*
  * Record one classified failure (category/reason strings as classified;
- * category NULL: derived from reason). Counts it for every sender key, the
+ * a known reason's category comes from the DESIGN.md table, the category
+ * given is used only for reasons outside it). Counts it for every sender key, the
  * (key, dest) pair and the recipient, evaluates the rules and stores the
  * statuses and suppressions they trigger (durably). hard: permanent failure.
  * rcpt and dest may be NULL. Complaints are reason "feedback".

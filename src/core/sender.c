@@ -542,7 +542,13 @@ sender_keys_make(const struct policy_conf *p, const char *mail_from,
 		lower_copy(out->auth, sizeof(out->auth), "auth:", auth, strlen(auth));
 		count += out->auth[0] != '\0';
 	}
-	return count;
+	return count > 0 || out->addr[0] != '\0' ? 0 : -1;
+}
+
+int
+sender_keys_count(const struct sender_keys *k)
+{
+	return (k->env[0] != '\0') + (k->auth[0] != '\0') + (k->dom[0] != '\0');
 }
 
 const char *

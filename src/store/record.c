@@ -378,9 +378,10 @@ sender_record_failure(struct store *st, const struct policy_conf *p,
 
 	if (reason == NULL || *reason == '\0')
 		reason = "undefined";
-	if (category == NULL || *category == '\0')
+	/* the DESIGN.md table decides; the caller's category is a fallback */
+	if (sender_reason_category(reason) != NULL)
 		category = sender_reason_category(reason);
-	if (category == NULL)
+	if (category == NULL || *category == '\0')
 		category = "transient";
 	if (strlen(category) >= SENDER_NAME_MAX || strlen(reason) >= SENDER_NAME_MAX ||
 	    strpbrk(category, "/\t") != NULL || strpbrk(reason, "/\t") != NULL)
