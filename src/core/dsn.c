@@ -767,8 +767,15 @@ ds_recipient(struct dsn_parser *p, struct fields *f, size_t b, size_t e)
 		const char *v = buf_cstr(&fl->value);
 		char **slot = NULL;
 
-		if (field_is(fl, "Final-Recipient"))
+		if (field_is(fl, "Final-Recipient")) {
+			const char *semi = strchr(v, ';');
+
 			slot = &r->final_rcpt;
+			/* "|command": a local pipe delivery, its agent failed */
+			if (semi && semi[1 + strspn(semi + 1, " ")] == '|' &&
+			    diag_type == NULL && (diag_type = dup_s("x-unix")) == NULL)
+				rc = -1;
+		}
 		else if (field_is(fl, "Original-Recipient"))
 			slot = &r->orig_rcpt;
 		if (slot) {
@@ -793,6 +800,7 @@ ds_recipient(struct dsn_parser *p, struct fields *f, size_t b, size_t e)
 		} else if (field_is(fl, "Diagnostic-Code") && r->diag == NULL) {
 			const char *semi = strchr(v, ';');
 
+			free(diag_type);
 			diag_type = semi ? dup_n(v, (size_t)(semi - v)) : NULL;
 			if ((r->diag = trim_dup(semi ? semi + 1 : v,
 			    strlen(semi ? semi + 1 : v))) == NULL)

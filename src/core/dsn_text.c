@@ -839,7 +839,9 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 
 					while (q < end && line_blank(&lines[q]))
 						q++;
-					if (q < end && recipient_line(&lines[q], &a2,
+					if (q < end && !dsn_has_prefix_ci(lines[q].p,
+					    "technical details") &&
+					    recipient_line(&lines[q], &a2,
 					    &r2, &r2n) == REST_NONE) {
 						j = q - 1;
 						taken++;
@@ -903,6 +905,16 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 			if (buf_append(&para, lines[j].p, lines[j].n) == BUF_ERR_NOMEM ||
 			    buf_putc(&para, '\n') == BUF_ERR_NOMEM)
 				rc = -1;
+		/* a heading alone ("Technical details:"): its paragraph follows */
+		if (j == i + 1) {
+			while (j < end && line_blank(&lines[j]))
+				j++;
+			for (; j < end && !line_blank(&lines[j]) &&
+			    taken < DSN_TEXT_RCPT_LINES; j++, taken++)
+				if (buf_append(&para, lines[j].p, lines[j].n) == BUF_ERR_NOMEM ||
+				    buf_putc(&para, '\n') == BUF_ERR_NOMEM)
+					rc = -1;
+		}
 		for (r = 0; rc == 0 && r < res->n; r++) {
 			char st[16];
 			int code;
