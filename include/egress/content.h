@@ -225,6 +225,8 @@ EGRESS_WUR int	rule_match_text(struct rule_matcher *, enum content_target,
 /* Streamed body text: windows of CONTENT_RULE_WINDOW with overlap. */
 EGRESS_WUR int	rule_body_feed(struct rule_matcher *, const char *, size_t);
 EGRESS_WUR int	rule_body_end(struct rule_matcher *);
+/* Where the next rule findings go (the list given at creation by default). */
+void	rule_matcher_set_findings(struct rule_matcher *, struct findings *);
 /* Matches given up on a PCRE2 match/depth/heap limit so far. */
 size_t	rule_matcher_limit_hits(const struct rule_matcher *);
 void	rule_matcher_free(struct rule_matcher *);

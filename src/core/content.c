@@ -11,8 +11,14 @@
  * text, URL count) are settled
  * in content_scan_finish().
  *
- * Bounds: see content.h; the scan itself adds a fixed-size struct and the
- * decoded Subject (bounded by the header size limit of the caller).
+ * Order: the findings of a leaf are held back until its end and then added
+ * as links (with URL rules), body rules, attachment; each checker reports
+ * in stream order, so the list comes out in the same order whatever the
+ * chunking (checkers fire at different byte positions inside one chunk).
+ *
+ * Bounds: see content.h; the scan itself adds a fixed-size struct, the
+ * decoded Subject (bounded by the header size limit of the caller) and the
+ * held-back findings of one leaf (bounded by the findings limit).
  * Threading: one scan per thread; the config is shared read-only.
  */
 #include <errno.h>
@@ -371,6 +377,9 @@ struct content_scan {
 	struct findings	*f;
 	struct link_state links;
 	struct rule_matcher *rules;
+	struct findings	 pend_text;	/* the open leaf's findings, by kind */
+	struct findings	 pend_body;
+	struct findings	 pend_attach;
 	struct buf	 tmp;
 	int		 seen_subject;
 	/* the open leaf */
@@ -396,6 +405,9 @@ content_scan_new(const struct content_config *cc, const struct limits *lim,
 	cs->cc = cc;
 	cs->lim = lim;
 	cs->f = f;
+	findings_init(&cs->pend_text, f->max);
+	findings_init(&cs->pend_body, f->max);
+	findings_init(&cs->pend_attach, f->max);
 	buf_init(&cs->tmp, 1024 * 1024);
 	if ((cs->rules = rule_matcher_new(cc, f)) == NULL) {
 		content_scan_free(cs);
@@ -422,8 +434,58 @@ content_scan_free(struct content_scan *cs)
 		return;
 	leaf_close(cs);
 	rule_matcher_free(cs->rules);
+	findings_fini(&cs->pend_text);
+	findings_fini(&cs->pend_body);
+	findings_fini(&cs->pend_attach);
 	buf_fini(&cs->tmp);
 	free(cs);
+}
+
+/*
+ * Move the findings of src to the end of dst (ids and details as they are;
+ * what does not fit is counted as dropped) and empty src.
+ */
+static int
+findings_move(struct findings *dst, struct findings *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->n; i++) {
+		if (dst->n >= dst->max) {
+			dst->dropped++;
+			free(src->v[i].detail);
+			continue;
+		}
+		if (dst->n == dst->cap) {
+			size_t ncap = dst->cap ? dst->cap * 2 : 8;
+			struct finding *nv;
+
+			if ((nv = realloc(dst->v, ncap * sizeof(*nv))) == NULL) {
+				/* the rest stays in src and is freed with it */
+				memmove(src->v, src->v + i, (src->n - i) *
+				    sizeof(*nv));
+				src->n -= i;
+				return -1;
+			}
+			dst->v = nv;
+			dst->cap = ncap;
+		}
+		dst->v[dst->n++] = src->v[i];
+	}
+	dst->dropped += src->dropped;
+	src->n = 0;
+	src->dropped = 0;
+	return 0;
+}
+
+static int
+pending_flush(struct content_scan *cs)
+{
+	if (findings_move(cs->f, &cs->pend_text) != 0 ||
+	    findings_move(cs->f, &cs->pend_body) != 0 ||
+	    findings_move(cs->f, &cs->pend_attach) != 0)
+		return -1;
+	return 0;
 }
 
 static int
@@ -431,10 +493,15 @@ on_link(void *ctx, const char *url, size_t len, const char *anchor,
     const char *attr)
 {
 	struct content_scan *cs = ctx;
+	int rc;
 
-	if (link_check(cs->cc, &cs->links, cs->f, url, len, anchor, attr) != 0)
+	if (link_check(cs->cc, &cs->links, &cs->pend_text, url, len, anchor,
+	    attr) != 0)
 		return -1;
-	return rule_match_text(cs->rules, TARGET_URL, NULL, url, len);
+	rule_matcher_set_findings(cs->rules, &cs->pend_text);
+	rc = rule_match_text(cs->rules, TARGET_URL, NULL, url, len);
+	rule_matcher_set_findings(cs->rules, cs->f);
+	return rc;
 }
 
 static int
@@ -487,6 +554,8 @@ on_part_begin(void *ctx, const struct mime_part_info *pi)
 	if (pi->is_multipart || pi->is_message)
 		return 0;
 	leaf_close(cs);
+	if (pending_flush(cs) != 0)
+		goto fail;
 	cs->in_leaf = 1;
 	cs->leaf_id = pi->id;
 	attachment = pi->filename != NULL || (pi->disposition != NULL &&
@@ -510,8 +579,8 @@ on_part_begin(void *ctx, const struct mime_part_info *pi)
 	    TARGET_ATTACHMENT_NAME, NULL, pi->filename,
 	    strlen(pi->filename)) != 0)
 		goto fail;
-	if ((cs->as = attach_scan_new(cs->cc, cs->f, pi->filename, type,
-	    pi->disposition)) == NULL)
+	if ((cs->as = attach_scan_new(cs->cc, &cs->pend_attach, pi->filename,
+	    type, pi->disposition)) == NULL)
 		goto fail;
 	return 0;
 fail:
@@ -529,13 +598,23 @@ on_part_data(void *ctx, const struct mime_part_info *pi, const char *p,
 		return -1;
 	if (!cs->in_leaf || pi->id != cs->leaf_id)
 		return 0;
-	if ((cs->ls != NULL && link_scanner_feed(cs->ls, p, n) != 0) ||
-	    (cs->body_rules && rule_body_feed(cs->rules, p, n) != 0) ||
-	    (cs->as != NULL && attach_scan_feed(cs->as, p, n) != 0)) {
-		cs->failed = 1;
-		return -1;
+	if (cs->ls != NULL && link_scanner_feed(cs->ls, p, n) != 0)
+		goto fail;
+	if (cs->body_rules) {
+		int rc;
+
+		rule_matcher_set_findings(cs->rules, &cs->pend_body);
+		rc = rule_body_feed(cs->rules, p, n);
+		rule_matcher_set_findings(cs->rules, cs->f);
+		if (rc != 0)
+			goto fail;
 	}
+	if (cs->as != NULL && attach_scan_feed(cs->as, p, n) != 0)
+		goto fail;
 	return 0;
+fail:
+	cs->failed = 1;
+	return -1;
 }
 
 static int
@@ -555,11 +634,15 @@ on_part_end(void *ctx, const struct mime_part_info *pi)
 		if (link_scanner_images(cs->ls) > 0)
 			cs->has_image = 1;
 	}
-	if (cs->body_rules)
+	if (cs->body_rules) {
+		rule_matcher_set_findings(cs->rules, &cs->pend_body);
 		rc |= rule_body_end(cs->rules);
+		rule_matcher_set_findings(cs->rules, cs->f);
+	}
 	if (cs->as != NULL)
 		rc |= attach_scan_finish(cs->as, pi->decoded_size);
 	leaf_close(cs);
+	rc |= pending_flush(cs);
 	if (rc != 0) {
 		cs->failed = 1;
 		return -1;
@@ -584,6 +667,8 @@ content_scan_finish(struct content_scan *cs)
 	if (cs->failed)
 		return -1;
 	leaf_close(cs);
+	if (pending_flush(cs) != 0)
+		return -1;
 	if (cs->links.count > (size_t)cs->lim->urls &&
 	    findings_add(cs->f, "content.url.count", "%zu links", cs->links.count) != 0)
 		return -1;

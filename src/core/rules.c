@@ -312,6 +312,12 @@ rule_matcher_free(struct rule_matcher *m)
 	free(m);
 }
 
+void
+rule_matcher_set_findings(struct rule_matcher *m, struct findings *f)
+{
+	m->f = f;
+}
+
 size_t
 rule_matcher_limit_hits(const struct rule_matcher *m)
 {
