@@ -584,7 +584,7 @@ classify(const struct classifier *cl, const char *status, int reply_code,
 	static char empty[] = "";
 	const struct status_def *sd;
 	const char *r = NULL;
-	char text[CLASSIFY_DIAG_MAX + 1];
+	char text[CLASSIFY_DIAG_MAX + 1] = "";
 	size_t n = 0;
 	int klass;
 	pcre2_match_data *md = NULL;
