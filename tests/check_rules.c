@@ -100,6 +100,18 @@ START_TEST(test_keys)
 }
 END_TEST
 
+START_TEST(test_shorteners_off)
+{
+	struct content_config cc;
+	char err[2048];
+
+	ck_assert_int_eq(load("content = { shorteners_file = \"\"; };", &cc, err,
+	    sizeof(err)), 0);
+	ck_assert_uint_eq(cc.nshorteners, 0);
+	content_config_fini(&cc);
+}
+END_TEST
+
 static const struct {
 	const char	*label;
 	const char	*conf;
@@ -331,6 +343,7 @@ rules_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_keys);
+	tcase_add_test(tc, test_shorteners_off);
 	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(tc, test_lookup);
 	tcase_add_loop_test(tc, test_match, 0,

@@ -302,7 +302,11 @@ content_config_load(struct content_config *cc, const config_setting_t *g,
 		return -1;
 	}
 	cfg_allow_keys(g, keys, e);
-	if (cfg_string(g, "shorteners_file", &cc->shorteners_file, e) > 0) {
+	if (cfg_string(g, "shorteners_file", &cc->shorteners_file, e) > 0 &&
+	    cc->shorteners_file[0] == '\0') {
+		/* "" turns the list off */
+		strv_free(&cc->shorteners, &cc->nshorteners);
+	} else if (cc->shorteners_file != NULL) {
 		const char *f = cc->shorteners_file;
 		char *path = NULL;
 
