@@ -582,8 +582,9 @@ typed_value(const char *v, int address)
  * Sendmail transcripts: ">>> DATA" answered by "<<< 5xx ...". Remember the
  * addresses those replies name; when they name none, the refusal at DATA
  * concerns every recipient. With PIPELINING the RCPT replies are printed
- * after ">>> DATA" too; a "<<< 503 ... Need RCPT" among them shows that
- * DATA itself was never accepted, so those were recipient refusals.
+ * after ">>> DATA" too; a "<<< 503 ... Need RCPT" or "no valid recipients"
+ * among them shows that DATA itself was never accepted, so those were
+ * recipient refusals.
  */
 static int
 transcript_data_stage(struct dsn_parser *p, const char *t, size_t n)
@@ -603,7 +604,9 @@ transcript_data_stage(struct dsn_parser *p, const char *t, size_t n)
 		}
 		if (!after_data || e - b < 5 || memcmp(t + b, "<<< 5", 5) != 0)
 			continue;
-		if (e - b >= 7 && memcmp(t + b, "<<< 503", 7) == 0) {
+		if ((e - b >= 7 && memcmp(t + b, "<<< 503", 7) == 0) ||
+		    dsn_memstr_ci(t + b, e - b, "no valid recipient") ||
+		    dsn_memstr_ci(t + b, e - b, "need rcpt")) {
 			size_t k;
 
 			for (k = 0; k < p->ndata_addrs; k++)
