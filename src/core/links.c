@@ -1001,6 +1001,41 @@ link_host_is_punycode_mixed(const char *host)
 	return 0;
 }
 
+/*
+ * host with its valid "xn--" labels decoded to UTF-8, into out (cut at
+ * outsz). Other labels are copied as they are.
+ */
+static void
+host_utf8(const char *host, char *out, size_t outsz)
+{
+	uint32_t cps[64];
+	const char *p = host;
+	size_t o = 0;
+
+	while (*p && o + 1 < outsz) {
+		const char *end = strchr(p, '.');
+		size_t l = end ? (size_t)(end - p) : strlen(p), k;
+		int n = -1;
+
+		if (l > 4 && strncasecmp(p, "xn--", 4) == 0)
+			n = punycode_decode(p + 4, l - 4, cps, 64);
+		if (n > 0) {
+			for (k = 0; k < (size_t)n && o + 5 < outsz; k++)
+				o += put_utf8(out + o, cps[k] < 0x80 ?
+				    (uint32_t)lower((int)cps[k]) : cps[k]);
+		} else {
+			for (k = 0; k < l && o + 1 < outsz; k++)
+				out[o++] = p[k];
+		}
+		p += l;
+		if (*p == '.' && o + 1 < outsz) {
+			out[o++] = '.';
+			p++;
+		}
+	}
+	out[o] = '\0';
+}
+
 /* ---- the checks ---- */
 
 enum {
@@ -1160,13 +1195,22 @@ link_check(const struct content_config *cc, struct link_state *st,
 		return -1;
 	if (anchor != NULL && anchor[0] != '\0' &&
 	    anchor_host(cc, anchor, ahost, sizeof(ahost))) {
-		const char *rt = registrable(cc, ahost), *rh = registrable(cc, host);
+		char ut[HOST_MAX * 2], uh[HOST_MAX * 2];
+		const char *rt, *rh;
+
+		/* compare IDNs in one form: "bücher.example" = "xn--bcher-kva..." */
+		host_utf8(ahost, ut, sizeof(ut));
+		host_utf8(host, uh, sizeof(uh));
+		rt = registrable(cc, ut);
+		rh = registrable(cc, uh);
 
 		if (strcmp(rt, rh) != 0) {
 			if ((st->fired & FIRE_MISMATCH) == 0) {
 				st->fired |= FIRE_MISMATCH;
+				/* the detail shows the hosts as written */
 				if (findings_add(f, "content.url.text_mismatch",
-				    "%s -> %s", rt, rh) != 0)
+				    "%s -> %s", registrable(cc, ahost),
+				    registrable(cc, host)) != 0)
 					return -1;
 			}
 		}
