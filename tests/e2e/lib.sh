@@ -79,12 +79,14 @@ e2e_listening() {
 	fi
 }
 
-# e2e_free_port: print a TCP port nobody listens on (random, 20000-59999).
+# e2e_free_port: print a TCP port nobody listens on (random, 20000-31999).
 e2e_free_port() {
 	_i=0
 	while [ $_i -lt 100 ]; do
 		_n=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
-		_port=$((20000 + _n % 40000))
+		# below the kernel's ephemeral range (32768-60999 by default):
+		# a client socket there, even in TIME-WAIT, makes bind() fail
+		_port=$((20000 + _n % 12000))
 		if ! e2e_listening "$_port"; then
 			# not one we handed out already in this run
 			case " ${E2E_PORTS:-} " in
