@@ -10,6 +10,7 @@
 
 #include <check.h>
 
+#include "egress/bounce.h"
 #include "egress/classify.h"
 #include "egress/config.h"
 
@@ -406,6 +407,94 @@ START_TEST(test_match_limit)
 }
 END_TEST
 
+/* ---- the bounce section of the configuration ---- */
+
+struct conf_case {
+	const char	*label;
+	const char	*conf;		/* %s: the directory of the test files */
+	const char	*want_error;	/* substring, or NULL: loads */
+};
+
+static const struct conf_case conf_cases[] = {
+	{ "defaults next to the config", "mode = \"enforce\";\n", NULL },
+	{ "all keys", "bounce = { enabled = false; patterns = \"pat-ok.conf\";\n"
+	  "  log_json = \"/var/log/b.json\"; add_header = true;\n"
+	  "  header_name = \"X-Bounce\"; text_limit = \"64K\"; };\n", NULL },
+	{ "bad pattern names file line offset",
+	  "bounce = {\n  patterns = \"pat-bad.conf\";\n};\n",
+	  "pat-bad.conf:2: pattern offset 1: missing closing parenthesis" },
+	{ "missing pattern file", "bounce = { patterns = \"nope.conf\"; };\n",
+	  "nope.conf:0: cannot open pattern file" },
+	{ "unknown key", "bounce = {\n  pattern = \"x\";\n};\n", ":2: bounce.pattern: unknown key" },
+	{ "bad header name", "bounce = {\n  header_name = \"X Bad:\";\n};\n",
+	  "is not a valid header field name" },
+	{ "text_limit range", "bounce = {\n  text_limit = 10;\n};\n", "text_limit" },
+};
+
+static char confdir[] = "/tmp/check_classify.XXXXXX";
+
+static void
+write_file(const char *name, const char *text)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", confdir, name);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	ck_assert_int_ge(fputs(text, fp), 0);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+START_TEST(test_config_section)
+{
+	const struct conf_case *c = &conf_cases[_i];
+	struct cfg_errors errs;
+	struct config *cfg;
+	char path[512];
+
+	ck_assert_ptr_nonnull(mkdtemp(confdir));
+	write_file("bounce-patterns.conf", "[specific]\nblocked acme\n");
+	write_file("pat-ok.conf", "spamdetected acme\n");
+	write_file("pat-bad.conf", "# one comment\nblocked (\n");
+	write_file("t.conf", c->conf);
+	snprintf(path, sizeof(path), "%s/t.conf", confdir);
+	cfg_errors_init(&errs, path);
+	cfg = config_load(path, &errs);
+	if (c->want_error == NULL) {
+		struct classification out;
+
+		ck_assert_msg(cfg != NULL, "%s: %s", c->label, buf_cstr(&errs.text));
+		ck_assert_ptr_nonnull(cfg->bounce.classifier);
+		ck_assert_ptr_nonnull(cfg->bounce.patterns);
+		/* relative paths are read from the config's directory */
+		ck_assert_ptr_nonnull(strstr(cfg->bounce.patterns, confdir));
+		classify(cfg->bounce.classifier, NULL, 554, "554 ACME", &out);
+		if (_i == 0) {
+			ck_assert_str_eq(out.reason, "blocked");
+			ck_assert_int_eq(cfg->bounce.enabled, 1);
+			ck_assert_str_eq(cfg->bounce.header_name, BOUNCE_HEADER_DEFAULT);
+			ck_assert_ptr_null(cfg->bounce.log_json);
+		} else {
+			ck_assert_str_eq(out.reason, "spamdetected");
+			ck_assert_int_eq(cfg->bounce.enabled, 0);
+			ck_assert_int_eq(cfg->bounce.add_header, 1);
+			ck_assert_str_eq(cfg->bounce.header_name, "X-Bounce");
+			ck_assert_str_eq(cfg->bounce.log_json, "/var/log/b.json");
+			ck_assert_int_eq(cfg->bounce.text_limit, 65536);
+		}
+		config_free(cfg);
+	} else {
+		ck_assert_msg(cfg == NULL, "%s: loaded", c->label);
+		ck_assert_msg(strstr(buf_cstr(&errs.text), c->want_error) != NULL,
+		    "%s: errors were: %s", c->label, buf_cstr(&errs.text));
+	}
+	cfg_errors_fini(&errs);
+	snprintf(path, sizeof(path), "rm -rf '%s'", confdir);
+	ck_assert_int_eq(system(path), 0);
+	strcpy(confdir, "/tmp/check_classify.XXXXXX");
+}
+END_TEST
+
 static Suite *
 classify_suite(void)
 {
@@ -431,6 +520,11 @@ classify_suite(void)
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_local_order_and_tiers);
 	tcase_add_test(tc, test_match_limit);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("config");
+	tcase_add_loop_test(tc, test_config_section, 0,
+	    (int)(sizeof(conf_cases) / sizeof(conf_cases[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
