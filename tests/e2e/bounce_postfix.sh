@@ -1,0 +1,91 @@
+#!/bin/sh
+# tests/e2e/bounce_postfix.sh - a bounce made by Postfix itself passes
+# milter-egress and is not lost.
+#
+# Setup: internal_mail_filter_classes = bounce, non_smtpd_milters = the
+# daemon (lib.sh sets it), and transport_maps sending remote.test to a second
+# smtp-sink that refuses every RCPT with a 554 5.7.1 blocklist reply. The
+# sender's domain goes through relayhost to the capturing smtp-sink.
+#  - a message from $E2E_SENDER to victim@remote.test is refused there; Postfix
+#    logs status=bounced and its bounce daemon writes a non-delivery notice;
+#  - cleanup hands that notice to milter-egress (a non-SMTP session, null
+#    sender), which classifies it: the bounce log line carries 5.7.1, reply
+#    554, reason blocked, category reputation, and the JSON-lines record too;
+#  - the notice is delivered to the capture sink, carrying X-Egress-Bounce.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
+DATA=$top_srcdir/tests/data/e2e
+VICTIM=victim@remote.test
+REJECT_REPLY="554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org"
+
+e2e_require milter
+e2e_init
+E2E_REJECT_PORT=$(e2e_free_port)
+e2e_write_postfix_config \
+	"internal_mail_filter_classes = bounce" \
+	"transport_maps = inline:{remote.test=smtp:[127.0.0.1]:$E2E_REJECT_PORT}"
+grep -q '^non_smtpd_milters = unix:' "$E2E_DIR/etc/main.cf" || e2e_fail "no non_smtpd_milters"
+
+# the next hop for remote.test: refuses every recipient with a hard 554
+smtp-sink -u postfix -f rcpt -B "$REJECT_REPLY" "127.0.0.1:$E2E_REJECT_PORT" 64 \
+	>"$E2E_DIR/log/reject-sink.log" 2>&1 &
+E2E_EXTRA_PIDS="${E2E_EXTRA_PIDS:-} $!"
+e2e_wait_port "$E2E_REJECT_PORT" 10 || e2e_fail "rejecting smtp-sink did not start"
+e2e_start_sink
+e2e_start_postfix
+
+CONF=$E2E_DIR/milter.conf
+JSON=$E2E_DIR/log/bounces.jsonl
+e2e_write_milter_config "$CONF" enforce
+cat >>"$CONF" <<EOF
+bounce = {
+  patterns = "$top_srcdir/conf/bounce-patterns.conf";
+  log_json = "$JSON";
+  add_header = true;
+};
+EOF
+e2e_start_milter "$CONF"
+
+sed 's/e2e clean message/e2e bounced by remote.test/' "$DATA/clean.eml" >"$E2E_DIR/orig.eml"
+e2e_send orig "$E2E_DIR/orig.eml" "" --to "$VICTIM" || e2e_fail "original refused: $(e2e_reply orig)"
+orig_qid=$(sed -n 's/^<-  250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$E2E_DIR/log/swaks.orig")
+[ -n "$orig_qid" ] || e2e_fail "no queue id for the original"
+
+# Postfix bounced it and made a notice
+e2e_wait_log "$orig_qid: to=<$VICTIM>.*status=bounced" 20 ||
+	e2e_fail "original not bounced by remote.test"
+grep -F "$orig_qid: to=<$VICTIM>" "$E2E_MAILLOG" | grep -qF "said: $REJECT_REPLY" ||
+	e2e_fail "bounce reason is not the 554 of remote.test"
+e2e_wait_log "$orig_qid: sender non-delivery notification: " 10 || e2e_fail "no non-delivery notification"
+bqid=$(sed -n "s/.*$orig_qid: sender non-delivery notification: \([0-9A-Za-z]*\).*/\1/p" "$E2E_MAILLOG" | head -n 1)
+echo "original $orig_qid bounced; notification $bqid"
+
+# the notice reached the capture sink (not lost, not held, not refused)
+f=$(e2e_wait_delivered "e2e bounced by remote.test" 30) || e2e_fail "bounce not delivered"
+e2e_wait_log "$bqid: to=<$E2E_SENDER>.*status=sent" 10 || e2e_fail "bounce $bqid not logged as sent"
+grep -q "^Subject: Undelivered Mail Returned to Sender" "$f" || e2e_fail "delivered message is not the bounce"
+grep -q "^X-Mail-Args: <> " "$f" || e2e_fail "bounce not sent with the null sender"
+grep -q "with ESMTP id $bqid\|id $bqid" "$f" || e2e_fail "delivered copy is not $bqid"
+! grep -q "$bqid: milter-\(reject\|hold\|discard\)" "$E2E_MAILLOG" || e2e_fail "milter acted on the bounce"
+echo "bounce $bqid delivered to the capture sink"
+
+# milter-egress saw Postfix's own bounce and classified it
+e2e_wait_log "$bqid: bounce " 10 "$E2E_MILTER_LOG" || e2e_fail "no bounce line for $bqid"
+line=$(grep -F "$bqid: bounce " "$E2E_MILTER_LOG")
+echo "logged: $line"
+for kv in "sender=<$E2E_SENDER>" "rcpt=<$VICTIM>" "status=5.7.1" "reply=554" \
+	"reason=blocked" "category=reputation" "Client host [127.0.0.1] blocked using zen.spamhaus.org"; do
+	case $line in *"$kv"*) ;; *) e2e_fail "bounce line lacks $kv" ;; esac
+done
+grep -F "$bqid: sender=<> " "$E2E_MILTER_LOG" | grep -q 'action=accept\|action=tag\|action=repair' ||
+	e2e_fail "verdict on the bounce is not an accept: $(grep -F "$bqid: sender=<> " "$E2E_MILTER_LOG")"
+rec=$(grep -F "\"queue_id\":\"$bqid\"" "$JSON") || e2e_fail "no JSON record for $bqid"
+for kv in "\"recipient\":\"$VICTIM\"" '"status":"5.7.1"' '"reply_code":554' \
+	'"reason":"blocked"' '"category":"reputation"' "\"sender\":\"$E2E_SENDER\""; do
+	case $rec in *"$kv"*) ;; *) e2e_fail "JSON record lacks $kv: $rec" ;; esac
+done
+h=$(e2e_header "$f" X-Egress-Bounce)
+echo "delivered with X-Egress-Bounce: $h"
+[ "$h" = "kind=dsn; reason=blocked; category=reputation; status=5.7.1; reply=554; recipients=1" ] ||
+	e2e_fail "X-Egress-Bounce: $h"
+e2e_wait_queue_empty 10 || e2e_fail "queue not empty"
+echo "PASS: bounce_postfix"
