@@ -385,6 +385,17 @@ START_TEST(test_name_findings)
 	run("notes.txt", "text/plain", "attachment", "plain text", 10, 0, got,
 	    sizeof(got));
 	ck_assert_str_eq(got, "|data");
+	/* declared types */
+	run("setup.bin", "application/x-msdownload", "attachment", "\x7f" "ELF", 4,
+	    0, got, sizeof(got));
+	ck_assert_str_eq(got, "attachment.executable=setup.bin "
+	    "(application/x-msdownload)|elf");
+	run("sheet.xlsx", "application/vnd.ms-excel.sheet.macroenabled.12",
+	    "attachment", "x", 1, 0, got, sizeof(got));
+	ck_assert_str_eq(got, "attachment.macro=sheet.xlsx|data");
+	run("a.bin", "application/octet-stream", "attachment", "x", 1, 0, got,
+	    sizeof(got));
+	ck_assert_str_eq(got, "|data");
 }
 END_TEST
 

@@ -8,6 +8,8 @@
  * CONTENT_ARCHIVE_HDR_MAX bytes. Nothing is decompressed.
  *
  * What is recognised:
+ *   types       a declared executable type (application/x-msdownload ...)
+ *               and the Office "macroEnabled" types;
  *   names       the last extension against the configured list, document
  *               extension followed by a dangerous one ("a.pdf.exe", also with
  *               spaces, dots or underscores between them), a right-to-left
@@ -97,6 +99,17 @@ struct attach_scan {
 	unsigned char	 carry[OLE_CARRY];
 	size_t		 carrylen;
 	int		 failed;
+};
+
+/* Declared types that say "executable" (sent by some clients as is). */
+static const char *const exec_types[] = {
+	"application/x-msdownload", "application/x-msdos-program",
+	"application/x-dosexec", "application/x-executable",
+	"application/x-msi", "application/x-ms-installer",
+	"application/vnd.microsoft.portable-executable",
+	"application/x-ms-shortcut", "application/hta",
+	"application/x-elf", "application/x-mach-binary",
+	"application/x-sharedlib", NULL,
 };
 
 static const char *const archive_exts[] = {
@@ -849,7 +862,6 @@ attach_scan_new(const struct content_config *cc, struct findings *f,
 	struct attach_scan *as;
 	int rc = 0;
 
-	(void)type;
 	if ((as = calloc(1, sizeof(*as))) == NULL)
 		return NULL;
 	as->cc = cc;
@@ -873,6 +885,13 @@ attach_scan_new(const struct content_config *cc, struct findings *f,
 		if (attach_name_macro(cc, filename))
 			rc |= fire(as, F_MACRO, "attachment.macro", filename);
 	}
+	if (type != NULL && in_static(exec_types, type)) {
+		as->fired |= F_EXEC;	/* once per part, with the type shown */
+		rc |= findings_add(f, "attachment.executable", "%s (%s)",
+		    label(as), type);
+	}
+	if (type != NULL && strcasestr(type, "macroenabled") != NULL)
+		rc |= fire(as, F_MACRO, "attachment.macro", label(as));
 	if (rc != 0) {
 		free(as);
 		return NULL;
