@@ -15,7 +15,8 @@
  *   anything else                                      -> kind NONE
  *
  * Every failed recipient is classified with the classifier it was given.
- * Memory is bounded: DSN_TEXT_LIMIT (or the size given) per text part,
+ * Memory is bounded: DSN_TEXT_LIMIT (or the size given) per text part, four
+ * times that for all parts together, DSN_MAX_PARTS kept parts,
  * DSN_MAX_RECIPIENTS recipients, DSN_FIELD_MAX bytes per field.
  * LF, CRLF and CR line endings give the same result.
  */

@@ -10,7 +10,8 @@
  *     message/global-delivery-status, message/feedback-report and
  *     text/rfc822-headers leaves, each up to text_limit bytes (the rest of a
  *     part is dropped: the useful text of a bounce comes first), for at most
- *     DSN_MAX_PARTS parts.
+ *     DSN_MAX_PARTS parts and DSN_TEXT_PARTS_BUDGET * text_limit bytes in
+ *     all.
  * Nothing is decided until dsn_parser_result(), which runs once over what
  * was kept; its cost is linear in the kept text.
  *
@@ -40,6 +41,7 @@
 #define DSN_PART_TYPE_MAX	96
 #define DSN_PART_META_MAX	4096	/* parts whose ancestry is tracked */
 #define DSN_DATA_ADDRS		32	/* addresses kept from DATA replies */
+#define DSN_TEXT_PARTS_BUDGET	4	/* text kept per message, in text_limits */
 
 struct dsn_hdr {
 	char	*name;
@@ -70,6 +72,8 @@ struct dsn_parser {
 	struct dsn_part		*parts;
 	size_t			 nparts;
 	size_t			 capparts;
+	size_t			 kept;		/* text bytes kept, all parts */
+	size_t			 nkept;		/* parts whose text is kept */
 	int			 oom;
 	int			 stage_data;	/* transcript: refused after DATA */
 	char			*data_addrs[DSN_DATA_ADDRS];	/* named there */
@@ -238,6 +242,7 @@ dsn_parser_reset(struct dsn_parser *p)
 	free(p->parts);
 	p->parts = NULL;
 	p->nparts = p->capparts = 0;
+	p->kept = p->nkept = 0;
 	free(p->top_type);
 	free(p->top_report_type);
 	free(p->ret_msgid);
@@ -404,6 +409,8 @@ h_part_begin(void *ctx, const struct mime_part_info *info)
 		pt->keep = 1;
 		snprintf(pt->type, sizeof(pt->type), "text/plain");
 	}
+	if (pt->keep && p->nkept++ >= DSN_MAX_PARTS)
+		pt->keep = 0;
 	buf_init(&pt->text, p->text_limit);
 	return 0;
 }
@@ -421,12 +428,16 @@ h_part_data(void *ctx, const struct mime_part_info *info, const char *data,
 	room = p->text_limit - pt->text.len;
 	if (n > room)
 		n = room;
+	/* and the whole message's budget */
+	if (n > DSN_TEXT_PARTS_BUDGET * p->text_limit - p->kept)
+		n = DSN_TEXT_PARTS_BUDGET * p->text_limit - p->kept;
 	if (n == 0)
 		return 0;
 	if (buf_append(&pt->text, data, n) == BUF_ERR_NOMEM) {
 		p->oom = 1;
 		return -1;
 	}
+	p->kept += n;
 	return 0;
 }
 
@@ -1303,7 +1314,7 @@ build(struct dsn_parser *p)
 	int has_ds = 0, has_fb = 0, rc = 0, daemon;
 
 	memset(&tr, 0, sizeof(tr));
-	buf_init(&text, 8 * (size_t)DSN_TEXT_LIMIT);
+	buf_init(&text, (DSN_TEXT_PARTS_BUDGET + 1) * p->text_limit + 4096);
 
 	/* returned headers in text/rfc822-headers parts */
 	for (i = 0; i < p->nparts; i++)
