@@ -779,6 +779,38 @@ START_TEST(test_record_auth_link)
 }
 END_TEST
 
+START_TEST(test_hostile_text)
+{
+	struct policy_conf p;
+	struct sender_keys k;
+	struct sender_decision d;
+	struct store_supp sp;
+	struct sum all = { NULL, 0, 0 };
+	const char *f[] = { "c/reputation" }, *bad[] = { "d/x\x1b[2J/reputation" };
+
+	BEGIN("hostile");
+	ck_assert_int_eq(policy_conf_default(&p), 0);
+	memset(&sp, 0, sizeof(sp));
+	/* control characters never reach the store */
+	ck_assert_int_eq(store_supp_put(st, "a\x1b[31m@example.org", &sp), STORE_ERROR);
+	ck_assert_int_eq(store_event_add(st, "env:a\x07@x.test", NOW, f, 1), STORE_ERROR);
+	ck_assert_int_eq(store_event_add(st, "env:a@x.test", NOW, bad, 1), STORE_ERROR);
+	ck_assert_int_eq(store_release(st, "env:\x7f", NOW), STORE_ERROR);
+	/* a bounce naming such a domain or recipient counts for the sender only */
+	keys_for(&p, "a@x.test", &k);
+	ck_assert_int_eq(sender_record_failure(st, &p, &k, "evil\x1b[2J.example", NULL,
+	    "userunknown", 1, "v\x01@evil.example", NOW * 1000), STORE_OK);
+	ck_assert_int_eq(store_event_scan(st, "env:a@x.test", NOW - 300, NOW, sum_cb, &all),
+	    STORE_OK);
+	ck_assert_uint_eq(sum_of(st, "env:a@x.test", "c/recipient", NOW - 300, NOW), 1);
+	ck_assert_int_eq(all.calls, 4);		/* c, r, h, H: no destination fields */
+	ck_assert_int_eq(recipient_check(st, "v\x01@evil.example", NOW * 1000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_ACCEPT);
+	policy_conf_fini(&p);
+	END();
+}
+END_TEST
+
 /* ---- backend specifics ---- */
 
 START_TEST(test_lmdb_map_growth)
@@ -1064,6 +1096,7 @@ store_suite(void)
 	tcase_add_loop_test(tc, test_record_static_rate_and_keys, 0, 2);
 	tcase_add_loop_test(tc, test_record_warmup, 0, 2);
 	tcase_add_loop_test(tc, test_record_auth_link, 0, 2);
+	tcase_add_loop_test(tc, test_hostile_text, 0, 2);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tb, test_lmdb_map_growth);
 	tcase_add_test(tb, test_lmdb_two_processes);

@@ -29,6 +29,16 @@
 
 #define FIELD_SZ	STORE_FIELD_MAX
 
+/* No control characters: such text from a bounce is not recorded. */
+static int
+printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return 0;
+	return 1;
+}
+
 static void
 lower_dest(const char *in, char *out, size_t outlen)
 {
@@ -228,8 +238,8 @@ recipient_check(struct store *st, const char *rcpt, int64_t now_ms,
 
 	decision_init(d, NULL);
 	store_addr_norm(rcpt, addr, sizeof(addr));
-	if (addr[0] == '\0')
-		return STORE_OK;
+	if (addr[0] == '\0' || !printable(addr))
+		return STORE_OK;	/* never stored, so never suppressed */
 	rc = store_supp_get(st, addr, now_ms / 1000, &s);
 	if (rc == STORE_NOTFOUND)
 		return STORE_OK;
@@ -389,10 +399,12 @@ sender_record_failure(struct store *st, const struct policy_conf *p,
 	dest[0] = rcpt[0] = '\0';
 	if (dest_in != NULL)
 		lower_dest(dest_in, dest, sizeof(dest));
-	if (strchr(dest, '/') != NULL)
-		dest[0] = '\0';
+	if (!printable(dest) || strchr(dest, '/') != NULL)
+		dest[0] = '\0';	/* count for the sender, not for that domain */
 	if (rcpt_in != NULL)
 		store_addr_norm(rcpt_in, rcpt, sizeof(rcpt));
+	if (!printable(rcpt))
+		rcpt[0] = '\0';	/* nothing to suppress */
 	/* the login that last sent as this envelope sender */
 	lk = *keys;
 	keys = &lk;

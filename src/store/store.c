@@ -308,15 +308,28 @@ supp_decode(const char *in, size_t len, struct store_supp *s)
 
 /* ---- dispatch ---- */
 
+/*
+ * Keys, addresses, destinations and fields come from SMTP and from remote
+ * bounces: no control characters (they would reach logs and the operator's
+ * terminal through egressctl), bounded length.
+ */
 static int
-key_ok(const char *key)
+text_ok(const char *s, size_t max)
 {
 	size_t n;
 
-	if (key == NULL)
+	if (s == NULL)
 		return 0;
-	n = strlen(key);
-	return n > 0 && n < SENDER_KEY_MAX && memchr(key, '\t', n) == NULL;
+	for (n = 0; s[n] != '\0'; n++)
+		if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] == 0x7f)
+			return 0;
+	return n < max;
+}
+
+static int
+key_ok(const char *key)
+{
+	return key != NULL && key[0] != '\0' && text_ok(key, SENDER_KEY_MAX);
 }
 
 static char *
@@ -410,8 +423,7 @@ store_event_add(struct store *st, const char *key, int64_t now,
 	if (!key_ok(key) || nfields == 0 || nfields > STORE_FIELDS_MAX)
 		return STORE_ERROR;
 	for (i = 0; i < nfields; i++)
-		if (strlen(fields[i]) >= STORE_FIELD_MAX ||
-		    strchr(fields[i], '\t') != NULL)
+		if (!text_ok(fields[i], STORE_FIELD_MAX))
 			return STORE_ERROR;
 	return st->ops->event_add(st, key, store_bucket_of(st, now), fields, nfields);
 }
@@ -468,8 +480,7 @@ int
 store_status_put(struct store *st, const char *key, const char *dest,
     const struct sender_status *s)
 {
-	if (!key_ok(key) || dest == NULL || strlen(dest) >= STORE_ADDR_MAX ||
-	    strchr(dest, '\t') != NULL)
+	if (!key_ok(key) || !text_ok(dest, STORE_ADDR_MAX))
 		return STORE_ERROR;
 	return st->ops->status_put(st, key, dest, s);
 }
@@ -508,12 +519,7 @@ store_release(struct store *st, const char *key, int64_t now)
 static int
 addr_ok(const char *addr)
 {
-	size_t n;
-
-	if (addr == NULL)
-		return 0;
-	n = strlen(addr);
-	return n > 0 && n < STORE_ADDR_MAX && strpbrk(addr, "\t\r\n") == NULL;
+	return addr != NULL && addr[0] != '\0' && text_ok(addr, STORE_ADDR_MAX);
 }
 
 int
