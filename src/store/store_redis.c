@@ -17,6 +17,9 @@
  * connection, EVAL when the server lost it), so concurrent milters on
  * several hosts update atomically.
  *
+ * One server: Cluster redirections (MOVED, ASK) are not followed; the hash
+ * tags make the keys Cluster-ready for a client or proxy that does.
+ *
  * Connections: a pool of at most redis_pool connections shared by all
  * threads; a caller waits at most redis_timeout_ms for a free one. Connect
  * and command timeouts come from the config (200 ms by default), well under
