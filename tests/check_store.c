@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <lmdb.h>
 
 #include "egress/checks.h"
 #include "egress/findings.h"
@@ -948,6 +949,78 @@ START_TEST(test_lmdb_two_processes)
 }
 END_TEST
 
+/* Entries of a named database, read with LMDB directly (store closed). */
+static size_t
+raw_count(const char *dir, const char *name)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_stat ms;
+	size_t n = (size_t)-1;
+
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	ck_assert_int_eq(mdb_env_set_maxdbs(env, 8), 0);
+	ck_assert_int_eq(mdb_env_open(env, dir, MDB_RDONLY, 0640), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	if (mdb_dbi_open(txn, name, 0, &dbi) == 0 && mdb_stat(txn, dbi, &ms) == 0)
+		n = ms.ms_entries;
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return n;
+}
+
+/* The writer deletes expired records without being asked (no cron). */
+START_TEST(test_lmdb_sweep)
+{
+	struct store_conf c;
+	struct store *s;
+	struct store_supp sp;
+	struct sender_status ss;
+	char err[256], cmd[300];
+	const char *f[] = { "c/reputation" };
+	int64_t w = (int64_t)time(NULL);
+
+	ck_assert_int_eq(store_conf_default(&c), 0);
+	free(c.state_dir);
+	snprintf(lmdb_dir, sizeof(lmdb_dir), "/tmp/egress-sweep-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(lmdb_dir));
+	c.state_dir = strdup(lmdb_dir);
+	s = store_open(&c, NULL, NULL, err, sizeof(err));
+	ck_assert_msg(s != NULL, "%s", err);
+	memset(&sp, 0, sizeof(sp));
+	strcpy(sp.reason, "userunknown");
+	sp.created = w - 100;
+	sp.expires = w - 10;
+	ck_assert_int_eq(store_supp_put(s, "old@example.org", &sp), STORE_OK);
+	sp.expires = w + 1000;
+	ck_assert_int_eq(store_supp_put(s, "new@example.org", &sp), STORE_OK);
+	memset(&ss, 0, sizeof(ss));
+	ss.action = SACT_THROTTLE;
+	ss.since = w - 100;
+	ss.until = w - 5;
+	ck_assert_int_eq(store_status_put(s, "env:a@example.com", "x.test", &ss), STORE_OK);
+	ss.until = 0;
+	ss.action = SACT_HOLD;
+	ck_assert_int_eq(store_status_put(s, "env:a@example.com", "", &ss), STORE_OK);
+	ck_assert_int_eq(store_event_add(s, "env:a@example.com",
+	    w - c.retention - 3 * c.bucket, f, 1), STORE_OK);
+	ck_assert_int_eq(store_event_add(s, "env:a@example.com", w, f, 1), STORE_OK);
+	ck_assert_int_eq(store_meta_touch(s, "env:gone@example.com",
+	    w - c.sender_ttl - 100, 1, 0), STORE_OK);
+	ck_assert_int_eq(store_meta_touch(s, "env:a@example.com", w, 1, 0), STORE_OK);
+	ck_assert_int_eq(store_flush(s), STORE_OK);
+	store_close(s);
+	ck_assert_uint_eq(raw_count(lmdb_dir, "sup"), 1);
+	ck_assert_uint_eq(raw_count(lmdb_dir, "st"), 1);
+	ck_assert_uint_eq(raw_count(lmdb_dir, "ev"), 1);
+	ck_assert_uint_eq(raw_count(lmdb_dir, "meta"), 1);
+	store_conf_fini(&c);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", lmdb_dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static int
 count_substr(const char *hay, const char *needle)
 {
@@ -1100,6 +1173,7 @@ store_suite(void)
 	suite_add_tcase(s, tc);
 	tcase_add_test(tb, test_lmdb_map_growth);
 	tcase_add_test(tb, test_lmdb_two_processes);
+	tcase_add_test(tb, test_lmdb_sweep);
 	tcase_add_test(tb, test_redis_outage);
 	tcase_add_test(tb, test_redis_auth_db);
 	suite_add_tcase(s, tb);
