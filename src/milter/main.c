@@ -292,6 +292,7 @@ int
 main(int argc, char **argv)
 {
 	const char *path = DEFAULT_CONFIG, *sockopt = NULL, *sock, *upath;
+	static char *abspath;	/* lives as long as the process (the reload thread uses it) */
 	int foreground = 0, check_only = 0, ch, rc;
 	struct cfg_errors errs;
 	struct config *cfg;
@@ -312,6 +313,13 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	/*
+	 * The daemon reloads from / (it detaches with chdir("/")): keep an
+	 * absolute path, or a relative -c (and the data files named relative
+	 * to it) would not be found again at the first reload.
+	 */
+	if (!check_only && path[0] != '/' && (abspath = realpath(path, NULL)) != NULL)
+		path = abspath;
 
 	cfg_errors_init(&errs, path);
 	if ((cfg = config_load(path, &errs)) == NULL) {
