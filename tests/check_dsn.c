@@ -606,6 +606,10 @@ static const struct icase icases[] = {
 	{ "ordinary mail with an address line", "From: b@example.com\nTo: a@example.org\n"
 	  "Subject: contacts\n\nnew addresses:\n\nc@example.com\nd@example.com\n",
 	  DSN_KIND_NONE, 0, NULL, NULL, NULL },
+	{ "list mail from a bounce address", "From: News <news-bounces@example.org>\n"
+	  "To: a@example.org\nSubject: weekly digest\n\nWrite to us:\n\n"
+	  "editor@example.org\n\nunsubscribe: x@example.org\n",
+	  DSN_KIND_NONE, 0, NULL, NULL, NULL },
 	{ "empty message", "\n", DSN_KIND_NONE, 0, NULL, NULL, NULL },
 	{ "headers only", "From: b@example.com\nSubject: x\n", DSN_KIND_NONE, 0,
 	  NULL, NULL, NULL },
@@ -628,6 +632,27 @@ START_TEST(test_inline)
 		if (c->status0)
 			ck_assert_str_eq(rep->rcpts[0].status, c->status0);
 	}
+	dsn_report_free(rep);
+}
+END_TEST
+
+/* The null sender alone makes no bounce: auto-replies use it too. */
+START_TEST(test_null_sender_autoreply)
+{
+	const char *msg = "From: b@example.com\nTo: a@example.org\n"
+	    "Subject: Out of office\nAuto-Submitted: auto-replied\n\n"
+	    "I am away. In urgent cases write to:\n\nc@example.com\n";
+	const char *plain = "From: b@example.com\nTo: a@example.org\n"
+	    "Subject: hello\n\nnew address:\nc@example.com\n";
+	struct dsn_report *rep = NULL;
+
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, strlen(msg), "", 0, &rep), 0);
+	ck_assert_int_eq(rep->kind, DSN_KIND_AUTOREPLY);
+	ck_assert_str_eq(rep->rcpts[0].final_rcpt, "b@example.com");
+	dsn_report_free(rep);
+	/* null sender, no bounce wording, no auto-reply: a recipient line is not enough */
+	ck_assert_int_eq(dsn_parse_bytes(cl, plain, strlen(plain), "<>", 0, &rep), 0);
+	ck_assert_int_eq(rep->kind, DSN_KIND_NONE);
 	dsn_report_free(rep);
 }
 END_TEST
@@ -827,6 +852,7 @@ dsn_suite(void)
 	tcase_add_test(tc, test_envelope);
 	tcase_add_loop_test(tc, test_inline, 0,
 	    (int)(sizeof(icases) / sizeof(icases[0])));
+	tcase_add_test(tc, test_null_sender_autoreply);
 	tcase_add_test(tc, test_log_line);
 	tcase_add_test(tc, test_log_escaping);
 	tcase_add_test(tc, test_json_none);

@@ -979,25 +979,26 @@ returned_headers_from_text(struct dsn_parser *p, const char *t, size_t n)
 
 /* ---- signals ---- */
 
+/*
+ * 1: the From field names a mailer daemon or postmaster; 2: only the
+ * envelope sender is null (auto-replies use it too); 0: neither.
+ */
 static int
 from_daemon(const struct dsn_parser *p)
 {
 	static const char *const names[] = { "mailer-daemon", "mailer_daemon",
-	    "postmaster", "mail delivery", "mail administrator",
-	    "maildelivery", "mail.delivery", "mdaemon", "bounce",
-	    "mail system", "mailer", "mail deliver", "no-reply@google",
-	    "microsoftexchange", "mailerdaemon", "daemon@", "post_master",
+	    "mailerdaemon", "postmaster", "post_master", "mail delivery",
+	    "mail administrator", "maildelivery", "mail.delivery", "mdaemon",
+	    "mail system", "mail deliver", "microsoftexchange", "daemon@",
 	    NULL };
 	const char *from = top_header(p, "From");
 	size_t i;
 
-	if (p->env_from && p->env_from[0] == '\0')
-		return 1;
-	if (from == NULL)
-		return 0;
-	for (i = 0; names[i]; i++)
+	for (i = 0; from && names[i]; i++)
 		if (dsn_memstr_ci(from, strlen(from), names[i]))
 			return 1;
+	if (p->env_from && p->env_from[0] == '\0')
+		return 2;
 	return 0;
 }
 
@@ -1311,7 +1312,7 @@ build(struct dsn_parser *p)
 	const char *excl[5];
 	char *x_from = NULL, *x_to = NULL;
 	size_t i, nex = 0;
-	int has_ds = 0, has_fb = 0, rc = 0, daemon;
+	int has_ds = 0, has_fb = 0, rc = 0, daemon, subj;
 
 	memset(&tr, 0, sizeof(tr));
 	buf_init(&text, (DSN_TEXT_PARTS_BUDGET + 1) * p->text_limit + 4096);
@@ -1438,14 +1439,20 @@ build(struct dsn_parser *p)
 		goto done;
 	}
 
-	daemon = from_daemon(p) || top_header(p, "X-Failed-Recipients") != NULL;
-	if (has_ds || daemon || (tr.strong && !human_forward(p) &&
-	    (bounce_subject(top_header(p, "Subject")) ||
-	    has_returned_message(p)))) {
-		if (tr.n == 0 && !tr.strong && !has_ds &&
-		    !bounce_subject(top_header(p, "Subject")) &&
-		    top_header(p, "X-Failed-Recipients") == NULL)
-			goto notbounce;
+	/*
+	 * Evidence for a plain-text bounce, strongest first: X-Failed-Recipients;
+	 * a mailer daemon (or the null sender) saying so in a marker line or
+	 * the subject; a mailer daemon naming recipients in the shapes bounces
+	 * use (but not an auto-reply, which also comes from the null sender);
+	 * anyone with a bounce marker, a bounce subject or the returned
+	 * message attached, unless a person forwards it.
+	 */
+	daemon = from_daemon(p);
+	subj = bounce_subject(top_header(p, "Subject"));
+	if (has_ds || top_header(p, "X-Failed-Recipients") != NULL ||
+	    (daemon && (tr.strong || subj)) ||
+	    (daemon == 1 && tr.n > 0 && !autoreply(p)) ||
+	    (tr.strong && !human_forward(p) && (subj || has_returned_message(p)))) {
 		rep->kind = DSN_KIND_DSN;
 		rep->format = "text";
 		for (i = 0; i < tr.n; i++) {
@@ -1474,7 +1481,6 @@ build(struct dsn_parser *p)
 		}
 		goto done;
 	}
-notbounce:
 	if (unsubscribe_request(p)) {
 		struct dsn_recipient *r;
 
