@@ -89,8 +89,15 @@ struct content_config {
 
 /* ---- configuration ---- */
 
-/* Built-in defaults (no file read except the public suffix list). */
+/*
+ * Fill an uninitialised cc with the defaults: the built-in extension lists,
+ * the installed shortener list (DATADIR/shorteners.txt, else a small
+ * built-in one) and the public suffix list (libpsl's installed file, else
+ * its built-in copy). Returns 0, or -1 on allocation failure (call
+ * content_config_fini() either way).
+ */
 EGRESS_WUR int	content_config_defaults(struct content_config *);
+/* Free what cc owns; cc may then be passed to _defaults again. */
 void		content_config_fini(struct content_config *);
 
 /*
@@ -132,9 +139,16 @@ struct content_scan;
  */
 struct content_scan *content_scan_new(const struct content_config *,
 		    const struct limits *, struct findings *);
-/* Fill *out with callbacks whose ctx is the scan. */
+/*
+ * Fill *out with callbacks whose ctx is the scan, for mime_parser_new().
+ * The callbacks return -1 only on allocation failure; after one, every
+ * later call fails too.
+ */
 void	content_scan_handler(struct content_scan *, struct mime_handler *out);
-/* Emit whole-message findings. Returns 0, or -1 on resource failure. */
+/*
+ * After mime_parser_finish(): emit whole-message findings (url count,
+ * html_only, image_only). Returns 0, or -1 on resource failure.
+ */
 EGRESS_WUR int	content_scan_finish(struct content_scan *);
 void	content_scan_free(struct content_scan *);
 
