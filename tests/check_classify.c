@@ -157,6 +157,11 @@ static const struct ccase others[] = {
 	{ "host not found", "5.4.4", 0,
 	  "Host or domain name not found. Name service error for name=example.invalid "
 	  "type=A: Host not found", "hostunknown" },
+	{ "german user unknown", "", 550, "550 Benutzer unbekannt", "userunknown" },
+	{ "german mailbox full", "", 552, "552 Postfach voll", "mailboxfull" },
+	{ "french mailbox full", "", 552, "552 Bo\xc3\xaete aux lettres pleine",
+	  "mailboxfull" },
+	{ "spanish user unknown", "", 550, "550 usuario desconocido", "userunknown" },
 	{ "account disabled", "5.2.1", 550,
 	  "550 5.2.1 The email account that you tried to reach is disabled",
 	  "suspend" },
