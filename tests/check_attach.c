@@ -378,8 +378,8 @@ START_TEST(test_name_findings)
 
 	run("invoice.pdf.exe", "application/pdf", "attachment", "hello", 5, 0,
 	    got, sizeof(got));
-	ck_assert_str_eq(got, "attachment.extension=invoice.pdf.exe;"
-	    "attachment.double_extension=invoice.pdf.exe|data");
+	ck_assert_str_eq(got, "attachment.double_extension=invoice.pdf.exe;"
+	    "attachment.extension=invoice.pdf.exe|data");
 	run("budget.xlsm", NULL, "attachment", "x", 1, 0, got, sizeof(got));
 	ck_assert_str_eq(got, "attachment.macro=budget.xlsm|data");
 	run("notes.txt", "text/plain", "attachment", "plain text", 10, 0, got,

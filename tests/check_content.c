@@ -297,8 +297,8 @@ START_TEST(test_scan_attachments)
 	msg_part(&m, "text/plain", NULL, NULL, S("invoice attached"), 0);
 	msg_part(&m, "application/pdf", "attachment", "invoice.pdf.exe", S(pe), 0);
 	msg_end(&m, got, sizeof(got));
-	ck_assert_str_eq(got, "attachment.extension=invoice.pdf.exe;"
-	    "attachment.double_extension=invoice.pdf.exe;"
+	ck_assert_str_eq(got, "attachment.double_extension=invoice.pdf.exe;"
+	    "attachment.extension=invoice.pdf.exe;"
 	    "attachment.executable=invoice.pdf.exe");
 	/* an executable in an inline, unnamed part is still sniffed */
 	msg_begin(&m);

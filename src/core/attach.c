@@ -877,11 +877,12 @@ attach_scan_new(const struct content_config *cc, struct findings *f,
 	as->attachment = filename != NULL || (disposition != NULL &&
 	    strcmp(disposition, "attachment") == 0);
 	if (filename != NULL && filename[0] != '\0') {
-		if (attach_name_dangerous(cc, filename))
-			rc |= fire(as, F_EXT, "attachment.extension", filename);
+		/* the most specific first: with equal actions it gives the reply */
 		if (attach_name_double_ext(cc, filename))
 			rc |= fire(as, F_DOUBLE, "attachment.double_extension",
 			    filename);
+		if (attach_name_dangerous(cc, filename))
+			rc |= fire(as, F_EXT, "attachment.extension", filename);
 		if (attach_name_macro(cc, filename))
 			rc |= fire(as, F_MACRO, "attachment.macro", filename);
 	}
