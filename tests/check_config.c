@@ -660,6 +660,25 @@ START_TEST(test_sample_documented)
 }
 END_TEST
 
+/* Every registered check id has its entry in milter-egress.conf(5). */
+START_TEST(test_checks_documented)
+{
+	char *man = read_man("man/milter-egress.conf.5");
+	const struct check_def *defs;
+	size_t i, n = checks_table(&defs);
+
+	for (i = 0; i < n; i++) {
+		char line[128];
+
+		snprintf(line, sizeof(line), "\n.B %s\n", defs[i].id);
+		ck_assert_msg(strstr(man, line) != NULL,
+		    "check id %s is not listed in man/milter-egress.conf.5 (CHECK IDS)",
+		    defs[i].id);
+	}
+	free(man);
+}
+END_TEST
+
 /* ---------- reply syntax, through the loader ---------- */
 
 static const struct {
@@ -1188,6 +1207,7 @@ config_suite(void)
 	tcase_add_test(tc, test_sample);
 	tcase_add_test(tc, test_sample_has_core_keys);
 	tcase_add_test(tc, test_sample_documented);
+	tcase_add_test(tc, test_checks_documented);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("replies");
