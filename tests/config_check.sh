@@ -125,8 +125,31 @@ if [ -x "$ctl" ]; then
 	[ "$status" -eq 78 ] && ok "egressctl with a bad config: exit 78" ||
 	    not_ok "egressctl with a bad config: exit $status, want 78"
 	has "$tmp/err" "$data/bad_range.conf:5: limits.mime_depth: "
+	# Every command egressctl lists has its own part in egressctl(8).
+	man8=$top_srcdir/man/egressctl.8
+	"$ctl" -h | sed -n 's/^  \([a-z][a-z-]*\).*/\1/p' >"$tmp/cmds"
+	[ -s "$tmp/cmds" ] || not_ok "egressctl -h lists no commands"
+	while read -r cmd; do
+		rcmd=$(printf '%s' "$cmd" | sed 's/-/\\\\-/g')
+		if grep -Eq "^\.SS \"?([a-z, ]*[ ,])?$rcmd([ ,][a-z, ]*)?\"?\$" "$man8"; then
+			ok "egressctl.8 describes $cmd"
+		else
+			not_ok "egressctl $cmd is not described in man/egressctl.8"
+		fi
+	done <"$tmp/cmds"
 else
 	echo "# $ctl not built: egressctl cases skipped"
 fi
+
+# Every option of the daemon is described in milter-egress(8).
+"$bin" -h 2>&1 | sed -n 's/^  -\([A-Za-z]\).*/\1/p' >"$tmp/opts"
+[ -s "$tmp/opts" ] || not_ok "milter-egress -h lists no options"
+while read -r opt; do
+	if grep -Eq "^\.(B|BI) \\\\-$opt( |\$)" "$top_srcdir/man/milter-egress.8"; then
+		ok "milter-egress.8 describes -$opt"
+	else
+		not_ok "milter-egress -$opt is not described in man/milter-egress.8"
+	fi
+done <"$tmp/opts"
 
 exit $fail
