@@ -83,6 +83,21 @@ for f in "$data"/bad_*.conf; do
 	has "$tmp/err" "$f:"
 done
 
+# Past 50 errors the rest are counted, not shown.
+{
+	echo "limits = {"
+	i=1
+	while [ $i -le 60 ]; do
+		echo "  unknown_$i = 1;"
+		i=$((i + 1))
+	done
+	echo "};"
+} >"$tmp/many.conf"
+check "$tmp/many.conf" 78
+n=$(grep -c "^$tmp/many.conf:[0-9]*: limits.unknown_[0-9]*: unknown key\$" "$tmp/err")
+[ "$n" -eq 50 ] && ok "50 errors shown" || not_ok "$n errors shown, want 50"
+has "$tmp/err" "$tmp/many.conf: (10 more errors not shown)"
+
 # A missing file is a configuration error too.
 check "$tmp/absent.conf" 78
 has "$tmp/err" "$tmp/absent.conf:0: -: cannot read file"
