@@ -109,6 +109,24 @@ e2e_wait_port() {
 	return 1
 }
 
+# e2e_wait_own_port PORT PID [SECONDS]: wait until process PID listens on
+# PORT; false when it died first (e.g. the port was taken) or on timeout.
+e2e_wait_own_port() {
+	_t=$(( ${3:-10} * 10 ))
+	while [ "$_t" -gt 0 ]; do
+		kill -0 "$2" 2>/dev/null || return 1
+		if command -v ss >/dev/null 2>&1; then
+			ss -Hltnp "sport = :$1" 2>/dev/null | grep -q "pid=$2," && return 0
+		elif e2e_listening "$1"; then
+			sleep 1	# still alive a second later: the listener is ours
+			kill -0 "$2" 2>/dev/null
+			return
+		fi
+		sleep 0.1; _t=$((_t - 1))
+	done
+	return 1
+}
+
 # e2e_init: create the directory tree, pick ports, install the cleanup trap.
 # Sets E2E_DIR, E2E_SMTP_PORT (listener with the milter), E2E_PLAIN_PORT
 # (listener without), E2E_SINK_PORT, E2E_MILTER_SOCKET.
@@ -172,7 +190,11 @@ maximal_backoff_time = 4s
 smtp_connect_timeout = 5s
 biff = no
 MAINCF
-	for _l in "$@"; do printf '%s\n' "$_l" >>"$E2E_DIR/etc/main.cf"; done
+	: >"$E2E_DIR/etc/main.extra"	# kept for a rewrite with other ports
+	for _l in "$@"; do
+		printf '%s\n' "$_l" >>"$E2E_DIR/etc/main.cf"
+		printf '%s\n' "$_l" >>"$E2E_DIR/etc/main.extra"
+	done
 	cat >"$E2E_DIR/etc/master.cf" <<MASTERCF
 # service type  private unpriv  chroot  wakeup  maxproc command + args
 127.0.0.1:$E2E_SMTP_PORT inet n - n - - smtpd
@@ -206,21 +228,57 @@ MASTERCF
 
 # e2e_start_sink: smtp-sink on $E2E_SINK_PORT, one file per message in sink/.
 e2e_start_sink() {
-	smtp-sink -u postfix -d "$E2E_DIR/sink/msg." "127.0.0.1:$E2E_SINK_PORT" 64 \
-		>"$E2E_DIR/log/sink.log" 2>&1 &
-	E2E_SINK_PID=$!
-	e2e_wait_port "$E2E_SINK_PORT" 10 || e2e_fail "smtp-sink did not start"
+	_try=1
+	while :; do
+		smtp-sink -u postfix -d "$E2E_DIR/sink/msg." "127.0.0.1:$E2E_SINK_PORT" 64 \
+			>"$E2E_DIR/log/sink.log" 2>&1 &
+		E2E_SINK_PID=$!
+		if e2e_wait_own_port "$E2E_SINK_PORT" "$E2E_SINK_PID" 30; then
+			return 0
+		fi
+		kill "$E2E_SINK_PID" 2>/dev/null
+		wait "$E2E_SINK_PID" 2>/dev/null
+		E2E_SINK_PID=
+		if [ $_try -ge 3 ]; then
+			cat "$E2E_DIR/log/sink.log" >&2
+			e2e_fail "smtp-sink did not start"
+		fi
+		# somebody took the port meanwhile: another one, and tell Postfix
+		e2e_log "smtp-sink on $E2E_SINK_PORT: $(cat "$E2E_DIR/log/sink.log"); retrying"
+		E2E_SINK_PORT=$(e2e_free_port)
+		if [ -f "$E2E_DIR/etc/main.cf" ]; then
+			postconf -c "$E2E_DIR/etc" -e "relayhost = [127.0.0.1]:$E2E_SINK_PORT"
+		fi
+		_try=$((_try + 1))
+	done
 }
 
 # e2e_start_postfix: start the private instance and wait for its listeners.
 e2e_start_postfix() {
-	if ! postfix -c "$E2E_DIR/etc" start >"$E2E_DIR/log/postfix-start.log" 2>&1; then
+	_try=1
+	while ! postfix -c "$E2E_DIR/etc" start >"$E2E_DIR/log/postfix-start.log" 2>&1; do
+		if [ $_try -lt 3 ] && grep -q 'Address already in use' "$E2E_MAILLOG" 2>/dev/null; then
+			# a listener port was taken meanwhile: new ones, same config
+			e2e_log "postfix: $(grep -m 1 'Address already in use' "$E2E_MAILLOG" | sed 's/^.*fatal: //'); retrying"
+			mv "$E2E_MAILLOG" "$E2E_MAILLOG.failed.$_try"
+			E2E_SMTP_PORT=$(e2e_free_port)
+			E2E_PLAIN_PORT=$(e2e_free_port)
+			_oldifs=$IFS; IFS='
+'
+			set -f
+			# shellcheck disable=SC2046
+			e2e_write_postfix_config $(cat "$E2E_DIR/etc/main.extra")
+			set +f
+			IFS=$_oldifs
+			_try=$((_try + 1))
+			continue
+		fi
 		cat "$E2E_DIR/log/postfix-start.log" >&2
 		[ -f "$E2E_MAILLOG" ] && tail -n 20 "$E2E_MAILLOG" >&2
 		e2e_fail "postfix did not start"
-	fi
+	done
 	E2E_POSTFIX_UP=1
-	e2e_wait_port "$E2E_SMTP_PORT" 20 || e2e_fail "smtpd did not listen"
+	e2e_wait_port "$E2E_SMTP_PORT" 30 || e2e_fail "smtpd did not listen"
 }
 
 e2e_stop_postfix() {
@@ -463,6 +521,7 @@ e2e_diagnostics() {
 		echo "-- $_f" >&2; tail -n 15 "$_f" >&2
 	done
 	if [ -f "$E2E_MAILLOG" ]; then echo "-- maillog" >&2; tail -n 40 "$E2E_MAILLOG" >&2; fi
+	if [ -s "$E2E_DIR/log/sink.log" ]; then echo "-- sink.log" >&2; tail -n 10 "$E2E_DIR/log/sink.log" >&2; fi
 	if [ -f "$E2E_MILTER_LOG" ]; then echo "-- milter.log" >&2; tail -n 40 "$E2E_MILTER_LOG" >&2; fi
 	echo "-- sink: $(ls "$E2E_DIR/sink" 2>/dev/null | wc -l) message(s)" >&2
 }
