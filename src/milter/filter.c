@@ -62,6 +62,7 @@ struct msgctx {
 	struct sender_decision sdec;	/* strongest store decision so far */
 	char		**drop_rcpts;	/* suppressed, to remove at eom (non-SMTP) */
 	size_t		  ndrop;
+	char		  drop_reply[SENDER_REPLY_MAX];	/* the first one's */
 	unsigned	  sender_hdrs;	/* sender-status headers already present */
 };
 
@@ -403,7 +404,9 @@ egress_envrcpt(SMFICTX *ctx, char **argv)
 					return SMFIS_CONTINUE;
 				}
 				m->drop_rcpts = nv;
-				m->ndrop++;
+				if (m->ndrop++ == 0)
+					copy_str(m->drop_reply, sizeof(m->drop_reply),
+					    d.reply);
 				shell_log(LOG_INFO, "%s: recipient sender=<%s> rcpt=<%s> action=remove reply=\"%s\"",
 				    msg_qid(ctx, m), m->mail_from, addr, d.reply);
 			}
@@ -761,6 +764,10 @@ egress_eom(SMFICTX *ctx)
 	    strcmp(v.decided_by, m->sdec.check_id) == 0 && m->sdec.reply[0] &&
 	    v.action >= ACT_TEMPFAIL)
 		v.reply = m->sdec.reply;
+	/* Every recipient suppressed (non-SMTP): say which and why, as at RCPT. */
+	if (v.decided_by != NULL && strcmp(v.decided_by, "recipient.suppressed") == 0 &&
+	    m->drop_reply[0] && v.action >= ACT_TEMPFAIL)
+		v.reply = m->drop_reply;
 	buf_init(&line, FILTER_LOG_MAX);
 	if (policy_log_line(&m->env, scan_findings(m->scan), &v, &line) != BUF_OK &&
 	    line.len == 0)

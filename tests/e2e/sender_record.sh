@@ -18,7 +18,10 @@
 #     S's mail to other.example and another sender's mail to blocked.example
 #     flow;
 #  3. a "550 5.1.1 User unknown" DSN for S to nobody@gone.example: the next
-#     attempt at that recipient gets 550 5.1.1 at RCPT;
+#     attempt at that recipient gets 550 5.1.1 at RCPT; submitted with
+#     sendmail (non_smtpd_milters, where the simulated RCPT must not be
+#     refused) it is removed at end of message, and a submission to it alone
+#     is refused at end of message with the same 550 5.1.1 reply;
 #  4. egressctl suspend S: S's mail is refused (550 5.7.1 at MAIL FROM);
 #     egressctl release S: it is accepted and delivered again, to
 #     blocked.example as well (the release lifts the throttle too).
@@ -131,6 +134,28 @@ ctl suppress list
 send_refused suppressed "$S" nobody@gone.example "RCPT TO" \
 	"550 5.1.1 <nobody@gone.example>: Recipient previously bounced: userunknown"
 send_ok alive "$S" somebody@gone.example
+# non-SMTP submission (sendmail, non_smtpd_milters): Postfix forbids refusing
+# the simulated RCPT, so the suppressed recipient is removed at end of message
+msg local "$S" somebody@gone.example
+sendmail -C "$E2E_DIR/etc" -f "$S" nobody@gone.example somebody@gone.example \
+	<"$E2E_DIR/local.eml" || e2e_fail "sendmail failed"
+f=$(e2e_wait_delivered "e2e local" 20) || e2e_fail "local: not delivered"
+grep -q '^X-Rcpt-Args: <somebody@gone.example>' "$f" || e2e_fail "local: somebody@ not a recipient"
+! grep -q '^X-Rcpt-Args: <nobody@gone.example>' "$f" || e2e_fail "local: delivered to the suppressed recipient"
+grep -q "recipient sender=<$S> rcpt=<nobody@gone.example> action=remove" "$E2E_MILTER_LOG" ||
+	e2e_fail "local: removal not logged"
+echo "local: sendmail $S -> nobody@, somebody@gone.example: delivered to somebody@ only"
+# ... and a submission whose every recipient is suppressed is refused
+msg local_all "$S" nobody@gone.example
+sendmail -C "$E2E_DIR/etc" -f "$S" nobody@gone.example <"$E2E_DIR/local_all.eml" ||
+	e2e_fail "sendmail failed"
+e2e_wait_log 'cleanup.*milter-reject: END-OF-MESSAGE .*5\.1\.1 <nobody@gone.example>: Recipient previously bounced' 20 ||
+	e2e_fail "local_all: not refused"
+e2e_wait_queue_empty 10 || e2e_fail "local_all: queue not empty"
+[ -z "$(grep -l '^X-Rcpt-Args: <nobody@gone.example>' "$E2E_DIR"/sink/* 2>/dev/null)" ] ||
+	e2e_fail "local_all: delivered to the suppressed recipient"
+echo "local_all: sendmail $S -> nobody@gone.example only: refused at end of message"
+echo "  $(grep -o 'milter-reject: .*' "$E2E_MAILLOG" | tail -n 1)"
 
 # 4. suspend, then release
 ctl suspend "$S" --why "e2e suspension" || e2e_fail "egressctl suspend failed"
