@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -1477,6 +1478,29 @@ lm_close(struct store *st)
 	st->impl = NULL;
 }
 
+/*
+ * egressctl run by root on the daemon's state directory must not leave
+ * root-owned data.mdb/lock.mdb behind (the daemon, running as its own user,
+ * could not open them): give the files the directory's owner.
+ */
+static void
+keep_owner(struct store *st, const char *dir)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	struct stat sb;
+	char path[4096];
+	size_t i;
+
+	if (geteuid() != 0 || stat(dir, &sb) != 0 || sb.st_uid == 0)
+		return;
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (chown(path, sb.st_uid, sb.st_gid) != 0 && errno != ENOENT)
+			store_logf(st, STORE_LOG_WARNING, "lmdb: chown %s: %s", path,
+			    strerror(errno));
+	}
+}
+
 static int
 lm_open(struct store *st, char *err, size_t errlen)
 {
@@ -1517,6 +1541,7 @@ lm_open(struct store *st, char *err, size_t errlen)
 		snprintf(err, errlen, "lmdb: open %s: %s", dir, mdb_strerror(rc));
 		goto fail;
 	}
+	keep_owner(st, dir);
 	/* adopt a larger map another process has grown to */
 	(void)mdb_env_set_mapsize(l->env, 0);
 	if (mdb_reader_check(l->env, &dead) == 0 && dead > 0)
