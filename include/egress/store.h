@@ -13,7 +13,8 @@
  *  - statuses: per key and per (key, destination domain), the action in
  *    force (tag, throttle, hold, suspend) with since/until/who/why;
  *  - suppressions: per recipient address, reason, source, created, expires;
- *  - rate buckets: GCRA state per key and bucket name.
+ *  - rate buckets: GCRA state per key and bucket name;
+ *  - links: which SASL login last sent as an envelope address.
  *
  * Durability. Suppressions, statuses and releases are committed durably
  * before the call returns. Counters (events, meta touches, rate state) are

@@ -1,16 +1,17 @@
 /*
  * store_lmdb.c - the embedded state store backend (LMDB).
  *
- * One environment (data.mdb, lock.mdb) in the state directory with five
+ * One environment (data.mdb, lock.mdb) in the state directory with six
  * named databases: "ev" (event buckets, key = sender key NUL bucket as 8
  * big-endian bytes), "meta", "st" (key = sender key NUL destination),
- * "sup" (key = address) and "rate" (key = sender key NUL bucket name).
+ * "sup" (key = address), "rate" (key = sender key NUL bucket name) and
+ * "link" (key = "env:ADDRESS", value = when + "auth:LOGIN").
  *
  * Writes come in two kinds.
  *  - Durable (statuses, releases, suppressions): the calling thread commits
  *    its own write transaction; LMDB's commit is synchronous, so the record
  *    is on disk when the call returns.
- *  - Counters (events, meta touches, rate state): queued in memory and
+ *  - Counters (events, meta touches, rate state, links): queued in memory and
  *    applied by one writer thread per process in one transaction per
  *    commit_interval_ms (group commit). The caller never waits on fsync.
  *    Reads in this process add the queued counters to what they read, so a

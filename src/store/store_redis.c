@@ -9,6 +9,7 @@
  *   P:{SK}:meta        hash first, last, lastf, rel, msgs, fails
  *   P:{SK}:st          hash destination ("" = all) -> encoded status
  *   P:{SK}:rt:NAME     GCRA theoretical arrival time (ms)
+ *   P:{env:ADDR}:auth  "WHEN<TAB>auth:LOGIN", the login's address link
  *   P:sup:{ADDR}       encoded suppression, PEXPIRE until it expires
  * Expiry is relative (PEXPIRE from the record's own times), so the store
  * behaves the same under an injected clock; reads also check the times.
