@@ -64,6 +64,7 @@ struct msgctx {
 	size_t		  ndrop;
 	char		  drop_reply[SENDER_REPLY_MAX];	/* the first one's */
 	unsigned	  sender_hdrs;	/* sender-status headers already present */
+	unsigned	  bounce_hdrs;	/* bounce headers already present */
 };
 
 struct connctx {
@@ -474,6 +475,9 @@ egress_header(SMFICTX *ctx, char *name, char *value)
 	if (c->cfg->policy.tag_header != NULL &&
 	    strcasecmp(name, c->cfg->policy.tag_header) == 0)
 		m->sender_hdrs++;
+	if (c->cfg->bounce.add_header &&
+	    strcasecmp(name, c->cfg->bounce.header_name) == 0)
+		m->bounce_hdrs++;
 	if (msg_start_scan(c) != 0 || scan_header(m->scan, name, value) != 0)
 		m->failed = 1;
 	return hdr_status(c);
@@ -593,6 +597,9 @@ apply_verdict(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	if (c->cfg->policy.tag_header != NULL)
 		for (i = m->sender_hdrs; i > 0; i--)
 			(void)smfi_chgheader(ctx, c->cfg->policy.tag_header, (int)i, NULL);
+	/* Nor can a bounce header when we add our own (at end of message). */
+	for (i = m->bounce_hdrs; i > 0; i--)
+		(void)smfi_chgheader(ctx, c->cfg->bounce.header_name, (int)i, NULL);
 	if (m->sdec.header[0] != '\0' && m->sdec.header_name != NULL &&
 	    (c->cfg->mode == MODE_ENFORCE || v->tag) &&
 	    smfi_addheader(ctx, (char *)m->sdec.header_name, m->sdec.header) != MI_SUCCESS)

@@ -6,7 +6,8 @@
 #  - the daemon logged the bounce line (queue id first) with the status,
 #    reply code, reason, category, remote MTA and diagnostic;
 #  - the JSON-lines file (bounce.log_json) holds the same record;
-#  - the delivered copy carries the X-Egress-Bounce header (bounce.add_header);
+#  - the delivered copy carries the X-Egress-Bounce header (bounce.add_header),
+#    once: a forged copy the DSN brought is removed;
 #  - the failure reached the sender record (egressctl sender).
 # The DSN is tests/data/e2e/dsn_remote.eml, a Postfix-style report (text
 # part, message/delivery-status, returned headers) filled in with sed.
@@ -40,7 +41,11 @@ e2e_send plain "$DATA/no_message_id.eml" && e2e_fail "ordinary mail without Mess
 # the DSN: no Message-ID in its own header, sent with the null sender
 sed -e "s|@SENDER@|$ORIG|g" -e "s|@RCPT@|$FAILED|g" -e "s|@DEST@|dest.example|g" \
 	-e "s|@STATUS@|5.7.1|g" -e "s|@DIAG@|$DIAG|g" -e "s|@TAG@|e2e-remote|g" \
+	-e "s|^Auto-Submitted: auto-replied\$|&\\
+X-Egress-Bounce: kind=feedback; reason=delivered; category=report|" \
 	"$DATA/dsn_remote.eml" >"$E2E_DIR/dsn.eml"
+# a forged X-Egress-Bounce arrives with it: removed, only ours is delivered
+[ "$(e2e_header_count "$E2E_DIR/dsn.eml" X-Egress-Bounce)" -eq 1 ] || e2e_fail "no forged header"
 [ "$(e2e_header_count "$E2E_DIR/dsn.eml" Message-ID)" -eq 0 ] || e2e_fail "test DSN has a Message-ID"
 e2e_send dsn "$E2E_DIR/dsn.eml" "" --from '<>' --to "$ORIG" ||
 	e2e_fail "DSN not accepted: $(e2e_reply dsn)"
