@@ -529,7 +529,7 @@ fields_parse(const char *t, size_t n, struct fields *f, int stop_at_body)
 		if ((t[b] == ' ' || t[b] == '\t') && cur) {
 			while (b < e && (t[b] == ' ' || t[b] == '\t'))
 				b++;
-			if (buf_putc(&cur->value, ' ') != BUF_OK ||
+			if (buf_putc(&cur->value, ' ') == BUF_ERR_NOMEM ||
 			    buf_append(&cur->value, t + b, e - b) == BUF_ERR_NOMEM)
 				return -1;
 			continue;
