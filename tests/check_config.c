@@ -373,7 +373,7 @@ START_TEST(test_good_partial)
 	ck_assert_int_eq(c->limits.header_bytes, d->limits.header_bytes);
 	ck_assert_int_eq(c->limits.line_length, 998);
 	ck_assert_str_eq(c->milter.socket, "unix:/var/spool/postfix/egress/egress.sock");
-	ck_assert_int_eq(c->milter.socket_mode, 0660);
+	ck_assert_int_eq(c->milter.socket_mode, 0640);
 	ck_assert_str_eq(c->milter.syslog_facility, "mail");
 	ck_assert_int_eq(c->date_max_past, 86400);
 	ck_assert_int_eq(c->date_max_future, 7200);
@@ -743,6 +743,66 @@ START_TEST(test_reply)
 		ck_assert_msg(c == NULL, "\"%s\" accepted", reply_cases[_i].reply);
 		ck_assert_int_eq(errs.count, 1);
 		snprintf(prefix, sizeof(prefix), "%s:3: checks[0].reply: ", tmpl);
+		ck_assert_msg(strncmp(buf_cstr(&errs.text), prefix, strlen(prefix)) == 0,
+		    "%s", buf_cstr(&errs.text));
+	}
+	config_free(c);
+	cfg_errors_fini(&errs);
+}
+END_TEST
+
+/* ---------- milter.socket_mode, through the loader ---------- */
+
+static const struct {
+	const char	*mode;
+	long long	 want;		/* -1: refused */
+} mode_cases[] = {
+	{ "0660", 0660 },
+	{ "0600", 0600 },
+	{ "660", 0660 },
+	{ "0777", 0777 },
+	{ "0", 0 },
+	{ "0000", 0 },
+	{ "00660", 0660 },
+	{ "0980", -1 },
+	{ "0668", -1 },
+	{ "1000", -1 },
+	{ "01000", -1 },
+	{ "", -1 },
+	{ "-1", -1 },
+	{ "-0", -1 },
+	{ "+660", -1 },
+	{ " 0660", -1 },
+	{ "0660 ", -1 },
+	{ "0x1b0", -1 },
+	{ "rw-rw----", -1 },
+};
+
+START_TEST(test_socket_mode)
+{
+	char tmpl[] = "/tmp/check_config.XXXXXX";
+	struct cfg_errors errs;
+	struct config *c;
+	FILE *fp;
+	int fd;
+
+	ck_assert((fd = mkstemp(tmpl)) >= 0);
+	ck_assert_ptr_nonnull(fp = fdopen(fd, "w"));
+	fprintf(fp, "milter = {\n  socket_mode = \"%s\";\n};\n", mode_cases[_i].mode);
+	fclose(fp);
+	cfg_errors_init(&errs, tmpl);
+	c = config_load(tmpl, &errs);
+	unlink(tmpl);
+	if (mode_cases[_i].want >= 0) {
+		ck_assert_msg(c != NULL, "\"%s\": %s", mode_cases[_i].mode,
+		    buf_cstr(&errs.text));
+		ck_assert_int_eq(c->milter.socket_mode, mode_cases[_i].want);
+	} else {
+		char prefix[128];
+
+		ck_assert_msg(c == NULL, "\"%s\" accepted", mode_cases[_i].mode);
+		ck_assert_int_eq(errs.count, 1);
+		snprintf(prefix, sizeof(prefix), "%s:2: milter.socket_mode: ", tmpl);
 		ck_assert_msg(strncmp(buf_cstr(&errs.text), prefix, strlen(prefix)) == 0,
 		    "%s", buf_cstr(&errs.text));
 	}
@@ -1212,6 +1272,10 @@ config_suite(void)
 
 	tc = tcase_create("replies");
 	tcase_add_loop_test(tc, test_reply, 0, NELEM(reply_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("socket mode");
+	tcase_add_loop_test(tc, test_socket_mode, 0, NELEM(mode_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("helpers");

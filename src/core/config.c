@@ -773,8 +773,10 @@ load_milter(struct milter_conf *m, const config_setting_t *g, struct cfg_errors 
 		if (cfg_string(g, "socket_mode", &mode, e) > 0) {
 			errno = 0;
 			m->socket_mode = strtoll(mode, &end, 8);
+			/* octal digits only: strtoll would take " +0660" too */
 			if (errno || end == mode || *end != '\0' || m->socket_mode < 0 ||
-			    m->socket_mode > 0777)
+			    m->socket_mode > 0777 ||
+			    mode[strspn(mode, "01234567")] != '\0')
 				cfg_error(e, cfg_member(g, "socket_mode"), "socket_mode",
 				    "\"%s\" is not an octal mode such as \"0660\"", mode);
 		}
