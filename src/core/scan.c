@@ -203,7 +203,7 @@ scan_start_mime(struct scan *s)
 	if (s->mime == NULL)
 		return -1;
 	p = s->tophdrs.data;
-	end = p + s->tophdrs.len;
+	end = p != NULL ? p + s->tophdrs.len : NULL;
 	while (p != NULL && p < end) {
 		name = p;
 		value = name + strlen(name) + 1;

@@ -701,7 +701,11 @@ record_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	const char *sender;
 	size_t i;
 
-	if (shell_store() == NULL || c->cfg->mode != MODE_ENFORCE ||
+	/*
+	 * Recorded in monitor mode too: the record shows what enforcing would
+	 * do, and monitor mode never acts on it (see sdec_refuse, policy).
+	 */
+	if (shell_store() == NULL ||
 	    (r->kind != DSN_KIND_DSN && r->kind != DSN_KIND_FEEDBACK))
 		return;
 	sender = r->sender != NULL && r->sender[0] ? r->sender :
