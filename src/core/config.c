@@ -223,6 +223,9 @@ parse_scaled(const char *s, int durations, long long *out)
 	char *end;
 	long long v, mul = 1;
 
+	/* digits first: strtoll would also take " 30m", "+30m" and "-0" */
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (end == s || errno || v < 0)
