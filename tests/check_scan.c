@@ -96,6 +96,11 @@ static const struct scan_case cases[] = {
 	{ "bare cr in body", CLEAN_HDRS "\r\nline\rone\r\n", "body.bare_cr", ACT_TAG },
 	{ "cr at end of body is bare", CLEAN_HDRS "\r\nline\r", "body.bare_cr", ACT_TAG },
 	{ "nul in body", CLEAN_HDRS "\r\nli\0ne\r\n", "body.nul", ACT_REJECT },
+	/* Regression (fuzz_scan): no header fields at all. */
+	{ "empty input", "",
+	  "rfc5322.date.missing,rfc5322.from.missing,rfc5322.message_id.missing", ACT_REJECT },
+	{ "body without headers", "\r\nbody\r\n",
+	  "rfc5322.date.missing,rfc5322.from.missing,rfc5322.message_id.missing", ACT_REJECT },
 	{ "body line of 998 is fine", NULL, "", ACT_ACCEPT },
 	{ "body line of 999 is too long", NULL, "body.line_too_long", ACT_REJECT },
 	{ "header line of 999 is too long", NULL, "header.line_too_long", ACT_REJECT },
@@ -183,7 +188,7 @@ START_TEST(test_scan_cases)
 		struct verdict v;
 
 		ck_assert_ptr_nonnull(s);
-		chunk = chunk_sizes[k] ? chunk_sizes[k] : len;
+		chunk = chunk_sizes[k] ? chunk_sizes[k] : len ? len : 1;
 		for (off = 0; off < len; off += chunk)
 			ck_assert_int_eq(scan_raw(s, msg + off,
 			    len - off < chunk ? len - off : chunk), 0);
