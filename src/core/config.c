@@ -417,6 +417,8 @@ cidr_parse(const char *s, struct cidr *c)
 	} else
 		return -1;
 	if (slash) {
+		if (!isdigit((unsigned char)slash[1]))	/* not " 8", "+8" */
+			return -1;
 		errno = 0;
 		prefix = strtol(slash + 1, &end, 10);
 		if (errno || end == slash + 1 || *end != '\0' || prefix < 0 ||
