@@ -711,6 +711,9 @@ static const struct {
 	{ "554 5.6.0 bad\\ttab", 0 },		/* control character */
 	{ "554 5.6.0 caf\303\251", 0 },		/* not ASCII */
 	{ "554 x.6.0 text", 0 },
+	{ "554 5.1234.0 text", 0 },		/* RFC 3463: at most 3 digits */
+	{ "554 5.1.1234 text", 0 },
+	{ "554 5.1.1.1 text", 0 },
 };
 
 START_TEST(test_reply)

@@ -596,20 +596,23 @@ int config_reply_valid(const char *r);
 int
 config_reply_valid(const char *r)
 {
+	size_t n;
+
 	if (!(r[0] == '4' || r[0] == '5') || !isdigit((unsigned char)r[1]) ||
 	    !isdigit((unsigned char)r[2]) || r[3] != ' ')
 		return 0;
 	if (r[4] != r[0] || r[5] != '.')
 		return 0;
+	/* subject and detail: 1 to 3 digits each (RFC 3463 section 2) */
 	r += 6;
-	if (!isdigit((unsigned char)*r))
+	n = strspn(r, "0123456789");
+	if (n < 1 || n > 3 || r[n] != '.')
 		return 0;
-	while (isdigit((unsigned char)*r))
-		r++;
-	if (*r++ != '.' || !isdigit((unsigned char)*r))
+	r += n + 1;
+	n = strspn(r, "0123456789");
+	if (n < 1 || n > 3)
 		return 0;
-	while (isdigit((unsigned char)*r))
-		r++;
+	r += n;
 	if (*r != ' ' || r[1] == '\0')
 		return 0;
 	for (r++; *r; r++)
