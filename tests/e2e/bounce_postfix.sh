@@ -19,17 +19,23 @@ REJECT_REPLY="554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked usi
 
 e2e_require milter
 e2e_init
-E2E_REJECT_PORT=$(e2e_free_port)
+# the next hop for remote.test: refuses every recipient with a hard 554
+# (started first: a port taken meanwhile means another port, same config)
+try=1
+while :; do
+	E2E_REJECT_PORT=$(e2e_free_port)
+	smtp-sink -u postfix -f rcpt -B "$REJECT_REPLY" "127.0.0.1:$E2E_REJECT_PORT" 64 \
+		>"$E2E_DIR/log/reject-sink.log" 2>&1 &
+	pid=$!
+	E2E_EXTRA_PIDS="${E2E_EXTRA_PIDS:-} $pid"
+	e2e_wait_own_port "$E2E_REJECT_PORT" "$pid" 10 && break
+	[ $try -lt 3 ] || e2e_fail "rejecting smtp-sink did not start: $(cat "$E2E_DIR/log/reject-sink.log")"
+	try=$((try + 1))
+done
 e2e_write_postfix_config \
 	"internal_mail_filter_classes = bounce" \
 	"transport_maps = inline:{remote.test=smtp:[127.0.0.1]:$E2E_REJECT_PORT}"
 grep -q '^non_smtpd_milters = unix:' "$E2E_DIR/etc/main.cf" || e2e_fail "no non_smtpd_milters"
-
-# the next hop for remote.test: refuses every recipient with a hard 554
-smtp-sink -u postfix -f rcpt -B "$REJECT_REPLY" "127.0.0.1:$E2E_REJECT_PORT" 64 \
-	>"$E2E_DIR/log/reject-sink.log" 2>&1 &
-E2E_EXTRA_PIDS="${E2E_EXTRA_PIDS:-} $!"
-e2e_wait_port "$E2E_REJECT_PORT" 10 || e2e_fail "rejecting smtp-sink did not start"
 e2e_start_sink
 e2e_start_postfix
 
