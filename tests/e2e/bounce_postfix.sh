@@ -6,15 +6,19 @@
 # daemon (lib.sh sets it), and transport_maps sending remote.test to a second
 # smtp-sink that refuses every RCPT with a 554 5.7.1 blocklist reply. The
 # sender's domain goes through relayhost to the capturing smtp-sink.
-#  - a message from $E2E_SENDER to victim@remote.test is refused there; Postfix
-#    logs status=bounced and its bounce daemon writes a non-delivery notice;
+#  - a message from $E2E_SENDER to victim@ and victim2@remote.test is refused
+#    there; Postfix logs status=bounced for both and its bounce daemon writes
+#    one non-delivery notice naming both;
 #  - cleanup hands that notice to milter-egress (a non-SMTP session, null
-#    sender), which classifies it: the bounce log line carries 5.7.1, reply
-#    554, reason blocked, category reputation, and the JSON-lines record too;
-#  - the notice is delivered to the capture sink, carrying X-Egress-Bounce.
+#    sender), which classifies it: one bounce log line per recipient carries
+#    5.7.1, reply 554, reason blocked, category reputation, and one
+#    JSON-lines record per recipient too;
+#  - the notice is delivered to the capture sink, carrying X-Egress-Bounce;
+#  - both failures are in the sender record.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
 DATA=$top_srcdir/tests/data/e2e
 VICTIM=victim@remote.test
+VICTIM2=victim2@remote.test
 REJECT_REPLY="554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org"
 
 e2e_require milter
@@ -52,15 +56,17 @@ EOF
 e2e_start_milter "$CONF"
 
 sed 's/e2e clean message/e2e bounced by remote.test/' "$DATA/clean.eml" >"$E2E_DIR/orig.eml"
-e2e_send orig "$E2E_DIR/orig.eml" "" --to "$VICTIM" || e2e_fail "original refused: $(e2e_reply orig)"
+e2e_send orig "$E2E_DIR/orig.eml" "" --to "$VICTIM,$VICTIM2" || e2e_fail "original refused: $(e2e_reply orig)"
 orig_qid=$(sed -n 's/^<-  250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$E2E_DIR/log/swaks.orig")
 [ -n "$orig_qid" ] || e2e_fail "no queue id for the original"
 
 # Postfix bounced it and made a notice
-e2e_wait_log "$orig_qid: to=<$VICTIM>.*status=bounced" 20 ||
-	e2e_fail "original not bounced by remote.test"
-grep -F "$orig_qid: to=<$VICTIM>" "$E2E_MAILLOG" | grep -qF "said: $REJECT_REPLY" ||
-	e2e_fail "bounce reason is not the 554 of remote.test"
+for v in "$VICTIM" "$VICTIM2"; do
+	e2e_wait_log "$orig_qid: to=<$v>.*status=bounced" 20 ||
+		e2e_fail "original not bounced by remote.test for $v"
+	grep -F "$orig_qid: to=<$v>" "$E2E_MAILLOG" | grep -qF "said: $REJECT_REPLY" ||
+		e2e_fail "bounce reason for $v is not the 554 of remote.test"
+done
 e2e_wait_log "$orig_qid: sender non-delivery notification: " 10 || e2e_fail "no non-delivery notification"
 bqid=$(sed -n "s/.*$orig_qid: sender non-delivery notification: \([0-9A-Za-z]*\).*/\1/p" "$E2E_MAILLOG" | head -n 1)
 echo "original $orig_qid bounced; notification $bqid"
@@ -76,22 +82,36 @@ echo "bounce $bqid delivered to the capture sink"
 
 # milter-egress saw Postfix's own bounce and classified it
 e2e_wait_log "$bqid: bounce " 10 "$E2E_MILTER_LOG" || e2e_fail "no bounce line for $bqid"
-line=$(grep -F "$bqid: bounce " "$E2E_MILTER_LOG")
-echo "logged: $line"
-for kv in "sender=<$E2E_SENDER>" "rcpt=<$VICTIM>" "status=5.7.1" "reply=554" \
-	"reason=blocked" "category=reputation" "Client host [127.0.0.1] blocked using zen.spamhaus.org"; do
-	case $line in *"$kv"*) ;; *) e2e_fail "bounce line lacks $kv" ;; esac
+[ "$(grep -cF "$bqid: bounce " "$E2E_MILTER_LOG")" -eq 2 ] || e2e_fail "expected 2 bounce lines for $bqid"
+[ "$(grep -cF "\"queue_id\":\"$bqid\"" "$JSON")" -eq 2 ] || e2e_fail "expected 2 JSON records for $bqid"
+for v in "$VICTIM" "$VICTIM2"; do
+	line=$(grep -F "$bqid: bounce " "$E2E_MILTER_LOG" | grep -F "rcpt=<$v>") ||
+		e2e_fail "no bounce line for $v"
+	echo "logged: $line"
+	for kv in "sender=<$E2E_SENDER>" "status=5.7.1" "reply=554" "reason=blocked" \
+		"category=reputation" "Client host [127.0.0.1] blocked using zen.spamhaus.org"; do
+		case $line in *"$kv"*) ;; *) e2e_fail "bounce line for $v lacks $kv" ;; esac
+	done
+	rec=$(grep -F "\"queue_id\":\"$bqid\"" "$JSON" | grep -F "\"recipient\":\"$v\"") ||
+		e2e_fail "no JSON record for $v"
+	for kv in '"status":"5.7.1"' '"reply_code":554' '"reason":"blocked"' \
+		'"category":"reputation"' "\"sender\":\"$E2E_SENDER\""; do
+		case $rec in *"$kv"*) ;; *) e2e_fail "JSON record lacks $kv: $rec" ;; esac
+	done
 done
 grep -F "$bqid: sender=<> " "$E2E_MILTER_LOG" | grep -q 'action=accept\|action=tag\|action=repair' ||
 	e2e_fail "verdict on the bounce is not an accept: $(grep -F "$bqid: sender=<> " "$E2E_MILTER_LOG")"
-rec=$(grep -F "\"queue_id\":\"$bqid\"" "$JSON") || e2e_fail "no JSON record for $bqid"
-for kv in "\"recipient\":\"$VICTIM\"" '"status":"5.7.1"' '"reply_code":554' \
-	'"reason":"blocked"' '"category":"reputation"' "\"sender\":\"$E2E_SENDER\""; do
-	case $rec in *"$kv"*) ;; *) e2e_fail "JSON record lacks $kv: $rec" ;; esac
-done
 h=$(e2e_header "$f" X-Egress-Bounce)
 echo "delivered with X-Egress-Bounce: $h"
-[ "$h" = "kind=dsn; reason=blocked; category=reputation; status=5.7.1; reply=554; recipients=1" ] ||
+[ "$h" = "kind=dsn; reason=blocked; category=reputation; status=5.7.1; reply=554; recipients=2" ] ||
 	e2e_fail "X-Egress-Bounce: $h"
+# both failures reached the sender record (the writer commits every 200 ms)
+e2e_find_milter && [ -n "${EGRESSCTL:-}" ] || e2e_fail "egressctl not built"
+t=50
+until "$EGRESSCTL" -c "$CONF" sender "$E2E_SENDER" 2>&1 | grep -q 'to remote.test: 2'; do
+	t=$((t - 1)); [ $t -gt 0 ] || e2e_fail "failures not recorded: $("$EGRESSCTL" -c "$CONF" sender "$E2E_SENDER" 2>&1)"
+	sleep 0.1
+done
+echo "sender record: $("$EGRESSCTL" -c "$CONF" sender "$E2E_SENDER" | grep -m 1 'failures in the last 1h')"
 e2e_wait_queue_empty 10 || e2e_fail "queue not empty"
 echo "PASS: bounce_postfix"
