@@ -24,7 +24,9 @@
 #     is refused at end of message with the same 550 5.1.1 reply;
 #  4. egressctl suspend S: S's mail is refused (550 5.7.1 at MAIL FROM);
 #     egressctl release S: it is accepted and delivered again, to
-#     blocked.example as well (the release lifts the throttle too).
+#     blocked.example as well (the release lifts the throttle too);
+#  5. egressctl hold S2: S2's mail is accepted into Postfix's hold queue;
+#     postsuper -H frees the held one and, released, S2's mail flows again.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
 DATA=$top_srcdir/tests/data/e2e
 S=s1@example.org
@@ -164,5 +166,21 @@ send_refused suspended "$S" z2@other.example "MAIL FROM" "550 5.7.1"
 ctl release "$S" || e2e_fail "egressctl release failed"
 send_ok released "$S" z3@other.example
 send_ok released_dest "$S" y2@blocked.example
+
+# 5. hold, then release: held mail waits in Postfix's hold queue
+ctl hold "$OTHER" --why "e2e hold" || e2e_fail "egressctl hold failed"
+msg held "$OTHER" h@other.example
+e2e_send held "$E2E_DIR/held.eml" "" --from "$OTHER" --to h@other.example ||
+	e2e_fail "held: refused: $(e2e_reply held)"
+e2e_wait_log "postfix/cleanup.*milter-hold: .*from=<$OTHER>" 10 || e2e_fail "held: not held"
+[ "$(find "$E2E_DIR/spool/hold" -type f | wc -l)" -eq 1 ] || e2e_fail "held: not in the hold queue"
+sleep 1
+[ -z "$(e2e_delivered 'e2e held')" ] || e2e_fail "held: delivered"
+echo "held: $OTHER -> h@other.example accepted into the hold queue"
+ctl release "$OTHER" || e2e_fail "egressctl release failed"
+postsuper -c "$E2E_DIR/etc" -H ALL 2>/dev/null || e2e_fail "postsuper -H failed"
+e2e_wait_delivered "e2e held" 20 >/dev/null || e2e_fail "held: not delivered after postsuper -H"
+echo "held: delivered after postsuper -H"
+send_ok released_hold "$OTHER" h2@other.example
 e2e_wait_queue_empty 10 || e2e_fail "queue not empty"
 echo "PASS: sender_record"
