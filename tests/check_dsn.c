@@ -610,6 +610,9 @@ static const struct icase icases[] = {
 	  "To: a@example.org\nSubject: weekly digest\n\nWrite to us:\n\n"
 	  "editor@example.org\n\nunsubscribe: x@example.org\n",
 	  DSN_KIND_NONE, 0, NULL, NULL, NULL },
+	{ "postmaster notice with a contact line", "From: postmaster@example.org\n"
+	  "To: a@example.org\nSubject: new mail server\n\nQuestions go to:\n\n"
+	  "help@example.org\n\nThank you.\n", DSN_KIND_NONE, 0, NULL, NULL, NULL },
 	{ "empty message", "\n", DSN_KIND_NONE, 0, NULL, NULL, NULL },
 	{ "headers only", "From: b@example.com\nSubject: x\n", DSN_KIND_NONE, 0,
 	  NULL, NULL, NULL },

@@ -1093,6 +1093,20 @@ has_words(const char *s)
 	return 0;
 }
 
+/* Some recipient's lines, or the text as a whole, report a failure. */
+static int
+text_says_failure(const struct dsn_text_result *tr)
+{
+	size_t i;
+
+	for (i = 0; i < tr->n; i++)
+		if (tr->v[i].diag && dsn_failure_words(tr->v[i].diag,
+		    strlen(tr->v[i].diag)))
+			return 1;
+	return tr->general_diag && dsn_failure_words(tr->general_diag,
+	    strlen(tr->general_diag));
+}
+
 /* "Fwd: Undeliverable: ..." from a person is about a bounce, not one. */
 static int
 human_forward(const struct dsn_parser *p)
@@ -1451,7 +1465,7 @@ build(struct dsn_parser *p)
 	subj = bounce_subject(top_header(p, "Subject"));
 	if (has_ds || top_header(p, "X-Failed-Recipients") != NULL ||
 	    (daemon && (tr.strong || subj)) ||
-	    (daemon == 1 && tr.n > 0 && !autoreply(p)) ||
+	    (daemon == 1 && tr.n > 0 && !autoreply(p) && text_says_failure(&tr)) ||
 	    (tr.strong && !human_forward(p) && (subj || has_returned_message(p)))) {
 		rep->kind = DSN_KIND_DSN;
 		rep->format = "text";

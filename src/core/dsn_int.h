@@ -40,6 +40,9 @@ int	dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	    size_t max_rcpts, struct dsn_text_result *res);
 void	dsn_text_result_fini(struct dsn_text_result *);
 
+/* Non-zero when s[0..n) says something failed (words or an SMTP code). */
+int	dsn_failure_words(const char *s, size_t n);
+
 /* Lower-cased copy of the first address in s (no <>), or NULL. */
 char	*dsn_addr_extract(const char *s, size_t n);
 

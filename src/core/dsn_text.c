@@ -433,8 +433,8 @@ enum rest_kind {
 };
 
 /* Words that make "address some text" a recipient line. */
-static int
-failure_words(const char *p, size_t n)
+int
+dsn_failure_words(const char *p, size_t n)
 {
 	static const char *const w[] = { "error", "invalid", "unknown",
 	    "rejected", "failed", "full", "denied", "not exist", "no such",
@@ -563,7 +563,7 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 		return *addr ? REST_INLINE : REST_NONE;
 	}
 	/* "a Invalid Address, ERROR_CODE :550" */
-	if (failure_words(p, (size_t)(e - p))) {
+	if (dsn_failure_words(p, (size_t)(e - p))) {
 		*addr = lower_dup(l->p + start, len);
 		*rest = p;
 		*restn = (size_t)(e - p);
