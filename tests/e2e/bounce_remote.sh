@@ -8,7 +8,9 @@
 #  - the JSON-lines file (bounce.log_json) holds the same record;
 #  - the delivered copy carries the X-Egress-Bounce header (bounce.add_header),
 #    once: a forged copy the DSN brought is removed;
-#  - the failure reached the sender record (egressctl sender).
+#  - the failure reached the sender record (egressctl sender);
+#  - a DSN returning the whole original, with an attachment invoice.pdf.exe
+#    that ordinary mail is rejected for, is delivered too.
 # The DSN is tests/data/e2e/dsn_remote.eml, a Postfix-style report (text
 # part, message/delivery-status, returned headers) filled in with sed.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
@@ -107,4 +109,26 @@ grep -q '^Diagnostic-Code: smtp; 554 5.7.1 Service unavailable' "$f" || e2e_fail
 	[ $t -gt 0 ] || e2e_fail "failure not recorded: $(cat "$E2E_DIR/log/sender.txt")"
 	cat "$E2E_DIR/log/sender.txt"
 }
+
+# a DSN returning the whole original, whose attachment invoice.pdf.exe would
+# be rejected in ordinary mail: delivered all the same, and classified
+{
+	sed -n '1,/^Content-Description: Undelivered Message Headers/p' "$DATA/dsn_remote.eml" | sed '$d'
+	printf 'Content-Description: Undelivered Message\nContent-Type: message/rfc822\n\n'
+	cat "$DATA/double_extension.eml"
+	printf '\n--4Bq7Yw2kZRz9sWq.1795845492/mx.@DEST@--\n'
+} | sed -e "s|@SENDER@|$ORIG|g" -e "s|@RCPT@|carol@dest2.example|g" -e "s|@DEST@|dest2.example|g" \
+	-e "s|@STATUS@|5.7.1|g" -e "s|@DIAG@|554 5.7.1 Message rejected due to content restrictions|g" \
+	-e "s|@TAG@|e2e-returned|g" >"$E2E_DIR/returned.eml"
+e2e_send returned "$E2E_DIR/returned.eml" "" --from '<>' --to "$ORIG" ||
+	e2e_fail "DSN with the returned original refused: $(e2e_reply returned)"
+f=$(e2e_wait_delivered "Undelivered Mail Returned to Sender (e2e-returned)") ||
+	e2e_fail "DSN with the returned original not delivered"
+grep -q 'filename="invoice.pdf.exe"' "$f" || e2e_fail "returned original cut"
+qid=$(sed -n 's/^<-  250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$E2E_DIR/log/swaks.returned")
+grep -F "$qid: sender=<> " "$E2E_MILTER_LOG" | grep 'attachment.double_extension' |
+	grep -q 'would=reject bounce=yes' || e2e_fail "verdict on the returned original not logged as capped"
+grep -q "$qid: bounce sender=<$ORIG> rcpt=<carol@dest2.example> status=5.7.1 reply=554 " "$E2E_MILTER_LOG" ||
+	e2e_fail "DSN with the returned original not classified"
+echo "DSN returning invoice.pdf.exe: delivered; $(grep -F "$qid: sender=<> " "$E2E_MILTER_LOG" | sed 's/^[^:]*: //')"
 echo "PASS: bounce_remote"
