@@ -157,6 +157,14 @@ static const struct ccase others[] = {
 	{ "host not found", "5.4.4", 0,
 	  "Host or domain name not found. Name service error for name=example.invalid "
 	  "type=A: Host not found", "hostunknown" },
+	{ "gmail unusual rate", "5.7.1", 550,
+	  "550-5.7.1 Our system has detected an unusual rate of unsolicited mail "
+	  "originating from your IP address. To protect our users from spam, mail "
+	  "sent from your IP address has been blocked.", "blocked" },
+	{ "sender address blocked is not a suspended mailbox", "5.7.1", 554,
+	  "554 5.7.1 Your address has been blocked", "blocked" },
+	{ "recipient account blocked", "", 550,
+	  "550 5.5.0 The recipient account is blocked", "suspend" },
 	{ "german user unknown", "", 550, "550 Benutzer unbekannt", "userunknown" },
 	{ "german mailbox full", "", 552, "552 Postfach voll", "mailboxfull" },
 	{ "french mailbox full", "", 552, "552 Bo\xc3\xaete aux lettres pleine",
