@@ -300,6 +300,7 @@ main(int argc, char **argv)
 	struct group *gr = NULL;
 	pthread_t tid;
 	sigset_t set;
+	char pidfile[4096] = "";
 
 	while ((ch = getopt(argc, argv, "c:p:fnVh")) != -1) {
 		switch (ch) {
@@ -415,10 +416,17 @@ main(int argc, char **argv)
 	shell_log(LOG_INFO, "starting milter-egress %s on %s (mode=%s, config %s)",
 	    PACKAGE_VERSION, sock, cfg->mode == MODE_MONITOR ? "monitor" : "enforce",
 	    path);
+	/*
+	 * After a reload this first snapshot may be freed while smfi_main()
+	 * runs: keep what is needed at exit in a copy of our own.
+	 */
+	if (cfg->milter.pidfile != NULL && cfg->milter.pidfile[0] != '\0')
+		snprintf(pidfile, sizeof(pidfile), "%s", cfg->milter.pidfile);
+	cfg = NULL;
 	rc = smfi_main();
 	shell_log(LOG_INFO, "stopping milter-egress (smfi_main returned %d)", rc);
 	store_close(store_handle);
-	if (cfg->milter.pidfile && cfg->milter.pidfile[0])
-		(void)unlink(cfg->milter.pidfile);
+	if (pidfile[0] != '\0')
+		(void)unlink(pidfile);
 	return rc == MI_SUCCESS ? 0 : 1;
 }
