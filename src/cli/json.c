@@ -1,58 +1,29 @@
 /*
  * json.c - JSON string escaping for egressctl output.
  *
- * Bytes from messages are untrusted: control characters and bytes that are
- * not part of well-formed UTF-8 are written as \u00XX escapes so the output
- * is always valid JSON.
+ * Bytes from messages are untrusted: json_put_string() (dsn.h) escapes
+ * control characters and bytes outside well-formed UTF-8, so the output is
+ * always valid JSON.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "egress/buf.h"
+#include "egress/dsn.h"
 #include "json.h"
-
-/* Length of a well-formed UTF-8 sequence at p, or 0. */
-static size_t
-utf8_len(const unsigned char *p)
-{
-	size_t n, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
 
 void
 json_str(FILE *fp, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n;
+	struct buf b;
 
-	fputc('"', fp);
-	while (*p) {
-		if (*p == '"' || *p == '\\') {
-			fputc('\\', fp);
-			fputc(*p++, fp);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			fprintf(fp, "\\u%04x", *p++);
-		} else if ((n = utf8_len(p)) == 0) {
-			fprintf(fp, "\\u%04x", *p++);
-		} else {
-			fwrite(p, 1, n, fp);
-			p += n;
-		}
-	}
-	fputc('"', fp);
+	/* One escaper for the project: the core's, shared with the daemon. */
+	buf_init(&b, 0);
+	if (json_put_string(&b, s ? s : "") == BUF_OK)
+		fputs(buf_cstr(&b), fp);
+	else
+		fputs("null", fp);
+	buf_fini(&b);
 }
 
 void

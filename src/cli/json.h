@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-/* Print s as a JSON string (quotes included); invalid UTF-8 bytes become \u00XX. */
+/* Print s as a JSON string (quotes included), escaped by json_put_string(). */
 void	json_str(FILE *, const char *s);
 /* Print "key": and the string value, with a leading comma unless first. */
 void	json_kv_str(FILE *, int first, const char *key, const char *value);
