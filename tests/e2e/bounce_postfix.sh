@@ -14,7 +14,10 @@
 #    5.7.1, reply 554, reason blocked, category reputation, and one
 #    JSON-lines record per recipient too;
 #  - the notice is delivered to the capture sink, carrying X-Egress-Bounce;
-#  - both failures are in the sender record.
+#  - both failures are in the sender record;
+#  - with the milter down (milter_default_action = tempfail) Postfix cannot
+#    write the notice: the original stays queued ("bounce failed"), and the
+#    notice is classified and delivered once the milter is back: not lost.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
 DATA=$top_srcdir/tests/data/e2e
 VICTIM=victim@remote.test
@@ -114,4 +117,24 @@ until "$EGRESSCTL" -c "$CONF" sender "$E2E_SENDER" 2>&1 | grep -q 'to remote.tes
 done
 echo "sender record: $("$EGRESSCTL" -c "$CONF" sender "$E2E_SENDER" | grep -m 1 'failures in the last 1h')"
 e2e_wait_queue_empty 10 || e2e_fail "queue not empty"
+
+# the milter down when Postfix bounces (milter_default_action = tempfail):
+# the notice cannot be written yet, the original waits in the queue, and the
+# notice goes out once the milter is back
+e2e_stop_milter
+sed 's/e2e clean message/e2e bounced while the milter is down/' "$DATA/clean.eml" >"$E2E_DIR/down.eml"
+e2e_send down "$E2E_DIR/down.eml" "$E2E_PLAIN_PORT" --to "$VICTIM" ||
+	e2e_fail "original refused on the plain port: $(e2e_reply down)"
+down_qid=$(sed -n 's/^<-  250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$E2E_DIR/log/swaks.down")
+e2e_wait_log "$down_qid: to=<$VICTIM>.*status=bounced" 20 || e2e_fail "down: original not bounced"
+e2e_wait_log "$down_qid: status=deferred \(bounce failed\)" 10 || e2e_fail "down: no failed bounce logged"
+sleep 2		# another queue run
+[ -z "$(e2e_delivered 'e2e bounced while the milter is down')" ] || e2e_fail "down: notice delivered without the milter"
+[ "$(e2e_queue_count)" -ge 1 ] || e2e_fail "down: nothing queued: the bounce is lost"
+e2e_start_milter "$CONF"
+f=$(e2e_wait_delivered "e2e bounced while the milter is down" 40) || e2e_fail "down: notice not delivered after the milter came back"
+dqid=$(sed -n "s/.*$down_qid: sender non-delivery notification: \([0-9A-Za-z]*\).*/\1/p" "$E2E_MAILLOG" | head -n 1)
+grep -q "$dqid: bounce sender=<$E2E_SENDER> rcpt=<$VICTIM> status=5.7.1 reply=554 reason=blocked " "$E2E_MILTER_LOG" ||
+	e2e_fail "down: late notice $dqid not classified"
+echo "milter down: $down_qid deferred (bounce failed) $(grep -c "$down_qid: status=deferred (bounce failed)" "$E2E_MAILLOG") time(s); notice $dqid delivered once it was back"
 echo "PASS: bounce_postfix"
