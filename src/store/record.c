@@ -159,6 +159,10 @@ sender_check(struct store *st, const struct policy_conf *p,
 		switch (sts[i].action) {
 		case SACT_SUSPEND:
 			decide(d, ACT_REJECT, "sender.suspended", key, 0);
+			/* The default text blames failures: say who decided. */
+			if (sts[i].manual && strcmp(d->check_id, "sender.suspended") == 0)
+				snprintf(d->reply, sizeof(d->reply),
+				    "550 5.7.1 Sender suspended by the postmaster");
 			stop = 1;
 			break;
 		case SACT_HOLD:
