@@ -4,6 +4,7 @@
  * precedence of text and codes, categories, hard/soft, and pattern-file
  * validation errors.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -420,6 +421,45 @@ START_TEST(test_match_limit)
 }
 END_TEST
 
+/* One classifier shared by threads, as the daemon's connections share it. */
+#define THREADS		4
+#define THREAD_ROUNDS	200
+
+static void *
+classify_thread(void *arg)
+{
+	long bad = 0;
+	int r;
+	size_t i;
+
+	(void)arg;
+	for (r = 0; r < THREAD_ROUNDS; r++)
+		for (i = 0; i < sizeof(wordings554) / sizeof(wordings554[0]); i++) {
+			struct classification out;
+
+			classify(cl, wordings554[i].status, wordings554[i].reply,
+			    wordings554[i].diag, &out);
+			if (strcmp(out.reason, wordings554[i].reason) != 0)
+				bad++;
+		}
+	return (void *)bad;
+}
+
+START_TEST(test_threads)
+{
+	pthread_t t[THREADS];
+	void *ret;
+	int i;
+
+	for (i = 0; i < THREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, classify_thread, NULL), 0);
+	for (i = 0; i < THREADS; i++) {
+		ck_assert_int_eq(pthread_join(t[i], &ret), 0);
+		ck_assert_int_eq((long)ret, 0);
+	}
+}
+END_TEST
+
 /* ---- the bounce section of the configuration ---- */
 
 struct conf_case {
@@ -533,6 +573,7 @@ classify_suite(void)
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_local_order_and_tiers);
 	tcase_add_test(tc, test_match_limit);
+	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("config");
