@@ -334,7 +334,16 @@ h_header(void *ctx, const struct mime_part_info *info, const char *name,
 	char **slot = NULL;
 
 	if (info->id == 0) {
-		if (p->ntop >= DSN_HEADERS_MAX)
+		static const char *const wanted[] = { "From", "To", "Subject",
+		    "Date", "Auto-Submitted", "X-Autoreply", "X-Autorespond",
+		    "X-Autoresponder", "X-Vacation", "Precedence",
+		    "X-Failed-Recipients", "Content-Type", NULL };
+		size_t w;
+
+		/* only the fields read later: a long Received chain costs nothing */
+		for (w = 0; wanted[w] && !streq_ci(name, wanted[w]); w++)
+			;
+		if (wanted[w] == NULL || p->ntop >= DSN_HEADERS_MAX)
 			return 0;
 		if ((p->top[p->ntop].name = dup_s(name)) == NULL ||
 		    (p->top[p->ntop].value = dup_s(value)) == NULL) {
