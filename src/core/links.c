@@ -1116,8 +1116,12 @@ anchor_host(const struct content_config *cc, const char *text, char *out,
 	for (i = s, o = 0; i < n; i++)
 		t[o++] = (char)lower((unsigned char)text[i]);
 	t[o] = '\0';
-	if (bare_url_start(t, o) > 0)
-		return link_url_host(t, o, out, outsz, &ui);
+	if (bare_url_start(t, o) > 0) {
+		/* "www.example.com report 8": the URL ends at white space. */
+		for (i = 0; i < o && !isspace((unsigned char)t[i]); i++)
+			;
+		return link_url_host(t, i, out, outsz, &ui);
+	}
 	/* a bare domain name, optionally followed by a path */
 	for (i = 0; i < o && t[i] != '/'; i++) {
 		int c = (unsigned char)t[i];
