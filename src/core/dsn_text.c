@@ -43,14 +43,20 @@ const char *
 dsn_memstr_ci(const char *s, size_t n, const char *needle)
 {
 	size_t m = strlen(needle), i, j;
+	int lo, up;
 
 	if (m == 0)
 		return s;
 	if (n < m)
 		return NULL;
+	/* cheap first-byte test before the caseless compare */
+	lo = tolower((unsigned char)needle[0]);
+	up = toupper((unsigned char)needle[0]);
 	for (i = 0; i + m <= n; i++) {
-		for (j = 0; j < m; j++)
-			if (tolower((unsigned char)s[i + j]) !=
+		if ((unsigned char)s[i] != lo && (unsigned char)s[i] != up)
+			continue;
+		for (j = 1; j < m; j++)
+			if (s[i + j] != needle[j] && tolower((unsigned char)s[i + j]) !=
 			    tolower((unsigned char)needle[j]))
 				break;
 		if (j == m)
