@@ -219,6 +219,12 @@ START_TEST(test_missing_file)
 	ck_assert_str_eq(buf_cstr(&errs.text),
 	    "/nonexistent/milter-egress.conf:0: -: cannot read file: No such file or directory\n");
 	cfg_errors_fini(&errs);
+
+	cfg_errors_init(&errs, "/");
+	ck_assert_ptr_null(config_load("/", &errs));
+	ck_assert_int_eq(errs.count, 1);
+	ck_assert_str_eq(buf_cstr(&errs.text), "/:0: -: cannot read file: Is a directory\n");
+	cfg_errors_fini(&errs);
 }
 END_TEST
 

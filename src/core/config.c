@@ -13,6 +13,7 @@
  * Threading: config_load() is re-entrant; a snapshot is read-only after load.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -846,9 +847,16 @@ config_load(const char *path, struct cfg_errors *e)
 	}
 	config_set_include_dir(&lc, confdir);
 	if (config_read_file(&lc, path) != CONFIG_TRUE) {
-		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
-			cfg_error(e, NULL, "-", "cannot read file: %s", strerror(errno));
-		else {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO) {
+			int err = errno;
+			struct stat st;
+
+			/* fopen() takes a directory; the read then fails quietly */
+			if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+				err = EISDIR;
+			cfg_error(e, NULL, "-", "cannot read file: %s",
+			    err ? strerror(err) : "read error");
+		} else {
 			e->count++;
 			if (buf_printf(&e->text, "%s:%d: syntax: %s\n",
 			    config_error_file(&lc) ? config_error_file(&lc) : path,
