@@ -7,7 +7,7 @@
  * LABELS.tsv: "file rcpt_index status replycode reason hardbounce" with a
  * header line, tab separated. Each DIR is searched for the file. Prints
  * the percentage of labelled recipients on which reason, category,
- * enhanced status and reply code agree, then every mismatch. Status
+ * enhanced status and reply code agree (and hard/soft), then every mismatch. Status
  * agreement is also given over labels carrying a real status: labels of
  * the form x.0.9xx are pseudo codes of other tools, not from the message.
  * Exit status 1 when reason agreement is below MIN_REASON_PERCENT.
@@ -60,7 +60,7 @@ main(int argc, char **argv)
 	char line[4096], cur[1024] = "";
 	struct dsn_report *rep = NULL;
 	long total = 0, ok_reason = 0, ok_cat = 0, ok_status = 0, ok_reply = 0;
-	long real_status = 0, ok_real_status = 0;
+	long real_status = 0, ok_real_status = 0, ok_hard = 0;
 	double min_reason = 0, pct;
 	int quiet = 0, argi = 1, dirs, first = 1;
 	struct buf mism;
@@ -152,6 +152,9 @@ main(int argc, char **argv)
 		}
 		if (got_reply == reply_want)
 			ok_reply++;
+		if ((r && rep->kind != DSN_KIND_NONE && r->cls.hard) ==
+		    (strcmp(f[5], "true") == 0))
+			ok_hard++;
 		if (strcmp(got_reason, f[4]) != 0 || strcmp(got_status, f[2]) != 0 ||
 		    got_reply != reply_want) {
 			if (buf_printf(&mism, "%s#%d want %s/%s/%s got %s/%s/%d rcpt=%s diag=%.160s\n",
@@ -178,6 +181,7 @@ main(int argc, char **argv)
 	    real_status ? 100.0 * (double)ok_real_status / (double)real_status : 0.0,
 	    ok_real_status, real_status);
 	printf("reply code: %5.1f%% (%ld)\n", 100.0 * (double)ok_reply / (double)total, ok_reply);
+	printf("hard/soft:  %5.1f%% (%ld)\n", 100.0 * (double)ok_hard / (double)total, ok_hard);
 	if (!quiet && mism.len) {
 		printf("mismatches (want reason/status/reply, got ...):\n");
 		fputs(buf_cstr(&mism), stdout);
