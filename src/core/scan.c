@@ -474,54 +474,85 @@ scan_eoh(struct scan *s)
 
 /* ---- body checks ---- */
 
+/* One body byte through the line state machine. */
+static int
+body_byte(struct scan *s, unsigned char c, unsigned long long maxlen)
+{
+	if (c == '\n') {
+		if (!s->prev_cr && !(s->seen & SEEN_BARE_LF)) {
+			s->seen |= SEEN_BARE_LF;
+			if (scan_add(s, "body.bare_lf", "line %llu", s->lineno) != 0)
+				return -1;
+		}
+		s->lineno++;
+		s->linelen = 0;
+		s->prev_cr = 0;
+		return 0;
+	}
+	if (s->prev_cr) {
+		/* The CR was not part of a CRLF: it counts in the line. */
+		if (!(s->seen & SEEN_BARE_CR)) {
+			s->seen |= SEEN_BARE_CR;
+			if (scan_add(s, "body.bare_cr", "line %llu", s->lineno) != 0)
+				return -1;
+		}
+		s->linelen++;
+	}
+	if (c == '\r') {
+		s->prev_cr = 1;
+		return 0;
+	}
+	s->prev_cr = 0;
+	if (c == '\0' && !(s->seen & SEEN_NUL)) {
+		s->seen |= SEEN_NUL;
+		if (scan_add(s, "body.nul", "line %llu", s->lineno) != 0)
+			return -1;
+	}
+	if (++s->linelen > maxlen && !(s->seen & SEEN_LINE_LONG)) {
+		s->seen |= SEEN_LINE_LONG;
+		if (scan_add(s, "body.line_too_long", "line %llu", s->lineno) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The body line checks. Most lines hold neither CR nor NUL before their
+ * CRLF: their bytes are counted in one step (memchr finds the line end)
+ * and only the line ending goes through body_byte(). Any other segment
+ * goes through body_byte() byte by byte, up to and including its LF, so
+ * the work stays linear whatever the input.
+ */
 static int
 body_lines(struct scan *s, const char *p, size_t n)
 {
 	const unsigned long long maxlen = s->cfg->limits.line_length > 0 ?
 	    (unsigned long long)s->cfg->limits.line_length : ~0ULL;
-	size_t i;
+	size_t i = 0, end, clen, k;
+	const char *nl;
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == '\n') {
-			if (!s->prev_cr && !(s->seen & SEEN_BARE_LF)) {
-				s->seen |= SEEN_BARE_LF;
-				if (scan_add(s, "body.bare_lf", "line %llu",
+	while (i < n) {
+		nl = memchr(p + i, '\n', n - i);
+		end = nl != NULL ? (size_t)(nl - p) : n;
+		clen = end - i;
+		if (clen > 0 && p[end - 1] == '\r')
+			clen--;		/* a CR last in the chunk may still be bare */
+		if (!s->prev_cr && clen > 0 && memchr(p + i, '\r', clen) == NULL &&
+		    memchr(p + i, '\0', clen) == NULL) {
+			s->linelen += clen;
+			if (s->linelen > maxlen && !(s->seen & SEEN_LINE_LONG)) {
+				s->seen |= SEEN_LINE_LONG;
+				if (scan_add(s, "body.line_too_long", "line %llu",
 				    s->lineno) != 0)
 					return -1;
 			}
-			s->lineno++;
-			s->linelen = 0;
-			s->prev_cr = 0;
-			continue;
+			i += clen;
 		}
-		if (s->prev_cr) {
-			/* The CR was not part of a CRLF: it counts in the line. */
-			if (!(s->seen & SEEN_BARE_CR)) {
-				s->seen |= SEEN_BARE_CR;
-				if (scan_add(s, "body.bare_cr", "line %llu",
-				    s->lineno) != 0)
-					return -1;
-			}
-			s->linelen++;
-		}
-		if (c == '\r') {
-			s->prev_cr = 1;
-			continue;
-		}
-		s->prev_cr = 0;
-		if (c == '\0' && !(s->seen & SEEN_NUL)) {
-			s->seen |= SEEN_NUL;
-			if (scan_add(s, "body.nul", "line %llu", s->lineno) != 0)
+		/* The rest of the segment, its line ending included. */
+		k = nl != NULL ? end + 1 : n;
+		for (; i < k; i++)
+			if (body_byte(s, (unsigned char)p[i], maxlen) != 0)
 				return -1;
-		}
-		if (++s->linelen > maxlen && !(s->seen & SEEN_LINE_LONG)) {
-			s->seen |= SEEN_LINE_LONG;
-			if (scan_add(s, "body.line_too_long", "line %llu",
-			    s->lineno) != 0)
-				return -1;
-		}
 	}
 	return 0;
 }
