@@ -24,6 +24,9 @@
 
 #define BOUNCE_TEXT_LIMIT_MAX	(16LL * 1024 * 1024)
 
+/* src/core/bounce_builtin.c, generated from conf/bounce-patterns.conf. */
+extern const char bounce_builtin_patterns[];
+
 int
 bounce_conf_default(struct bounce_conf *b)
 {
@@ -145,8 +148,6 @@ bounce_config_load(struct bounce_conf *b, const config_setting_t *grp,
 	}
 	free(b->patterns);
 	b->patterns = pat;
-	if (pat == NULL)
-		return 0;	/* no pattern file anywhere: codes only */
 	if (limits) {
 		cl.match_limit = (unsigned long)limits->pcre2_match_limit;
 		cl.depth_limit = (unsigned long)limits->pcre2_depth_limit;
@@ -154,7 +155,11 @@ bounce_config_load(struct bounce_conf *b, const config_setting_t *grp,
 		clp = &cl;
 	}
 	classifier_free(b->classifier);
-	if ((b->classifier = classifier_load(pat, clp, e)) == NULL)
-		return -1;
-	return 0;
+	/* No file anywhere: the shipped patterns compiled into the binary. */
+	if (pat == NULL)
+		b->classifier = classifier_load_string(bounce_builtin_patterns,
+		    "(built-in bounce-patterns.conf)", clp, e);
+	else
+		b->classifier = classifier_load(pat, clp, e);
+	return b->classifier == NULL ? -1 : 0;
 }

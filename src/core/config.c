@@ -565,14 +565,35 @@ config_free(struct config *c)
 	free(c);
 }
 
-struct config *
-config_default(void)
+/* Every plain default, nothing loaded (config_load loads the rest). */
+static struct config *
+config_new(void)
 {
 	struct config *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	if (config_set_defaults(c) != 0) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct config *
+config_default(void)
+{
+	struct cfg_errors e;
+	struct config *c;
+	int rc;
+
+	if ((c = config_new()) == NULL)
+		return NULL;
+	/* Sections whose defaults need loading: the bounce patterns. */
+	cfg_errors_init(&e, "(defaults)");
+	rc = bounce_config_load(&c->bounce, NULL, NULL, &c->limits, &e);
+	cfg_errors_fini(&e);
+	if (rc != 0) {
 		config_free(c);
 		return NULL;
 	}
@@ -865,7 +886,7 @@ config_load(const char *path, struct cfg_errors *e)
 		}
 		goto out;
 	}
-	if ((c = config_default()) == NULL || (c->path = strdup(path)) == NULL) {
+	if ((c = config_new()) == NULL || (c->path = strdup(path)) == NULL) {
 		cfg_error(e, NULL, "-", "out of memory");
 		goto out;
 	}
