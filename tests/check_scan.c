@@ -12,6 +12,7 @@
 
 #include "egress/checks.h"
 #include "egress/config.h"
+#include "egress/dsn.h"
 #include "egress/policy.h"
 #include "egress/scan.h"
 
@@ -258,6 +259,49 @@ START_TEST(test_scan_sizes)
 }
 END_TEST
 
+/* Which messages reach the bounce parser, and what it makes of them. */
+START_TEST(test_scan_bounce_candidates)
+{
+	static const struct {
+		const char	*from;	/* envelope sender */
+		const char	*msg;
+		int		 parsed;	/* scan_dsn() != NULL */
+		enum dsn_kind	 kind;
+	} t[] = {
+		{ "bob@example.net", CLEAN_HDRS "\r\nhello\r\n", 0, DSN_KIND_NONE },
+		{ "", CLEAN_HDRS "\r\nhello\r\n", 1, DSN_KIND_NONE },
+		{ "bob@example.net", "From: bob@example.net\r\nTo: alice@example.com\r\n"
+		  "Subject: Automatic reply: hello\r\n\r\nI am away.\r\n", 1,
+		  DSN_KIND_AUTOREPLY },
+		{ "bob@example.net", "From: bob@example.net\r\nAuto-Submitted: auto-replied\r\n"
+		  "Subject: away\r\n\r\nI am away.\r\n", 1, DSN_KIND_AUTOREPLY },
+		{ "bob@example.net", "From: bob@example.net\r\nAuto-Submitted: no\r\n"
+		  "Subject: hi\r\n\r\nhello\r\n", 0, DSN_KIND_NONE },
+	};
+	struct config *cfg = config_default();
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct envelope env = { .mail_from = t[i].from, .now = NOW,
+		    .esmtp_size = -1 };
+		struct scan *s = scan_new(cfg, &env);
+		const struct dsn_report *r;
+
+		ck_assert_int_eq(scan_raw(s, t[i].msg, strlen(t[i].msg)), 0);
+		ck_assert_int_eq(scan_finish(s), 0);
+		r = scan_dsn(s);
+		ck_assert_msg((r != NULL) == t[i].parsed, "case %zu: parsed %d", i, r != NULL);
+		if (r != NULL)
+			ck_assert_msg(r->kind == t[i].kind, "case %zu: kind %s", i,
+			    dsn_kind_name(r->kind));
+		ck_assert_int_eq(scan_is_bounce(s), t[i].from[0] == '\0' ||
+		    t[i].kind != DSN_KIND_NONE);
+		scan_free(s);
+	}
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_policy_monitor_bounce_exempt)
 {
 	struct config *cfg = config_default();
@@ -353,6 +397,7 @@ scan_suite(void)
 	tcase_add_loop_test(tc, test_scan_cases, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_scan_milter_fields);
 	tcase_add_test(tc, test_scan_sizes);
+	tcase_add_test(tc, test_scan_bounce_candidates);
 	tcase_add_test(tc, test_policy_monitor_bounce_exempt);
 	tcase_add_test(tc, test_policy_scores);
 	tcase_add_test(tc, test_log_escape);

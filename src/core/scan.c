@@ -171,6 +171,20 @@ bounce_hint(const char *name, const char *value)
 	if (strcasecmp(name, "From") == 0)
 		return strcasestr(value, "mailer-daemon") != NULL ||
 		    strcasestr(value, "postmaster@") != NULL;
+	if (strcasecmp(name, "Subject") == 0) {
+		/* Words bounces and auto-replies put in their subject. */
+		static const char *const words[] = { "undeliver",
+		    "delivery status", "delivery failure", "delivery failed",
+		    "returned mail", "failure notice", "automatic reply",
+		    "auto-reply", "autoreply", "auto reply", "out of office",
+		    "out of the office", "vacation", "abwesenheit",
+		    "absence", NULL };
+		size_t i;
+
+		for (i = 0; words[i] != NULL; i++)
+			if (strcasestr(value, words[i]) != NULL)
+				return 1;
+	}
 	return 0;
 }
 
