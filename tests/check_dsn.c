@@ -573,6 +573,24 @@ static const struct icase icases[] = {
 	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
 	  "Final-Recipient: rfc822; x@example.com\nAction: delivered\nStatus: 2.0.0\n"
 	  "--B--\n", DSN_KIND_DELIVERED, 1, "x@example.com", "delivered", "2.0.0" },
+	/* a bare "unknown user" with no RCPT stage and no x.1.1: a filter */
+	{ "unknown user, no stage", DS_HEAD
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.0.0\n"
+	  "Diagnostic-Code: smtp; 554 Unknown user x@example.com, message refused\n"
+	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "filtered", "5.0.0" },
+	{ "unknown user at RCPT in the text part", DS_HEAD
+	  "--B\nContent-Type: text/plain\n\n<x@example.com>: host mx.example.com said:\n"
+	  "    550 Unknown user x@example.com (in reply to RCPT TO command)\n--B\n"
+	  "Content-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.0.0\n"
+	  "Diagnostic-Code: smtp; 550 Unknown user x@example.com\n"
+	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "userunknown", "5.0.0" },
+	{ "unknown user with a mailbox status", DS_HEAD
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.1.1\n"
+	  "Diagnostic-Code: smtp; 550 5.1.1 x@example.com: user unknown\n"
+	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "userunknown", "5.1.1" },
 	{ "postfix plain text", "From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\n"
 	  "To: a@example.org\nSubject: Undelivered Mail Returned to Sender\n\n"
 	  "This is the mail system at host mx.example.org.\n\n"

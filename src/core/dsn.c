@@ -76,6 +76,7 @@ struct dsn_parser {
 	size_t			 nkept;		/* parts whose text is kept */
 	int			 oom;
 	int			 stage_data;	/* transcript: refused after DATA */
+	int			 stage_rcpt;	/* text names the RCPT stage */
 	char			*data_addrs[DSN_DATA_ADDRS];	/* named there */
 	size_t			 ndata_addrs;
 	struct dsn_report	 rep;
@@ -256,6 +257,7 @@ dsn_parser_reset(struct dsn_parser *p)
 	p->env_from = p->env_rcpt = NULL;
 	p->oom = 0;
 	p->stage_data = 0;
+	p->stage_rcpt = 0;
 	for (i = 0; i < p->ndata_addrs; i++)
 		free(p->data_addrs[i]);
 	p->ndata_addrs = 0;
@@ -671,13 +673,63 @@ set_reason(struct dsn_recipient *r, const char *reason)
 }
 
 /*
+ * Does the text name the RCPT stage? Postfix "(in reply to RCPT TO
+ * command)", Exim "after RCPT TO:", qmail "does not like recipient",
+ * Sendmail ">>> RCPT To:", Yahoo "[RCPT_TO]", "Error following RCPT
+ * command".
+ */
+static int
+names_rcpt_stage(const char *t, size_t n)
+{
+	static const char *const rcpt_words[] = { "rcpt to", "rcpt command",
+	    "[rcpt_to]", "does not like recipient", ">>> rcpt", NULL };
+	size_t i;
+
+	for (i = 0; rcpt_words[i]; i++)
+		if (dsn_memstr_ci(t, n, rcpt_words[i]))
+			return 1;
+	return 0;
+}
+
+/* x.1.0, x.1.1, x.1.3: the status itself says the mailbox is bad */
+static int
+status_names_mailbox(const char *st)
+{
+	return st && st[0] && st[1] == '.' && st[2] == '1' && st[3] == '.' &&
+	    (strcmp(st + 4, "0") == 0 || strcmp(st + 4, "1") == 0 ||
+	    strcmp(st + 4, "3") == 0);
+}
+
+/*
+ * The bare "user unknown" wordings a recipient check and a content filter
+ * share (Sendmail "... User unknown", "Unknown user", "User not exist",
+ * "This user doesn't have a X account").
+ */
+static int
+bare_unknown_user(const char *d)
+{
+	static const char *const words[] = { "user unknown", "unknown user",
+	    "user not exist", "user not found", "user doesn't have a",
+	    "user doesnt have a", NULL };
+	size_t i, n = strlen(d);
+
+	for (i = 0; words[i]; i++)
+		if (dsn_memstr_ci(d, n, words[i]))
+			return 1;
+	return 0;
+}
+
+/*
  * The SMTP stage says who was refused. "User unknown" in reply to DATA,
  * after the recipients were accepted, is a content filter wearing a
  * recipient error's words; an address error in reply to MAIL FROM is
- * about the sender, not the recipient.
+ * about the sender, not the recipient. A bare "user unknown" that no
+ * RCPT reply and no mailbox status (x.1.1) backs is taken the same way:
+ * recipient checks happen at RCPT and say so, filters that refuse with
+ * those words do not.
  */
 static void
-stage_adjust(struct dsn_recipient *r, int stage_data)
+stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 {
 	static const char *const data_words[] = { "end of data", "after data",
 	    "final data", "after end of data", ">>> data", "data command",
@@ -686,7 +738,7 @@ stage_adjust(struct dsn_recipient *r, int stage_data)
 	    "to mail from", "mail from command", NULL };
 	const char *d = r->diag;
 	size_t i, n;
-	int data = stage_data, mail = 0;
+	int data = stage_data, mail = 0, rcpt;
 
 	if (d == NULL)
 		return;
@@ -697,12 +749,18 @@ stage_adjust(struct dsn_recipient *r, int stage_data)
 	for (i = 0; mail_words[i]; i++)
 		if (dsn_memstr_ci(d, n, mail_words[i]))
 			mail = 1;
+	rcpt = names_rcpt_stage(d, n);
 	if (data && !dsn_memstr_ci(d, n, "rcpt to") &&
 	    strcmp(r->cls.reason, "userunknown") == 0)
 		set_reason(r, "filtered");
 	else if (mail && strcmp(r->cls.category ? r->cls.category : "",
 	    "recipient") == 0)
 		set_reason(r, "rejected");
+	else if (!rcpt && !stage_rcpt && !mail &&
+	    strcmp(r->cls.reason, "userunknown") == 0 &&
+	    strcmp(r->cls.source, "text") == 0 &&
+	    !status_names_mailbox(r->status) && bare_unknown_user(d))
+		set_reason(r, "filtered");
 }
 
 static int
@@ -762,7 +820,7 @@ rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_type
 	    (dsn_memstr_ci(r->diag, strlen(r->diag), "timed out") ||
 	    dsn_memstr_ci(r->diag, strlen(r->diag), "timeout")))))
 		set_reason(r, "expired");
-	stage_adjust(r, refused_at_data(p, r));
+	stage_adjust(r, refused_at_data(p, r), p->stage_rcpt);
 	return 0;
 }
 
@@ -1353,6 +1411,7 @@ build(struct dsn_parser *p)
 		goto oom;
 	if (transcript_data_stage(p, buf_cstr(&text), text.len) < 0)
 		goto oom;
+	p->stage_rcpt = names_rcpt_stage(buf_cstr(&text), text.len);
 
 	/* 1. delivery-status parts */
 	for (i = 0; i < p->nparts; i++) {
