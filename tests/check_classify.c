@@ -174,6 +174,29 @@ static const struct ccase others[] = {
 	{ "account disabled", "5.2.1", 550,
 	  "550 5.2.1 The email account that you tried to reach is disabled",
 	  "suspend" },
+	/* provider codes: the code decides, not the words around it */
+	{ "la poste account blocked", "5.5.0", 550,
+	  "550 5.5.0 Le compte du destinataire est bloque. The recipient account "
+	  "isblocked. LPN007_426 (in reply to RCPT TO command)", "suspend" },
+	{ "orange over quota", "5.1.1", 552,
+	  "552 5.1.1 Boite du destinataire pleine. Recipient overquota. OFR_417 [417]",
+	  "mailboxfull" },
+	{ "la poste spf code", "5.5.0", 550,
+	  "550 5.5.0 SPF: 192.0.2.1 is not allowed to send mail. LPN004_401",
+	  "blocked" },
+	{ "orange invalid sender", "5.1.0", 501,
+	  "501 5.1.0 Emetteur invalide. Invalid Sender. OFR004_405 [405]",
+	  "rejected" },
+	{ "mimecast signature", "", 554,
+	  "554 Email rejected due to security policies - "
+	  "https://community.mimecast.com/docs/DOC-1369#554", "virusdetected" },
+	{ "qmail-ldap directory down", "4.4.3", 0,
+	  "Temporary error: unable to contact LDAP server (#4.4.3) I'm not going to "
+	  "try again; this message has been in the queue too long.", "systemerror" },
+	{ "yahoo TSS04", "4.7.0", 421,
+	  "421 4.7.0 [TSS04] Messages from 203.0.113.5 temporarily deferred due to "
+	  "user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes",
+	  "rejected" },
 };
 
 START_TEST(test_others)
