@@ -3,6 +3,7 @@
  * its mime_handler exactly as the MIME reader drives it.
  */
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -586,6 +587,158 @@ START_TEST(test_mime_corpus_chunks)
 }
 END_TEST
 
+/* ---- archives larger than limits.decoded_bytes ---- */
+
+#define BIG_ZIP_FILLER	(3u * 1024 * 1024)
+
+static void
+le_put(struct buf *b, unsigned long v, int n)
+{
+	while (n-- > 0) {
+		ck_assert_int_eq(buf_putc(b, (char)(v & 0xff)), BUF_OK);
+		v >>= 8;
+	}
+}
+
+/* A stored ZIP entry header (local when central is 0) for `name`. */
+static void
+zip_hdr(struct buf *b, int central, const char *name, unsigned flags,
+    unsigned long size, unsigned long off)
+{
+	size_t nl = strlen(name);
+
+	ck_assert_int_eq(buf_append(b, central ? "PK\1\2" : "PK\3\4", 4),
+	    BUF_OK);
+	if (central)
+		le_put(b, 20, 2);	/* version made by */
+	le_put(b, 20, 2);
+	le_put(b, flags, 2);
+	le_put(b, 0, 2);		/* stored */
+	le_put(b, 0, 4);		/* time, date */
+	le_put(b, 0, 4);		/* crc: not checked */
+	le_put(b, size, 4);
+	le_put(b, size, 4);
+	le_put(b, nl, 2);
+	le_put(b, 0, 2);		/* extra */
+	if (central) {
+		le_put(b, 0, 2);	/* comment */
+		le_put(b, 0, 2);	/* disk */
+		le_put(b, 0, 2);
+		le_put(b, 0, 4);
+		le_put(b, off, 4);
+	}
+	ck_assert_int_eq(buf_append(b, name, nl), BUF_OK);
+}
+
+/*
+ * A ZIP of about BIG_ZIP_FILLER bytes of random stored data: "a.bin" with
+ * most of it, then `name` (with `flags`) and its few bytes, beyond the
+ * first MiB. Each entry's offset goes to *last_off.
+ */
+static void
+big_zip(struct buf *z, const char *name, unsigned flags,
+    unsigned long *last_off)
+{
+	static const char small[] = "MZ tiny";
+	uint32_t x = 0x2545f491;	/* xorshift32: fixed pseudo-random data */
+	unsigned long off0, off1, cd, eocd;
+	size_t i;
+
+	off0 = 0;
+	zip_hdr(z, 0, "a.bin", 0, BIG_ZIP_FILLER, 0);
+	for (i = 0; i < BIG_ZIP_FILLER; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		ck_assert_int_eq(buf_putc(z, (char)(x >> 24)), BUF_OK);
+	}
+	off1 = z->len;
+	zip_hdr(z, 0, name, flags, sizeof(small) - 1, 0);
+	ck_assert_int_eq(buf_append(z, small, sizeof(small) - 1), BUF_OK);
+	cd = z->len;
+	zip_hdr(z, 1, "a.bin", 0, BIG_ZIP_FILLER, off0);
+	zip_hdr(z, 1, name, flags, sizeof(small) - 1, off1);
+	eocd = z->len;
+	ck_assert_int_eq(buf_append(z, "PK\5\6", 4), BUF_OK);
+	le_put(z, 0, 4);		/* disk numbers */
+	le_put(z, 2, 2);
+	le_put(z, 2, 2);
+	le_put(z, eocd - cd, 4);	/* directory size */
+	le_put(z, cd, 4);
+	le_put(z, 0, 2);
+	*last_off = off1;
+}
+
+static void
+b64_lines(struct buf *out, const unsigned char *p, size_t n)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, col = 0;
+
+	for (i = 0; i < n; i += 3) {
+		unsigned long v = (unsigned long)p[i] << 16;
+		char q[4];
+
+		if (i + 1 < n)
+			v |= (unsigned long)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		q[0] = tab[(v >> 18) & 63];
+		q[1] = tab[(v >> 12) & 63];
+		q[2] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		q[3] = i + 2 < n ? tab[v & 63] : '=';
+		ck_assert_int_eq(buf_append(out, q, 4), BUF_OK);
+		if ((col += 4) == 76) {
+			ck_assert_int_eq(buf_append(out, "\r\n", 2), BUF_OK);
+			col = 0;
+		}
+	}
+	ck_assert_int_eq(buf_append(out, "\r\n", 2), BUF_OK);
+}
+
+/*
+ * The last entry of a 3 MiB ZIP lies past limits.decoded_bytes: the
+ * central directory, read from the part's tail, still lists it.
+ * Loop 0: an executable entry; loop 1: an encrypted one.
+ */
+START_TEST(test_big_zip_tail)
+{
+	static const size_t sizes[] = { 7, 4096, 65536, 0 };
+	static const char *const want[] = {
+	    "attachment.archive_executable big.zip: payload.exe\n",
+	    "attachment.encrypted_archive big.zip\n",
+	};
+	struct buf z, msg, out;
+	unsigned long off;
+	size_t k;
+
+	buf_init(&z, 0);
+	buf_init(&msg, 0);
+	buf_init(&out, 0);
+	big_zip(&z, _i == 0 ? "payload.exe" : "notes.txt", _i == 0 ? 0 : 1,
+	    &off);
+	ck_assert_uint_gt(off, 2 * 1024 * 1024);	/* well past 1 MiB */
+	ck_assert_int_eq(buf_puts(&msg, "From: a@example.org\r\n"
+	    "Subject: archive\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"zz\"\r\n\r\n"
+	    "--zz\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+	    "--zz\r\nContent-Type: application/zip; name=\"big.zip\"\r\n"
+	    "Content-Disposition: attachment; filename=\"big.zip\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n"), BUF_OK);
+	b64_lines(&msg, (const unsigned char *)z.data, z.len);
+	ck_assert_int_eq(buf_puts(&msg, "--zz--\r\n"), BUF_OK);
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		scan_file(msg.data, msg.len, sizes[k], &out);
+		ck_assert_msg(strcmp(buf_cstr(&out), want[_i]) == 0,
+		    "chunk %zu: %s", sizes[k], buf_cstr(&out));
+	}
+	buf_fini(&z);
+	buf_fini(&msg);
+	buf_fini(&out);
+}
+END_TEST
+
 static Suite *
 content_suite(void)
 {
@@ -607,6 +760,7 @@ content_suite(void)
 	tcase_add_test(tc, test_scan_mime_parser);
 	tcase_add_test(tc, test_golden);
 	tcase_add_test(tc, test_mime_corpus_chunks);
+	tcase_add_loop_test(tc, test_big_zip_tail, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -557,6 +557,187 @@ START_TEST(test_deep_hostile)
 }
 END_TEST
 
+/* ---- part_tail: the bytes past decoded_bytes ---- */
+
+struct trec {
+	struct buf	 data, tail;	/* per part, appended in order */
+	unsigned	 id;		/* part the bytes belong to */
+	int		 in_tail;	/* tail started: no more data allowed */
+	struct buf	 log;		/* "id data tail size" per leaf */
+};
+
+static int
+t_data(void *ctx, const struct mime_part_info *in, const char *p, size_t n)
+{
+	struct trec *r = ctx;
+
+	ck_assert_uint_eq(in->id, r->id);
+	ck_assert_int_eq(r->in_tail, 0);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_int_eq(buf_append(&r->data, p, n), BUF_OK);
+	return 0;
+}
+
+static int
+t_tail(void *ctx, const struct mime_part_info *in, const char *p, size_t n)
+{
+	struct trec *r = ctx;
+
+	ck_assert_uint_eq(in->id, r->id);
+	ck_assert_uint_gt(n, 0);
+	r->in_tail = 1;
+	ck_assert_int_eq(buf_append(&r->tail, p, n), BUF_OK);
+	return 0;
+}
+
+static int
+t_begin(void *ctx, const struct mime_part_info *in)
+{
+	struct trec *r = ctx;
+
+	r->id = in->id;
+	r->in_tail = 0;
+	buf_reset(&r->data);
+	buf_reset(&r->tail);
+	return 0;
+}
+
+static unsigned long long
+fnv(const struct buf *a, const struct buf *b)
+{
+	unsigned long long h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < a->len; i++)
+		h = (h ^ (unsigned char)a->data[i]) * 1099511628211ULL;
+	for (i = 0; i < b->len; i++)
+		h = (h ^ (unsigned char)b->data[i]) * 1099511628211ULL;
+	return h;
+}
+
+static int
+t_end(void *ctx, const struct mime_part_info *in)
+{
+	struct trec *r = ctx;
+
+	if (in->is_multipart || in->is_message || in->id != r->id)
+		return 0;
+	ck_assert_int_eq(buf_printf(&r->log, "%u data=%zu tail=%zu size=%zu "
+	    "hash=%llx\n", in->id, r->data.len, r->tail.len, in->decoded_size,
+	    fnv(&r->data, &r->tail)), BUF_OK);
+	return 0;
+}
+
+/*
+ * Two leaves over a 1000-byte decoded_bytes: 5000 bytes in base64 and
+ * 3000 in 8bit. part_data gets the first 1000, part_tail the rest, in
+ * order; together they are the whole content at every chunk size. A second
+ * handler without part_tail sees only the first 1000.
+ */
+START_TEST(test_part_tail)
+{
+	static const size_t sizes[] = { 1, 2, 3, 7, 64, 4096, 0 };
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct buf msg, want, plain;
+	struct trec r;
+	struct mt_collect col;
+	struct mime_handler h[2];
+	struct mime_limits lim = { .decoded_bytes = 1000 };
+	struct findings f;
+	struct mime_parser *mp;
+	size_t i, k;
+
+	buf_init(&msg, 0);
+	buf_init(&want, 0);
+	buf_init(&plain, 0);
+	for (i = 0; i < 5000; i++)
+		ck_assert_int_eq(buf_putc(&plain, (char)(i * 7 % 251)), BUF_OK);
+	ck_assert_int_eq(buf_puts(&msg, "--b\r\nContent-Type: application/"
+	    "octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"),
+	    BUF_OK);
+	for (i = 0; i < plain.len; i += 3) {
+		unsigned v = (unsigned char)plain.data[i] << 16 |
+		    (i + 1 < plain.len ? (unsigned char)plain.data[i + 1] << 8 : 0) |
+		    (i + 2 < plain.len ? (unsigned char)plain.data[i + 2] : 0);
+
+		ck_assert_int_eq(buf_putc(&msg, b64[v >> 18 & 63]), BUF_OK);
+		ck_assert_int_eq(buf_putc(&msg, b64[v >> 12 & 63]), BUF_OK);
+		ck_assert_int_eq(buf_putc(&msg, i + 1 < plain.len ?
+		    b64[v >> 6 & 63] : '='), BUF_OK);
+		ck_assert_int_eq(buf_putc(&msg, i + 2 < plain.len ?
+		    b64[v & 63] : '='), BUF_OK);
+		if (i % 57 == 54)
+			ck_assert_int_eq(buf_puts(&msg, "\r\n"), BUF_OK);
+	}
+	ck_assert_int_eq(buf_puts(&msg, "\r\n--b\r\nContent-Type: text/plain"
+	    "\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"), BUF_OK);
+	for (i = 0; i < 3000; i++)
+		ck_assert_int_eq(buf_putc(&msg, i % 100 == 99 ? '\n' : 'x'),
+		    BUF_OK);
+	ck_assert_int_eq(buf_puts(&msg, "\r\n--b--\r\n"), BUF_OK);
+
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t chunk = sizes[k] ? sizes[k] : msg.len;
+
+		memset(&r, 0, sizeof(r));
+		buf_init(&r.data, 0);
+		buf_init(&r.tail, 0);
+		buf_init(&r.log, 0);
+		mt_collect_init(&col, 0);
+		memset(h, 0, sizeof(h));
+		h[0].ctx = &r;
+		h[0].part_begin = t_begin;
+		h[0].part_data = t_data;
+		h[0].part_tail = t_tail;
+		h[0].part_end = t_end;
+		h[1] = mt_collect_handler(&col);
+		findings_init(&f, 0);
+		ck_assert_ptr_nonnull(mp = mime_parser_new(&lim, h, 2, &f));
+		ck_assert_int_eq(mime_parser_header(mp, "MIME-Version", "1.0"), 0);
+		ck_assert_int_eq(mime_parser_header(mp, "Content-Type",
+		    "multipart/mixed; boundary=b"), 0);
+		for (i = 0; i < msg.len; i += chunk)
+			ck_assert_int_eq(mime_parser_body(mp, msg.data + i,
+			    msg.len - i < chunk ? msg.len - i : chunk), 0);
+		ck_assert_int_eq(mime_parser_finish(mp), 0);
+		if (k == 0) {
+			struct buf none;
+
+			buf_init(&none, 0);
+			ck_assert_int_eq(buf_printf(&want, "1 data=1000 tail=4000 "
+			    "size=5000 hash=%llx\n", fnv(&plain, &none)),
+			    BUF_OK);
+			ck_assert_ptr_nonnull(strstr(buf_cstr(&r.log),
+			    buf_cstr(&want)));
+			ck_assert_ptr_nonnull(strstr(buf_cstr(&r.log),
+			    "2 data=1000 tail=2000 size=3000 "));
+			buf_reset(&want);
+			ck_assert_int_eq(buf_append(&want, r.log.data, r.log.len),
+			    BUF_OK);
+			ck_assert_int_eq(buf_append(&want, col.out.data,
+			    col.out.len), BUF_OK);
+		} else {
+			ck_assert_int_eq(buf_append(&r.log, col.out.data,
+			    col.out.len), BUF_OK);
+			ck_assert_msg(strcmp(buf_cstr(&r.log), buf_cstr(&want)) ==
+			    0, "chunk %zu:\n%s", sizes[k], buf_cstr(&r.log));
+		}
+		ck_assert_ptr_nonnull(strstr(buf_cstr(&col.out),
+		    "end 1 size=5000 delivered=1000"));
+		mime_parser_free(mp);
+		findings_fini(&f);
+		mt_collect_fini(&col);
+		buf_fini(&r.data);
+		buf_fini(&r.tail);
+		buf_fini(&r.log);
+	}
+	buf_fini(&msg);
+	buf_fini(&want);
+	buf_fini(&plain);
+}
+END_TEST
+
 static Suite *
 mime_suite(void)
 {
@@ -570,6 +751,7 @@ mime_suite(void)
 	tcase_add_test(tc, test_header_unfold);
 	tcase_add_test(tc, test_handler_failure);
 	tcase_add_test(tc, test_huge_line);
+	tcase_add_test(tc, test_part_tail);
 	tcase_add_test(tc, test_deep_hostile);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);

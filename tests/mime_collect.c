@@ -119,6 +119,7 @@ mt_collect_handler(struct mt_collect *c)
 {
 	struct mime_handler h;
 
+	memset(&h, 0, sizeof(h));
 	h.ctx = c;
 	h.header = on_header;
 	h.part_begin = on_begin;

@@ -210,6 +210,13 @@ struct attach_scan *attach_scan_new(const struct content_config *,
 		    struct findings *, const char *filename, const char *type,
 		    const char *disposition);
 EGRESS_WUR int	attach_scan_feed(struct attach_scan *, const char *, size_t);
+/*
+ * Bytes of the part past what the MIME reader delivers (its part_tail),
+ * after every attach_scan_feed(): they are counted and kept only in the
+ * archive tail window (ZIP central directory, 7z end header); no sniffing,
+ * header walk or macro search sees them. May be called any number of times.
+ */
+EGRESS_WUR int	attach_scan_tail(struct attach_scan *, const char *, size_t);
 /* decoded_size: the parser's count of decoded bytes (0 = use our own). */
 EGRESS_WUR int	attach_scan_finish(struct attach_scan *, size_t decoded_size);
 /* Sniffed kind name: "pe", "elf", "macho", "script", "ole", "zip", ... */

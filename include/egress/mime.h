@@ -14,6 +14,9 @@
  *               undone), in chunks; a leaf is anything that is neither
  *               multipart/ nor message/rfc822|global. message/delivery-status
  *               and text/rfc822-headers are leaves;
+ *   part_tail   (optional) the decoded content of a leaf past
+ *               limits.decoded_bytes, streamed in chunks as it is decoded
+ *               and never held; it follows that part's part_data bytes;
  *   part_end    when the part is over (also for containers).
  * Results are identical whatever the chunking of the body.
  *
@@ -72,14 +75,16 @@
  *               opaque leaf;
  *   part_header_bytes  the rest of that header section is skipped (the field
  *               being read is cut there): mime.limit;
- *   decoded_bytes  part_data stops there; decoded_size keeps counting.
+ *   decoded_bytes  part_data stops there; the rest of the part goes to
+ *               part_tail when a handler has one, else it is skipped;
+ *               decoded_size keeps counting either way.
  */
 struct mime_limits {
 	size_t	depth;			/* nesting, multipart and message/rfc822 alike */
 	size_t	parts;			/* total parts */
 	size_t	boundary_length;
 	size_t	part_header_bytes;	/* per part header section */
-	size_t	decoded_bytes;		/* part_data delivered per part; rest skipped */
+	size_t	decoded_bytes;		/* part_data delivered per part; rest to part_tail */
 };
 
 /*
@@ -115,6 +120,19 @@ struct mime_handler {
 	int	(*part_data)(void *ctx, const struct mime_part_info *,
 		    const char *p, size_t n);
 	int	(*part_end)(void *ctx, const struct mime_part_info *);
+	/*
+	 * Extension, compatible: NULL keeps the behaviour without it, so a
+	 * handler that is zeroed (memset, calloc, = { 0 } or designated
+	 * initialisers) before its callbacks are set needs no change.
+	 * Receives the decoded bytes of a leaf past limits.decoded_bytes, in
+	 * order, after every part_data byte of that part and before its
+	 * part_end; for each part the bytes of part_data then part_tail are the
+	 * whole decoded content, whatever the chunking of the body. Nothing is
+	 * buffered for it and the amount is not bounded by the parser: the
+	 * consumer keeps its own work bounded (e.g. a fixed window).
+	 */
+	int	(*part_tail)(void *ctx, const struct mime_part_info *,
+		    const char *p, size_t n);
 };
 
 struct mime_parser;

@@ -26,10 +26,12 @@
  *               extension). After an entry whose size is in a data
  *               descriptor (or is ZIP64), the walk goes on at the next
  *               "PK\3\4" signature; entries of a stored archive inside are
- *               then listed too, which is wanted. The tail only helps when
- *               the MIME reader delivers the end of the part: past
- *               limits.decoded_bytes it does not, and then only the local
- *               walk over the delivered bytes lists entries (XXX);
+ *               then listed too, which is wanted. Past
+ *               limits.decoded_bytes the MIME reader hands the rest of the
+ *               part to attach_scan_tail(): those bytes only go through the
+ *               tail window (and the size), so the central directory of a
+ *               large archive is read while the local walk stays within the
+ *               delivered bytes;
  *   RAR4        file headers (names, encrypted flag) and the encrypted-
  *               headers flag of the main header;
  *   RAR5        file headers (names, encryption extra record) and the
@@ -925,6 +927,24 @@ attach_scan_feed(struct attach_scan *as, const char *data, size_t n)
 			goto fail;
 	}
 	if (n > 0 && process(as, p, n, off) != 0)
+		goto fail;
+	return 0;
+fail:
+	as->failed = 1;
+	return -1;
+}
+
+int
+attach_scan_tail(struct attach_scan *as, const char *data, size_t n)
+{
+	if (as->failed)
+		return -1;
+	/* sniffing sees only what was delivered before the limit */
+	if (!as->sniffed && sniff_done(as) != 0)
+		goto fail;
+	as->off += n;
+	if ((as->kind == K_ZIP || as->kind == K_7Z) && n > 0 &&
+	    tail_add(as, (const unsigned char *)data, n) != 0)
 		goto fail;
 	return 0;
 fail:

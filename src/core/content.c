@@ -6,7 +6,9 @@
  * parse, so it keeps the state of one leaf at a time: a link scanner for
  * inline text/plain and text/html, the body-rule window for inline text
  * parts, and an attach_scan for every leaf (executables are sniffed even
- * when they are not declared as attachments). Whole-message facts (HTML
+ * when they are not declared as attachments). The decoded bytes past
+ * limits.decoded_bytes (the reader's part_tail) go to the attach_scan's
+ * archive tail window only. Whole-message facts (HTML
  * without a text alternative, images (image parts or <img> tags) without
  * text, URL count) are settled
  * in content_scan_finish().
@@ -621,6 +623,24 @@ fail:
 	return -1;
 }
 
+/* Decoded bytes past limits.decoded_bytes: only the archive tail sees them. */
+static int
+on_part_tail(void *ctx, const struct mime_part_info *pi, const char *p,
+    size_t n)
+{
+	struct content_scan *cs = ctx;
+
+	if (cs->failed)
+		return -1;
+	if (!cs->in_leaf || pi->id != cs->leaf_id || cs->as == NULL)
+		return 0;
+	if (attach_scan_tail(cs->as, p, n) != 0) {
+		cs->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 on_part_end(void *ctx, const struct mime_part_info *pi)
 {
@@ -663,6 +683,7 @@ content_scan_handler(struct content_scan *cs, struct mime_handler *out)
 	out->part_begin = on_part_begin;
 	out->part_data = on_part_data;
 	out->part_end = on_part_end;
+	out->part_tail = on_part_tail;
 }
 
 int

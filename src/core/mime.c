@@ -24,7 +24,9 @@
  * next line is known not to be a delimiter.
  *
  * Memory per parser: one look-ahead buffer (about 1 KiB), one output batch
- * and one decoder slice (12 KiB), the header field being read and the raw
+ * (shared by part_data and, past decoded_bytes, part_tail: the batch is
+ * handed on whenever it changes owner or kind) and one decoder slice
+ * (12 KiB), the header field being read and the raw
  * Content-* fields of the part being read (each within part_header_bytes),
  * and per open part (at most depth + 1) its parsed strings: tokens cut at
  * TOKEN_SHOWN_MAX, the filename within part_header_bytes. Nothing grows
@@ -116,6 +118,8 @@ struct mime_parser {
 
 	struct mime_entry	*oown;		/* owner of obuf's bytes */
 	size_t			 olen;
+	int			 otail;		/* obuf holds bytes past the limit */
+	int			 want_tail;	/* some handler has part_tail */
 	char			 obuf[OBUF_SIZE];
 	char			 dbuf[DBUF_SIZE + MIME_QP_HOLD_MAX + 8];
 
@@ -136,20 +140,32 @@ fail(struct mime_parser *p)
 	return -1;
 }
 
+/* Hand s[0..n) of e to every part_data (tail: part_tail) callback. */
+static int
+out_call(struct mime_parser *p, struct mime_entry *e, int tail, const char *s,
+    size_t n)
+{
+	int (*cb)(void *, const struct mime_part_info *, const char *, size_t);
+	size_t i;
+
+	for (i = 0; i < p->nh; i++) {
+		cb = tail ? p->h[i].part_tail : p->h[i].part_data;
+		if (cb != NULL && cb(p->h[i].ctx, &e->info, s, n) != 0)
+			return fail(p);
+	}
+	return 0;
+}
+
 static int
 out_flush(struct mime_parser *p)
 {
 	struct mime_entry *e = p->oown;
-	size_t i, n = p->olen;
+	size_t n = p->olen;
 
 	p->olen = 0;
 	if (n == 0 || e == NULL)
 		return 0;
-	for (i = 0; i < p->nh; i++)
-		if (p->h[i].part_data != NULL &&
-		    p->h[i].part_data(p->h[i].ctx, &e->info, p->obuf, n) != 0)
-			return fail(p);
-	return 0;
+	return out_call(p, e, p->otail, p->obuf, n);
 }
 
 static int
@@ -198,34 +214,46 @@ cb_end(struct mime_parser *p, struct mime_entry *e)
 #define FINDING(p, ...)							\
 	(findings_add((p)->f, __VA_ARGS__) != 0 ? fail(p) : 0)
 
-/* Hand decoded bytes on, within decoded_bytes per part. */
+/* Batch s[0..n) of e in obuf (or hand it on directly when large). */
+static int
+out_put(struct mime_parser *p, struct mime_entry *e, int tail, const char *s,
+    size_t n)
+{
+	if (p->olen > 0 && (p->oown != e || p->otail != tail ||
+	    n > OBUF_SIZE - p->olen) && out_flush(p) != 0)
+		return -1;
+	p->oown = e;
+	p->otail = tail;
+	if (n >= OBUF_SIZE)
+		return out_call(p, e, tail, s, n);
+	memcpy(p->obuf + p->olen, s, n);
+	p->olen += n;
+	return 0;
+}
+
+/*
+ * Hand decoded bytes on: to part_data within decoded_bytes per part, the
+ * rest to part_tail (when a handler has one). Where the split falls depends
+ * only on the count of decoded bytes, so not on the chunking.
+ */
 static int
 deliver(struct mime_parser *p, struct mime_entry *e, const char *s, size_t n)
 {
-	size_t k;
+	size_t k = 0;
 
 	e->info.decoded_size += n;
-	if (e->delivered >= p->lim.decoded_bytes || n == 0)
+	if (n == 0)
 		return 0;
-	k = p->lim.decoded_bytes - e->delivered;
-	if (k > n)
-		k = n;
-	e->delivered += k;
-	if (p->olen > 0 && (p->oown != e || k > OBUF_SIZE - p->olen) &&
-	    out_flush(p) != 0)
-		return -1;
-	p->oown = e;
-	if (k >= OBUF_SIZE) {
-		size_t i;
-
-		for (i = 0; i < p->nh; i++)
-			if (p->h[i].part_data != NULL &&
-			    p->h[i].part_data(p->h[i].ctx, &e->info, s, k) != 0)
-				return fail(p);
-		return 0;
+	if (e->delivered < p->lim.decoded_bytes) {
+		k = p->lim.decoded_bytes - e->delivered;
+		if (k > n)
+			k = n;
+		e->delivered += k;
+		if (out_put(p, e, 0, s, k) != 0)
+			return -1;
 	}
-	memcpy(p->obuf + p->olen, s, k);
-	p->olen += k;
+	if (k < n && p->want_tail)
+		return out_put(p, e, 1, s + k, n - k);
 	return 0;
 }
 
@@ -1099,6 +1127,7 @@ mime_parser_new(const struct mime_limits *lim, const struct mime_handler *h,
     size_t nh, struct findings *f)
 {
 	struct mime_parser *p;
+	size_t i;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
@@ -1121,6 +1150,9 @@ mime_parser_new(const struct mime_limits *lim, const struct mime_handler *h,
 		p->lim.part_header_bytes = SIZE_MAX / 4;
 	p->h = h;
 	p->nh = nh;
+	for (i = 0; i < nh; i++)
+		if (h[i].part_tail != NULL)
+			p->want_tail = 1;
 	p->f = f;
 	p->lookmax = 2 + MIME_BOUNDARY_MAX + 2 + LOOK_PAD;
 	buf_init(&p->field, p->lim.part_header_bytes);
