@@ -676,6 +676,93 @@ START_TEST(test_size)
 }
 END_TEST
 
+/*
+ * The MIME reader delivers the first `split` bytes (attach_scan_feed) and
+ * streams the rest past its limit (attach_scan_tail), both in chunks.
+ */
+static void
+run_split(const char *name, const struct bytes *b, size_t split, size_t chunk,
+    char *out, size_t outsz)
+{
+	struct findings f;
+	struct attach_scan *as;
+	size_t i, k, l;
+
+	findings_init(&f, 0);
+	ck_assert_ptr_nonnull(as = attach_scan_new(&cc, &f, name,
+	    "application/octet-stream", "attachment"));
+	if (chunk == 0)
+		chunk = b->n;
+	for (i = 0; i < b->n; i += k) {
+		k = b->n - i < chunk ? b->n - i : chunk;
+		if (i < split && k > split - i)
+			k = split - i;
+		if (i < split)
+			ck_assert_int_eq(attach_scan_feed(as,
+			    (const char *)b->p + i, k), 0);
+		else
+			ck_assert_int_eq(attach_scan_tail(as,
+			    (const char *)b->p + i, k), 0);
+	}
+	ck_assert_int_eq(attach_scan_finish(as, b->n), 0);
+	out[0] = '\0';
+	for (i = 0; i < f.n; i++) {
+		l = strlen(out);
+		snprintf(out + l, outsz - l, "%s%s=%s", i ? ";" : "", f.v[i].id,
+		    f.v[i].detail);
+	}
+	l = strlen(out);
+	snprintf(out + l, outsz - l, "|%s", attach_scan_kind(as));
+	attach_scan_free(as);
+	findings_fini(&f);
+}
+
+static void
+expect_split(const char *label, const char *name, const struct bytes *b,
+    const char *want)
+{
+	static const size_t splits[] = { 1024, 100000 };	/* 1024: least limit */
+	char got[2048];
+	size_t i, k;
+
+	for (i = 0; i < sizeof(splits) / sizeof(splits[0]); i++)
+		for (k = 0; k < NCHUNK; k++) {
+			run_split(name, b, splits[i], chunk_sizes[k], got,
+			    sizeof(got));
+			ck_assert_msg(strcmp(got, want) == 0, "%s (split %zu, "
+			    "chunk %zu): got %s want %s", label, splits[i],
+			    chunk_sizes[k], got, want);
+		}
+}
+
+/*
+ * Bytes past the delivered ones reach the tail window only: the central
+ * directory lists the entry behind the big one, the local walk does not.
+ */
+START_TEST(test_tail_bytes)
+{
+	static const struct zent e[] = { { "start.txt", 10, 0 },
+	    { "big.bin", 3 * CONTENT_ZIP_TAIL, 0 }, { "tool.scr", 5, 0 } };
+	struct bytes b = { 0 };
+	char want[256];
+
+	zip_build(&b, e, 3, _i, NULL);
+	snprintf(want, sizeof(want), "attachment.archive_executable=big.zip: "
+	    "tool.scr;size.attachment=big.zip %zu|zip", b.n);
+	expect_split("zip tail", "big.zip", &b, want);
+	/* without the central directory the local walk stays in front */
+	b.n = (size_t)((unsigned char *)memmem(b.p, b.n, "PK\x01\x02", 4) - b.p);
+	snprintf(want, sizeof(want), "size.attachment=big.zip %zu|zip", b.n);
+	expect_split("zip tail, no directory", "big.zip", &b, want);
+	b.n = 0;
+	sevenzip_build(&b, 1, 3 * CONTENT_ZIP_TAIL);
+	snprintf(want, sizeof(want), "attachment.encrypted_archive=a.7z;"
+	    "size.attachment=a.7z %zu|7z", b.n);
+	expect_split("7z tail", "a.7z", &b, want);
+	free(b.p);
+}
+END_TEST
+
 /* Garbage must never crash or read out of bounds. */
 START_TEST(test_garbage_archives)
 {
@@ -724,6 +811,7 @@ attach_suite(void)
 	tcase_add_loop_test(tc, test_zip_vba, 0, 2);
 	tcase_add_loop_test(tc, test_zip_big_local_walk, 0, 2);
 	tcase_add_test(tc, test_zip_big_central);
+	tcase_add_loop_test(tc, test_tail_bytes, 0, 2);
 	tcase_add_test(tc, test_rar);
 	tcase_add_test(tc, test_7z);
 	tcase_add_test(tc, test_size);

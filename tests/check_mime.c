@@ -602,6 +602,18 @@ t_begin(void *ctx, const struct mime_part_info *in)
 	return 0;
 }
 
+/* Declines every part's tail at once: called once per part with a tail. */
+static int
+t_decline(void *ctx, const struct mime_part_info *in, const char *p,
+    size_t n)
+{
+	(void)in;
+	(void)p;
+	(void)n;
+	++*(int *)ctx;
+	return 1;
+}
+
 static unsigned long long
 fnv(const struct buf *a, const struct buf *b)
 {
@@ -632,7 +644,8 @@ t_end(void *ctx, const struct mime_part_info *in)
  * Two leaves over a 1000-byte decoded_bytes: 5000 bytes in base64 and
  * 3000 in 8bit. part_data gets the first 1000, part_tail the rest, in
  * order; together they are the whole content at every chunk size. A second
- * handler without part_tail sees only the first 1000.
+ * handler without part_tail sees only the first 1000; a third that declines
+ * the tail (returns 1) is called once per part and does not stop the first.
  */
 START_TEST(test_part_tail)
 {
@@ -642,8 +655,9 @@ START_TEST(test_part_tail)
 	struct buf msg, want, plain;
 	struct trec r;
 	struct mt_collect col;
-	struct mime_handler h[2];
+	struct mime_handler h[3];
 	struct mime_limits lim = { .decoded_bytes = 1000 };
+	int declined;
 	struct findings f;
 	struct mime_parser *mp;
 	size_t i, k;
@@ -692,8 +706,11 @@ START_TEST(test_part_tail)
 		h[0].part_tail = t_tail;
 		h[0].part_end = t_end;
 		h[1] = mt_collect_handler(&col);
+		declined = 0;
+		h[2].ctx = &declined;
+		h[2].part_tail = t_decline;
 		findings_init(&f, 0);
-		ck_assert_ptr_nonnull(mp = mime_parser_new(&lim, h, 2, &f));
+		ck_assert_ptr_nonnull(mp = mime_parser_new(&lim, h, 3, &f));
 		ck_assert_int_eq(mime_parser_header(mp, "MIME-Version", "1.0"), 0);
 		ck_assert_int_eq(mime_parser_header(mp, "Content-Type",
 		    "multipart/mixed; boundary=b"), 0);
@@ -725,6 +742,7 @@ START_TEST(test_part_tail)
 		}
 		ck_assert_ptr_nonnull(strstr(buf_cstr(&col.out),
 		    "end 1 size=5000 delivered=1000"));
+		ck_assert_int_eq(declined, 2);
 		mime_parser_free(mp);
 		findings_fini(&f);
 		mt_collect_fini(&col);

@@ -214,7 +214,9 @@ EGRESS_WUR int	attach_scan_feed(struct attach_scan *, const char *, size_t);
  * Bytes of the part past what the MIME reader delivers (its part_tail),
  * after every attach_scan_feed(): they are counted and kept only in the
  * archive tail window (ZIP central directory, 7z end header); no sniffing,
- * header walk or macro search sees them. May be called any number of times.
+ * header walk or macro search sees them. Returns 0, 1 when the part is no
+ * archive read from its end (more bytes are not needed; the size then comes
+ * from attach_scan_finish's decoded_size), or -1 on allocation failure.
  */
 EGRESS_WUR int	attach_scan_tail(struct attach_scan *, const char *, size_t);
 /* decoded_size: the parser's count of decoded bytes (0 = use our own). */

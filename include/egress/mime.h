@@ -39,7 +39,8 @@
  *
  * Malformed structure is not an error: it becomes findings (mime.*) added to
  * the findings list given at creation, and parsing goes on. Handler callbacks
- * and feed functions return 0, or -1 for a resource failure only.
+ * and feed functions return 0, or -1 for a resource failure only (part_tail
+ * may also return 1, see struct mime_handler).
  */
 #ifndef EGRESS_MIME_H
 #define EGRESS_MIME_H
@@ -129,7 +130,10 @@ struct mime_handler {
 	 * part_end; for each part the bytes of part_data then part_tail are the
 	 * whole decoded content, whatever the chunking of the body. Nothing is
 	 * buffered for it and the amount is not bounded by the parser: the
-	 * consumer keeps its own work bounded (e.g. a fixed window).
+	 * consumer keeps its own work bounded (e.g. a fixed window). It may
+	 * return 1 (only this callback) when it wants no more of that part:
+	 * it is then not called again for it, and once no handler wants the
+	 * rest the parser only counts it.
 	 */
 	int	(*part_tail)(void *ctx, const struct mime_part_info *,
 		    const char *p, size_t n);

@@ -943,8 +943,9 @@ attach_scan_tail(struct attach_scan *as, const char *data, size_t n)
 	if (!as->sniffed && sniff_done(as) != 0)
 		goto fail;
 	as->off += n;
-	if ((as->kind == K_ZIP || as->kind == K_7Z) && n > 0 &&
-	    tail_add(as, (const unsigned char *)data, n) != 0)
+	if (as->kind != K_ZIP && as->kind != K_7Z)
+		return 1;	/* nothing is read from the end */
+	if (n > 0 && tail_add(as, (const unsigned char *)data, n) != 0)
 		goto fail;
 	return 0;
 fail:

@@ -623,22 +623,26 @@ fail:
 	return -1;
 }
 
-/* Decoded bytes past limits.decoded_bytes: only the archive tail sees them. */
+/*
+ * Decoded bytes past limits.decoded_bytes: only the archive tail sees them.
+ * Returns 1 (no more wanted) once the part is known not to need them.
+ */
 static int
 on_part_tail(void *ctx, const struct mime_part_info *pi, const char *p,
     size_t n)
 {
 	struct content_scan *cs = ctx;
+	int rc;
 
 	if (cs->failed)
 		return -1;
 	if (!cs->in_leaf || pi->id != cs->leaf_id || cs->as == NULL)
-		return 0;
-	if (attach_scan_tail(cs->as, p, n) != 0) {
+		return 1;	/* no more of this part */
+	if ((rc = attach_scan_tail(cs->as, p, n)) < 0) {
 		cs->failed = 1;
 		return -1;
 	}
-	return 0;
+	return rc;
 }
 
 static int

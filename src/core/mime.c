@@ -26,7 +26,7 @@
  * Memory per parser: one look-ahead buffer (about 1 KiB), one output batch
  * (shared by part_data and, past decoded_bytes, part_tail: the batch is
  * handed on whenever it changes owner or kind) and one decoder slice
- * (12 KiB), the header field being read and the raw
+ * (12 KiB), one byte per handler (part_tail declined), the header field being read and the raw
  * Content-* fields of the part being read (each within part_header_bytes),
  * and per open part (at most depth + 1) its parsed strings: tokens cut at
  * TOKEN_SHOWN_MAX, the filename within part_header_bytes. Nothing grows
@@ -119,7 +119,11 @@ struct mime_parser {
 	struct mime_entry	*oown;		/* owner of obuf's bytes */
 	size_t			 olen;
 	int			 otail;		/* obuf holds bytes past the limit */
-	int			 want_tail;	/* some handler has part_tail */
+	size_t			 ntail;		/* handlers with part_tail */
+	unsigned char		*tail_off;	/* per handler: declined this part */
+	size_t			 tail_live;	/* handlers still taking it */
+	unsigned		 tail_id;	/* part the tail state is for */
+	int			 tail_on;	/* tail_id is valid */
 	char			 obuf[OBUF_SIZE];
 	char			 dbuf[DBUF_SIZE + MIME_QP_HOLD_MAX + 8];
 
@@ -147,11 +151,19 @@ out_call(struct mime_parser *p, struct mime_entry *e, int tail, const char *s,
 {
 	int (*cb)(void *, const struct mime_part_info *, const char *, size_t);
 	size_t i;
+	int r;
 
 	for (i = 0; i < p->nh; i++) {
 		cb = tail ? p->h[i].part_tail : p->h[i].part_data;
-		if (cb != NULL && cb(p->h[i].ctx, &e->info, s, n) != 0)
+		if (cb == NULL || (tail && p->tail_off[i]))
+			continue;
+		if ((r = cb(p->h[i].ctx, &e->info, s, n)) < 0 ||
+		    (r > 0 && !tail))
 			return fail(p);
+		if (r > 0) {		/* no more of this part's tail */
+			p->tail_off[i] = 1;
+			p->tail_live--;
+		}
 	}
 	return 0;
 }
@@ -252,9 +264,20 @@ deliver(struct mime_parser *p, struct mime_entry *e, const char *s, size_t n)
 		if (out_put(p, e, 0, s, k) != 0)
 			return -1;
 	}
-	if (k < n && p->want_tail)
-		return out_put(p, e, 1, s + k, n - k);
-	return 0;
+	if (k == n || p->ntail == 0)
+		return 0;
+	if (!p->tail_on || p->tail_id != e->info.id) {
+		/* a new part's tail: every part_tail handler takes it again */
+		if (p->olen > 0 && out_flush(p) != 0)
+			return -1;
+		memset(p->tail_off, 0, p->nh);
+		p->tail_live = p->ntail;
+		p->tail_id = e->info.id;
+		p->tail_on = 1;
+	}
+	if (p->tail_live == 0)
+		return 0;
+	return out_put(p, e, 1, s + k, n - k);
 }
 
 /* ---- stack ----------------------------------------------------------- */
@@ -1152,12 +1175,14 @@ mime_parser_new(const struct mime_limits *lim, const struct mime_handler *h,
 	p->nh = nh;
 	for (i = 0; i < nh; i++)
 		if (h[i].part_tail != NULL)
-			p->want_tail = 1;
+			p->ntail++;
 	p->f = f;
 	p->lookmax = 2 + MIME_BOUNDARY_MAX + 2 + LOOK_PAD;
 	buf_init(&p->field, p->lim.part_header_bytes);
 	p->next_id = 1;
-	if ((p->look = malloc(p->lookmax)) == NULL || push(p, 0) != 0) {
+	if ((p->look = malloc(p->lookmax)) == NULL ||
+	    (p->ntail > 0 && (p->tail_off = calloc(nh, 1)) == NULL) ||
+	    push(p, 0) != 0) {
 		mime_parser_free(p);
 		return NULL;
 	}
@@ -1178,6 +1203,7 @@ mime_parser_free(struct mime_parser *p)
 	}
 	free(p->stack);
 	free(p->look);
+	free(p->tail_off);
 	buf_fini(&p->field);
 	free(p);
 }
