@@ -197,6 +197,59 @@ static const struct ccase others[] = {
 	  "421 4.7.0 [TSS04] Messages from 203.0.113.5 temporarily deferred due to "
 	  "user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes",
 	  "rejected" },
+	/* MTA wordings, one per family of the pattern file */
+	{ "exim retry period over", "", 0,
+	  "all hosts for 'example.net' have been failing for a long time (and retry "
+	  "time not reached)", "expired" },
+	{ "message timed out", "", 0,
+	  "Message timed out: no answer from mx.example.net for 5 days", "expired" },
+	{ "delay notice", "", 0,
+	  "Delivery to the following recipient has been delayed: b@example.net",
+	  "expired" },
+	{ "qmail null route", "5.4.4", 0,
+	  "Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)",
+	  "notaccept" },
+	{ "postfix local mail file limit", "5.2.2", 552,
+	  "cannot update mailbox /var/mail/b for user b. error writing message: "
+	  "mail file size exceeds the maximum size allowed for mail delivery",
+	  "mailboxfull" },
+	{ "over the quota, no status", "", 550,
+	  "550 Requested action not taken: user is over the quota", "mailboxfull" },
+	{ "pop-before-delete mailbox", "", 550,
+	  "550 user has too many messages on the server", "mailboxfull" },
+	{ "suspended mailbox", "", 550,
+	  "550 Mailbox currently suspended - please contact the recipient by other "
+	  "means", "suspend" },
+	{ "facebook preferences", "5.7.1", 550,
+	  "550 5.7.1 RCP-P2 Refused due to recipient preferences", "filtered" },
+	{ "aol allow list", "5.7.1", 554,
+	  "554 5.7.1 Message rejected because the recipient is only accepting mail "
+	  "from specific email addresses", "filtered" },
+	{ "dns try again", "", 0,
+	  "Host or domain name not found. Name service error for name=example.net "
+	  "type=MX: Host not found, try again", "networkerror" },
+	{ "sendmail no relay", "5.7.1", 550,
+	  "550 5.7.1 <b@example.net>... This system is not configured to relay mail "
+	  "from <a@example.org> to <b@example.net> for 192.0.2.1", "norelaying" },
+	{ "members-only list", "5.7.1", 550,
+	  "550 5.7.1 Posting by non-member to a members-only list", "policyviolation" },
+	{ "max size exceeded", "", 552, "552 Max message size exceeded",
+	  "mesgtoobig" },
+	{ "8-bit header", "", 554,
+	  "554 Improper use of 8-bit data in message header", "contenterror" },
+	{ "concurrent connections", "4.7.0", 421,
+	  "421 4.7.0 Too many concurrent SMTP connections from this IP address; "
+	  "please try again later", "toomanyconn" },
+	{ "sender email listed", "5.7.1", 553,
+	  "553 5.7.1 Sender email address rejected: domain is on a deny list",
+	  "rejected" },
+	{ "queue file write", "4.3.0", 451, "451 4.3.0 Queue file write error",
+	  "systemerror" },
+	{ "executable attachment", "5.7.0", 552,
+	  "552 5.7.0 This message was blocked because it has a potentially "
+	  "executable attachment", "virusdetected" },
+	{ "resolver name unknown", "", 0,
+	  "connect to example.invalid: Name or service not known", "hostunknown" },
 };
 
 START_TEST(test_others)

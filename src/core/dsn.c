@@ -820,6 +820,16 @@ rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_type
 	    (dsn_memstr_ci(r->diag, strlen(r->diag), "timed out") ||
 	    dsn_memstr_ci(r->diag, strlen(r->diag), "timeout")))))
 		set_reason(r, "expired");
+	/*
+	 * A delay notice (or "Action: expired") whose text names no cause,
+	 * only a transient status or reply code: the message is waiting out
+	 * its queue lifetime.
+	 */
+	if (r->action && (streq_ci(r->action, "delayed") ||
+	    streq_ci(r->action, "expired")) &&
+	    strcmp(r->cls.source, "text") != 0 &&
+	    strcmp(r->cls.category, "transient") == 0)
+		set_reason(r, "expired");
 	stage_adjust(r, refused_at_data(p, r), p->stage_rcpt);
 	return 0;
 }
