@@ -720,6 +720,38 @@ bare_unknown_user(const char *d)
 }
 
 /*
+ * Refused before any command: Exim "after initial connection", Postfix
+ * "refused to talk to me", qmail "greeting failed". Nothing about the
+ * recipient or the message was known yet, only the client.
+ */
+static int
+refused_at_greeting(const char *d, size_t n)
+{
+	return dsn_memstr_ci(d, n, "after initial connection") ||
+	    dsn_memstr_ci(d, n, "refused to talk to me") ||
+	    dsn_memstr_ci(d, n, "greeting failed");
+}
+
+/*
+ * Reasons that cannot be right for a refusal at the greeting: the words
+ * spoke of a quota, a policy, a recipient or nothing precise. Reasons that
+ * name the client (PTR, reputation, connections, TLS ...) stay.
+ */
+static int
+greeting_means_blocked(const char *reason)
+{
+	static const char *const v[] = { "speeding", "rejected",
+	    "policyviolation", "systemerror", "undefined", "onhold",
+	    "userunknown", "suspend", "filtered", "hasmoved", NULL };
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		if (strcmp(reason, v[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * The SMTP stage says who was refused. "User unknown" in reply to DATA,
  * after the recipients were accepted, is a content filter wearing a
  * recipient error's words; an address error in reply to MAIL FROM is
@@ -756,6 +788,9 @@ stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 	else if (mail && strcmp(r->cls.category ? r->cls.category : "",
 	    "recipient") == 0)
 		set_reason(r, "rejected");
+	else if (refused_at_greeting(d, n) &&
+	    greeting_means_blocked(r->cls.reason))
+		set_reason(r, "blocked");
 	else if (!rcpt && !stage_rcpt && !mail &&
 	    strcmp(r->cls.reason, "userunknown") == 0 &&
 	    strcmp(r->cls.source, "text") == 0 &&
