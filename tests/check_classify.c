@@ -248,6 +248,22 @@ static const struct ccase others[] = {
 	{ "executable attachment", "5.7.0", 552,
 	  "552 5.7.0 This message was blocked because it has a potentially "
 	  "executable attachment", "virusdetected" },
+	{ "qmail no mailbox", "", 550,
+	  "192.0.2.1 does not like recipient. Remote host said: 550 sorry, no mailbox "
+	  "here by that name. (#5.1.1)", "userunknown" },
+	{ "vpopmail unknown virtual user", "", 0,
+	  "vdeliver: Invalid or unknown virtual user 'b'", "userunknown" },
+	{ "qmail badrcptto patch", "", 553,
+	  "553 sorry, this recipient is in my badrcptto list (#5.7.1)",
+	  "userunknown" },
+	{ "dovecot no home", "", 550, "550 User missing home directory",
+	  "userunknown" },
+	{ "helo rejected is the client, not the domain", "5.7.1", 504,
+	  "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified "
+	  "hostname", "blocked" },
+	{ "rbl with a space", "", 554,
+	  "554 Service unavailable; 192.0.2.1 is in a black list at dnsbl.example.net",
+	  "blocked" },
 	{ "resolver name unknown", "", 0,
 	  "connect to example.invalid: Name or service not known", "hostunknown" },
 };
