@@ -591,6 +591,21 @@ static const struct icase icases[] = {
 	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.1.1\n"
 	  "Diagnostic-Code: smtp; 550 5.1.1 x@example.com: user unknown\n"
 	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "userunknown", "5.1.1" },
+	/* PowerMTA's own category decides where it is precise */
+	{ "powermta category", DS_HEAD
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n"
+	  "X-PowerMTA-VirtualMTA: pool1\n\n"
+	  "Final-Recipient: rfc822;x@example.com\nAction: failed\n"
+	  "Status: 5.0.0 (undefined status)\n"
+	  "Diagnostic-Code: smtp;552 delivery refused - mx2.example.com\n"
+	  "X-PowerMTA-BounceCategory: quota-issues\n"
+	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "mailboxfull", "5.0.0" },
+	{ "powermta category other", DS_HEAD
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Final-Recipient: rfc822;x@example.com\nAction: failed\nStatus: 5.1.1\n"
+	  "Diagnostic-Code: smtp;550 5.1.1 no such user\n"
+	  "X-PowerMTA-BounceCategory: other\n"
+	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "userunknown", "5.1.1" },
 	{ "postfix plain text", "From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\n"
 	  "To: a@example.org\nSubject: Undelivered Mail Returned to Sender\n\n"
 	  "This is the mail system at host mx.example.org.\n\n"

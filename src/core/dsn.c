@@ -877,6 +877,41 @@ is_rcpt_field(const struct field *fl)
 	return field_is(fl, "Final-Recipient") || field_is(fl, "Original-Recipient");
 }
 
+/*
+ * PowerMTA names its own bounce category per recipient
+ * ("X-PowerMTA-BounceCategory: bad-mailbox"): it saw the whole SMTP
+ * dialogue, so where the category is precise it decides. "other" and the
+ * vague ones leave the text's answer alone.
+ */
+static void
+pmta_category(struct dsn_recipient *r, const char *v)
+{
+	static const struct { const char *cat, *reason; } map[] = {
+		{ "bad-domain", "hostunknown" },
+		{ "bad-mailbox", "userunknown" },
+		{ "inactive-mailbox", "suspend" },
+		{ "message-expired", "expired" },
+		{ "no-answer-from-host", "networkerror" },
+		{ "policy-related", "policyviolation" },
+		{ "quota-issues", "mailboxfull" },
+		{ "routing-errors", "systemerror" },
+		{ "spam-related", "spamdetected" },
+		{ "virus-related", "virusdetected" },
+	};
+	size_t i, n;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	for (n = 0; v[n] && v[n] != ' ' && v[n] != '\t' && v[n] != ';'; n++)
+		;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strlen(map[i].cat) == n && dsn_has_prefix_ci(v, map[i].cat)) {
+			set_reason(r, map[i].reason);
+			r->cls.source = "status";
+			return;
+		}
+}
+
 /* One recipient from fields [b, e) of a block, in any order. */
 static int
 ds_recipient(struct dsn_parser *p, struct fields *f, size_t b, size_t e)
@@ -938,6 +973,10 @@ ds_recipient(struct dsn_parser *p, struct fields *f, size_t b, size_t e)
 		rc = -1;
 	if (rc == 0)
 		rc = rcpt_finish(p, r, diag_type);
+	if (rc == 0)
+		for (i = b; i < e; i++)
+			if (field_is(&f->v[i], "X-PowerMTA-BounceCategory"))
+				pmta_category(r, buf_cstr(&f->v[i].value));
 	free(diag_type);
 	return rc;
 }
