@@ -591,6 +591,13 @@ static const struct icase icases[] = {
 	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.1.1\n"
 	  "Diagnostic-Code: smtp; 550 5.1.1 x@example.com: user unknown\n"
 	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "userunknown", "5.1.1" },
+	/* SES: the remote's last reply in angle brackets is the code */
+	{ "ses enclosed remote reply", DS_HEAD
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 4.4.7\n"
+	  "Diagnostic-Code: smtp; 554 4.4.7 Message expired: unable to deliver in "
+	  "1440 minutes.<451 4.3.0 Temporary server error. Please try again later>\n"
+	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "expired", "4.3.0" },
 	/* PowerMTA's own category decides where it is precise */
 	{ "powermta category", DS_HEAD
 	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n"

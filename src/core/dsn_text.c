@@ -227,6 +227,20 @@ dsn_diag_codes(const char *diag, char status[16], int *reply)
 	}
 	if (*reply == 0)
 		*reply = weak;
+	/*
+	 * Amazon SES and WorkMail give up with their own code and append the
+	 * remote server's last reply in angle brackets: "554 4.4.7 Message
+	 * expired: unable to deliver in 840 minutes.<421 4.4.2 Connection
+	 * timed out>". That enclosed reply is what the remote said.
+	 */
+	for (i = 1; i + 4 < n; i++)
+		if (diag[i - 1] == '<' && is_reply_at(diag, n, i) &&
+		    is_status_at(diag, n, i + 4, &len) && len < 16) {
+			*reply = (diag[i] - '0') * 100 + (diag[i + 1] - '0') * 10 +
+			    (diag[i + 2] - '0');
+			memcpy(status, diag + i + 4, len);
+			status[len] = '\0';
+		}
 }
 
 /* Does s[i..] start "CODE-" or "CODE STATUS " with the given code/status? */
