@@ -264,6 +264,16 @@ static const struct ccase others[] = {
 	{ "rbl with a space", "", 554,
 	  "554 Service unavailable; 192.0.2.1 is in a black list at dnsbl.example.net",
 	  "blocked" },
+	{ "gmail size limits", "5.3.4", 552,
+	  "552-5.3.4 Your message exceeded Google's message size limits. Please visit "
+	  "https://support.google.com/mail/?p=MaxSizeError to view our size guidelines",
+	  "mesgtoobig" },
+	{ "gmail message-id", "5.7.1", 550,
+	  "550-5.7.1 Messages missing a valid Message-ID header are not accepted.",
+	  "notcompliantrfc" },
+	{ "recipient on hold", "4.7.1", 451,
+	  "451 4.7.1 <b@example.net>: Recipient address rejected: put on hold by "
+	  "the administrator", "onhold" },
 	{ "resolver name unknown", "", 0,
 	  "connect to example.invalid: Name or service not known", "hostunknown" },
 };
