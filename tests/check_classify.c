@@ -274,6 +274,12 @@ static const struct ccase others[] = {
 	{ "recipient on hold", "4.7.1", 451,
 	  "451 4.7.1 <b@example.net>: Recipient address rejected: put on hold by "
 	  "the administrator", "onhold" },
+	{ "domino directory", "", 0,
+	  "User b (b@example.net) not listed in Domino Directory", "userunknown" },
+	{ "notes address book is not a block list", "", 0,
+	  "b@example.net is not listed in public Name & Address Book", "userunknown" },
+	{ "notes hop count", "", 0,
+	  "Message has exceeded maximum hop count (25)", "networkerror" },
 	{ "resolver name unknown", "", 0,
 	  "connect to example.invalid: Name or service not known", "hostunknown" },
 };
