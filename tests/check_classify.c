@@ -299,6 +299,12 @@ static const struct ccase others[] = {
 	{ "qmail disk full", "", 452,
 	  "452 Requested action not taken: mailbox unavailable (not enough free space)",
 	  "systemfull" },
+	{ "ip blocked for volume", "4.7.0", 421,
+	  "421 4.7.0 Your IP 192.0.2.1 has been temporarily blocked because too many "
+	  "messages were sent in a short time", "blocked" },
+	{ "messages per connection", "", 550,
+	  "550 You have reached the maximum number of messages per connection (100)",
+	  "toomanyconn" },
 	{ "resolver name unknown", "", 0,
 	  "connect to example.invalid: Name or service not known", "hostunknown" },
 };
