@@ -313,6 +313,20 @@ static const struct ccase others[] = {
 	  "spamdetected" },
 	{ "qq refused by the recipient", "", 550,
 	  "550 Mail is rejected by recipients [example]", "filtered" },
+	{ "exchange submission quota", "5.2.2", 550,
+	  "550 5.2.2 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; "
+	  "Failed to process message due to a permanent exception with message "
+	  "Submission quota exceeded", "toomanyconn" },
+	{ "exchange per-sender receive limit", "5.2.121", 550,
+	  "550 5.2.121 Recipient's per hour message receive limit from specific "
+	  "sender exceeded", "exceedlimit" },
+	{ "exchange banned recipient", "5.7.505", 550,
+	  "550 5.7.505 Access denied, banned recipient", "suspend" },
+	{ "exchange anonymous submission", "5.7.57", 530,
+	  "530 5.7.57 Client was not authenticated to send anonymous mail during MAIL "
+	  "FROM", "securityerror" },
+	{ "unrecognized command", "5.5.1", 500, "500 5.5.1 Unrecognized command",
+	  "syntaxerror" },
 	{ "resolver name unknown", "", 0,
 	  "connect to example.invalid: Name or service not known", "hostunknown" },
 };
