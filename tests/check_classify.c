@@ -187,6 +187,12 @@ static const struct ccase others[] = {
 	{ "orange invalid sender", "5.1.0", 501,
 	  "501 5.1.0 Emetteur invalide. Invalid Sender. OFR004_405 [405]",
 	  "rejected" },
+	{ "cox url block list", "5.7.1", 554,
+	  "554 5.7.1 cox.net rejected: URLBL1001 https://www.cox.com/residential/"
+	  "support/email-error-codes.html", "spamdetected" },
+	{ "cox ip block list", "", 554,
+	  "554 cox.net rejected: IPBL0010 https://www.cox.com/residential/support/"
+	  "email-error-codes.html", "blocked" },
 	{ "mimecast signature", "", 554,
 	  "554 Email rejected due to security policies - "
 	  "https://community.mimecast.com/docs/DOC-1369#554", "virusdetected" },
