@@ -333,6 +333,20 @@ static const struct ccase others[] = {
 	  "FROM", "securityerror" },
 	{ "unrecognized command", "5.5.1", 500, "500 5.5.1 Unrecognized command",
 	  "syntaxerror" },
+	{ "qmail held recipient", "", 0,
+	  "203.0.113.4 does not like recipient. Remote host said: 451 4.3.0 try later "
+	  "Giving up on 203.0.113.4. I'm not going to try again; this message has "
+	  "been in the queue too long.", "onhold" },
+	{ "qmail helo refused", "", 0,
+	  "Connected to 203.0.113.4 but my name was rejected. Remote host said: 550 "
+	  "unqualified HELO", "blocked" },
+	{ "qmail sender refused", "", 0,
+	  "Connected to 203.0.113.4 but sender was rejected. Remote host said: 553 "
+	  "bad sender", "rejected" },
+	{ "qmail-ldap disabled address", "", 0,
+	  "Sorry, Mailaddress is administrativley disabled. (#5.2.1)", "suspend" },
+	{ "qmail-ldap lookup failure", "4.4.3", 0,
+	  "Temporary failure in LDAP lookup. (#4.4.3)", "systemerror" },
 	{ "resolver name unknown", "", 0,
 	  "connect to example.invalid: Name or service not known", "hostunknown" },
 };
