@@ -347,6 +347,9 @@ static const struct ccase others[] = {
 	  "Sorry, Mailaddress is administrativley disabled. (#5.2.1)", "suspend" },
 	{ "qmail-ldap lookup failure", "4.4.3", 0,
 	  "Temporary failure in LDAP lookup. (#4.4.3)", "systemerror" },
+	{ "exim frozen", "", 0,
+	  "Message 1abcDE-000123-Xy was frozen on arrival by ACL",
+	  "expired" },
 	{ "resolver name unknown", "", 0,
 	  "connect to example.invalid: Name or service not known", "hostunknown" },
 };

@@ -640,6 +640,16 @@ static const struct icase icases[] = {
 	  "    SMTP error from remote mail server after initial connection:\n"
 	  "    554 mx.example.com: too many messages from your network today\n",
 	  DSN_KIND_DSN, 1, "z@example.com", "blocked", NULL },
+	{ "exim refused at EHLO", "From: Mail Delivery System "
+	  "<Mailer-Daemon@mx.example.org>\n"
+	  "To: a@example.org\nSubject: Mail delivery failed: returning message to sender\n\n"
+	  "This message was created automatically by mail delivery software.\n\n"
+	  "A message that you sent could not be delivered to one or more of its\n"
+	  "recipients. This is a permanent error. The following address(es) failed:\n\n"
+	  "  w@example.com\n    host mx.example.com [192.0.2.3]\n"
+	  "    SMTP error from remote mail server after EHLO mx.example.org:\n"
+	  "    550 Access refused, policy reasons\n",
+	  DSN_KIND_DSN, 1, "w@example.com", "blocked", NULL },
 	{ "auto-replied bounce stays a bounce", "From: MAILER-DAEMON@mx.example.org\n"
 	  "To: a@example.org\nSubject: failure notice\nAuto-Submitted: auto-replied\n\n"
 	  "Hi. This is the qmail-send program at mx.example.org.\n\n"

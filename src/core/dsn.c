@@ -720,14 +720,17 @@ bare_unknown_user(const char *d)
 }
 
 /*
- * Refused before any command: Exim "after initial connection", Postfix
- * "refused to talk to me", qmail "greeting failed". Nothing about the
- * recipient or the message was known yet, only the client.
+ * Refused before any command or at EHLO: Exim "after initial connection"
+ * and "after EHLO", Postfix "refused to talk to me", qmail "greeting
+ * failed". Nothing about the recipient or the message was known yet, only
+ * the client.
  */
 static int
 refused_at_greeting(const char *d, size_t n)
 {
 	return dsn_memstr_ci(d, n, "after initial connection") ||
+	    dsn_memstr_ci(d, n, "after ehlo") ||
+	    dsn_memstr_ci(d, n, "after helo") ||
 	    dsn_memstr_ci(d, n, "refused to talk to me") ||
 	    dsn_memstr_ci(d, n, "greeting failed");
 }
