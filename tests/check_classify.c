@@ -350,6 +350,15 @@ static const struct ccase others[] = {
 	{ "exim frozen", "", 0,
 	  "Message 1abcDE-000123-Xy was frozen on arrival by ACL",
 	  "expired" },
+	{ "interscan refused recipient", "", 0,
+	  "Unable to deliver message to <b@example.net>.", "userunknown" },
+	{ "exchange nonexistent domain", "5.4.4", 554,
+	  "554 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain", "hostunknown" },
+	{ "exchange online refused until expiry", "4.4.316", 0,
+	  "451 4.4.316 Connection refused [Message=Socket error code 10061] "
+	  "[LastAttemptedServerName=mx.example.net]", "expired" },
+	{ "exchange recipient limit", "5.5.3", 550,
+	  "550 5.5.3 RESOLVER.ADR.RecipLimit; too many recipients", "toomanyconn" },
 	{ "resolver name unknown", "", 0,
 	  "connect to example.invalid: Name or service not known", "hostunknown" },
 };
