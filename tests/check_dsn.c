@@ -586,6 +586,16 @@ static const struct icase icases[] = {
 	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.0.0\n"
 	  "Diagnostic-Code: smtp; 550 Unknown user x@example.com\n"
 	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "userunknown", "5.0.0" },
+	{ "gmail relays an RCPT reply (state 14)", DS_HEAD
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.0.0\n"
+	  "Diagnostic-Code: smtp; 550 550 <x@example.com>... User unknown (state 14).\n"
+	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "userunknown", "5.0.0" },
+	{ "gmail relays an EHLO reply (state 13)", DS_HEAD
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.0.0\n"
+	  "Diagnostic-Code: smtp; 550 550 Transaction refused (state 13).\n"
+	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "blocked", "5.0.0" },
 	{ "unknown user with a mailbox status", DS_HEAD
 	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
 	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.1.1\n"

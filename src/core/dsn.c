@@ -676,13 +676,14 @@ set_reason(struct dsn_recipient *r, const char *reason)
  * Does the text name the RCPT stage? Postfix "(in reply to RCPT TO
  * command)", Exim "after RCPT TO:", qmail "does not like recipient",
  * Sendmail ">>> RCPT To:", Yahoo "[RCPT_TO]", "Error following RCPT
- * command".
+ * command", Gmail relaying the remote's reply "(state 14)".
  */
 static int
 names_rcpt_stage(const char *t, size_t n)
 {
 	static const char *const rcpt_words[] = { "rcpt to", "rcpt command",
-	    "[rcpt_to]", "does not like recipient", ">>> rcpt", NULL };
+	    "[rcpt_to]", "does not like recipient", ">>> rcpt", "(state 14)",
+	    NULL };
 	size_t i;
 
 	for (i = 0; rcpt_words[i]; i++)
@@ -722,7 +723,7 @@ bare_unknown_user(const char *d)
 /*
  * Refused before any command or at EHLO: Exim "after initial connection"
  * and "after EHLO", Postfix "refused to talk to me", qmail "greeting
- * failed". Nothing about the recipient or the message was known yet, only
+ * failed", Gmail "(state 13)". Nothing about the recipient or the message was known yet, only
  * the client.
  */
 static int
@@ -731,6 +732,7 @@ refused_at_greeting(const char *d, size_t n)
 	return dsn_memstr_ci(d, n, "after initial connection") ||
 	    dsn_memstr_ci(d, n, "after ehlo") ||
 	    dsn_memstr_ci(d, n, "after helo") ||
+	    dsn_memstr_ci(d, n, "(state 13)") ||
 	    dsn_memstr_ci(d, n, "refused to talk to me") ||
 	    dsn_memstr_ci(d, n, "greeting failed");
 }
@@ -768,7 +770,7 @@ stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 {
 	static const char *const data_words[] = { "end of data", "after data",
 	    "final data", "after end of data", ">>> data", "data command",
-	    NULL };
+	    "(state 15)", "(state 18)", NULL };
 	static const char *const mail_words[] = { "after mail from",
 	    "to mail from", "mail from command", NULL };
 	const char *d = r->diag;
