@@ -359,6 +359,11 @@ static const struct ccase others[] = {
 	  "[LastAttemptedServerName=mx.example.net]", "expired" },
 	{ "exchange recipient limit", "5.5.3", 550,
 	  "550 5.5.3 RESOLVER.ADR.RecipLimit; too many recipients", "toomanyconn" },
+	{ "au account limited", "", 0,
+	  "The user(s) account is temporarily limited.", "suspend" },
+	{ "au not delivered within", "", 0,
+	  "Your message was not delivered within 3 days and 0 hours. Remote host is "
+	  "not responding.", "expired" },
 	{ "resolver name unknown", "", 0,
 	  "connect to example.invalid: Name or service not known", "hostunknown" },
 };
