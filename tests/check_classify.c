@@ -187,6 +187,12 @@ static const struct ccase others[] = {
 	{ "orange invalid sender", "5.1.0", 501,
 	  "501 5.1.0 Emetteur invalide. Invalid Sender. OFR004_405 [405]",
 	  "rejected" },
+	{ "facebook deactivated", "4.2.1", 450,
+	  "450 4.2.1 RCP-T4 http://postmaster.facebook.com/response_codes?ip=192.0.2.1#rcp "
+	  "Recipient address is currently deactivated", "suspend" },
+	{ "facebook connections", "4.7.0", 421,
+	  "421 4.7.0 CON-T3 http://postmaster.facebook.com/response_codes#con",
+	  "toomanyconn" },
 	{ "cox url block list", "5.7.1", 554,
 	  "554 5.7.1 cox.net rejected: URLBL1001 https://www.cox.com/residential/"
 	  "support/email-error-codes.html", "spamdetected" },
