@@ -193,6 +193,12 @@ static const struct ccase others[] = {
 	{ "facebook connections", "4.7.0", 421,
 	  "421 4.7.0 CON-T3 http://postmaster.facebook.com/response_codes#con",
 	  "toomanyconn" },
+	{ "spectrum csi", "", 554,
+	  "554 5.7.1 [AUP#BL-1200] Your IP has been flagged as a potential source of "
+	  "spam. See https://www.spectrum.net/support/internet/understanding-email-error-codes",
+	  "blocked" },
+	{ "spectrum volume", "", 421,
+	  "421 4.7.0 [AUP#MXRT-1390] Too much mail from your domain", "toomanyconn" },
 	{ "cox url block list", "5.7.1", 554,
 	  "554 5.7.1 cox.net rejected: URLBL1001 https://www.cox.com/residential/"
 	  "support/email-error-codes.html", "spamdetected" },
