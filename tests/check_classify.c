@@ -376,6 +376,16 @@ static const struct ccase others[] = {
 	{ "au not delivered within", "", 0,
 	  "Your message was not delivered within 3 days and 0 hours. Remote host is "
 	  "not responding.", "expired" },
+	{ "workspace relay quota", "5.4.5", 550,
+	  "550 5.4.5 Daily SMTP relay limit exceeded for user. To learn more visit "
+	  "https://support.google.com/a/answer/166852", "toomanyconn" },
+	{ "gmail sending quota is not a full mailbox", "5.4.5", 550,
+	  "550 5.4.5 Daily sending quota exceeded.", "toomanyconn" },
+	{ "gmail smarthost login", "5.7.8", 535,
+	  "535-5.7.8 Username and Password not accepted. Learn more at "
+	  "https://support.google.com/mail/?p=BadCredentials", "securityerror" },
+	{ "gmail malformed", "5.6.0", 554,
+	  "554 5.6.0 Mail message is malformed. Not accepted.", "contenterror" },
 	{ "resolver name unknown", "", 0,
 	  "connect to example.invalid: Name or service not known", "hostunknown" },
 };
