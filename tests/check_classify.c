@@ -386,6 +386,11 @@ static const struct ccase others[] = {
 	  "https://support.google.com/mail/?p=BadCredentials", "securityerror" },
 	{ "gmail malformed", "5.6.0", 554,
 	  "554 5.6.0 Mail message is malformed. Not accepted.", "contenterror" },
+	{ "sender on the recipient's black list", "", 553,
+	  "553 sorry, your sender is in my black list (#5.7.1)", "rejected" },
+	{ "aol no attachments", "", 554,
+	  "554 Transaction failed: the recipient is not accepting mail with "
+	  "attachments", "policyviolation" },
 	{ "resolver name unknown", "", 0,
 	  "connect to example.invalid: Name or service not known", "hostunknown" },
 };
