@@ -596,6 +596,16 @@ static const struct icase icases[] = {
 	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.0.0\n"
 	  "Diagnostic-Code: smtp; 550 550 Transaction refused (state 13).\n"
 	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "blocked", "5.0.0" },
+	/* words nothing recognises: held for a person, not of an unknown kind */
+	{ "unrecognised diagnostic", DS_HEAD
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.0.0\n"
+	  "Diagnostic-Code: X-Notes; Gateway ZZ declined the item\n"
+	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "onhold", "5.0.0" },
+	{ "no diagnostic at all", DS_HEAD
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.0.0\n"
+	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "undefined", "5.0.0" },
 	{ "unknown user with a mailbox status", DS_HEAD
 	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
 	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.1.1\n"

@@ -871,6 +871,17 @@ rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_type
 	    strcmp(r->cls.category, "transient") == 0)
 		set_reason(r, "expired");
 	stage_adjust(r, refused_at_data(p, r), p->stage_rcpt);
+	/*
+	 * The server said something nothing here recognises: the failure is
+	 * on hold for a person to read, not of an unknown kind. Postfix's
+	 * bounce template ("This is the mail system at host ...") is no
+	 * diagnostic.
+	 */
+	if (strcmp(r->cls.reason, "undefined") == 0 && r->diag &&
+	    r->diag[strspn(r->diag, " \t\r\n")] != '\0' &&
+	    !dsn_has_prefix_ci(r->diag + strspn(r->diag, " \t\r\n"),
+	    "This is the mail system at host"))
+		set_reason(r, "onhold");
 	return 0;
 }
 
