@@ -5,7 +5,8 @@
  * typed and range-checked; unknown keys, wrong types and out-of-range values
  * are errors that name the file, the line and the key. A snapshot is never
  * modified after load; the daemon shares it between connections by reference
- * count (config_ref/config_unref), taking the reference under its own lock.
+ * count (the `refs` field; the daemon's shell_config_get/shell_config_put),
+ * taking the reference under its own lock.
  *
  * Modules with sections of their own (content, bounce, store) parse them with
  * the cfg_* helpers below from their own X_config_load() function, which

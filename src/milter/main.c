@@ -248,17 +248,28 @@ unix_path(const char *sock)
 	return NULL;
 }
 
-static void
-write_pidfile(const char *path)
+/* Open the pid file while errors can still reach the terminal. */
+static FILE *
+open_pidfile(const char *path)
 {
 	FILE *fp;
 
 	if (path == NULL || path[0] == '\0')
-		return;
+		return NULL;
 	if ((fp = fopen(path, "w")) == NULL)
 		die("cannot write pid file %s: %s", path, strerror(errno));
-	fprintf(fp, "%ld\n", (long)getpid());
-	fclose(fp);
+	return fp;
+}
+
+/* Write the final pid (after the fork); a failure here can only be logged. */
+static void
+write_pidfile(FILE *fp, const char *path)
+{
+	if (fp == NULL)
+		return;
+	if (fprintf(fp, "%ld\n", (long)getpid()) < 0 || fclose(fp) != 0)
+		shell_log(LOG_ERR, "cannot write pid file %s: %s", path,
+		    strerror(errno));
 }
 
 static void
@@ -301,6 +312,7 @@ main(int argc, char **argv)
 	pthread_t tid;
 	sigset_t set;
 	char pidfile[4096] = "";
+	FILE *pidfp;
 
 	while ((ch = getopt(argc, argv, "c:p:fnVh")) != -1) {
 		switch (ch) {
@@ -366,17 +378,22 @@ main(int argc, char **argv)
 			die("chown %s: %s", upath, strerror(errno));
 	}
 
-	if (!foreground)
-		daemonize();
-	write_pidfile(cfg->milter.pidfile);
-
+	/*
+	 * Everything that can fail is done before detaching, so the error
+	 * reaches the terminal and the exit status: the pid file is opened
+	 * (as root, where it usually lives) and privileges are dropped; only
+	 * the pid itself is written after the fork.
+	 */
+	pidfp = open_pidfile(cfg->milter.pidfile);
 	if (pw != NULL && getuid() == 0) {
 		if (setgroups(0, NULL) != 0 || initgroups(pw->pw_name, pw->pw_gid) != 0 ||
 		    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
 			die("cannot drop privileges to %s: %s", pw->pw_name, strerror(errno));
 	}
-
+	if (!foreground)
+		daemonize();
 	shell_log_open(cfg, foreground);
+	write_pidfile(pidfp, cfg->milter.pidfile);
 	cfg_current = cfg;
 
 	/*
