@@ -605,7 +605,7 @@ apply_verdict(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	    smfi_addheader(ctx, (char *)m->sdec.header_name, m->sdec.header) != MI_SUCCESS)
 		return fail_status(c, ctx, "add sender status header");
 	/* Suppressed recipients of a non-SMTP submission. */
-	if (v->action < ACT_HOLD || v->action == ACT_HOLD)
+	if (v->action <= ACT_HOLD)
 		for (i = 0; i < m->ndrop; i++) {
 			char quoted[FILTER_ADDR_MAX + 2];
 
