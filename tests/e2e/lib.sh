@@ -410,11 +410,19 @@ e2e_queue_count() {
 		"$E2E_DIR/spool/hold" -type f 2>/dev/null | wc -l
 }
 
-# e2e_wait_queue_empty [SECONDS]: wait until the queue is empty.
+# e2e_wait_queue_empty [SECONDS]: wait until the queue is empty. Two empty
+# readings 0.1 s apart: a file moving between queue directories can be missed
+# by one directory walk.
 e2e_wait_queue_empty() {
 	_t=$(( ${1:-30} * 10 ))
+	_z=0
 	while [ "$_t" -gt 0 ]; do
-		[ "$(e2e_queue_count)" -eq 0 ] && return 0
+		if [ "$(e2e_queue_count)" -eq 0 ]; then
+			_z=$((_z + 1))
+			[ "$_z" -ge 2 ] && return 0
+		else
+			_z=0
+		fi
 		sleep 0.1; _t=$((_t - 1))
 	done
 	return 1
