@@ -349,6 +349,39 @@ START_TEST(test_policy_monitor_bounce_exempt)
 }
 END_TEST
 
+/* The reply's codes always agree with the action the shell takes. */
+START_TEST(test_policy_reply_codes)
+{
+	struct config *cfg = config_default();
+	struct envelope env = { .mail_from = "a@example.com", .now = NOW, .esmtp_size = -1 };
+	struct findings f;
+	struct verdict v;
+	struct buf b;
+	int i = checks_index("rfc5322.from.duplicate");
+
+	findings_init(&f, 16);
+	ck_assert_int_eq(findings_add(&f, "rfc5322.from.duplicate", "From"), 0);
+	cfg->checks[i].action = ACT_TEMPFAIL;	/* keeps its 554 5.6.0 text */
+	policy_decide(cfg, &env, &f, 0, &v);
+	ck_assert_int_eq(v.action, ACT_TEMPFAIL);
+	ck_assert_str_eq(v.reply, "451 4.6.0 More than one From header (RFC 5322 3.6)");
+	buf_init(&b, 4096);
+	ck_assert_int_eq(policy_log_line(&env, &f, &v, &b), 0);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&b), "reply=\"451 4.6.0 "));
+	buf_fini(&b);
+	/* A reject whose reply is 4xx is a tempfail. */
+	cfg->checks[i].action = ACT_REJECT;
+	policy_set_reply(&v, NULL);
+	v.action = v.would = ACT_REJECT;
+	policy_set_reply(&v, "452 4.5.3 Too many recipients");
+	ck_assert_int_eq(v.action, ACT_TEMPFAIL);
+	ck_assert_int_eq(v.would, ACT_TEMPFAIL);
+	ck_assert_str_eq(v.reply, "452 4.5.3 Too many recipients");
+	findings_fini(&f);
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_policy_scores)
 {
 	struct config *cfg = config_default();
@@ -400,6 +433,7 @@ scan_suite(void)
 	tcase_add_test(tc, test_scan_bounce_candidates);
 	tcase_add_test(tc, test_policy_monitor_bounce_exempt);
 	tcase_add_test(tc, test_policy_scores);
+	tcase_add_test(tc, test_policy_reply_codes);
 	tcase_add_test(tc, test_log_escape);
 	suite_add_tcase(s, tc);
 	return s;

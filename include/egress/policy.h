@@ -30,6 +30,7 @@ struct verdict {
 	int		 tag;		/* add the tag header */
 	int		 exempt;
 	int		 bounce;	/* capped because the message is a bounce */
+	char		 reply_buf[512];	/* a reply rewritten by policy_set_reply */
 };
 
 /* Is the transaction exempt (sender, auth user, client, recipient domains)? */
@@ -45,6 +46,15 @@ void	policy_decide(const struct config *, const struct envelope *,
  */
 void	policy_decide_one(const struct config *, const struct envelope *,
 	    const char *id, struct verdict *);
+
+/*
+ * Set the reply of a refusing verdict so that its codes agree with the
+ * action: a 4xx reply makes a reject a tempfail (the MTA would treat it so),
+ * and a tempfail with a 5xx text is sent as "451 4.x.x text" (a check set to
+ * tempfail keeps its text). v->reply may then point into v->reply_buf, so
+ * the verdict must not be copied after this.
+ */
+void	policy_set_reply(struct verdict *, const char *reply);
 
 /* The tag header value: "id(score) detail; ...; score=N; action=X". */
 EGRESS_WUR int	policy_tag_value(const struct findings *, const struct verdict *,

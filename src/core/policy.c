@@ -114,6 +114,30 @@ policy_cap(const struct config *cfg, struct verdict *v)
 		v->reply = default_reply(v->action);
 	if (v->action < ACT_TEMPFAIL)
 		v->reply = v->action == ACT_HOLD ? v->reply : NULL;
+	else
+		policy_set_reply(v, v->reply);
+}
+
+void
+policy_set_reply(struct verdict *v, const char *reply)
+{
+	char rcode[4], xcode[16];
+	const char *text;
+
+	v->reply = reply;
+	if (reply == NULL || v->action < ACT_TEMPFAIL)
+		return;
+	if (reply[0] == '4' && v->action == ACT_REJECT) {
+		v->action = ACT_TEMPFAIL;
+		if (v->would == ACT_REJECT)
+			v->would = ACT_TEMPFAIL;
+	}
+	if (v->action == ACT_TEMPFAIL && reply[0] == '5' &&
+	    policy_reply_split(reply, rcode, xcode, &text) == 0) {
+		snprintf(v->reply_buf, sizeof(v->reply_buf), "451 4%s %s",
+		    xcode + 1, text);
+		v->reply = v->reply_buf;
+	}
 }
 
 void

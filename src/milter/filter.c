@@ -329,7 +329,7 @@ egress_envfrom(SMFICTX *ctx, char **argv)
 		if (v.action >= ACT_TEMPFAIL && v.reply &&
 		    policy_reply_split(v.reply, rcode, xcode, &text) == 0) {
 			smfi_setreply(ctx, rcode, xcode, (char *)text);
-			return rcode[0] == '4' ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+			return v.action == ACT_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 		}
 	}
 	/* The sender record: statuses, static rate, warm-up. */
@@ -558,22 +558,11 @@ apply_verdict(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	struct buf tag;
 	unsigned i;
 
+	/* policy_set_reply() made the reply's codes agree with the action. */
 	if (v->action == ACT_REJECT || v->action == ACT_TEMPFAIL) {
-		int temp = v->action == ACT_TEMPFAIL ||
-		    (v->reply != NULL && v->reply[0] == '4');
-
-		if (v->reply && policy_reply_split(v->reply, rcode, xcode, &text) == 0) {
-			/*
-			 * A check set to tempfail keeps its (5xx) reply text;
-			 * the codes must say temporary or the MTA would bounce.
-			 */
-			if (temp && rcode[0] == '5') {
-				memcpy(rcode, "451", 4);
-				xcode[0] = '4';
-			}
+		if (v->reply && policy_reply_split(v->reply, rcode, xcode, &text) == 0)
 			smfi_setreply(ctx, rcode, xcode, (char *)text);
-		}
-		return temp ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+		return v->action == ACT_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 	}
 	if (v->action == ACT_HOLD) {
 		snprintf(hdr, sizeof(hdr), "%s: %s", c->cfg->hold_reason,
@@ -774,11 +763,11 @@ egress_eom(SMFICTX *ctx)
 	if (v.decided_by != NULL && m->sdec.check_id != NULL &&
 	    strcmp(v.decided_by, m->sdec.check_id) == 0 && m->sdec.reply[0] &&
 	    v.action >= ACT_TEMPFAIL)
-		v.reply = m->sdec.reply;
+		policy_set_reply(&v, m->sdec.reply);
 	/* Every recipient suppressed (non-SMTP): say which and why, as at RCPT. */
 	if (v.decided_by != NULL && strcmp(v.decided_by, "recipient.suppressed") == 0 &&
 	    m->drop_reply[0] && v.action >= ACT_TEMPFAIL)
-		v.reply = m->drop_reply;
+		policy_set_reply(&v, m->drop_reply);
 	buf_init(&line, FILTER_LOG_MAX);
 	if (policy_log_line(&m->env, scan_findings(m->scan), &v, &line) != BUF_OK &&
 	    line.len == 0)
