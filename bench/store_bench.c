@@ -89,7 +89,7 @@ one_op(struct worker *w, unsigned long i)
 {
 	struct shared *sh = w->sh;
 	struct sender_keys k;
-	struct sender_decision d;
+	struct sender_facts d;
 	struct store_supp s;
 	struct rate r = { 10, 1000000 };
 	char from[64], rcpt[64], key[80];

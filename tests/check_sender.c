@@ -11,7 +11,9 @@
 #include <libconfig.h>
 
 #include "egress/buf.h"
+#include "egress/checks.h"
 #include "egress/config.h"
+#include "egress/policy.h"
 #include "egress/sender.h"
 
 /* ---- rates ---- */
@@ -455,6 +457,90 @@ START_TEST(test_config_rules_replace)
 }
 END_TEST
 
+
+/* ---- facts of the record, decided by the policy ---- */
+
+struct fact_case {
+	const char	*label;
+	const char	*id;		/* the fact */
+	const char	*fact_reply;	/* the record's wording or "" */
+	const char	*set_action;	/* configured action or NULL */
+	const char	*set_reply;	/* configured reply or NULL */
+	int		 monitor;
+	const char	*from;		/* envelope sender */
+	enum action	 want;
+	enum action	 want_would;
+	const char	*want_reply;	/* NULL: none */
+};
+
+static const struct fact_case fact_cases[] = {
+	{ "suspended, defaults", "sender.suspended", "", NULL, NULL, 0, "a@x.test",
+	  ACT_REJECT, ACT_REJECT, "550 5.7.1 Sender suspended after repeated delivery failures" },
+	{ "suspended by the postmaster", "sender.suspended",
+	  "550 5.7.1 Sender suspended by the postmaster", NULL, NULL, 0, "a@x.test",
+	  ACT_REJECT, ACT_REJECT, "550 5.7.1 Sender suspended by the postmaster" },
+	{ "suspended, configured tag", "sender.suspended", "", "tag", NULL, 0, "a@x.test",
+	  ACT_TAG, ACT_TAG, NULL },
+	{ "suspended, configured accept", "sender.suspended", "", "accept", NULL, 0,
+	  "a@x.test", ACT_TAG, ACT_TAG, NULL },
+	{ "suspended, configured tempfail", "sender.suspended", "", "tempfail", NULL, 0,
+	  "a@x.test", ACT_TEMPFAIL, ACT_TEMPFAIL,
+	  "451 4.7.1 Sender suspended after repeated delivery failures" },
+	{ "operator's reply wins over the wording", "recipient.suppressed",
+	  "550 5.1.1 <b@y.test>: Recipient previously bounced: userunknown", NULL,
+	  "550 5.1.0 Not here", 0, "a@x.test", ACT_REJECT, ACT_REJECT, "550 5.1.0 Not here" },
+	{ "the record's wording", "recipient.suppressed",
+	  "550 5.1.1 <b@y.test>: Recipient previously bounced: userunknown", NULL, NULL, 0,
+	  "a@x.test", ACT_REJECT, ACT_REJECT,
+	  "550 5.1.1 <b@y.test>: Recipient previously bounced: userunknown" },
+	{ "monitor mode never refuses", "sender.suspended", "", NULL, NULL, 1, "a@x.test",
+	  ACT_TAG, ACT_REJECT, NULL },
+	{ "a bounce is never refused", "sender.held", "", NULL, NULL, 0, "",
+	  ACT_TAG, ACT_HOLD, NULL },
+	{ "held", "sender.held", "", NULL, NULL, 0, "a@x.test", ACT_HOLD, ACT_HOLD, NULL },
+	{ "throttled", "sender.throttled", "", NULL, NULL, 0, "a@x.test",
+	  ACT_TEMPFAIL, ACT_TEMPFAIL,
+	  "451 4.7.1 Sender temporarily rate limited after recent delivery failures, try again later" },
+};
+
+START_TEST(test_facts_policy)
+{
+	const struct fact_case *tc = &fact_cases[_i];
+	struct config *cfg = config_default();
+	struct sender_facts f;
+	struct envelope env;
+	struct verdict v;
+	struct check_conf *cc;
+
+	ck_assert_ptr_nonnull(cfg);
+	cc = &cfg->checks[checks_index(tc->id)];
+	if (tc->set_action != NULL)
+		ck_assert_int_eq(action_parse(tc->set_action, &cc->action), 0);
+	if (tc->set_reply != NULL) {
+		free(cc->reply);
+		cc->reply = strdup(tc->set_reply);
+	}
+	cfg->mode = tc->monitor ? MODE_MONITOR : MODE_ENFORCE;
+	sender_facts_init(&f, &cfg->policy);
+	/* a weaker fact first: the most severe decides, whatever the order */
+	ck_assert_ptr_nonnull(sender_facts_add(&f, "sender.tagged", "env:a@x.test", 0, NULL));
+	ck_assert_ptr_nonnull(sender_facts_add(&f, tc->id, "env:a@x.test", 0, tc->fact_reply));
+	ck_assert_ptr_null(sender_facts_add(&f, tc->id, "env:other", 0, NULL));
+	memset(&env, 0, sizeof(env));
+	env.mail_from = tc->from;
+	policy_decide_facts(cfg, &env, &f, &v);
+	ck_assert_msg(v.action == tc->want, "%s: action %s", tc->label, action_name(v.action));
+	ck_assert_msg(v.would == tc->want_would, "%s: would %s", tc->label,
+	    action_name(v.would));
+	if (tc->want_reply == NULL)
+		ck_assert_msg(v.action < ACT_TEMPFAIL, "%s", tc->label);
+	else
+		ck_assert_msg(v.reply != NULL && strcmp(v.reply, tc->want_reply) == 0,
+		    "%s: reply %s", tc->label, v.reply ? v.reply : "(none)");
+	config_free(cfg);
+}
+END_TEST
+
 static Suite *
 sender_suite(void)
 {
@@ -474,6 +560,8 @@ sender_suite(void)
 	tcase_add_test(tc, test_header);
 	tcase_add_loop_test(tc, test_config, 0, sizeof(conf_cases) / sizeof(conf_cases[0]));
 	tcase_add_test(tc, test_config_rules_replace);
+	tcase_add_loop_test(tc, test_facts_policy, 0,
+	    sizeof(fact_cases) / sizeof(fact_cases[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

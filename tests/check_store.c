@@ -25,7 +25,9 @@
 #include <lmdb.h>
 
 #include "egress/checks.h"
+#include "egress/config.h"
 #include "egress/findings.h"
+#include "egress/policy.h"
 #include "egress/sender.h"
 #include "egress/store.h"
 
@@ -485,6 +487,69 @@ END_TEST
 
 /* ---- the sender record over the store ---- */
 
+/*
+ * What the daemon makes of the record's facts: the policy of the default
+ * configuration (every check at its registry action) decides.
+ */
+struct decided {
+	int		 action;
+	const char	*check_id;
+	char		 reply[SENDER_REPLY_MAX];
+	char		 header[SENDER_HEADER_MAX];
+	const char	*header_name;
+	char		 key[SENDER_KEY_MAX];
+	int64_t		 retry_ms;
+	int		 degraded;
+};
+
+static void
+decide(const struct sender_facts *f, struct decided *d)
+{
+	static struct config *cfg;
+	const struct sender_fact *x;
+	struct envelope env;
+	struct verdict v;
+
+	if (cfg == NULL)
+		ck_assert_ptr_nonnull(cfg = config_default());
+	memset(&env, 0, sizeof(env));
+	env.mail_from = "sender@example.com";
+	policy_decide_facts(cfg, &env, f, &v);
+	memset(d, 0, sizeof(*d));
+	d->action = (int)v.action;
+	d->check_id = v.decided_by;
+	snprintf(d->reply, sizeof(d->reply), "%s", v.reply != NULL ? v.reply : "");
+	snprintf(d->header, sizeof(d->header), "%s", f->header);
+	d->header_name = f->header_name;
+	d->degraded = f->degraded;
+	if (v.decided_by != NULL && (x = sender_facts_find(f, v.decided_by)) != NULL) {
+		snprintf(d->key, sizeof(d->key), "%s", x->key);
+		d->retry_ms = x->retry_ms;
+	}
+}
+
+static int
+rec_sender(struct store *s, const struct policy_conf *p,
+    const struct sender_keys *k, const char *dest, int64_t now_ms,
+    struct decided *d)
+{
+	struct sender_facts f;
+	int rc = sender_check(s, p, k, dest, now_ms, &f);
+
+	decide(&f, d);
+	return rc;
+}
+
+static int
+rec_rcpt(struct store *s, const char *rcpt, int64_t now_ms, struct decided *d)
+{
+	struct sender_facts f;
+	int rc = recipient_check(s, rcpt, now_ms, &f);
+
+	decide(&f, d);
+	return rc;
+}
+
 static void
 keys_for(const struct policy_conf *p, const char *from, struct sender_keys *k)
 {
@@ -496,7 +561,7 @@ START_TEST(test_record_reputation)
 {
 	struct policy_conf p;
 	struct sender_keys k;
-	struct sender_decision d;
+	struct decided d;
 	int64_t t = NOW * 1000;
 	int i;
 
@@ -508,12 +573,12 @@ START_TEST(test_record_reputation)
 	for (i = 0; i < 2; i++)
 		ck_assert_int_eq(sender_record_failure(st, &p, &k, "gmail.com", "reputation",
 		    "blocked", 1, "bob@gmail.com", t + i * 1000), STORE_OK);
-	ck_assert_int_eq(sender_check(st, &p, &k, "gmail.com", t + 5000, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, "gmail.com", t + 5000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_ACCEPT);
 	/* the third reputation bounce to gmail.com throttles that destination */
 	ck_assert_int_eq(sender_record_failure(st, &p, &k, "Gmail.com", NULL,
 	    "badreputation", 1, "carol@gmail.com", t + 6000), STORE_OK);
-	ck_assert_int_eq(sender_check(st, &p, &k, "gmail.com", t + 7000, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, "gmail.com", t + 7000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_TEMPFAIL);
 	ck_assert_str_eq(d.check_id, "sender.throttled");
 	ck_assert_str_eq(d.reply, checks_lookup("sender.throttled")->reply);
@@ -523,18 +588,18 @@ START_TEST(test_record_reputation)
 	ck_assert_str_eq(d.header_name, "X-Egress-Sender-Status");
 	ck_assert_int_gt(d.retry_ms, 0);
 	/* mail to other domains flows, and MAIL FROM is not affected */
-	ck_assert_int_eq(sender_check(st, &p, &k, "example.net", t + 7000, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, "example.net", t + 7000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_ACCEPT);
-	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 7000, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, NULL, t + 7000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_ACCEPT);
 	/* the lowered rate (6/h): one message per 10 minutes passes, tagged */
-	ck_assert_int_eq(sender_check(st, &p, &k, "gmail.com", t + 6000 + 600000, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, "gmail.com", t + 6000 + 600000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_TAG);
 	ck_assert_str_eq(d.check_id, "sender.tagged");
-	ck_assert_int_eq(sender_check(st, &p, &k, "gmail.com", t + 6000 + 601000, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, "gmail.com", t + 6000 + 601000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_TEMPFAIL);
 	/* after the hour the throttle has expired */
-	ck_assert_int_eq(sender_check(st, &p, &k, "gmail.com", t + 6000 + 3600000, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, "gmail.com", t + 6000 + 3600000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_ACCEPT);
 	policy_conf_fini(&p);
 	END();
@@ -545,29 +610,29 @@ START_TEST(test_record_suppress)
 {
 	struct policy_conf p;
 	struct sender_keys k;
-	struct sender_decision d;
+	struct decided d;
 	int64_t t = NOW * 1000;
 
 	BEGIN("suppress");
 	ck_assert_int_eq(policy_conf_default(&p), 0);
 	keys_for(&p, "alice@example.com", &k);
-	ck_assert_int_eq(recipient_check(st, "<Gone@Example.org>", t, &d), STORE_OK);
+	ck_assert_int_eq(rec_rcpt(st, "<Gone@Example.org>", t, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_ACCEPT);
 	/* a soft failure of the recipient category does not suppress */
 	ck_assert_int_eq(sender_record_failure(st, &p, &k, "example.org", "recipient",
 	    "userunknown", 0, "gone@example.org", t), STORE_OK);
-	ck_assert_int_eq(recipient_check(st, "gone@example.org", t + 1000, &d), STORE_OK);
+	ck_assert_int_eq(rec_rcpt(st, "gone@example.org", t + 1000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_ACCEPT);
 	/* a hard userunknown does */
 	ck_assert_int_eq(sender_record_failure(st, &p, &k, "example.org", NULL,
 	    "userunknown", 1, "Gone@example.org", t + 2000), STORE_OK);
-	ck_assert_int_eq(recipient_check(st, "<Gone@Example.org>", t + 3000, &d), STORE_OK);
+	ck_assert_int_eq(rec_rcpt(st, "<Gone@Example.org>", t + 3000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_REJECT);
 	ck_assert_str_eq(d.check_id, "recipient.suppressed");
 	ck_assert_str_eq(d.reply,
 	    "550 5.1.1 <gone@example.org>: Recipient previously bounced: userunknown");
 	/* it expires after the rule's 30 days */
-	ck_assert_int_eq(recipient_check(st, "gone@example.org", t + 2000 + 30LL * 86400000,
+	ck_assert_int_eq(rec_rcpt(st, "gone@example.org", t + 2000 + 30LL * 86400000,
 	    &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_ACCEPT);
 	/* mailbox full: only the third time in a week */
@@ -575,17 +640,17 @@ START_TEST(test_record_suppress)
 	    "mailboxfull", 0, "full@example.org", t), STORE_OK);
 	ck_assert_int_eq(sender_record_failure(st, &p, &k, "example.org", NULL,
 	    "mailboxfull", 0, "full@example.org", t + 86400000), STORE_OK);
-	ck_assert_int_eq(recipient_check(st, "full@example.org", t + 86400000, &d), STORE_OK);
+	ck_assert_int_eq(rec_rcpt(st, "full@example.org", t + 86400000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_ACCEPT);
 	ck_assert_int_eq(sender_record_failure(st, &p, &k, "example.org", NULL,
 	    "mailboxfull", 0, "full@example.org", t + 2 * 86400000LL), STORE_OK);
-	ck_assert_int_eq(recipient_check(st, "full@example.org", t + 2 * 86400000LL, &d),
+	ck_assert_int_eq(rec_rcpt(st, "full@example.org", t + 2 * 86400000LL, &d),
 	    STORE_OK);
 	ck_assert_int_eq(d.action, ACT_REJECT);
 	/* a complaint */
 	ck_assert_int_eq(sender_record_failure(st, &p, &k, NULL, "report", "feedback", 0,
 	    "angry@example.net", t), STORE_OK);
-	ck_assert_int_eq(recipient_check(st, "angry@example.net", t, &d), STORE_OK);
+	ck_assert_int_eq(rec_rcpt(st, "angry@example.net", t, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_REJECT);
 	ck_assert_msg(strstr(d.reply, "complained") != NULL, "%s", d.reply);
 	policy_conf_fini(&p);
@@ -597,7 +662,7 @@ START_TEST(test_record_suspend_release)
 {
 	struct policy_conf p;
 	struct sender_keys k;
-	struct sender_decision d;
+	struct decided d;
 	int64_t t = NOW * 1000;
 	char dom[64];
 	int i;
@@ -616,7 +681,7 @@ START_TEST(test_record_suspend_release)
 		for (i = 0; reasons[i] != NULL; i++)
 			ck_assert_int_eq(sender_record_failure(st, &p, &k, "one.test", NULL,
 			    reasons[i], 1, "x@one.test", t), STORE_OK);
-		ck_assert_int_eq(sender_check(st, &p, &k, NULL, t, &d), STORE_OK);
+		ck_assert_int_eq(rec_sender(st, &p, &k, NULL, t, &d), STORE_OK);
 		ck_assert_int_lt(d.action, ACT_HOLD);
 	}
 	/* 25 reputation failures within the hour over many domains: suspended */
@@ -625,30 +690,30 @@ START_TEST(test_record_suspend_release)
 		ck_assert_int_eq(sender_record_failure(st, &p, &k, dom, "reputation",
 		    "blocked", 1, NULL, t + i * 1000), STORE_OK);
 	}
-	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 30000, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, NULL, t + 30000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_REJECT);
 	ck_assert_str_eq(d.check_id, "sender.suspended");
 	ck_assert_msg(strncmp(d.reply, "550 5.7.1 ", 10) == 0, "%s", d.reply);
 	ck_assert_str_eq(d.key, "env:spam@example.com");
 	/* the operator releases it */
 	ck_assert_int_eq(store_release(st, k.env, NOW + 40), STORE_OK);
-	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 41000, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, NULL, t + 41000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_ACCEPT);
 	/* counting starts again after the release */
 	ck_assert_int_eq(sender_record_failure(st, &p, &k, "d0.test", "reputation",
 	    "blocked", 1, NULL, t + 400000), STORE_OK);
-	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 401000, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, NULL, t + 401000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_ACCEPT);
 	/* manual hold and suspend */
 	ck_assert_int_eq(sender_hold(st, k.env, NOW + 500, 0, "root", "looking"), STORE_OK);
-	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 501000, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, NULL, t + 501000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_HOLD);
 	ck_assert_str_eq(d.check_id, "sender.held");
 	ck_assert_str_eq(d.header, "held; by=operator");
 	ck_assert_int_eq(sender_suspend(st, k.env, NOW + 600, 3600, "root", "abuse"), STORE_OK);
-	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 601000, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, NULL, t + 601000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_REJECT);
-	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 4201000, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, NULL, t + 4201000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_ACCEPT);
 	policy_conf_fini(&p);
 	END();
@@ -659,7 +724,7 @@ START_TEST(test_record_static_rate_and_keys)
 {
 	struct policy_conf p;
 	struct sender_keys k;
-	struct sender_decision d;
+	struct decided d;
 	int64_t t = NOW * 1000;
 	int i, pass = 0;
 
@@ -673,7 +738,7 @@ START_TEST(test_record_static_rate_and_keys)
 	ck_assert_str_eq(k.auth, "auth:alicelogin");
 	ck_assert_str_eq(k.dom, "dom:example.com");
 	for (i = 0; i < 10; i++) {
-		ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + i, &d), STORE_OK);
+		ck_assert_int_eq(rec_sender(st, &p, &k, NULL, t + i, &d), STORE_OK);
 		if (d.action == ACT_ACCEPT)
 			pass++;
 		else
@@ -683,7 +748,7 @@ START_TEST(test_record_static_rate_and_keys)
 	/* the domain key is shared: another user of the domain is limited too */
 	ck_assert_int_eq(sender_keys_make(&p, "b@example.com", NULL, &k), 0);
 	ck_assert_int_eq(sender_keys_count(&k), 2);
-	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 20, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, NULL, t + 20, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_TEMPFAIL);
 	ck_assert_str_eq(d.key, "dom:example.com");
 	policy_conf_fini(&p);
@@ -695,7 +760,7 @@ START_TEST(test_record_warmup)
 {
 	struct policy_conf p;
 	struct sender_keys k;
-	struct sender_decision d;
+	struct decided d;
 	int64_t t = NOW * 1000;
 	int i, pass = 0;
 
@@ -708,7 +773,7 @@ START_TEST(test_record_warmup)
 	keys_for(&p, "new@example.com", &k);
 	/* day 0: 10 per hour, burst 2, one attempt a minute for an hour */
 	for (i = 0; i < 60; i++) {
-		ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + i * 60000LL, &d), STORE_OK);
+		ck_assert_int_eq(rec_sender(st, &p, &k, NULL, t + i * 60000LL, &d), STORE_OK);
 		if (d.action == ACT_ACCEPT)
 			pass++;
 		else
@@ -717,7 +782,7 @@ START_TEST(test_record_warmup)
 	ck_assert_int_eq(pass, 2 + 59 / 6);
 	/* after the ramp: no limit */
 	for (i = 0; i < 50; i++) {
-		ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 4 * 86400000LL + i, &d),
+		ck_assert_int_eq(rec_sender(st, &p, &k, NULL, t + 4 * 86400000LL + i, &d),
 		    STORE_OK);
 		ck_assert_int_eq(d.action, ACT_ACCEPT);
 	}
@@ -730,7 +795,7 @@ START_TEST(test_record_auth_link)
 {
 	struct policy_conf p;
 	struct sender_keys k, b;
-	struct sender_decision d;
+	struct decided d;
 	char login[SENDER_KEY_MAX];
 	int64_t t = NOW * 1000;
 
@@ -741,7 +806,7 @@ START_TEST(test_record_auth_link)
 	ck_assert_int_eq(sender_keys_make(&p, "<Shared@Example.com>", "Mallory", &k), 0);
 	ck_assert_int_eq(sender_keys_count(&k), 1);
 	ck_assert_str_eq(k.addr, "shared@example.com");
-	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, NULL, t, &d), STORE_OK);
 	ck_assert_int_eq(store_link_get(st, "env:shared@example.com", NOW, login,
 	    sizeof(login)), STORE_OK);
 	ck_assert_str_eq(login, "auth:mallory");
@@ -756,13 +821,13 @@ START_TEST(test_record_auth_link)
 	ck_assert_int_eq(sender_record_failure(st, &p, &b, "gmail.com", NULL, "blocked", 1,
 	    NULL, t + 3000), STORE_OK);
 	/* ... and still reach the login */
-	ck_assert_int_eq(sender_check(st, &p, &k, "gmail.com", t + 4000, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, "gmail.com", t + 4000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_TEMPFAIL);
 	ck_assert_str_eq(d.key, "auth:mallory");
 	/* another login now sends as that address: the link follows */
 	ck_assert_int_eq(sender_keys_make(&p, "shared@example.com", "trent", &k), 0);
 	ck_assert_int_eq(sender_keys_count(&k), 1);
-	ck_assert_int_eq(sender_check(st, &p, &k, NULL, t + 5000, &d), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, NULL, t + 5000, &d), STORE_OK);
 	ck_assert_int_eq(store_link_get(st, "env:shared@example.com", NOW + 5, login,
 	    sizeof(login)), STORE_OK);
 	ck_assert_str_eq(login, "auth:trent");
@@ -784,7 +849,7 @@ START_TEST(test_hostile_text)
 {
 	struct policy_conf p;
 	struct sender_keys k;
-	struct sender_decision d;
+	struct decided d;
 	struct store_supp sp;
 	struct sum all = { NULL, 0, 0 };
 	const char *f[] = { "c/reputation" }, *bad[] = { "d/x\x1b[2J/reputation" };
@@ -805,7 +870,7 @@ START_TEST(test_hostile_text)
 	    STORE_OK);
 	ck_assert_uint_eq(sum_of(st, "env:a@x.test", "c/recipient", NOW - 300, NOW), 1);
 	ck_assert_int_eq(all.calls, 4);		/* c, r, h, H: no destination fields */
-	ck_assert_int_eq(recipient_check(st, "v\x01@evil.example", NOW * 1000, &d), STORE_OK);
+	ck_assert_int_eq(rec_rcpt(st, "v\x01@evil.example", NOW * 1000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_ACCEPT);
 	policy_conf_fini(&p);
 	END();
@@ -1039,7 +1104,7 @@ START_TEST(test_redis_outage)
 	struct store *s;
 	struct policy_conf p;
 	struct sender_keys k;
-	struct sender_decision d;
+	struct decided d;
 	struct store_supp sp;
 	char err[256], dir[256], sock[300];
 	pid_t pid = -1;
@@ -1065,11 +1130,11 @@ START_TEST(test_redis_outage)
 	ck_assert_int_eq(policy_conf_default(&p), 0);
 	keys_for(&p, "a@example.com", &k);
 	for (i = 0; i < 20; i++) {
-		rc = sender_check(s, &p, &k, NULL, NOW * 1000, &d);
+		rc = rec_sender(s, &p, &k, NULL, NOW * 1000, &d);
 		ck_assert_int_eq(rc, STORE_UNAVAILABLE);
 		ck_assert_int_eq(d.action, ACT_ACCEPT);
 		ck_assert_int_eq(d.degraded, 1);
-		rc = recipient_check(s, "x@example.org", NOW * 1000, &d);
+		rc = rec_rcpt(s, "x@example.org", NOW * 1000, &d);
 		ck_assert_int_eq(rc, STORE_UNAVAILABLE);
 		ck_assert_int_eq(d.action, ACT_ACCEPT);
 	}
@@ -1082,12 +1147,12 @@ START_TEST(test_redis_outage)
 	strcpy(sp.reason, "userunknown");
 	sp.created = NOW;
 	ck_assert_int_eq(store_supp_put(s, "x@example.org", &sp), STORE_OK);
-	ck_assert_int_eq(recipient_check(s, "x@example.org", NOW * 1000, &d), STORE_OK);
+	ck_assert_int_eq(rec_rcpt(s, "x@example.org", NOW * 1000, &d), STORE_OK);
 	ck_assert_int_eq(d.action, ACT_REJECT);
 	ck_assert_int_eq(count_substr(logs.text, "available again"), 1);
 	/* and it goes away again mid-use */
 	redis_stop(&pid);
-	rc = recipient_check(s, "x@example.org", NOW * 1000, &d);
+	rc = rec_rcpt(s, "x@example.org", NOW * 1000, &d);
 	ck_assert_int_eq(rc, STORE_UNAVAILABLE);
 	ck_assert_int_eq(d.action, ACT_ACCEPT);
 	ck_assert_int_eq(count_substr(logs.text, "unavailable"), 2);

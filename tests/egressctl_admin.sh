@@ -42,7 +42,14 @@ run_suite() {
 	expect "gone@example.org .*userunknown .*bounce" $E suppress list
 	# operator actions
 	expect "suspended until" $E suspend alice@example.com --for 1h --why "abuse report"
-	expect "action=reject check=sender.suspended reply=550 5.7.1" $rec "$conf" mail alice@example.com
+	expect "action=reject check=sender.suspended reply=550 5.7.1 Sender suspended by the postmaster" \
+	    $rec "$conf" mail alice@example.com
+	# the check's configured action decides, not the record
+	{ cat "$conf"; printf 'checks = ({ id = "sender.suspended"; action = "tag"; });\n'; } >"$conf.tag"
+	expect "action=tag check=sender.suspended reply= " $rec "$conf.tag" mail alice@example.com
+	{ cat "$conf"; printf 'checks = ({ id = "sender.suspended"; reply = "550 5.7.0 Ask the postmaster"; });\n'; } >"$conf.reply"
+	expect "action=reject check=sender.suspended reply=550 5.7.0 Ask the postmaster" \
+	    $rec "$conf.reply" mail alice@example.com
 	expect "released by" $E release alice@example.com
 	expect "action=accept" $rec "$conf" mail alice@example.com
 	expect "action=accept" $rec "$conf" mail alice@example.com gmail.com

@@ -16,6 +16,7 @@
 
 #include "egress/config.h"
 #include "egress/findings.h"
+#include "egress/policy.h"
 #include "egress/sender.h"
 #include "egress/store.h"
 
@@ -36,11 +37,20 @@ now_ms(void)
 	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
+/* What the daemon's policy makes of the facts, with this config. */
 static void
-print_decision(const struct sender_decision *d)
+print_decision(const struct config *cfg, const char *from,
+    const struct sender_facts *d)
 {
-	printf("action=%s check=%s reply=%s header=%s\n", action_name(d->action),
-	    d->check_id != NULL ? d->check_id : "-", d->reply, d->header);
+	struct envelope env;
+	struct verdict v;
+
+	memset(&env, 0, sizeof(env));
+	env.mail_from = from;
+	policy_decide_facts(cfg, &env, d, &v);
+	printf("action=%s check=%s reply=%s header=%s\n", action_name(v.action),
+	    v.decided_by != NULL ? v.decided_by : "-",
+	    v.reply != NULL ? v.reply : "", d->header);
 }
 
 int
@@ -50,7 +60,7 @@ main(int argc, char **argv)
 	struct config *cfg;
 	struct store *st;
 	struct sender_keys k;
-	struct sender_decision d;
+	struct sender_facts d;
 	char err[256];
 	int rc = 0, i, n;
 
@@ -78,10 +88,10 @@ main(int argc, char **argv)
 		(void)sender_keys_make(&cfg->policy, argv[3], NULL, &k);
 		rc = sender_check(st, &cfg->policy, &k, argc > 4 ? argv[4] : NULL,
 		    now_ms(), &d) != STORE_OK;
-		print_decision(&d);
+		print_decision(cfg, argv[3], &d);
 	} else if (strcmp(argv[2], "rcpt") == 0) {
 		rc = recipient_check(st, argv[3], now_ms(), &d) != STORE_OK;
-		print_decision(&d);
+		print_decision(cfg, "sender@example.com", &d);
 	} else {
 		fprintf(stderr, "usage: store_record CONF fail|mail|rcpt ...\n");
 		rc = 64;

@@ -25,7 +25,8 @@
 #include <stddef.h>
 
 #include "egress/buf.h"
-#include "egress/config.h"
+
+struct cfg_errors;
 
 #define CLASSIFY_DIAG_MAX	4096	/* diagnostic bytes matched */
 #define CLASSIFY_PATTERNS_MAX	4096	/* entries per pattern file */

@@ -15,6 +15,7 @@
 #include "egress/config.h"
 #include "egress/findings.h"
 #include "egress/scan.h"
+#include "egress/sender.h"
 
 #define POLICY_REPLY_REJECT	"554 5.7.1 Message rejected by local policy"
 #define POLICY_REPLY_TEMPFAIL	"451 4.7.1 Message deferred by local policy, try again later"
@@ -46,6 +47,25 @@ void	policy_decide(const struct config *, const struct envelope *,
  */
 void	policy_decide_one(const struct config *, const struct envelope *,
 	    const char *id, struct verdict *);
+
+/*
+ * Decide on the facts of the sender record (sender.h) found at MAIL or RCPT:
+ * each fact's check has its configured action, the most severe wins (the
+ * first on a tie), with monitor mode, exemptions and the bounce rule of
+ * policy_decide_one(). A check the operator set to accept decides nothing.
+ * The reply is the check's configured one unless the operator kept the
+ * registry's default and the fact has a more precise wording
+ * (policy_fact_reply). v must not be copied afterwards (policy_set_reply).
+ */
+void	policy_decide_facts(const struct config *, const struct envelope *,
+	    const struct sender_facts *, struct verdict *);
+
+/*
+ * When v was decided by f's check and refuses, give it f's wording unless
+ * the operator configured a reply of their own for that check.
+ */
+void	policy_fact_reply(const struct config *, struct verdict *,
+	    const struct sender_fact *f);
 
 /*
  * Set the reply of a refusing verdict so that its codes agree with the

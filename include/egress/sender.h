@@ -133,6 +133,50 @@ struct sender_keys {
 	char	addr[SENDER_KEY_MAX];
 };
 
+/*
+ * What the sender record found about one message: facts, not actions. Each
+ * fact names a registry check (checks.h: sender.suspended, sender.held,
+ * sender.tagged, sender.throttled, sender.rate, sender.warmup,
+ * recipient.suppressed); the policy (policy_decide_facts) gives it the
+ * action, reply, monitor mode, exemptions and bounce rule configured for
+ * that check, exactly as for a content finding.
+ */
+#define SENDER_FACTS_MAX	8
+
+struct sender_fact {
+	const char	*check_id;	/* registry id (static) */
+	char		 key[SENDER_KEY_MAX];	/* the key (or recipient) it is about */
+	/* The record's precise wording ("550 5.1.1 <a@b>: Recipient previously
+	 * bounced: userunknown") or "": used unless the operator configured a
+	 * reply of their own for the check; codes then follow the action. */
+	char		 reply[SENDER_REPLY_MAX];
+	int64_t		 retry_ms;	/* throttles: time to the next token */
+};
+
+struct sender_facts {
+	struct sender_fact v[SENDER_FACTS_MAX];
+	size_t		 n;
+	char		 header[SENDER_HEADER_MAX];	/* status header value or "" */
+	int		 header_sev;	/* enum sender_action behind header */
+	const char	*header_name;	/* policy tag_header (not owned) */
+	int		 degraded;	/* store unavailable: nothing could be read */
+};
+
+/* Empty f; header_name from p (p may be NULL). */
+void	sender_facts_init(struct sender_facts *f, const struct policy_conf *p);
+/*
+ * Add a fact (reply may be NULL). A check already present keeps its first
+ * fact; a full set drops the new one. Returns the fact added or NULL.
+ */
+struct sender_fact *sender_facts_add(struct sender_facts *f, const char *check_id,
+	    const char *key, int64_t retry_ms, const char *reply);
+/* The fact of check_id, or NULL. Returns a pointer into f. */
+const struct sender_fact *sender_facts_find(const struct sender_facts *f,
+	    const char *check_id);
+/* Add every fact of from to into (sender_facts_add rules); the header of the
+ * more severe status wins (into's on a tie). */
+void	sender_facts_merge(struct sender_facts *into, const struct sender_facts *from);
+
 /* ---- configuration ---- */
 
 /* Fill p with the documented defaults (owned strings; policy_conf_fini). */

@@ -47,6 +47,7 @@
 
 #include "egress/buf.h"
 #include "egress/sender.h"
+#include "egress/storeconf.h"
 
 struct cfg_errors;
 struct store;
@@ -62,7 +63,6 @@ enum store_rc {
 	STORE_UNAVAILABLE = -2,
 };
 
-enum store_backend { STORE_LMDB = 0, STORE_REDIS };
 
 enum supp_source { SUPP_BOUNCE = 0, SUPP_COMPLAINT, SUPP_MANUAL };
 
@@ -71,28 +71,6 @@ enum store_loglevel { STORE_LOG_ERR = 3, STORE_LOG_WARNING = 4, STORE_LOG_INFO =
 /* Log sink: the store never writes to syslog itself. msg is not owned. */
 typedef void store_log_fn(void *arg, int level, const char *msg);
 
-struct store_conf {
-	int		 enabled;		/* false: no sender record at all */
-	enum store_backend backend;
-	char		*state_dir;		/* LMDB directory */
-	long long	 map_size;		/* LMDB initial map size, bytes */
-	long long	 map_max;		/* LMDB growth limit, bytes */
-	long long	 commit_interval_ms;	/* LMDB group commit */
-	long long	 queue_max;		/* LMDB queued counter updates */
-	long long	 sweep_batch;		/* LMDB expired records per commit */
-	long long	 bucket;		/* event bucket width, seconds */
-	long long	 retention;		/* events kept, seconds */
-	long long	 sender_ttl;		/* meta kept after last seen */
-	char		*redis;			/* "HOST:PORT" or "unix:PATH" */
-	long long	 redis_connect_timeout_ms;
-	long long	 redis_timeout_ms;
-	long long	 redis_pool;		/* connections */
-	long long	 redis_retry_ms;	/* first reconnect backoff */
-	long long	 redis_retry_max_ms;
-	char		*key_prefix;		/* Redis key prefix */
-	char		*redis_password;	/* AUTH, or NULL */
-	long long	 redis_db;		/* SELECT (not with Cluster) */
-};
 
 struct store_meta {
 	int64_t		first_seen;		/* seconds */
@@ -110,18 +88,6 @@ struct store_supp {
 	int64_t		expires;		/* 0 = never */
 	char		who[SENDER_WHO_MAX];
 };
-
-/* ---- configuration ---- */
-
-__attribute__((warn_unused_result))
-int	store_conf_default(struct store_conf *c);
-void	store_conf_fini(struct store_conf *c);
-/*
- * Parse the `store` group (may be NULL) over c, which holds the defaults
- * (store_conf_default). Errors go to errs; returns 0 or -1.
- */
-int	store_config_load(struct store_conf *c, const config_setting_t *grp,
-	    struct cfg_errors *errs);
 
 const char	*supp_source_name(enum supp_source);
 int		 supp_source_parse(const char *, enum supp_source *);
@@ -239,42 +205,32 @@ int	store_rate_take(struct store *, const char *key, const char *name,
  * policy in sender.h.
  * ================================================================ */
 
-#define SDEC_REASONS_MAX	4
-
-struct sender_decision {
-	int		 action;	/* enum action (findings.h) */
-	const char	*check_id;	/* registry id, or NULL when accepted */
-	char		 reply[SENDER_REPLY_MAX];	/* "451 4.7.1 ..." or "" */
-	char		 header[SENDER_HEADER_MAX];	/* tag header value or "" */
-	const char	*header_name;	/* policy tag_header (not owned) */
-	char		 key[SENDER_KEY_MAX];		/* key that decided */
-	int64_t		 retry_ms;	/* throttles: time to the next token */
-	int		 degraded;	/* store unavailable: allowed locally */
-};
-
 /*
- * Decide on a message from these sender keys. At MAIL FROM pass dest NULL:
- * this counts the message (first/last seen), applies sender-wide statuses,
- * the static rate and the warm-up ramp. At RCPT pass the recipient's domain:
- * this applies the per-destination statuses and throttles. now_ms is the
- * wall clock in milliseconds. On store failure the decision is to accept
- * with degraded set, and the return value says why (STORE_UNAVAILABLE or
- * STORE_ERROR); the caller may map STORE_ERROR to its fail mode.
+ * Find what the record holds about a message from these sender keys: facts
+ * (sender.h), never actions; the caller's policy (policy_decide_facts)
+ * decides what they mean. At MAIL FROM pass dest NULL: this counts the
+ * message (first/last seen), reads sender-wide statuses, takes a token of
+ * the static rate and the warm-up ramp. At RCPT pass the recipient's
+ * domain: per-destination statuses and throttles. A suspension ends the
+ * search (no tokens are taken for a suspended sender). now_ms is the wall
+ * clock in milliseconds. On store failure out has no facts and degraded
+ * set, and the return value says why (STORE_UNAVAILABLE or STORE_ERROR);
+ * the caller may map STORE_ERROR to its fail mode.
  */
 __attribute__((warn_unused_result))
 int	sender_check(struct store *, const struct policy_conf *,
 	    const struct sender_keys *, const char *dest, int64_t now_ms,
-	    struct sender_decision *out);
+	    struct sender_facts *out);
 
 /*
  * Is rcpt suppressed? Do not ask for mail from the null sender: a bounce
- * must never be refused. Sets out->action to ACT_REJECT with the reply
- * "550 5.1.1 <rcpt>: Recipient previously bounced: REASON" and check_id
- * "recipient.suppressed" when it is, else ACT_ACCEPT.
+ * must never be refused. Adds the fact "recipient.suppressed" with the
+ * wording "550 5.1.1 <rcpt>: Recipient previously bounced: REASON" (or
+ * complained, or suppressed by the postmaster) when it is.
  */
 __attribute__((warn_unused_result))
 int	recipient_check(struct store *, const char *rcpt, int64_t now_ms,
-	    struct sender_decision *out);
+	    struct sender_facts *out);
 
 /*
  * Record one classified failure (category/reason strings as classified;

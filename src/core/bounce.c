@@ -12,7 +12,8 @@
 
 #include "egress/bounce.h"
 #include "egress/classify.h"
-#include "egress/config.h"
+#include "egress/cfg.h"
+#include "egress/limits.h"
 #include "egress/dsn.h"
 
 #ifndef SYSCONFDIR

@@ -32,6 +32,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "egress/cfg.h"
 #include "egress/classify.h"
 
 enum tier { TIER_SPECIFIC = 0, TIER_GENERIC = 1 };

@@ -31,7 +31,8 @@
 
 #include <libpsl.h>
 
-#include "egress/config.h"
+#include "egress/cfg.h"
+#include "egress/limits.h"
 #include "egress/content.h"
 #include "egress/mime.h"
 

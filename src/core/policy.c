@@ -228,6 +228,54 @@ policy_decide_one(const struct config *cfg, const struct envelope *env,
 	policy_cap(cfg, v);
 }
 
+void
+policy_fact_reply(const struct config *cfg, struct verdict *v,
+    const struct sender_fact *f)
+{
+	const struct check_conf *cc;
+	const struct check_def *def;
+
+	if (f == NULL || f->reply[0] == '\0' || v->action < ACT_TEMPFAIL ||
+	    v->decided_by == NULL || strcmp(v->decided_by, f->check_id) != 0)
+		return;
+	cc = config_check(cfg, f->check_id);
+	def = checks_lookup(f->check_id);
+	/* A reply the operator wrote wins over the record's wording. */
+	if (cc != NULL && cc->reply != NULL &&
+	    (def == NULL || def->reply == NULL || strcmp(cc->reply, def->reply) != 0))
+		return;
+	policy_set_reply(v, f->reply);
+}
+
+void
+policy_decide_facts(const struct config *cfg, const struct envelope *env,
+    const struct sender_facts *f, struct verdict *v)
+{
+	const struct sender_fact *best = NULL;
+	enum action a, best_a = ACT_ACCEPT;
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		const struct check_conf *cc = config_check(cfg, f->v[i].check_id);
+
+		if (cc == NULL)
+			continue;
+		a = cc->action == ACT_REPAIR ? ACT_TAG : cc->action;
+		if (best == NULL || a > best_a) {
+			best = &f->v[i];
+			best_a = a;
+		}
+	}
+	if (best == NULL || best_a == ACT_ACCEPT) {
+		memset(v, 0, sizeof(*v));
+		v->exempt = policy_is_exempt(cfg, env);
+		v->bounce = env->mail_from != NULL && env->mail_from[0] == '\0';
+		return;
+	}
+	policy_decide_one(cfg, env, best->check_id, v);
+	policy_fact_reply(cfg, v, best);
+}
+
 int
 policy_tag_value(const struct findings *f, const struct verdict *v,
     struct buf *out)

@@ -28,7 +28,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "egress/config.h"
+#include "egress/cfg.h"
+#include "egress/limits.h"
 #include "egress/content.h"
 
 #define RULE_NAME_MAX	64

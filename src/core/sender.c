@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "egress/config.h"
+#include "egress/cfg.h"
+#include "egress/limits.h"
 #include "egress/sender.h"
 
 /* DESIGN.md: reason -> category. */
@@ -677,4 +678,57 @@ sender_status_header(const struct sender_status *s, const char *dest,
 		rc = buf_printf(out, "; rejections=%u/%s", s->count, w);
 	}
 	return rc;
+}
+
+/* ---- facts ---- */
+
+void
+sender_facts_init(struct sender_facts *f, const struct policy_conf *p)
+{
+	memset(f, 0, sizeof(*f));
+	f->header_name = p != NULL ? p->tag_header : NULL;
+}
+
+struct sender_fact *
+sender_facts_add(struct sender_facts *f, const char *check_id, const char *key,
+    int64_t retry_ms, const char *reply)
+{
+	struct sender_fact *x;
+
+	if (sender_facts_find(f, check_id) != NULL || f->n == SENDER_FACTS_MAX)
+		return NULL;
+	x = &f->v[f->n++];
+	x->check_id = check_id;
+	x->retry_ms = retry_ms;
+	snprintf(x->key, sizeof(x->key), "%s", key);
+	snprintf(x->reply, sizeof(x->reply), "%s", reply != NULL ? reply : "");
+	return x;
+}
+
+const struct sender_fact *
+sender_facts_find(const struct sender_facts *f, const char *check_id)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (strcmp(f->v[i].check_id, check_id) == 0)
+			return &f->v[i];
+	return NULL;
+}
+
+void
+sender_facts_merge(struct sender_facts *into, const struct sender_facts *from)
+{
+	size_t i;
+
+	for (i = 0; i < from->n; i++)
+		(void)sender_facts_add(into, from->v[i].check_id, from->v[i].key,
+		    from->v[i].retry_ms, from->v[i].reply);
+	if (from->header[0] != '\0' &&
+	    (into->header[0] == '\0' || from->header_sev > into->header_sev)) {
+		memcpy(into->header, from->header, sizeof(into->header));
+		into->header_sev = from->header_sev;
+		into->header_name = from->header_name;
+	}
+	into->degraded |= from->degraded;
 }

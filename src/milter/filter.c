@@ -59,7 +59,7 @@ struct msgctx {
 	int		  nonsmtp;	/* queue id known at MAIL: Postfix cleanup */
 	int		  have_keys;
 	struct sender_keys keys;
-	struct sender_decision sdec;	/* strongest store decision so far */
+	struct sender_facts facts;	/* what the record found, MAIL and RCPT */
 	char		**drop_rcpts;	/* suppressed, to remove at eom (non-SMTP) */
 	size_t		  ndrop;
 	char		  drop_reply[SENDER_REPLY_MAX];	/* the first one's */
@@ -139,43 +139,37 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Keep the more severe of two sender-record decisions. */
-static void
-sdec_merge(struct sender_decision *into, const struct sender_decision *d)
-{
-	if (d->action > into->action)
-		*into = *d;
-	else if (d->action == into->action && into->header[0] == '\0' &&
-	    d->header[0] != '\0')
-		*into = *d;
-}
-
 /*
- * Apply a refusal from the sender record now, at MAIL or RCPT. Monitor mode,
- * exemptions and bounces never refuse; the decision is still logged.
- * Returns SMFIS_CONTINUE when nothing is refused.
+ * Decide on facts of the sender record at MAIL or RCPT (the policy gives each
+ * its configured action; monitor mode, exemptions and bounces never refuse)
+ * and refuse now when the verdict says so. A decision that refuses, or would,
+ * is logged. Returns SMFIS_CONTINUE when nothing is refused.
  */
 static sfsistat
-sdec_refuse(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
-    const struct sender_decision *d, const char *stage, const char *rcpt)
+facts_refuse(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
+    const struct sender_facts *f, const char *stage, const char *rcpt)
 {
+	const struct sender_fact *x;
 	char rcode[4], xcode[16];
 	const char *text;
-	int enforce;
+	struct verdict v;
 
-	if (d->action < ACT_TEMPFAIL)
+	policy_decide_facts(c->cfg, &m->env, f, &v);
+	if (v.would < ACT_TEMPFAIL || v.decided_by == NULL ||
+	    (x = sender_facts_find(f, v.decided_by)) == NULL)
 		return SMFIS_CONTINUE;
-	enforce = c->cfg->mode == MODE_ENFORCE && m->mail_from[0] != '\0' &&
-	    !policy_is_exempt(c->cfg, &m->env);
-	shell_log(LOG_INFO, "%s: %s sender=<%s>%s%s%s %s=%s key=%s reply=\"%s\"%s",
+	shell_log(LOG_INFO, "%s: %s sender=<%s>%s%s%s %s=%s key=%s reply=\"%s\"",
 	    msg_qid(ctx, m), stage, m->mail_from, rcpt ? " rcpt=<" : "",
-	    rcpt ? rcpt : "", rcpt ? ">" : "", enforce ? "action" : "would",
-	    action_name((enum action)d->action), d->key[0] ? d->key : "-",
-	    d->reply, d->degraded ? " degraded=yes" : "");
-	if (!enforce || policy_reply_split(d->reply, rcode, xcode, &text) != 0)
+	    rcpt ? rcpt : "", rcpt ? ">" : "",
+	    v.action >= ACT_TEMPFAIL ? "action" : "would", action_name(v.would),
+	    x->key[0] ? x->key : "-",
+	    v.action >= ACT_TEMPFAIL && v.reply ? v.reply :
+	    x->reply[0] ? x->reply : v.reply ? v.reply : "");
+	if (v.action < ACT_TEMPFAIL || v.reply == NULL ||
+	    policy_reply_split(v.reply, rcode, xcode, &text) != 0)
 		return SMFIS_CONTINUE;
 	smfi_setreply(ctx, rcode, xcode, (char *)text);
-	return rcode[0] == '4' ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+	return v.action == ACT_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 }
 
 static const char *
@@ -336,23 +330,22 @@ egress_envfrom(SMFICTX *ctx, char **argv)
 	if (shell_store() != NULL && m->mail_from[0] != '\0' &&
 	    sender_keys_make(&c->cfg->policy, m->mail_from, m->env.auth_user,
 	    &m->keys) == 0) {
-		struct sender_decision d;
+		struct sender_facts d;
 		int rc;
 
 		m->have_keys = 1;
-		memset(&d, 0, sizeof(d));
 		rc = sender_check(shell_store(), &c->cfg->policy, &m->keys, NULL,
 		    now_ms(), &d);
 		if (rc != STORE_OK && rc != STORE_NOTFOUND && rc != STORE_UNAVAILABLE)
 			return fail_status(c, ctx, "sender record");
 		if (!m->nonsmtp) {
-			sfsistat st = sdec_refuse(ctx, c, m, &d, "sender", NULL);
+			sfsistat st = facts_refuse(ctx, c, m, &d, "sender", NULL);
 
 			if (st != SMFIS_CONTINUE)
 				return st;
 		}
-		/* Not refused now: it counts at end of message. */
-		sdec_merge(&m->sdec, &d);
+		/* Not refused now: the facts join the findings at end of message. */
+		sender_facts_merge(&m->facts, &d);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -380,20 +373,21 @@ egress_envrcpt(SMFICTX *ctx, char **argv)
 	}
 	copy_addr(addr, sizeof(addr), argv[0]);
 	if (shell_store() != NULL && m->mail_from[0] != '\0') {
-		struct sender_decision d;
+		struct sender_facts d;
+		struct verdict v;
 		char dom[RFC5322_DOMAIN_MAX + 1];
 		sfsistat st;
 		int rc;
 
 		/* A suppressed recipient (hard bounce, complaint, manual). */
-		memset(&d, 0, sizeof(d));
 		rc = recipient_check(shell_store(), addr, now_ms(), &d);
-		if (rc == STORE_OK && d.action >= ACT_TEMPFAIL) {
+		if (rc == STORE_OK && d.n > 0) {
+			policy_decide_facts(c->cfg, &m->env, &d, &v);
 			if (!m->nonsmtp) {
-				st = sdec_refuse(ctx, c, m, &d, "recipient", addr);
+				st = facts_refuse(ctx, c, m, &d, "recipient", addr);
 				if (st != SMFIS_CONTINUE)
 					return st;
-			} else if (c->cfg->mode == MODE_ENFORCE) {
+			} else if (v.action >= ACT_TEMPFAIL && v.reply != NULL) {
 				/* Non-SMTP: removed at end of message. */
 				char **nv = realloc(m->drop_rcpts,
 				    (m->ndrop + 1) * sizeof(*nv));
@@ -407,26 +401,25 @@ egress_envrcpt(SMFICTX *ctx, char **argv)
 				m->drop_rcpts = nv;
 				if (m->ndrop++ == 0)
 					copy_str(m->drop_reply, sizeof(m->drop_reply),
-					    d.reply);
+					    v.reply);
 				shell_log(LOG_INFO, "%s: recipient sender=<%s> rcpt=<%s> action=remove reply=\"%s\"",
-				    msg_qid(ctx, m), m->mail_from, addr, d.reply);
+				    msg_qid(ctx, m), m->mail_from, addr, v.reply);
 			}
 		}
 		/* Statuses and throttles per destination domain. */
 		if (m->have_keys && rfc5322_addr_domain(addr, dom, sizeof(dom)) == 0) {
-			memset(&d, 0, sizeof(d));
 			rc = sender_check(shell_store(), &c->cfg->policy, &m->keys,
 			    dom, now_ms(), &d);
 			if (rc == STORE_ERROR) {
 				m->failed = 1;
 				return SMFIS_CONTINUE;
 			}
-			if (!m->nonsmtp && d.action >= ACT_TEMPFAIL) {
-				st = sdec_refuse(ctx, c, m, &d, "destination", addr);
+			if (!m->nonsmtp) {
+				st = facts_refuse(ctx, c, m, &d, "destination", addr);
 				if (st != SMFIS_CONTINUE)
 					return st;
 			}
-			sdec_merge(&m->sdec, &d);
+			sender_facts_merge(&m->facts, &d);
 		}
 	}
 	if ((m->rcpts[m->nrcpt] = strdup(addr)) == NULL) {
@@ -589,9 +582,9 @@ apply_verdict(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	/* Nor can a bounce header when we add our own (at end of message). */
 	for (i = m->bounce_hdrs; i > 0; i--)
 		(void)smfi_chgheader(ctx, c->cfg->bounce.header_name, (int)i, NULL);
-	if (m->sdec.header[0] != '\0' && m->sdec.header_name != NULL &&
+	if (m->facts.header[0] != '\0' && m->facts.header_name != NULL &&
 	    (c->cfg->mode == MODE_ENFORCE || v->tag) &&
-	    smfi_addheader(ctx, (char *)m->sdec.header_name, m->sdec.header) != MI_SUCCESS)
+	    smfi_addheader(ctx, (char *)m->facts.header_name, m->facts.header) != MI_SUCCESS)
 		return fail_status(c, ctx, "add sender status header");
 	/* Suppressed recipients of a non-SMTP submission. */
 	if (v->action <= ACT_HOLD)
@@ -692,7 +685,7 @@ record_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 
 	/*
 	 * Recorded in monitor mode too: the record shows what enforcing would
-	 * do, and monitor mode never acts on it (see sdec_refuse, policy).
+	 * do, and monitor mode never acts on it (see facts_refuse, policy).
 	 */
 	if (shell_store() == NULL ||
 	    (r->kind != DSN_KIND_DSN && r->kind != DSN_KIND_FEEDBACK))
@@ -733,6 +726,7 @@ egress_eom(SMFICTX *ctx)
 	struct verdict v;
 	struct buf line;
 	sfsistat st;
+	size_t i;
 
 	if (m == NULL)
 		return SMFIS_CONTINUE;
@@ -742,11 +736,11 @@ egress_eom(SMFICTX *ctx)
 		c->msg = NULL;
 		return st;
 	}
-	/* The sender record's decision joins the findings (and the policy). */
-	if (m->sdec.check_id != NULL && m->sdec.action > ACT_ACCEPT &&
-	    findings_add(scan_findings(m->scan), m->sdec.check_id, "%s",
-	    m->sdec.key[0] ? m->sdec.key : "-") != 0)
-		m->failed = 1;
+	/* The sender record's facts join the findings (and the policy). */
+	for (i = 0; i < m->facts.n; i++)
+		if (findings_add(scan_findings(m->scan), m->facts.v[i].check_id,
+		    "%s", m->facts.v[i].key[0] ? m->facts.v[i].key : "-") != 0)
+			m->failed = 1;
 	if (m->ndrop > 0 && m->ndrop >= m->nrcpt &&
 	    findings_add(scan_findings(m->scan), "recipient.suppressed",
 	    "%zu of %zu recipients", m->ndrop, m->nrcpt) != 0)
@@ -759,11 +753,10 @@ egress_eom(SMFICTX *ctx)
 	}
 	policy_decide(c->cfg, &m->env, scan_findings(m->scan),
 	    scan_is_bounce(m->scan), &v);
-	/* The store's reply says more than the generic one of its check. */
-	if (v.decided_by != NULL && m->sdec.check_id != NULL &&
-	    strcmp(v.decided_by, m->sdec.check_id) == 0 && m->sdec.reply[0] &&
-	    v.action >= ACT_TEMPFAIL)
-		policy_set_reply(&v, m->sdec.reply);
+	/* The record's wording says more than the generic reply of its check. */
+	if (v.decided_by != NULL)
+		policy_fact_reply(c->cfg, &v, sender_facts_find(&m->facts,
+		    v.decided_by));
 	/* Every recipient suppressed (non-SMTP): say which and why, as at RCPT. */
 	if (v.decided_by != NULL && strcmp(v.decided_by, "recipient.suppressed") == 0 &&
 	    m->drop_reply[0] && v.action >= ACT_TEMPFAIL)

@@ -3,7 +3,10 @@
  * when a bounce has been classified, and the operator's hold and suspend.
  *
  * This is the I/O half of the sender policy: it reads and writes the store
- * and leaves every decision to the pure functions of src/core/sender.c.
+ * and leaves every decision to the pure core: the rules' arithmetic to
+ * src/core/sender.c, what a status means for a message (reject, tag, ...)
+ * to the policy (policy_decide_facts), which reads the configured action of
+ * each check. The record reports facts; it never picks an action or reply.
  *
  * Counting. A failure adds 1 to these event fields of each sender key:
  * "c/CAT", "r/CAT/REASON", and with a destination "d/DEST/CAT",
@@ -22,8 +25,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "egress/checks.h"
-#include "egress/findings.h"
 #include "egress/sender.h"
 #include "egress/store.h"
 
@@ -45,46 +46,19 @@ lower_dest(const char *in, char *out, size_t outlen)
 	store_addr_norm(in, out, outlen);
 }
 
-static void
-decision_init(struct sender_decision *d, const struct policy_conf *p)
-{
-	memset(d, 0, sizeof(*d));
-	d->action = ACT_ACCEPT;
-	d->header_name = p != NULL ? p->tag_header : NULL;
-}
-
-static void
-decide(struct sender_decision *d, enum action a, const char *id,
-    const char *key, int64_t retry_ms)
-{
-	const struct check_def *def;
-
-	if ((int)a <= d->action && d->check_id != NULL)
-		return;
-	if ((int)a < d->action)
-		return;
-	d->action = (int)a;
-	d->check_id = id;
-	d->retry_ms = retry_ms;
-	snprintf(d->key, sizeof(d->key), "%s", key);
-	def = checks_lookup(id);
-	snprintf(d->reply, sizeof(d->reply), "%s",
-	    def != NULL && def->reply != NULL ? def->reply : "");
-}
-
 /* Keep the header of the most severe status seen. */
 static void
-set_header(struct sender_decision *d, int *hdr_sev,
-    const struct sender_status *s, const char *dest)
+set_header(struct sender_facts *d, const struct sender_status *s,
+    const char *dest)
 {
 	struct buf b;
 
-	if ((int)s->action <= *hdr_sev)
+	if ((int)s->action <= d->header_sev)
 		return;
 	buf_init(&b, sizeof(d->header) - 1);
 	if (sender_status_header(s, dest, &b) == BUF_OK) {
 		snprintf(d->header, sizeof(d->header), "%s", buf_cstr(&b));
-		*hdr_sev = (int)s->action;
+		d->header_sev = (int)s->action;
 	}
 	buf_fini(&b);
 }
@@ -122,16 +96,16 @@ link_auth(struct store *st, const struct policy_conf *p,
 int
 sender_check(struct store *st, const struct policy_conf *p,
     const struct sender_keys *keys, const char *dest_in, int64_t now_ms,
-    struct sender_decision *d)
+    struct sender_facts *d)
 {
 	struct sender_status sts[3];
 	int have[3] = { 0, 0, 0 };
 	char dest[STORE_ADDR_MAX], name[STORE_ADDR_MAX + 32];
 	const char *key;
 	int64_t now = now_ms / 1000, retry;
-	int i, rc, allowed, hdr_sev = 0, stop = 0;
+	int i, rc, allowed, stop = 0;
 
-	decision_init(d, p);
+	sender_facts_init(d, p);
 	dest[0] = '\0';
 	if (dest_in != NULL)
 		lower_dest(dest_in, dest, sizeof(dest));
@@ -155,22 +129,21 @@ sender_check(struct store *st, const struct policy_conf *p,
 		if (rc != STORE_OK)
 			continue;
 		have[i] = 1;
-		set_header(d, &hdr_sev, &sts[i], dest);
+		set_header(d, &sts[i], dest);
 		switch (sts[i].action) {
 		case SACT_SUSPEND:
-			decide(d, ACT_REJECT, "sender.suspended", key, 0);
 			/* The default text blames failures: say who decided. */
-			if (sts[i].manual && strcmp(d->check_id, "sender.suspended") == 0)
-				snprintf(d->reply, sizeof(d->reply),
-				    "550 5.7.1 Sender suspended by the postmaster");
+			(void)sender_facts_add(d, "sender.suspended", key, 0,
+			    sts[i].manual ?
+			    "550 5.7.1 Sender suspended by the postmaster" : NULL);
 			stop = 1;
 			break;
 		case SACT_HOLD:
-			decide(d, ACT_HOLD, "sender.held", key, 0);
+			(void)sender_facts_add(d, "sender.held", key, 0, NULL);
 			break;
 		case SACT_TAG:
 		case SACT_THROTTLE:
-			decide(d, ACT_TAG, "sender.tagged", key, 0);
+			(void)sender_facts_add(d, "sender.tagged", key, 0, NULL);
 			break;
 		default:
 			break;
@@ -191,7 +164,7 @@ sender_check(struct store *st, const struct policy_conf *p,
 			if (rc != STORE_OK)
 				goto degraded_rc;
 			if (!allowed)
-				decide(d, ACT_TEMPFAIL, "sender.throttled", key, retry);
+				(void)sender_facts_add(d, "sender.throttled", key, retry, NULL);
 		}
 		if (dest_in != NULL)
 			continue;
@@ -201,7 +174,7 @@ sender_check(struct store *st, const struct policy_conf *p,
 			if (rc != STORE_OK)
 				goto degraded_rc;
 			if (!allowed)
-				decide(d, ACT_TEMPFAIL, "sender.rate", key, retry);
+				(void)sender_facts_add(d, "sender.rate", key, retry, NULL);
 		}
 		if (p->warmup.enabled) {
 			struct store_meta m;
@@ -219,7 +192,7 @@ sender_check(struct store *st, const struct policy_conf *p,
 				if (rc != STORE_OK)
 					goto degraded_rc;
 				if (!allowed)
-					decide(d, ACT_TEMPFAIL, "sender.warmup", key, retry);
+					(void)sender_facts_add(d, "sender.warmup", key, retry, NULL);
 			}
 		}
 	}
@@ -227,20 +200,20 @@ sender_check(struct store *st, const struct policy_conf *p,
 degraded:
 	rc = STORE_UNAVAILABLE;
 degraded_rc:
-	decision_init(d, p);
+	sender_facts_init(d, p);
 	d->degraded = 1;
 	return rc;
 }
 
 int
 recipient_check(struct store *st, const char *rcpt, int64_t now_ms,
-    struct sender_decision *d)
+    struct sender_facts *d)
 {
-	char addr[STORE_ADDR_MAX];
+	char addr[STORE_ADDR_MAX], reply[SENDER_REPLY_MAX];
 	struct store_supp s;
 	int rc;
 
-	decision_init(d, NULL);
+	sender_facts_init(d, NULL);
 	store_addr_norm(rcpt, addr, sizeof(addr));
 	if (addr[0] == '\0' || !printable(addr))
 		return STORE_OK;	/* never stored, so never suppressed */
@@ -251,26 +224,24 @@ recipient_check(struct store *st, const char *rcpt, int64_t now_ms,
 		d->degraded = 1;
 		return rc;
 	}
-	d->action = ACT_REJECT;
-	d->check_id = "recipient.suppressed";
-	snprintf(d->key, sizeof(d->key), "%s", addr);
 	switch (s.source) {
 	case SUPP_COMPLAINT:
-		snprintf(d->reply, sizeof(d->reply),
+		snprintf(reply, sizeof(reply),
 		    "550 5.7.1 <%s>: Recipient previously complained: %s", addr,
 		    s.reason);
 		break;
 	case SUPP_MANUAL:
-		snprintf(d->reply, sizeof(d->reply),
+		snprintf(reply, sizeof(reply),
 		    "550 5.1.1 <%s>: Recipient suppressed by the postmaster: %s",
 		    addr, s.reason[0] != '\0' ? s.reason : "manual");
 		break;
 	default:
-		snprintf(d->reply, sizeof(d->reply),
+		snprintf(reply, sizeof(reply),
 		    "550 5.1.1 <%s>: Recipient previously bounced: %s", addr,
 		    s.reason);
 		break;
 	}
+	(void)sender_facts_add(d, "recipient.suppressed", addr, 0, reply);
 	return STORE_OK;
 }
 
