@@ -332,31 +332,41 @@ expect_all_chunks(const char *label, const char *name, const char *disp,
 
 static const struct {
 	const char	*name;
-	int		 dangerous, dbl, macro;
+	int		 dangerous, dbl, macro, risky;
 } name_cases[] = {
-	{ "setup.exe", 1, 0, 0 },
-	{ "SETUP.EXE", 1, 0, 0 },
-	{ "run.ps1", 1, 0, 0 },
-	{ "disk.iso", 1, 0, 0 },
-	{ "shortcut.lnk", 1, 0, 0 },
-	{ "x.settingcontent-ms", 1, 0, 0 },
-	{ "trailing.exe. . ", 1, 0, 0 },
-	{ "dir/sub\\evil.js", 1, 0, 0 },
-	{ "invoice.pdf.exe", 1, 1, 0 },
-	{ "invoice.pdf      .exe", 1, 1, 0 },
-	{ "invoice.PDF_.scr", 1, 1, 0 },
-	{ "photo.jpg...exe", 1, 1, 0 },
-	{ "report\xe2\x80\xae" "fdp.exe", 1, 1, 0 },	/* U+202E */
-	{ "archive.tar.gz", 0, 0, 0 },
-	{ "my.notes.exe", 1, 0, 0 },			/* notes: not a document */
-	{ "invoice.pdf", 0, 0, 0 },
-	{ "budget.xlsm", 0, 0, 1 },
-	{ "Letter.DOCM", 0, 0, 1 },
-	{ "addin.xlam", 0, 0, 1 },
-	{ "report.docx", 0, 0, 0 },
-	{ "exe", 0, 0, 0 },
-	{ ".exe", 0, 0, 0 },
-	{ "", 0, 0, 0 },
+	{ "setup.exe", 1, 0, 0, 0 },
+	{ "SETUP.EXE", 1, 0, 0, 0 },
+	{ "run.ps1", 1, 0, 0, 0 },
+	{ "disk.iso", 1, 0, 0, 0 },
+	{ "shortcut.lnk", 1, 0, 0, 0 },
+	{ "x.settingcontent-ms", 0, 0, 0, 1 },
+	{ "trailing.exe. . ", 1, 0, 0, 0 },
+	{ "dir/sub\\evil.js", 1, 0, 0, 0 },
+	{ "invoice.pdf.exe", 1, 1, 0, 0 },
+	{ "invoice.pdf      .exe", 1, 1, 0, 0 },
+	{ "invoice.PDF_.scr", 1, 1, 0, 0 },
+	{ "photo.jpg...exe", 1, 1, 0, 0 },
+	{ "report\xe2\x80\xae" "fdp.exe", 1, 1, 0, 0 },	/* U+202E */
+	{ "archive.tar.gz", 0, 0, 0, 0 },
+	{ "my.notes.exe", 1, 0, 0, 0 },			/* notes: not a document */
+	{ "invoice.pdf", 0, 0, 0, 0 },
+	{ "budget.xlsm", 0, 0, 1, 0 },
+	{ "Letter.DOCM", 0, 0, 1, 0 },
+	{ "addin.xlam", 0, 0, 1, 0 },
+	{ "report.docx", 0, 0, 0, 0 },
+	{ "exe", 0, 0, 0, 0 },
+	{ ".exe", 0, 0, 0, 0 },
+	{ "", 0, 0, 0, 0 },
+	/* Gmail's blocked list is refused, the rest of the risky types scored */
+	{ "Site.url", 0, 0, 0, 1 },
+	{ "module.psm1", 0, 0, 0, 1 },
+	{ "installer.dmg", 1, 0, 0, 0 },
+	{ "app.apk", 1, 0, 0, 0 },
+	{ "tool.mjs", 1, 0, 0, 0 },
+	{ "patch.ex_", 1, 0, 0, 0 },
+	{ "invoice.pdf.url", 0, 1, 0, 1 },
+	{ "notes.txt", 0, 0, 0, 0 },
+	{ "photo.jpeg", 0, 0, 0, 0 },
 };
 
 START_TEST(test_names)
@@ -369,6 +379,8 @@ START_TEST(test_names)
 	    "double %s", n);
 	ck_assert_msg(attach_name_macro(&cc, n) == name_cases[_i].macro,
 	    "macro %s", n);
+	ck_assert_msg(attach_name_risky(&cc, n) == name_cases[_i].risky,
+	    "risky %s", n);
 }
 END_TEST
 
@@ -437,7 +449,11 @@ static const struct {
 	{ "lnk", "L\0\0\0\x01\x14\x02\0\0\0\0\0", 12, "doc.pdf", NULL,
 	  "attachment.executable=doc.pdf|lnk" },
 	{ "shebang attachment", "#!/bin/sh\necho hi\n", 18, "run.txt",
-	  "attachment", "attachment.executable=run.txt|script" },
+	  "attachment", "attachment.script=run.txt|script" },
+	{ "perl script attachment", "#!/usr/bin/perl -w\nuse strict;\n", 30,
+	  "fix.pl", "attachment", "attachment.script=fix.pl|script" },
+	{ "tcsh script with a space", "#! /bin/tcsh\necho\n", 18, "build",
+	  "attachment", "attachment.script=build|script" },
 	{ "shebang inline text miss", "#!/bin/sh\necho hi\n", 18, NULL, NULL,
 	  "|data" },
 	{ "pdf", "%PDF-1.7\n%\xe2\xe3\n", 12, "a.pdf", "attachment", "|pdf" },

@@ -72,6 +72,8 @@ struct content_config {
 	size_t		  nshorteners;
 	char		**extensions;		/* attachment.extension, lowercase */
 	size_t		  nextensions;
+	char		**risky_extensions;	/* attachment.extension_risky */
+	size_t		  nrisky_extensions;
 	char		**macro_extensions;	/* attachment.macro, lowercase */
 	size_t		  nmacro_extensions;
 	long long	  attachment_max_size;	/* decoded bytes; 0 = off */
@@ -227,6 +229,8 @@ void	attach_scan_free(struct attach_scan *);
 
 /* Name checks on their own (non-zero on hit). */
 int	attach_name_dangerous(const struct content_config *, const char *name);
+/* Non-zero when the last extension is on the scored (risky) list. */
+int	attach_name_risky(const struct content_config *, const char *name);
 int	attach_name_double_ext(const struct content_config *, const char *name);
 int	attach_name_macro(const struct content_config *, const char *name);
 

@@ -10,14 +10,16 @@
  * What is recognised:
  *   types       a declared executable type (application/x-msdownload ...)
  *               and the Office "macroEnabled" types;
- *   names       the last extension against the configured list, document
+ *   names       the last extension against the refused list (Gmail's
+ *               blocked types by default) and the scored list, document
  *               extension followed by a dangerous one ("a.pdf.exe", also with
  *               spaces, dots or underscores between them), a right-to-left
  *               override (U+202E) anywhere in the name, macro extensions;
  *   magic       PE (MZ with a PE header or DOS stub text), ELF, Mach-O (thin
  *               32/64 both byte orders, fat and fat64; Java class files,
  *               which share CAFEBABE, are told apart by the version field),
- *               Windows shortcuts, shebang scripts (attachments only), OLE
+ *               Windows shortcuts, shebang scripts (attachments only; a
+ *               check of their own, scored: scripts are posted as text), OLE
  *               compound files, ZIP, RAR4, RAR5, 7z, PDF;
  *   ZIP         local file headers followed as they stream, and the
  *               central directory from the tail window: entry names that are
@@ -69,6 +71,8 @@ enum {
 	F_ARCH_EXE = 1u << 4,
 	F_ENCRYPTED = 1u << 5,
 	F_SIZE = 1u << 6,
+	F_RISKY = 1u << 7,
+	F_SCRIPT = 1u << 8,
 };
 
 #define NAME_MAX_KEPT	255
@@ -220,6 +224,17 @@ attach_name_dangerous(const struct content_config *cc, const char *name)
 }
 
 int
+attach_name_risky(const struct content_config *cc, const char *name)
+{
+	char n[NAME_MAX_KEPT + 1];
+	const char *e;
+
+	name_norm(name, n, sizeof(n));
+	e = name_ext(n);
+	return e != NULL && in_list(cc->risky_extensions, cc->nrisky_extensions, e);
+}
+
+int
 attach_name_macro(const struct content_config *cc, const char *name)
 {
 	char n[NAME_MAX_KEPT + 1];
@@ -240,8 +255,9 @@ attach_name_double_ext(const struct content_config *cc, const char *name)
 	if (strstr(name, "\xe2\x80\xae") != NULL)	/* U+202E RLO */
 		return 1;
 	l = name_norm(name, n, sizeof(n));
-	if ((e = name_ext(n)) == NULL || !in_list(cc->extensions,
-	    cc->nextensions, e))
+	if ((e = name_ext(n)) == NULL || (!in_list(cc->extensions,
+	    cc->nextensions, e) && !in_list(cc->risky_extensions,
+	    cc->nrisky_extensions, e)))
 		return 0;
 	/* "invoice.pdf   .exe", "invoice.pdf_.exe", "invoice.pdf...exe" */
 	l = (size_t)(e - 1 - n);
@@ -835,8 +851,12 @@ sniff_done(struct attach_scan *as)
 	case K_ELF:
 	case K_MACHO:
 	case K_LNK:
-	case K_SCRIPT:
 		if (fire(as, F_EXEC, "attachment.executable", label(as)) != 0)
+			return -1;
+		break;
+	case K_SCRIPT:
+		/* Source text a person reads before running it: scored. */
+		if (fire(as, F_SCRIPT, "attachment.script", label(as)) != 0)
 			return -1;
 		break;
 	case K_ZIP:
@@ -885,6 +905,9 @@ attach_scan_new(const struct content_config *cc, struct findings *f,
 			    filename);
 		if (attach_name_dangerous(cc, filename))
 			rc |= fire(as, F_EXT, "attachment.extension", filename);
+		else if (attach_name_risky(cc, filename))
+			rc |= fire(as, F_RISKY, "attachment.extension_risky",
+			    filename);
 		if (attach_name_macro(cc, filename))
 			rc |= fire(as, F_MACRO, "attachment.macro", filename);
 	}

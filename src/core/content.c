@@ -43,14 +43,31 @@
 #define SHORTENERS_MAX		100000	/* lines read from a shortener list */
 #define SHORTENER_LINE_MAX	256
 
+/*
+ * Refused (attachment.extension): the file types Gmail publishes as blocked
+ * (support.google.com/mail/answer/6590, as of 2026). A receiver that large
+ * bounces such a message whatever else it holds, so sending it only costs
+ * reputation. Keep in step with conf/milter-egress.conf and
+ * milter-egress.conf(5).
+ */
 static const char *const default_extensions[] = {
-	"exe", "scr", "com", "bat", "cmd", "js", "jse", "vbs", "vbe", "wsf",
-	"wsh", "ws", "wsc", "hta", "lnk", "iso", "img", "vhd", "vhdx", "jar",
-	"ps1", "psm1", "psd1", "msi", "msp", "mst", "cpl", "pif", "reg", "scf",
-	"sct", "shb", "shs", "application", "gadget", "appx", "appxbundle",
-	"msix", "msixbundle", "appref-ms", "chm", "hlp", "dll", "sys", "ocx",
-	"drv", "inf", "ins", "isp", "msc", "url", "xll", "xbap", "settingcontent-ms",
-	"library-ms", "one", NULL,
+	"ade", "adp", "apk", "appx", "appxbundle", "bat", "cab", "chm", "cmd",
+	"com", "cpl", "diagcab", "diagcfg", "diagpkg", "dll", "dmg", "ex", "ex_",
+	"exe", "hta", "img", "ins", "iso", "isp", "jar", "jnlp", "js", "jse",
+	"lib", "lnk", "mde", "mjs", "msc", "msi", "msix", "msixbundle", "msp",
+	"mst", "nsh", "pif", "ps1", "scr", "sct", "shb", "sys", "vb", "vbe",
+	"vbs", "vhd", "vxd", "wsc", "wsf", "wsh", "xll", NULL,
+};
+
+/*
+ * Scored, not refused (attachment.extension_risky): types that run code or
+ * point elsewhere when opened but that large receivers deliver, e.g. an
+ * Outlook Internet Shortcut (.url) or a PowerShell module.
+ */
+static const char *const default_risky_extensions[] = {
+	"ws", "vhdx", "psm1", "psd1", "reg", "scf", "shs", "application",
+	"gadget", "appref-ms", "hlp", "ocx", "drv", "inf", "url", "xbap",
+	"settingcontent-ms", "library-ms", "one", "website", "search-ms", NULL,
 };
 
 static const char *const default_macro_extensions[] = {
@@ -199,6 +216,8 @@ content_config_defaults(struct content_config *cc)
 	cc->subject_punct_ratio = 0;
 	cc->image_only_text_min = 20;
 	if (strv_dup(&cc->extensions, &cc->nextensions, default_extensions) != 0 ||
+	    strv_dup(&cc->risky_extensions, &cc->nrisky_extensions,
+	    default_risky_extensions) != 0 ||
 	    strv_dup(&cc->macro_extensions, &cc->nmacro_extensions,
 	    default_macro_extensions) != 0)
 		return -1;
@@ -223,6 +242,7 @@ content_config_fini(struct content_config *cc)
 	cc->shorteners_file = NULL;
 	strv_free(&cc->shorteners, &cc->nshorteners);
 	strv_free(&cc->extensions, &cc->nextensions);
+	strv_free(&cc->risky_extensions, &cc->nrisky_extensions);
 	strv_free(&cc->macro_extensions, &cc->nmacro_extensions);
 	content_rules_fini(cc);
 	if (cc->psl_owned)
@@ -293,7 +313,7 @@ content_config_load(struct content_config *cc, const config_setting_t *g,
     const char *confdir, const struct limits *lim, struct cfg_errors *e)
 {
 	static const char *const keys[] = { "shorteners_file",
-	    "attachment_extensions", "macro_extensions", "attachment_max_size",
+	    "attachment_extensions", "risky_extensions", "macro_extensions", "attachment_max_size",
 	    "subject_caps_ratio", "subject_min_length", "subject_punct_run",
 	    "subject_punct_ratio", "image_only_text_min", "rules", NULL };
 	int n0 = e->count;
@@ -326,6 +346,8 @@ content_config_load(struct content_config *cc, const config_setting_t *g,
 		free(path);
 	}
 	cfg_exts(g, "attachment_extensions", &cc->extensions, &cc->nextensions, e);
+	cfg_exts(g, "risky_extensions", &cc->risky_extensions,
+	    &cc->nrisky_extensions, e);
 	cfg_exts(g, "macro_extensions", &cc->macro_extensions,
 	    &cc->nmacro_extensions, e);
 	cfg_size(g, "attachment_max_size", 0, 4LL * 1024 * 1024 * 1024,
