@@ -33,6 +33,7 @@
 #include <pcre2.h>
 
 #include "egress/classify.h"
+#include "egress/vocab.h"
 
 enum tier { TIER_SPECIFIC = 0, TIER_GENERIC = 1 };
 
@@ -51,91 +52,18 @@ struct classifier {
 	pcre2_match_context	*mctx;
 };
 
-/* ---- vocabulary ---- */
-
-struct reason_def {
-	const char	*name;
-	const char	*category;
-};
-
-static const struct reason_def reasons[] = {
-	{ "userunknown",	"recipient" },
-	{ "hostunknown",	"recipient" },
-	{ "hasmoved",		"recipient" },
-	{ "suspend",		"recipient" },
-	{ "notaccept",		"recipient" },
-	{ "mailboxfull",	"mailbox" },
-	{ "exceedlimit",	"mailbox" },
-	{ "blocked",		"reputation" },
-	{ "badreputation",	"reputation" },
-	{ "requireptr",		"reputation" },
-	{ "authfailure",	"authentication" },
-	{ "spamdetected",	"content" },
-	{ "virusdetected",	"content" },
-	{ "contenterror",	"content" },
-	{ "notcompliantrfc",	"content" },
-	{ "mesgtoobig",		"content" },
-	{ "filtered",		"content" },
-	{ "policyviolation",	"policy" },
-	{ "securityerror",	"policy" },
-	{ "rejected",		"policy" },
-	{ "norelaying",		"policy" },
-	{ "speeding",		"rate" },
-	{ "toomanyconn",	"rate" },
-	{ "expired",		"transient" },
-	{ "networkerror",	"transient" },
-	{ "systemerror",	"transient" },
-	{ "systemfull",		"transient" },
-	{ "mailererror",	"transient" },
-	{ "syntaxerror",	"transient" },
-	{ "failedstarttls",	"transient" },
-	{ "onhold",		"transient" },
-	{ "undefined",		"transient" },
-	{ "delivered",		"report" },
-	{ "vacation",		"report" },
-	{ "feedback",		"report" },
-};
-
-const char *
-reason_lookup(const char *reason)
-{
-	size_t i;
-
-	if (reason == NULL)
-		return NULL;
-	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (strcmp(reasons[i].name, reason) == 0)
-			return reasons[i].name;
-	return NULL;
-}
-
-const char *
-reason_category(const char *reason)
-{
-	size_t i;
-
-	if (reason == NULL)
-		return NULL;
-	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (strcmp(reasons[i].name, reason) == 0)
-			return reasons[i].category;
-	return NULL;
-}
+/* ---- hard or soft ---- */
 
 /*
- * Hard: the address itself is dead (recipient category, not a mailbox that
- * may recover) and the failure was permanent. A 4xx reply or a 4.x.x status
+ * Hard: the address itself is dead (a reason permanent by default, see
+ * vocab.h) and the failure was permanent. A 4xx reply or a 4.x.x status
  * is never hard, whatever the text said.
  */
 int
 reason_is_hard(const char *reason, const char *status, int reply_code)
 {
-	const char *cat = reason_category(reason);
-
-	if (cat == NULL || strcmp(cat, "recipient") != 0)
+	if (!vocab_reason_is_permanent(reason))
 		return 0;
-	if (strcmp(reason, "suspend") == 0)
-		return 0;	/* disabled accounts come back */
 	if (status && status[0] == '4')
 		return 0;
 	if (reply_code >= 400 && reply_code < 500)
@@ -395,7 +323,7 @@ load_line(struct classifier *cl, char *s, const char *name, unsigned lineno,
 	while (*s == ' ' || *s == '\t')
 		s++;
 	pat = s;
-	if ((r = reason_lookup(reason)) == NULL) {
+	if ((r = vocab_reason_lookup(reason)) == NULL) {
 		load_error(errs, name, lineno, "unknown reason \"%s\"", reason);
 		return -1;
 	}
@@ -676,7 +604,7 @@ set_out(struct classification *out, const char *reason, const char *source,
     const char *status, int reply_code)
 {
 	out->reason = reason;
-	out->category = reason_category(reason);
+	out->category = vocab_reason_category(reason);
 	out->hard = reason_is_hard(reason, status, reply_code);
 	out->source = source;
 }

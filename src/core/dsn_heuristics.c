@@ -23,6 +23,7 @@
 #include "egress/buf.h"
 #include "egress/classify.h"
 #include "egress/dsn.h"
+#include "egress/vocab.h"
 
 #include "dsn_int.h"
 
@@ -96,7 +97,7 @@ void
 dsn_set_reason(struct dsn_recipient *r, const char *reason)
 {
 	r->cls.reason = reason;
-	r->cls.category = reason_category(reason);
+	r->cls.category = vocab_reason_category(reason);
 	r->cls.hard = reason_is_hard(reason, r->status, r->reply_code);
 }
 
@@ -262,7 +263,7 @@ dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_
 	if (r->action && (dsn_streq_ci(r->action, "delivered") ||
 	    dsn_streq_ci(r->action, "relayed") || dsn_streq_ci(r->action, "expanded"))) {
 		r->cls.reason = "delivered";
-		r->cls.category = reason_category("delivered");
+		r->cls.category = vocab_reason_category("delivered");
 		r->cls.hard = 0;
 		r->cls.source = "status";
 		return 0;
@@ -573,7 +574,7 @@ from_ses(struct dsn_parser *p, const char *t, size_t n)
 			rc = -1;
 		if (rc == 1 && ses.kind == SES_DELIVERY) {
 			r->cls.reason = "delivered";
-			r->cls.category = reason_category("delivered");
+			r->cls.category = vocab_reason_category("delivered");
 		}
 	}
 	dsn_ses_fini(&ses);
@@ -695,7 +696,8 @@ dsn_build(struct dsn_parser *p)
 		}
 		for (i = 0; i < rep->nrcpts; i++) {
 			rep->rcpts[i].cls.reason = "feedback";
-			rep->rcpts[i].cls.category = reason_category("feedback");
+			rep->rcpts[i].cls.category =
+			    vocab_reason_category("feedback");
 			rep->rcpts[i].cls.hard = 0;
 			rep->rcpts[i].cls.source = "report";
 		}
@@ -791,7 +793,7 @@ dsn_build(struct dsn_parser *p)
 			goto oom;
 		r->final_rcpt = first_addr(dsn_top_header(p, "From"));
 		r->cls.reason = "feedback";
-		r->cls.category = reason_category("feedback");
+		r->cls.category = vocab_reason_category("feedback");
 		r->cls.hard = 0;
 		r->cls.source = "report";
 		goto done;
@@ -805,7 +807,7 @@ dsn_build(struct dsn_parser *p)
 			goto oom;
 		r->final_rcpt = first_addr(dsn_top_header(p, "From"));
 		r->cls.reason = "vacation";
-		r->cls.category = reason_category("vacation");
+		r->cls.category = vocab_reason_category("vacation");
 		r->cls.hard = 0;
 		r->cls.source = "report";
 		goto done;
