@@ -33,6 +33,7 @@
 #include <pcre2.h>
 
 #include "egress/classify.h"
+#include "egress/smtpcode.h"
 #include "egress/vocab.h"
 
 enum tier { TIER_SPECIFIC = 0, TIER_GENERIC = 1 };
@@ -169,8 +170,10 @@ static const struct status_def statuses[] = {
 };
 
 /*
- * Validate "C.S.D" (C in 2,4,5; S and D 1-3 digits). Returns the status
- * def for S.D, or NULL. *klass gets C.
+ * The status def for "C.S.D", or NULL. *klass gets C (smtpcode.h), 0 when
+ * status does not start like a status code. The lookup key is the digits
+ * and dots after "C.", so a detail the table does not list falls back to
+ * its subject's ".0" entry.
  */
 static const struct status_def *
 status_find(const char *status, int *klass)
@@ -179,10 +182,8 @@ status_find(const char *status, int *klass)
 	const char *p = status;
 	size_t i, n;
 
-	*klass = 0;
-	if (p == NULL || (p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] != '.')
+	if ((*klass = smtp_status_class(status)) == 0)
 		return NULL;
-	*klass = p[0] - '0';
 	p += 2;
 	for (n = 0; p[n] && n < sizeof(key) - 1; n++) {
 		if (!isdigit((unsigned char)p[n]) && p[n] != '.')
