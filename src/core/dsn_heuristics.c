@@ -23,6 +23,7 @@
 #include "egress/buf.h"
 #include "egress/classify.h"
 #include "egress/dsn.h"
+#include "egress/recog.h"
 #include "egress/vocab.h"
 
 #include "dsn_int.h"
@@ -323,78 +324,24 @@ dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_
 static int
 from_daemon(const struct dsn_parser *p)
 {
-	static const char *const names[] = { "mailer-daemon", "mailer_daemon",
-	    "mailerdaemon", "postmaster", "post_master", "mail delivery",
-	    "mail administrator", "maildelivery", "mail.delivery", "mdaemon",
-	    "mail system", "mail deliver", "microsoftexchange", "daemon@",
-	    NULL };
-	const char *from = dsn_top_header(p, "From");
-	size_t i;
-
-	for (i = 0; from && names[i]; i++)
-		if (dsn_memstr_ci(from, strlen(from), names[i]))
-			return 1;
+	if (recog_from_daemon(dsn_top_header(p, "From")))
+		return 1;
 	if (p->env_from && p->env_from[0] == '\0')
 		return 2;
 	return 0;
 }
 
-static int
-bounce_subject(const char *s)
-{
-	static const char *const subj[] = { "undeliver", "undelivered",
-	    "delivery status notification", "delivery failure",
-	    "delivery failed", "mail delivery failed", "failure notice",
-	    "returned mail", "returned to sender", "mail could not be delivered",
-	    "delivery notification", "non remis", "nondeliverable",
-	    "non-deliverable", "delivery problem", "could not send message",
-	    "mail failure", "message not delivered", "delivery error",
-	    "rejected:", "warning: could not", "unzustellbar", "no entregado",
-	    "delivery has failed", "failed delivery", "message delivery failure",
-	    "error sending message", "mail system error", NULL };
-	size_t i;
-
-	if (s == NULL)
-		return 0;
-	for (i = 0; subj[i]; i++)
-		if (dsn_memstr_ci(s, strlen(s), subj[i]))
-			return 1;
-	return 0;
-}
-
+/* An auto-reply: by a field of its own (first of each name), or its subject. */
 static int
 autoreply(const struct dsn_parser *p)
 {
-	static const char *const subj[] = { "auto:", "automatic reply",
-	    "auto reply", "auto-reply", "autoreply", "auto response",
-	    "auto-response", "autoresponse", "automatic response",
-	    "out of office", "out of the office", "out-of-office", "vacation",
-	    "abwesenheit", "absence", "réponse automatique",
-	    "respuesta automática", "risposta automatica", "on leave",
-	    "away from", NULL };
-	const char *v;
 	size_t i;
 
-	if ((v = dsn_top_header(p, "Auto-Submitted")) &&
-	    dsn_has_prefix_ci(v + strspn(v, " \t"), "auto-replied"))
-		return 1;
-	if (dsn_top_header(p, "X-Autoreply") || dsn_top_header(p, "X-Autorespond") ||
-	    dsn_top_header(p, "X-Autoresponder") || dsn_top_header(p, "X-Vacation"))
-		return 1;
-	if ((v = dsn_top_header(p, "Precedence")) &&
-	    dsn_memstr_ci(v, strlen(v), "auto_reply"))
-		return 1;
-	if ((v = dsn_top_header(p, "Subject")) != NULL) {
-		size_t n = strlen(v);
-
-		/* only at the start of the subject: "Re: out of office" is a person */
-		while (n > 0 && (*v == ' ' || *v == '['))
-			v++, n--;
-		for (i = 0; subj[i]; i++)
-			if (dsn_has_prefix_ci(v, subj[i]))
-				return 1;
-	}
-	return 0;
+	for (i = 0; i < p->ntop; i++)
+		if (dsn_top_header(p, p->top[i].name) == p->top[i].value &&
+		    recog_autoreply_field(p->top[i].name, p->top[i].value))
+			return 1;
+	return recog_autoreply_subject(dsn_top_header(p, "Subject"));
 }
 
 /*
@@ -750,7 +697,7 @@ dsn_build(struct dsn_parser *p)
 	 * message attached, unless a person forwards it.
 	 */
 	daemon = from_daemon(p);
-	subj = bounce_subject(dsn_top_header(p, "Subject"));
+	subj = recog_bounce_subject(dsn_top_header(p, "Subject"));
 	if (has_ds || dsn_top_header(p, "X-Failed-Recipients") != NULL ||
 	    (daemon && (tr.strong || subj)) ||
 	    (daemon == 1 && tr.n > 0 && !autoreply(p) && text_says_failure(&tr)) ||
