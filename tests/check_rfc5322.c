@@ -566,6 +566,22 @@ START_TEST(test_field_name_null)
 }
 END_TEST
 
+/* ftext, every byte: 33..126 but ':'; a one-byte name agrees. */
+START_TEST(test_ftext_bytes)
+{
+	int c;
+
+	for (c = 0; c < 256; c++) {
+		char name[1] = { (char)c };
+		int want = c >= '!' && c <= '~' && c != ':';
+
+		ck_assert_msg(rfc5322_char_is_ftext((unsigned char)c) == want,
+		    "byte %d", c);
+		ck_assert_int_eq(rfc5322_field_name_is_valid(name, 1) != 0, want);
+	}
+}
+END_TEST
+
 /* ---------- envelope address domain ---------- */
 
 static const struct {
@@ -663,6 +679,7 @@ rfc5322_suite(void)
 	tc = tcase_create("field_name");
 	tcase_add_loop_test(tc, test_field_name, 0, (int)NELEM(fname_cases));
 	tcase_add_test(tc, test_field_name_null);
+	tcase_add_test(tc, test_ftext_bytes);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("addr_domain");

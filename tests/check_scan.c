@@ -302,6 +302,119 @@ START_TEST(test_scan_bounce_candidates)
 }
 END_TEST
 
+/*
+ * Bounces that arrive with a non-null envelope sender (a forwarding
+ * gateway, a mailer that does not use <>) are known by their header
+ * fields: the scan hands them to the DSN parser and gets the report
+ * dsn_parse_bytes() gives, at every chunk size. Ordinary mail that shares
+ * a word with them stays ordinary mail.
+ */
+#define BOUNCE_HDRS(from, subject) \
+	"From: " from "\r\n" \
+	"To: alice@example.com\r\n" \
+	"Subject: " subject "\r\n" \
+	"Date: Wed, 18 Nov 2026 09:00:00 +0000\r\n" \
+	"Message-ID: <b1.42@mx.example.org>\r\n"
+#define BOUNCE_BODY \
+	"\r\nYour message could not be delivered to one or more recipients.\r\n" \
+	"\r\nbob@example.net: 550 5.1.1 User unknown\r\n"
+
+START_TEST(test_scan_bounce_nonnull_sender)
+{
+	static const struct {
+		const char	*label;
+		const char	*msg;
+		enum dsn_kind	 kind;
+		const char	*reason;	/* of the first recipient */
+		const char	*rcpt;
+	} t[] = {
+		{ "mailer-daemon, german subject",
+		  BOUNCE_HDRS("Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>",
+		  "Unzustellbar: Angebot") BOUNCE_BODY,
+		  DSN_KIND_DSN, "userunknown", "bob@example.net" },
+		{ "mail delivery display name",
+		  BOUNCE_HDRS("Mail Delivery Subsystem <bounce@mx.example.org>",
+		  "Unzustellbar: Angebot") BOUNCE_BODY,
+		  DSN_KIND_DSN, "userunknown", "bob@example.net" },
+		{ "mailer_daemon",
+		  BOUNCE_HDRS("MAILER_DAEMON@mx.example.org", "failure notice")
+		  BOUNCE_BODY, DSN_KIND_DSN, "userunknown", "bob@example.net" },
+		{ "bounce subject and marker, any sender",
+		  BOUNCE_HDRS("IT Helpdesk <helpdesk@example.org>",
+		  "Unzustellbar: Angebot") BOUNCE_BODY,
+		  DSN_KIND_DSN, "userunknown", "bob@example.net" },
+		{ "precedence auto_reply",
+		  BOUNCE_HDRS("Bob <bob@example.net>", "Re: Angebot")
+		  "Precedence: auto_reply\r\n\r\nI am away until Monday.\r\n",
+		  DSN_KIND_AUTOREPLY, "vacation", "bob@example.net" },
+		/* ordinary mail */
+		{ "a parcel's delivery",
+		  BOUNCE_HDRS("Alice <alice@example.com>", "Re: delivery of the chairs")
+		  "\r\nThey said 550 chairs arrive on Monday.\r\n",
+		  DSN_KIND_NONE, NULL, NULL },
+		{ "a welcome from the postmaster",
+		  BOUNCE_HDRS("Postmaster <postmaster@example.com>", "Welcome to the team")
+		  "\r\nHello Bob,\r\nwelcome aboard.\r\n",
+		  DSN_KIND_NONE, NULL, NULL },
+		{ "a person forwards a bounce",
+		  BOUNCE_HDRS("Alice <alice@example.com>", "Fwd: Undeliverable: Angebot")
+		  "\r\nCan you check this?\r\n" BOUNCE_BODY,
+		  DSN_KIND_NONE, NULL, NULL },
+		{ "a newsletter about deliveries",
+		  BOUNCE_HDRS("Delivery Hero <news@deliveryhero.example>",
+		  "Your delivery is on its way") "\r\nTrack it here.\r\n",
+		  DSN_KIND_NONE, NULL, NULL },
+	};
+	static const char *const rcpts[] = { "alice@example.com" };
+	struct config *cfg = config_default();
+	size_t i, c;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct dsn_report *want = NULL;
+		size_t len = strlen(t[i].msg);
+
+		ck_assert_int_eq(dsn_parse_bytes(cfg->bounce.classifier, t[i].msg,
+		    len, "bounces@mx.example.org", 0, &want), 0);
+		ck_assert_msg(want->kind == t[i].kind, "%s: dsn_parse_bytes says %s",
+		    t[i].label, dsn_kind_name(want->kind));
+		for (c = 0; c < sizeof(chunk_sizes) / sizeof(chunk_sizes[0]); c++) {
+			struct envelope env = { .mail_from = "bounces@mx.example.org",
+			    .rcpts = rcpts, .nrcpt = 1, .now = NOW, .esmtp_size = -1 };
+			struct scan *s = scan_new(cfg, &env);
+			size_t step = chunk_sizes[c] ? chunk_sizes[c] : len, k;
+			const struct dsn_report *r;
+
+			for (k = 0; k < len; k += step)
+				ck_assert_int_eq(scan_raw(s, t[i].msg + k,
+				    len - k < step ? len - k : step), 0);
+			ck_assert_int_eq(scan_finish(s), 0);
+			r = scan_dsn(s);
+			ck_assert_msg(scan_is_bounce(s) == (t[i].kind != DSN_KIND_NONE),
+			    "%s: bounce %d at chunk %zu", t[i].label,
+			    scan_is_bounce(s), chunk_sizes[c]);
+			if (t[i].kind == DSN_KIND_NONE) {
+				ck_assert_msg(r == NULL || r->kind == DSN_KIND_NONE,
+				    "%s: read as %s", t[i].label, dsn_kind_name(r->kind));
+				scan_free(s);
+				continue;
+			}
+			ck_assert_msg(r != NULL, "%s: the scan has no report", t[i].label);
+			ck_assert_int_eq(r->kind, t[i].kind);
+			ck_assert_uint_eq(r->nrcpts, want->nrcpts);
+			ck_assert_uint_ge(r->nrcpts, 1);
+			ck_assert_str_eq(r->rcpts[0].final_rcpt, t[i].rcpt);
+			ck_assert_str_eq(r->rcpts[0].cls.reason, t[i].reason);
+			ck_assert_str_eq(r->rcpts[0].cls.reason, want->rcpts[0].cls.reason);
+			ck_assert_str_eq(r->rcpts[0].cls.category,
+			    want->rcpts[0].cls.category);
+			scan_free(s);
+		}
+		dsn_report_free(want);
+	}
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_policy_monitor_bounce_exempt)
 {
 	struct config *cfg = config_default();
@@ -431,6 +544,7 @@ scan_suite(void)
 	tcase_add_test(tc, test_scan_milter_fields);
 	tcase_add_test(tc, test_scan_sizes);
 	tcase_add_test(tc, test_scan_bounce_candidates);
+	tcase_add_test(tc, test_scan_bounce_nonnull_sender);
 	tcase_add_test(tc, test_policy_monitor_bounce_exempt);
 	tcase_add_test(tc, test_policy_scores);
 	tcase_add_test(tc, test_policy_reply_codes);

@@ -13,8 +13,8 @@
  *   5. the reply code alone          (552, 551, 421 ...)
  *
  * so specific text beats a generic code, and a specific code beats vague
- * text. Reasons use the vocabulary of DESIGN.md; reason_category() maps a
- * reason to its policy category.
+ * text. Reasons and their categories are the vocabulary of DESIGN.md
+ * (vocab.h).
  *
  * A loaded classifier is immutable and may be shared by threads: classify()
  * allocates its own PCRE2 match data per call.
@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "egress/buf.h"
+#include "egress/vocab.h"
 
 struct cfg_errors;
 
@@ -34,7 +35,7 @@ struct cfg_errors;
 
 struct classification {
 	const char	*reason;	/* static vocabulary string */
-	const char	*category;	/* static, see reason_category() */
+	const char	*category;	/* static, vocab_reason_category() */
 	int		 hard;		/* permanent, recipient-level failure */
 	const char	*source;	/* "text", "status", "reply", "none" */
 };
@@ -74,11 +75,28 @@ size_t			 classifier_count(const struct classifier *);
 void	classify(const struct classifier *cl, const char *status,
 	    int reply_code, const char *diag, struct classification *out);
 
-/* The category of a reason ("recipient", "mailbox", ...); NULL if unknown. */
-const char	*reason_category(const char *reason);
-/* The canonical static string for a reason name, or NULL if unknown. */
-const char	*reason_lookup(const char *reason);
-/* Non-zero when a failure with this reason and codes is hard (permanent). */
+/*
+ * The category of a reason ("recipient", "mailbox", ...), and the canonical
+ * static string for a reason name; NULL if unknown. The same as
+ * vocab_reason_category() and vocab_reason_lookup().
+ */
+static inline const char *
+reason_category(const char *reason)
+{
+	return vocab_reason_category(reason);
+}
+
+static inline const char *
+reason_lookup(const char *reason)
+{
+	return vocab_reason_lookup(reason);
+}
+
+/*
+ * Non-zero when a failure with this reason and codes is hard: the reason is
+ * permanent by default (vocab.h) and neither the status nor the reply code
+ * is temporary (4xx).
+ */
 int		 reason_is_hard(const char *reason, const char *status,
 		    int reply_code);
 

@@ -110,9 +110,21 @@ struct rfc5322_addrlist {
 int	rfc5322_addrlist_parse(const char *value, struct rfc5322_addrlist *out);
 
 /*
+ * rfc5322_char_is_ftext - predicate: may byte c appear in a field name
+ * (RFC 5322 3.6.8 ftext: printable US-ASCII 33..126 other than ':')? The
+ * one definition of a field-name character; everything that judges or
+ * splits header field names uses it.
+ */
+static inline int
+rfc5322_char_is_ftext(unsigned char c)
+{
+	return c >= 33 && c <= 126 && c != ':';
+}
+
+/*
  * rfc5322_field_name_is_valid - predicate: is name[0..len) a field name
- * (RFC 5322 3.6.8: one or more printable US-ASCII characters 33..126 other
- * than ':')? The name need not be NUL-terminated; NULL or len 0 gives 0.
+ * (one or more ftext characters)? The name need not be NUL-terminated;
+ * NULL or len 0 gives 0.
  */
 int	rfc5322_field_name_is_valid(const char *name, size_t len);
 

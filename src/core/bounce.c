@@ -15,6 +15,7 @@
 #include "egress/cfg.h"
 #include "egress/limits.h"
 #include "egress/dsn.h"
+#include "egress/rfc5322.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -66,18 +67,6 @@ bounce_default_patterns(void)
 	return NULL;
 }
 
-static int
-valid_header_name(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if ((unsigned char)s[i] <= 32 || (unsigned char)s[i] >= 127 ||
-		    s[i] == ':')
-			return 0;
-	return i > 0;
-}
-
 int
 bounce_config_load(struct bounce_conf *b, const config_setting_t *grp,
     const char *confdir, const struct limits *limits, struct cfg_errors *e)
@@ -94,7 +83,8 @@ bounce_config_load(struct bounce_conf *b, const config_setting_t *grp,
 		cfg_bool(grp, "enabled", &b->enabled, e);
 		cfg_bool(grp, "add_header", &b->add_header, e);
 		if (cfg_string(grp, "header_name", &b->header_name, e) > 0 &&
-		    !valid_header_name(b->header_name))
+		    !rfc5322_field_name_is_valid(b->header_name,
+		    strlen(b->header_name)))
 			cfg_error(e, config_setting_get_member(grp, "header_name"),
 			    "bounce.header_name",
 			    "\"%s\" is not a valid header field name", b->header_name);

@@ -34,6 +34,8 @@
 
 #include "egress/cfg.h"
 #include "egress/classify.h"
+#include "egress/smtpcode.h"
+#include "egress/vocab.h"
 
 enum tier { TIER_SPECIFIC = 0, TIER_GENERIC = 1 };
 
@@ -52,91 +54,18 @@ struct classifier {
 	pcre2_match_context	*mctx;
 };
 
-/* ---- vocabulary ---- */
-
-struct reason_def {
-	const char	*name;
-	const char	*category;
-};
-
-static const struct reason_def reasons[] = {
-	{ "userunknown",	"recipient" },
-	{ "hostunknown",	"recipient" },
-	{ "hasmoved",		"recipient" },
-	{ "suspend",		"recipient" },
-	{ "notaccept",		"recipient" },
-	{ "mailboxfull",	"mailbox" },
-	{ "exceedlimit",	"mailbox" },
-	{ "blocked",		"reputation" },
-	{ "badreputation",	"reputation" },
-	{ "requireptr",		"reputation" },
-	{ "authfailure",	"authentication" },
-	{ "spamdetected",	"content" },
-	{ "virusdetected",	"content" },
-	{ "contenterror",	"content" },
-	{ "notcompliantrfc",	"content" },
-	{ "mesgtoobig",		"content" },
-	{ "filtered",		"content" },
-	{ "policyviolation",	"policy" },
-	{ "securityerror",	"policy" },
-	{ "rejected",		"policy" },
-	{ "norelaying",		"policy" },
-	{ "speeding",		"rate" },
-	{ "toomanyconn",	"rate" },
-	{ "expired",		"transient" },
-	{ "networkerror",	"transient" },
-	{ "systemerror",	"transient" },
-	{ "systemfull",		"transient" },
-	{ "mailererror",	"transient" },
-	{ "syntaxerror",	"transient" },
-	{ "failedstarttls",	"transient" },
-	{ "onhold",		"transient" },
-	{ "undefined",		"transient" },
-	{ "delivered",		"report" },
-	{ "vacation",		"report" },
-	{ "feedback",		"report" },
-};
-
-const char *
-reason_lookup(const char *reason)
-{
-	size_t i;
-
-	if (reason == NULL)
-		return NULL;
-	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (strcmp(reasons[i].name, reason) == 0)
-			return reasons[i].name;
-	return NULL;
-}
-
-const char *
-reason_category(const char *reason)
-{
-	size_t i;
-
-	if (reason == NULL)
-		return NULL;
-	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (strcmp(reasons[i].name, reason) == 0)
-			return reasons[i].category;
-	return NULL;
-}
+/* ---- hard or soft ---- */
 
 /*
- * Hard: the address itself is dead (recipient category, not a mailbox that
- * may recover) and the failure was permanent. A 4xx reply or a 4.x.x status
+ * Hard: the address itself is dead (a reason permanent by default, see
+ * vocab.h) and the failure was permanent. A 4xx reply or a 4.x.x status
  * is never hard, whatever the text said.
  */
 int
 reason_is_hard(const char *reason, const char *status, int reply_code)
 {
-	const char *cat = reason_category(reason);
-
-	if (cat == NULL || strcmp(cat, "recipient") != 0)
+	if (!vocab_reason_is_permanent(reason))
 		return 0;
-	if (strcmp(reason, "suspend") == 0)
-		return 0;	/* disabled accounts come back */
 	if (status && status[0] == '4')
 		return 0;
 	if (reply_code >= 400 && reply_code < 500)
@@ -242,8 +171,10 @@ static const struct status_def statuses[] = {
 };
 
 /*
- * Validate "C.S.D" (C in 2,4,5; S and D 1-3 digits). Returns the status
- * def for S.D, or NULL. *klass gets C.
+ * The status def for "C.S.D", or NULL. *klass gets C (smtpcode.h), 0 when
+ * status does not start like a status code. The lookup key is the digits
+ * and dots after "C.", so a detail the table does not list falls back to
+ * its subject's ".0" entry.
  */
 static const struct status_def *
 status_find(const char *status, int *klass)
@@ -252,10 +183,8 @@ status_find(const char *status, int *klass)
 	const char *p = status;
 	size_t i, n;
 
-	*klass = 0;
-	if (p == NULL || (p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] != '.')
+	if ((*klass = smtp_status_class(status)) == 0)
 		return NULL;
-	*klass = p[0] - '0';
 	p += 2;
 	for (n = 0; p[n] && n < sizeof(key) - 1; n++) {
 		if (!isdigit((unsigned char)p[n]) && p[n] != '.')
@@ -396,7 +325,7 @@ load_line(struct classifier *cl, char *s, const char *name, unsigned lineno,
 	while (*s == ' ' || *s == '\t')
 		s++;
 	pat = s;
-	if ((r = reason_lookup(reason)) == NULL) {
+	if ((r = vocab_reason_lookup(reason)) == NULL) {
 		load_error(errs, name, lineno, "unknown reason \"%s\"", reason);
 		return -1;
 	}
@@ -677,7 +606,7 @@ set_out(struct classification *out, const char *reason, const char *source,
     const char *status, int reply_code)
 {
 	out->reason = reason;
-	out->category = reason_category(reason);
+	out->category = vocab_reason_category(reason);
 	out->hard = reason_is_hard(reason, status, reply_code);
 	out->source = source;
 }

@@ -29,6 +29,7 @@
 
 #include "egress/checks.h"
 #include "egress/config.h"
+#include "egress/rfc5322.h"
 
 
 /* ---- the module sections ---- */
@@ -541,12 +542,8 @@ config_load(const char *path, struct cfg_errors *e)
 			    "\"%s\" is not accept, tempfail or reject", s);
 	}
 	if (cfg_string(root, "tag_header", &c->tag_header, e) > 0) {
-		for (i = 0; c->tag_header[i]; i++)
-			if ((unsigned char)c->tag_header[i] <= 32 ||
-			    (unsigned char)c->tag_header[i] >= 127 ||
-			    c->tag_header[i] == ':')
-				break;
-		if (i == 0 || c->tag_header[i] != '\0')
+		if (!rfc5322_field_name_is_valid(c->tag_header,
+		    strlen(c->tag_header)))
 			cfg_error(e, cfg_member(root, "tag_header"), "tag_header",
 			    "\"%s\" is not a valid header field name", c->tag_header);
 	}

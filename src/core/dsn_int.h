@@ -1,6 +1,16 @@
 /*
- * dsn_int.h - shared between dsn.c (MIME side, RFC 3464, ARF, output) and
- * dsn_text.c (the human-readable bounce formats). Not installed.
+ * dsn_int.h - what the parts of the bounce parser share. Not installed.
+ *
+ * The parser is split along its seams:
+ *   dsn.c            lifetime, the result, whole-message convenience, output
+ *   dsn_collect.c    the MIME event handlers: top-level fields, part
+ *                    ancestry, the bounded text of the parts that are read
+ *   dsn_fields.c     RFC 3464 delivery-status and ARF feedback-report fields
+ *   dsn_heuristics.c recognising a bounce, per-recipient adjustments (SMTP
+ *                    stage, retries, local delivery), building the report
+ *   dsn_text.c       the human-readable bounce formats
+ *   dsn_ses.c        Amazon SES notifications
+ * Everything here runs on one parser, for one message, in one thread.
  */
 #ifndef EGRESS_DSN_INT_H
 #define EGRESS_DSN_INT_H
@@ -8,6 +18,120 @@
 #include <stddef.h>
 
 #include "egress/buf.h"
+#include "egress/dsn.h"
+#include "egress/mime.h"
+
+/* ---- the parser (dsn.c owns it, dsn_collect.c fills it) ---- */
+
+#define DSN_PART_TYPE_MAX	96
+#define DSN_PART_META_MAX	4096	/* parts whose ancestry is tracked */
+#define DSN_DATA_ADDRS		32	/* addresses kept from DATA replies */
+#define DSN_TEXT_PARTS_BUDGET	4	/* text kept per message, in text_limits */
+
+struct dsn_hdr {
+	char	*name;
+	char	*value;
+};
+
+struct dsn_part {
+	unsigned	 id;
+	unsigned	 parent;
+	char		 type[DSN_PART_TYPE_MAX];
+	int		 is_message;	/* message/rfc822 or message/global */
+	int		 enclosed;	/* inside a returned message */
+	int		 keep;
+	struct buf	 text;
+};
+
+/*
+ * Every pointer is malloc'd and owned by the parser, except cl (borrowed).
+ * dsn_parser_reset() frees all of it; rep is built once, by dsn_build().
+ */
+struct dsn_parser {
+	const struct classifier	*cl;
+	size_t			 text_limit;
+	struct mime_handler	 h;
+	char			*env_from;	/* NULL: unknown */
+	char			*env_rcpt;
+	struct dsn_hdr		 top[DSN_HEADERS_MAX];
+	size_t			 ntop;
+	char			*top_type;
+	char			*top_report_type;
+	char			*ret_msgid, *ret_from, *ret_return_path, *ret_to;
+	struct dsn_part		*parts;
+	size_t			 nparts;
+	size_t			 capparts;
+	size_t			 kept;		/* text bytes kept, all parts */
+	size_t			 nkept;		/* parts whose text is kept */
+	int			 oom;
+	int			 stage_data;	/* transcript: refused after DATA */
+	int			 stage_rcpt;	/* text names the RCPT stage */
+	char			*data_addrs[DSN_DATA_ADDRS];	/* named there */
+	size_t			 ndata_addrs;
+	struct dsn_report	 rep;
+	int			 built;
+};
+
+/* ---- dsn.c: small helpers (every copy is cut at DSN_FIELD_MAX) ---- */
+
+/* malloc'd copies; NULL when out of memory (dsn_dup_s: also for NULL). */
+char	*dsn_dup_n(const char *s, size_t n);
+char	*dsn_dup_s(const char *s);
+/* Copy without leading and trailing whitespace. */
+char	*dsn_trim_dup(const char *s, size_t n);
+/* Case-insensitive equality. */
+int	 dsn_streq_ci(const char *a, const char *b);
+/* First kept top-level field of that name: a pointer into p, or NULL. */
+const char *dsn_top_header(const struct dsn_parser *p, const char *name);
+/*
+ * A new zeroed recipient at the end of rep, or NULL when out of memory or
+ * DSN_MAX_RECIPIENTS are there.
+ */
+struct dsn_recipient *dsn_rcpt_new(struct dsn_report *rep);
+
+/* ---- dsn_collect.c ---- */
+
+/* Point p->h at the collecting MIME handlers. */
+void	dsn_collect_init(struct dsn_parser *p);
+/*
+ * Append the human-readable text of the report to out: kept text parts
+ * outside the returned message, HTML only when there is no plain text (its
+ * tags stripped). Returns 0 or -1 (out of memory).
+ */
+int	dsn_main_text(struct dsn_parser *p, struct buf *out);
+
+/* ---- dsn_fields.c ---- */
+
+/*
+ * Each returns 0 or -1 (out of memory) and fills p->rep (recipients,
+ * reporting MTA, dates, sender, Message-ID) from the text t[0..n).
+ */
+int	dsn_parse_delivery_status(struct dsn_parser *p, const char *t, size_t n);
+int	dsn_parse_feedback(struct dsn_parser *p, const char *t, size_t n);
+/* The returned message's Message-ID, From, Return-Path and To, if unset. */
+int	dsn_returned_headers(struct dsn_parser *p, const char *t, size_t n);
+/*
+ * "rfc822; a@b" -> "a@b": the type stripped, then the address (address
+ * non-zero) or the value without <> and blanks. malloc'd, or NULL.
+ */
+char	*dsn_typed_value(const char *v, int address);
+
+/* ---- dsn_heuristics.c ---- */
+
+/* Set the reason, its category and hard/soft of r. */
+void	dsn_set_reason(struct dsn_recipient *r, const char *reason);
+/*
+ * Clean r's diagnostic, take the codes in it, classify r and apply the
+ * adjustments (SMTP stage, retries ran out, local delivery agent).
+ * diag_type is the Diagnostic-Code type ("smtp", "x-unix") or NULL.
+ * Returns 0 or -1 (out of memory).
+ */
+int	dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r,
+	    const char *diag_type);
+/* Build p->rep from what was collected. Returns 0 or -1 (out of memory). */
+int	dsn_build(struct dsn_parser *p);
+
+/* ---- dsn_text.c, dsn_ses.c ---- */
 
 #define DSN_TEXT_RCPT_LINES	40	/* diagnostic lines taken per recipient */
 #define DSN_ADDR_MAX		320	/* RFC 5321 path limit, with slack */

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "egress/dsn.h"
+#include "egress/smtpcode.h"
 
 #include "dsn_int.h"
 
@@ -138,59 +139,14 @@ dsn_addr_extract(const char *s, size_t n)
 
 /* ---- diagnostics ---- */
 
-static int
-is_status_at(const char *s, size_t n, size_t i, size_t *len)
-{
-	size_t j = i, d;
-
-	if (i > 0 && (isdigit((unsigned char)s[i - 1]) || s[i - 1] == '.'))
-		return 0;
-	if (j + 4 >= n + 0 || !(s[j] == '2' || s[j] == '4' || s[j] == '5') ||
-	    s[j + 1] != '.')
-		return 0;
-	j += 2;
-	for (d = 0; j < n && isdigit((unsigned char)s[j]) && d < 4; j++, d++)
-		;
-	if (d == 0 || d > 3 || j >= n || s[j] != '.')
-		return 0;
-	j++;
-	for (d = 0; j < n && isdigit((unsigned char)s[j]) && d < 4; j++, d++)
-		;
-	if (d == 0 || d > 3)
-		return 0;
-	if (j < n && (isdigit((unsigned char)s[j]) ||
-	    (s[j] == '.' && j + 1 < n && isdigit((unsigned char)s[j + 1]))))
-		return 0;
-	*len = j - i;
-	return 1;
-}
-
-static int
-is_reply_at(const char *s, size_t n, size_t i)
-{
-	if (i + 3 > n)
-		return 0;
-	if (!(s[i] == '4' || s[i] == '5' || s[i] == '2') ||
-	    !isdigit((unsigned char)s[i + 1]) || !isdigit((unsigned char)s[i + 2]))
-		return 0;
-	if (s[i + 1] > '5')
-		return 0;
-	if (i > 0 && (isalnum((unsigned char)s[i - 1]) || s[i - 1] == '.' ||
-	    s[i - 1] == '-' || s[i - 1] == '#' || s[i - 1] == '_' ||
-	    s[i - 1] == '/' || s[i - 1] == '='))
-		return 0;
-	if (i + 3 < n && !(s[i + 3] == ' ' || s[i + 3] == '-' ||
-	    s[i + 3] == '\t' || s[i + 3] == '\n' || s[i + 3] == ',' ||
-	    (s[i + 3] == ':' && (i + 4 == n || s[i + 4] == ' '))))
-		return 0;
-	return 1;
-}
+/* The status buffers of dsn.h hold any status code. */
+_Static_assert(SMTP_STATUS_LEN_MAX < 16, "status buffer too small");
 
 void
 dsn_diag_codes(const char *diag, char status[16], int *reply)
 {
 	size_t n, i, len;
-	int weak = 0;
+	int weak = 0, code;
 
 	status[0] = '\0';
 	*reply = 0;
@@ -198,18 +154,13 @@ dsn_diag_codes(const char *diag, char status[16], int *reply)
 		return;
 	n = strlen(diag);
 	for (i = 0; i < n; i++) {
-		if (status[0] == '\0' && is_status_at(diag, n, i, &len) &&
-		    len < 16) {
+		if (status[0] == '\0' && (len = smtp_status_at(diag, n, i)) > 0) {
 			memcpy(status, diag + i, len);
 			status[len] = '\0';
 		}
-		if (*reply == 0 && is_reply_at(diag, n, i)) {
-			int code = (diag[i] - '0') * 100 + (diag[i + 1] - '0') * 10 +
-			    (diag[i + 2] - '0');
-			size_t k = i + 4;
-
+		if (*reply == 0 && (code = smtp_reply_at(diag, n, i)) != 0) {
 			/* strong: "550 5.1.1" / "550-5.1.1"; weak: any code */
-			if (i + 4 < n && is_status_at(diag, n, k, &len))
+			if (i + 4 < n && smtp_status_at(diag, n, i + 4) > 0)
 				*reply = code;
 			else if (weak == 0 && code >= 400) {
 				/* Sendmail: "554 <a>... 550 Host unknown" */
@@ -217,9 +168,9 @@ dsn_diag_codes(const char *diag, char status[16], int *reply)
 
 				weak = code;
 				if (dots && dots - (diag + i) < DSN_ADDR_MAX + 8 &&
-				    is_reply_at(diag, n, (size_t)(dots + 5 - diag)))
-					weak = (dots[5] - '0') * 100 + (dots[6] - '0') * 10 +
-					    (dots[7] - '0');
+				    (code = smtp_reply_at(diag, n,
+				    (size_t)(dots + 5 - diag))) != 0)
+					weak = code;
 			}
 		}
 		if (status[0] && *reply)
@@ -234,10 +185,9 @@ dsn_diag_codes(const char *diag, char status[16], int *reply)
 	 * timed out>". That enclosed reply is what the remote said.
 	 */
 	for (i = 1; i + 4 < n; i++)
-		if (diag[i - 1] == '<' && is_reply_at(diag, n, i) &&
-		    is_status_at(diag, n, i + 4, &len) && len < 16) {
-			*reply = (diag[i] - '0') * 100 + (diag[i + 1] - '0') * 10 +
-			    (diag[i + 2] - '0');
+		if (diag[i - 1] == '<' && (code = smtp_reply_at(diag, n, i)) != 0 &&
+		    (len = smtp_status_at(diag, n, i + 4)) > 0) {
+			*reply = code;
 			memcpy(status, diag + i + 4, len);
 			status[len] = '\0';
 		}
@@ -293,9 +243,9 @@ dsn_diag_clean(const char *s, size_t n, size_t max)
 		return strdup("");
 	/* find the first "CODE-STATUS"/"CODE STATUS"/"CODE-" prefix */
 	for (i = 0; i + 4 <= m; i++) {
-		if (!is_reply_at(t, m, i) || (i > 0 && t[i - 1] != ' '))
+		if (!smtp_reply_at(t, m, i) || (i > 0 && t[i - 1] != ' '))
 			continue;
-		if (i + 4 < m && is_status_at(t, m, i + 4, &len) && len < 16) {
+		if (i + 4 < m && (len = smtp_status_at(t, m, i + 4)) > 0) {
 			memcpy(st, t + i + 4, len);
 			st[len] = '\0';
 		} else if (t[i + 3] != '-')
@@ -508,10 +458,10 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 			p++;
 	}
 	/* "550 5.1.1 <a>... User unknown" */
-	if (l->n > 6 && is_reply_at(p, l->n, 0) && p[3] == ' ') {
+	if (l->n > 6 && smtp_reply_at(p, l->n, 0) && p[3] == ' ') {
 		const char *q = p + 4, *lt;
 
-		if (is_status_at(p, l->n, 4, &len))
+		if ((len = smtp_status_at(p, l->n, 4)) > 0)
 			q = p + 4 + len + 1;
 		if (q < e && *q == '<' && (lt = memchr(q, '>', (size_t)(e - q))) &&
 		    lt + 4 <= e && memcmp(lt + 1, "...", 3) == 0) {

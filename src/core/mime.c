@@ -44,6 +44,7 @@
 #include "egress/buf.h"
 #include "egress/findings.h"
 #include "egress/mime.h"
+#include "egress/rfc5322.h"
 #include "mime_int.h"
 
 #define OBUF_SIZE	8192	/* part_data batch */
@@ -948,12 +949,6 @@ boundary_match(const char *s, size_t len, int fin, const char *b, size_t blen,
 	return fin ? 1 : -1;
 }
 
-static int
-is_ftext(unsigned char c)
-{
-	return c > ' ' && c < 0x7f && c != ':';
-}
-
 /*
  * What is the line held in look? Depends only on the bytes held (and on
  * whether more can come), so any chunking reaches the same answer.
@@ -999,7 +994,7 @@ decide(struct mime_parser *p, int fin, size_t *k, int *close)
 		return fin ? D_DATA : D_MORE;
 	if (s[0] == ' ' || s[0] == '\t')
 		return e->hdr_started ? D_CONT : D_DATA;
-	for (i = 0; i < clen && is_ftext((unsigned char)s[i]); i++)
+	for (i = 0; i < clen && rfc5322_char_is_ftext((unsigned char)s[i]); i++)
 		;
 	if (i == 0 && clen > 0)
 		return D_DATA;

@@ -902,12 +902,9 @@ rfc5322_field_name_is_valid(const char *name, size_t len)
 
 	if (name == NULL || len == 0)
 		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (c < 33 || c > 126 || c == ':')
+	for (i = 0; i < len; i++)
+		if (!rfc5322_char_is_ftext((unsigned char)name[i]))
 			return 0;
-	}
 	return 1;
 }
 

@@ -31,6 +31,7 @@
 #include "egress/cfg.h"
 #include "egress/limits.h"
 #include "egress/content.h"
+#include "egress/rfc5322.h"
 
 #define RULE_NAME_MAX	64
 
@@ -51,12 +52,8 @@ static int
 parse_target(const char *s, struct content_rule *r)
 {
 	if (strncasecmp(s, "header:", 7) == 0 && s[7] != '\0') {
-		size_t i;
-
-		for (i = 7; s[i]; i++)
-			if ((unsigned char)s[i] <= 32 || (unsigned char)s[i] >= 127 ||
-			    s[i] == ':')
-				return -1;
+		if (!rfc5322_field_name_is_valid(s + 7, strlen(s + 7)))
+			return -1;
 		r->target = TARGET_HEADER;
 		return (r->header = strdup(s + 7)) == NULL ? -2 : 0;
 	}

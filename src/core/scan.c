@@ -20,8 +20,10 @@
  * The MIME parser and its consumers (content checks, the DSN parser) are
  * created at end of headers: only then is it known whether the message may
  * be a bounce, and the DSN parser, which buffers text, is attached only to
- * such messages (null sender, multipart/report, Auto-Submitted, a
- * mailer-daemon From, or an unknown envelope as in egressctl). Until then
+ * such messages: a null or unknown (egressctl) envelope sender, or a
+ * top-level field the bounce recogniser (recog.h) points at, whatever the
+ * sender: multipart/report, Auto-Submitted, X-Failed-Recipients, a
+ * mailer-daemon From, a bounce or auto-reply subject. Until then
  * the top-level fields are kept in one buffer bounded by
  * limits.header_bytes.
  *
@@ -42,6 +44,7 @@
 #include "egress/dsn.h"
 #include "egress/findings.h"
 #include "egress/mime.h"
+#include "egress/recog.h"
 #include "egress/rfc5322.h"
 #include "egress/scan.h"
 
@@ -146,46 +149,6 @@ scan_new(const struct config *cfg, const struct envelope *env)
 	/* Null or unknown envelope sender: possibly a bounce. */
 	s->candidate = env->mail_from == NULL || env->mail_from[0] == '\0';
 	return s;
-}
-
-/*
- * Does this top-level field make the message a possible bounce or report?
- * Cheap tests only; the DSN parser makes the real decision.
- */
-static int
-bounce_hint(const char *name, const char *value)
-{
-	if (strcasecmp(name, "Content-Type") == 0)
-		return strcasestr(value, "multipart/report") != NULL;
-	if (strcasecmp(name, "Auto-Submitted") == 0) {
-		while (*value == ' ' || *value == '\t')
-			value++;
-		return strncasecmp(value, "no", 2) != 0 ||
-		    (value[2] != '\0' && value[2] != ' ' && value[2] != ';' &&
-		    value[2] != '(');
-	}
-	if (strcasecmp(name, "X-Autoreply") == 0 ||
-	    strcasecmp(name, "X-Autorespond") == 0 ||
-	    strcasecmp(name, "X-Failed-Recipients") == 0)
-		return 1;
-	if (strcasecmp(name, "From") == 0)
-		return strcasestr(value, "mailer-daemon") != NULL ||
-		    strcasestr(value, "postmaster@") != NULL;
-	if (strcasecmp(name, "Subject") == 0) {
-		/* Words bounces and auto-replies put in their subject. */
-		static const char *const words[] = { "undeliver",
-		    "delivery status", "delivery failure", "delivery failed",
-		    "returned mail", "failure notice", "automatic reply",
-		    "auto-reply", "autoreply", "auto reply", "out of office",
-		    "out of the office", "vacation", "abwesenheit",
-		    "absence", NULL };
-		size_t i;
-
-		for (i = 0; words[i] != NULL; i++)
-			if (strcasestr(value, words[i]) != NULL)
-				return 1;
-	}
-	return 0;
 }
 
 /* Create the MIME parser and its consumers, replay the top-level fields. */
@@ -437,7 +400,7 @@ scan_header(struct scan *s, const char *name, const char *value)
 		return -1;
 	if (s->eoh_done)
 		return 0;	/* a field after the header section: ignore */
-	if (!s->candidate && bounce_hint(name, value))
+	if (!s->candidate && recog_field_hint(name, value))
 		s->candidate = 1;
 	/* Keep the field for the MIME parser, created at end of headers. */
 	if (!s->tophdrs_cut) {

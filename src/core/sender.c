@@ -22,38 +22,7 @@
 #include "egress/cfg.h"
 #include "egress/limits.h"
 #include "egress/sender.h"
-
-/* DESIGN.md: reason -> category. */
-static const struct {
-	const char	*reason;
-	const char	*category;
-} reason_map[] = {
-	{ "userunknown", "recipient" }, { "hostunknown", "recipient" },
-	{ "hasmoved", "recipient" }, { "suspend", "recipient" },
-	{ "notaccept", "recipient" },
-	{ "mailboxfull", "mailbox" }, { "exceedlimit", "mailbox" },
-	{ "blocked", "reputation" }, { "badreputation", "reputation" },
-	{ "requireptr", "reputation" },
-	{ "authfailure", "authentication" },
-	{ "spamdetected", "content" }, { "virusdetected", "content" },
-	{ "contenterror", "content" }, { "notcompliantrfc", "content" },
-	{ "mesgtoobig", "content" }, { "filtered", "content" },
-	{ "policyviolation", "policy" }, { "securityerror", "policy" },
-	{ "rejected", "policy" }, { "norelaying", "policy" },
-	{ "speeding", "rate" }, { "toomanyconn", "rate" },
-	{ "expired", "transient" }, { "networkerror", "transient" },
-	{ "systemerror", "transient" }, { "systemfull", "transient" },
-	{ "mailererror", "transient" }, { "syntaxerror", "transient" },
-	{ "failedstarttls", "transient" }, { "onhold", "transient" },
-	{ "undefined", "transient" },
-	{ "delivered", "report" }, { "vacation", "report" },
-	{ "feedback", "report" },
-};
-
-static const char *const categories[] = {
-	"recipient", "mailbox", "reputation", "authentication", "content",
-	"policy", "rate", "transient", "report", NULL
-};
+#include "egress/vocab.h"
 
 static const char *const action_names[SACT__COUNT] = {
 	"none", "tag", "throttle", "hold", "suspend", "suppress"
@@ -64,28 +33,17 @@ static const char *const action_states[SACT__COUNT] = {
 	"ok", "tagged", "throttled", "held", "suspended", "suppressed"
 };
 
+/* The vocabulary is vocab.h's; these answer from it. */
 const char *
 sender_reason_category(const char *reason)
 {
-	size_t i;
-
-	if (reason == NULL)
-		return NULL;
-	for (i = 0; i < sizeof(reason_map) / sizeof(reason_map[0]); i++)
-		if (strcmp(reason_map[i].reason, reason) == 0)
-			return reason_map[i].category;
-	return NULL;
+	return vocab_reason_category(reason);
 }
 
 int
 sender_category_is_known(const char *category)
 {
-	size_t i;
-
-	for (i = 0; categories[i] != NULL; i++)
-		if (strcmp(categories[i], category) == 0)
-			return 1;
-	return 0;
+	return vocab_category_is_known(category);
 }
 
 const char *

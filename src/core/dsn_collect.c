@@ -1,0 +1,244 @@
+/*
+ * dsn_collect - the bounce parser's MIME event handlers.
+ *
+ * They gather, as the message streams, what dsn_build() reads later: the
+ * top-level fields named in h_header() (at most DSN_HEADERS_MAX), the first
+ * Message-ID/From/Return-Path/To of the returned message, the type and
+ * ancestry of every part (at most DSN_PART_META_MAX), and the decoded text
+ * of the parts worth reading: up to text_limit bytes per part, DSN_MAX_PARTS
+ * parts and DSN_TEXT_PARTS_BUDGET * text_limit bytes per message. The rest
+ * is dropped, never buffered. A text part inside the returned message is
+ * the original's, not the bounce's, and is not kept.
+ *
+ * A handler fails only when out of memory (p->oom is then set). All memory
+ * belongs to the parser and goes with dsn_parser_reset().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "egress/buf.h"
+#include "egress/dsn.h"
+#include "egress/mime.h"
+
+#include "dsn_int.h"
+
+/* ---- MIME callbacks ---- */
+
+static struct dsn_part *
+part_find(struct dsn_parser *p, unsigned id)
+{
+	size_t i;
+
+	/* parts arrive in document order: search from the end */
+	for (i = p->nparts; i > 0; i--)
+		if (p->parts[i - 1].id == id)
+			return &p->parts[i - 1];
+	return NULL;
+}
+
+static int
+keep_type(const char *t)
+{
+	return strncmp(t, "text/", 5) == 0 ||
+	    strcmp(t, "message/delivery-status") == 0 ||
+	    strcmp(t, "message/global-delivery-status") == 0 ||
+	    strcmp(t, "message/feedback-report") == 0 ||
+	    strcmp(t, "message/global-headers") == 0 ||
+	    strcmp(t, "message/disposition-notification") == 0;
+}
+
+static int
+h_header(void *ctx, const struct mime_part_info *info, const char *name,
+    const char *value)
+{
+	struct dsn_parser *p = ctx;
+	char **slot = NULL;
+
+	if (info->id == 0) {
+		static const char *const wanted[] = { "From", "To", "Subject",
+		    "Date", "Auto-Submitted", "X-Autoreply", "X-Autorespond",
+		    "X-Autoresponder", "X-Vacation", "Precedence",
+		    "X-Failed-Recipients", "Content-Type", NULL };
+		size_t w;
+
+		/* only the fields read later: a long Received chain costs nothing */
+		for (w = 0; wanted[w] && !dsn_streq_ci(name, wanted[w]); w++)
+			;
+		if (wanted[w] == NULL || p->ntop >= DSN_HEADERS_MAX)
+			return 0;
+		if ((p->top[p->ntop].name = dsn_dup_s(name)) == NULL ||
+		    (p->top[p->ntop].value = dsn_dup_s(value)) == NULL) {
+			free(p->top[p->ntop].name);
+			p->top[p->ntop].name = NULL;
+			p->oom = 1;
+			return -1;
+		}
+		p->ntop++;
+		return 0;
+	}
+	if (dsn_streq_ci(name, "Message-ID"))
+		slot = &p->ret_msgid;
+	else if (dsn_streq_ci(name, "From"))
+		slot = &p->ret_from;
+	else if (dsn_streq_ci(name, "Return-Path"))
+		slot = &p->ret_return_path;
+	else if (dsn_streq_ci(name, "To"))
+		slot = &p->ret_to;
+	if (slot && *slot == NULL && (*slot = dsn_trim_dup(value, strlen(value))) == NULL) {
+		p->oom = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+h_part_begin(void *ctx, const struct mime_part_info *info)
+{
+	struct dsn_parser *p = ctx;
+	struct dsn_part *pt, *parent;
+	const char *type = info->type ? info->type : "text/plain";
+
+	if (info->id == 0) {
+		free(p->top_type);
+		free(p->top_report_type);
+		p->top_type = dsn_dup_s(type);
+		p->top_report_type = info->report_type ? dsn_dup_s(info->report_type) : NULL;
+		if (p->top_type == NULL ||
+		    (info->report_type && p->top_report_type == NULL)) {
+			p->oom = 1;
+			return -1;
+		}
+	}
+	if (p->nparts >= DSN_PART_META_MAX)
+		return 0;
+	if (p->nparts == p->capparts) {
+		size_t ncap = p->capparts ? p->capparts * 2 : 16;
+		struct dsn_part *nv = realloc(p->parts, ncap * sizeof(*nv));
+
+		if (nv == NULL) {
+			p->oom = 1;
+			return -1;
+		}
+		p->parts = nv;
+		p->capparts = ncap;
+	}
+	parent = info->id ? part_find(p, info->parent) : NULL;
+	pt = &p->parts[p->nparts++];
+	memset(pt, 0, sizeof(*pt));
+	pt->id = info->id;
+	pt->parent = info->parent;
+	snprintf(pt->type, sizeof(pt->type), "%s", type);
+	pt->is_message = info->is_message;
+	pt->enclosed = parent ? (parent->is_message || parent->enclosed) : 0;
+	/* a text part inside the returned message is not the bounce's text */
+	pt->keep = !info->is_multipart && !info->is_message && keep_type(pt->type) &&
+	    (!pt->enclosed || strcmp(pt->type, "text/rfc822-headers") == 0);
+	/* a multipart whose boundary was lost arrives as opaque data: read it */
+	if (info->is_opaque && strncmp(pt->type, "multipart/", 10) == 0 &&
+	    !pt->enclosed) {
+		pt->keep = 1;
+		snprintf(pt->type, sizeof(pt->type), "text/plain");
+	}
+	if (pt->keep && p->nkept++ >= DSN_MAX_PARTS)
+		pt->keep = 0;
+	buf_init(&pt->text, p->text_limit);
+	return 0;
+}
+
+static int
+h_part_data(void *ctx, const struct mime_part_info *info, const char *data,
+    size_t n)
+{
+	struct dsn_parser *p = ctx;
+	struct dsn_part *pt = part_find(p, info->id);
+	size_t room;
+
+	if (pt == NULL || !pt->keep)
+		return 0;
+	room = p->text_limit - pt->text.len;
+	if (n > room)
+		n = room;
+	/* and the whole message's budget */
+	if (n > DSN_TEXT_PARTS_BUDGET * p->text_limit - p->kept)
+		n = DSN_TEXT_PARTS_BUDGET * p->text_limit - p->kept;
+	if (n == 0)
+		return 0;
+	if (buf_append(&pt->text, data, n) == BUF_ERR_NOMEM) {
+		p->oom = 1;
+		return -1;
+	}
+	p->kept += n;
+	return 0;
+}
+
+static int
+h_part_end(void *ctx, const struct mime_part_info *info)
+{
+	(void)ctx;
+	(void)info;
+	return 0;
+}
+
+void
+dsn_collect_init(struct dsn_parser *p)
+{
+	p->h.ctx = p;
+	p->h.header = h_header;
+	p->h.part_begin = h_part_begin;
+	p->h.part_data = h_part_data;
+	p->h.part_end = h_part_end;
+}
+
+/* ---- the report's text ---- */
+
+/* The human-readable text of the report: kept text parts, not enclosed. */
+int
+dsn_main_text(struct dsn_parser *p, struct buf *out)
+{
+	size_t i;
+	int have_plain = 0;
+
+	for (i = 0; i < p->nparts; i++)
+		if (p->parts[i].keep && !p->parts[i].enclosed &&
+		    strcmp(p->parts[i].type, "text/plain") == 0)
+			have_plain = 1;
+	for (i = 0; i < p->nparts; i++) {
+		struct dsn_part *pt = &p->parts[i];
+
+		if (!pt->keep || pt->enclosed || strncmp(pt->type, "text/", 5) != 0 ||
+		    strcmp(pt->type, "text/rfc822-headers") == 0)
+			continue;
+		if (strcmp(pt->type, "text/html") == 0) {
+			const char *s = buf_cstr(&pt->text);
+			size_t k;
+			int tag = 0;
+
+			if (have_plain)
+				continue;
+			/* crude tag stripping: enough to read the words */
+			for (k = 0; k < pt->text.len; k++) {
+				if (s[k] == '<') {
+					tag = 1;
+					if (dsn_has_prefix_ci(s + k, "<br") ||
+					    dsn_has_prefix_ci(s + k, "<p") ||
+					    dsn_has_prefix_ci(s + k, "</p") ||
+					    dsn_has_prefix_ci(s + k, "<div") ||
+					    dsn_has_prefix_ci(s + k, "</div") ||
+					    dsn_has_prefix_ci(s + k, "<tr") ||
+					    dsn_has_prefix_ci(s + k, "</tr"))
+						if (buf_putc(out, '\n') == BUF_ERR_NOMEM)
+							return -1;
+				} else if (s[k] == '>' && tag)
+					tag = 0;
+				else if (!tag && buf_putc(out, s[k]) == BUF_ERR_NOMEM)
+					return -1;
+			}
+		} else if (buf_append(out, buf_cstr(&pt->text), pt->text.len) ==
+		    BUF_ERR_NOMEM)
+			return -1;
+		if (buf_puts(out, "\n\n") == BUF_ERR_NOMEM)
+			return -1;
+	}
+	return 0;
+}

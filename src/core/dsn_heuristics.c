@@ -1,0 +1,776 @@
+/*
+ * dsn_heuristics - what the collected parts of a message mean.
+ *
+ * Per recipient (dsn_rcpt_finish): the diagnostic is unfolded, its SMTP
+ * codes taken, the failure classified, then adjusted by what the text says
+ * about the SMTP stage (a "user unknown" at DATA is a content filter, an
+ * address refusal at MAIL FROM concerns the sender, a refusal at the
+ * greeting the client), by retries running out, and by a local delivery
+ * agent's failure.
+ *
+ * Per message (dsn_build): a delivery-status part, an ARF report, an
+ * Amazon SES notification, a human-readable bounce (with the evidence its
+ * sender, subject and text give), an unsubscribe request or an auto-reply,
+ * in that order; anything else is ordinary mail.
+ *
+ * Work is linear in the text kept; the report's strings are malloc'd and
+ * owned by the parser.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "egress/buf.h"
+#include "egress/classify.h"
+#include "egress/dsn.h"
+#include "egress/recog.h"
+#include "egress/vocab.h"
+
+#include "dsn_int.h"
+
+/* ---- classification of one recipient ---- */
+
+/*
+ * Sendmail transcripts: ">>> DATA" answered by "<<< 5xx ...". Remember the
+ * addresses those replies name; when they name none, the refusal at DATA
+ * concerns every recipient. With PIPELINING the RCPT replies are printed
+ * after ">>> DATA" too; a "<<< 503 ... Need RCPT" or "no valid recipients"
+ * among them shows that DATA itself was never accepted, so those were
+ * recipient refusals.
+ */
+static int
+transcript_data_stage(struct dsn_parser *p, const char *t, size_t n)
+{
+	size_t i = 0;
+	int after_data = 0;
+
+	while (i < n) {
+		size_t b = i, e;
+
+		while (i < n && t[i] != '\n')
+			i++;
+		e = i++;
+		if (e - b >= 4 && memcmp(t + b, ">>> ", 4) == 0) {
+			after_data = e - b >= 8 && dsn_has_prefix_ci(t + b + 4, "DATA");
+			continue;
+		}
+		if (!after_data || e - b < 5 || memcmp(t + b, "<<< 5", 5) != 0)
+			continue;
+		if ((e - b >= 7 && memcmp(t + b, "<<< 503", 7) == 0) ||
+		    dsn_memstr_ci(t + b, e - b, "no valid recipient") ||
+		    dsn_memstr_ci(t + b, e - b, "need rcpt")) {
+			size_t k;
+
+			for (k = 0; k < p->ndata_addrs; k++)
+				free(p->data_addrs[k]);
+			p->ndata_addrs = 0;
+			p->stage_data = 0;
+			after_data = 0;
+			continue;
+		}
+		p->stage_data = 1;
+		if (p->ndata_addrs < DSN_DATA_ADDRS) {
+			char *a = dsn_addr_extract(t + b, e - b);
+
+			if (a)
+				p->data_addrs[p->ndata_addrs++] = a;
+		}
+	}
+	return 0;
+}
+
+static int
+refused_at_data(const struct dsn_parser *p, const struct dsn_recipient *r)
+{
+	size_t i;
+
+	if (!p->stage_data)
+		return 0;
+	if (p->ndata_addrs == 0)
+		return 1;
+	for (i = 0; i < p->ndata_addrs && r->final_rcpt; i++)
+		if (strcmp(p->data_addrs[i], r->final_rcpt) == 0)
+			return 1;
+	return 0;
+}
+
+void
+dsn_set_reason(struct dsn_recipient *r, const char *reason)
+{
+	r->cls.reason = reason;
+	r->cls.category = vocab_reason_category(reason);
+	r->cls.hard = reason_is_hard(reason, r->status, r->reply_code);
+}
+
+/*
+ * Does the text name the RCPT stage? Postfix "(in reply to RCPT TO
+ * command)", Exim "after RCPT TO:", qmail "does not like recipient",
+ * Sendmail ">>> RCPT To:", Yahoo "[RCPT_TO]", "Error following RCPT
+ * command", Gmail relaying the remote's reply "(state 14)".
+ */
+static int
+names_rcpt_stage(const char *t, size_t n)
+{
+	static const char *const rcpt_words[] = { "rcpt to", "rcpt command",
+	    "[rcpt_to]", "does not like recipient", ">>> rcpt", "(state 14)",
+	    NULL };
+	size_t i;
+
+	for (i = 0; rcpt_words[i]; i++)
+		if (dsn_memstr_ci(t, n, rcpt_words[i]))
+			return 1;
+	return 0;
+}
+
+/* x.1.0, x.1.1, x.1.3: the status itself says the mailbox is bad */
+static int
+status_names_mailbox(const char *st)
+{
+	return st && st[0] && st[1] == '.' && st[2] == '1' && st[3] == '.' &&
+	    (strcmp(st + 4, "0") == 0 || strcmp(st + 4, "1") == 0 ||
+	    strcmp(st + 4, "3") == 0);
+}
+
+/*
+ * The bare "user unknown" wordings a recipient check and a content filter
+ * share (Sendmail "... User unknown", "Unknown user", "User not exist",
+ * "This user doesn't have a X account").
+ */
+static int
+bare_unknown_user(const char *d)
+{
+	static const char *const words[] = { "user unknown", "unknown user",
+	    "user not exist", "user not found", "user doesn't have a",
+	    "user doesnt have a", NULL };
+	size_t i, n = strlen(d);
+
+	for (i = 0; words[i]; i++)
+		if (dsn_memstr_ci(d, n, words[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * Refused before any command or at EHLO: Exim "after initial connection"
+ * and "after EHLO", Postfix "refused to talk to me", qmail "greeting
+ * failed", Gmail "(state 13)". Nothing about the recipient or the message was known yet, only
+ * the client.
+ */
+static int
+refused_at_greeting(const char *d, size_t n)
+{
+	return dsn_memstr_ci(d, n, "after initial connection") ||
+	    dsn_memstr_ci(d, n, "after ehlo") ||
+	    dsn_memstr_ci(d, n, "after helo") ||
+	    dsn_memstr_ci(d, n, "(state 13)") ||
+	    dsn_memstr_ci(d, n, "refused to talk to me") ||
+	    dsn_memstr_ci(d, n, "greeting failed");
+}
+
+/*
+ * Reasons that cannot be right for a refusal at the greeting: the words
+ * spoke of a quota, a policy, a recipient or nothing precise. Reasons that
+ * name the client (PTR, reputation, connections, TLS ...) stay.
+ */
+static int
+greeting_means_blocked(const char *reason)
+{
+	static const char *const v[] = { "speeding", "rejected",
+	    "policyviolation", "systemerror", "undefined", "onhold",
+	    "userunknown", "suspend", "filtered", "hasmoved", NULL };
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		if (strcmp(reason, v[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The SMTP stage says who was refused. "User unknown" in reply to DATA,
+ * after the recipients were accepted, is a content filter wearing a
+ * recipient error's words; an address error in reply to MAIL FROM is
+ * about the sender, not the recipient. A bare "user unknown" that no
+ * RCPT reply and no mailbox status (x.1.1) backs is taken the same way:
+ * recipient checks happen at RCPT and say so, filters that refuse with
+ * those words do not.
+ */
+static void
+stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
+{
+	static const char *const data_words[] = { "end of data", "after data",
+	    "final data", "after end of data", ">>> data", "data command",
+	    "(state 15)", "(state 18)", NULL };
+	static const char *const mail_words[] = { "after mail from",
+	    "to mail from", "mail from command", NULL };
+	const char *d = r->diag;
+	size_t i, n;
+	int data = stage_data, mail = 0, rcpt;
+
+	if (d == NULL)
+		return;
+	n = strlen(d);
+	for (i = 0; data_words[i]; i++)
+		if (dsn_memstr_ci(d, n, data_words[i]))
+			data = 1;
+	for (i = 0; mail_words[i]; i++)
+		if (dsn_memstr_ci(d, n, mail_words[i]))
+			mail = 1;
+	rcpt = names_rcpt_stage(d, n);
+	if (data && !dsn_memstr_ci(d, n, "rcpt to") &&
+	    strcmp(r->cls.reason, "userunknown") == 0)
+		dsn_set_reason(r, "filtered");
+	else if (mail && strcmp(r->cls.category ? r->cls.category : "",
+	    "recipient") == 0)
+		dsn_set_reason(r, "rejected");
+	else if (refused_at_greeting(d, n) &&
+	    greeting_means_blocked(r->cls.reason))
+		dsn_set_reason(r, "blocked");
+	else if (!rcpt && !stage_rcpt && !mail &&
+	    strcmp(r->cls.reason, "userunknown") == 0 &&
+	    strcmp(r->cls.source, "text") == 0 &&
+	    !status_names_mailbox(r->status) && bare_unknown_user(d))
+		dsn_set_reason(r, "filtered");
+}
+
+int
+dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_type)
+{
+	char st[16];
+	int reply;
+
+	if (r->diag) {
+		char *c = dsn_diag_clean(r->diag, strlen(r->diag), DSN_FIELD_MAX);
+
+		if (c == NULL)
+			return -1;
+		free(r->diag);
+		r->diag = c;
+		dsn_diag_codes(r->diag, st, &reply);
+		if (r->reply_code == 0)
+			r->reply_code = reply;
+		/*
+		 * The remote server's own code beats the reporting MTA's
+		 * Status (often a generic or remapped one), within a class.
+		 */
+		if (st[0] && (r->status == NULL || r->status[0] == '\0' ||
+		    (st[0] == r->status[0] && strcmp(st, r->status) != 0 &&
+		    strcmp(st + 1, ".0.0") != 0))) {
+			free(r->status);
+			if ((r->status = dsn_dup_s(st)) == NULL)
+				return -1;
+		}
+	}
+	if (r->action && (dsn_streq_ci(r->action, "delivered") ||
+	    dsn_streq_ci(r->action, "relayed") || dsn_streq_ci(r->action, "expanded"))) {
+		r->cls.reason = "delivered";
+		r->cls.category = vocab_reason_category("delivered");
+		r->cls.hard = 0;
+		r->cls.source = "status";
+		return 0;
+	}
+	classify(p->cl, r->status, r->reply_code, r->diag, &r->cls);
+	if (strcmp(r->cls.reason, "delivered") == 0 && r->action &&
+	    !dsn_streq_ci(r->action, "delivered")) {
+		/* a 2xx code in a failure report is a quoted greeting: ignore */
+		classify(p->cl, NULL, 0, r->diag, &r->cls);
+	}
+	/* "x-unix; ..." is a local delivery agent talking */
+	if (diag_type && dsn_streq_ci(diag_type, "x-unix") &&
+	    (strcmp(r->cls.source, "text") != 0 ||
+	    strcmp(r->cls.category, "transient") == 0))
+		dsn_set_reason(r, "mailererror");
+	/*
+	 * A temporary status on a final failure: retries ran out. Timeouts
+	 * that lasted until the queue lifetime ended are expiry too.
+	 */
+	if (r->action && dsn_streq_ci(r->action, "failed") && r->status &&
+	    r->status[0] == '4' && (strcmp(r->cls.source, "text") != 0 ||
+	    (strcmp(r->cls.reason, "networkerror") == 0 && r->diag &&
+	    (dsn_memstr_ci(r->diag, strlen(r->diag), "timed out") ||
+	    dsn_memstr_ci(r->diag, strlen(r->diag), "timeout")))))
+		dsn_set_reason(r, "expired");
+	/*
+	 * A delay notice (or "Action: expired") whose text names no cause,
+	 * only a transient status or reply code: the message is waiting out
+	 * its queue lifetime.
+	 */
+	if (r->action && (dsn_streq_ci(r->action, "delayed") ||
+	    dsn_streq_ci(r->action, "expired")) &&
+	    strcmp(r->cls.source, "text") != 0 &&
+	    strcmp(r->cls.category, "transient") == 0)
+		dsn_set_reason(r, "expired");
+	stage_adjust(r, refused_at_data(p, r), p->stage_rcpt);
+	/*
+	 * The server said something nothing here recognises: the failure is
+	 * on hold for a person to read, not of an unknown kind. Postfix's
+	 * bounce template ("This is the mail system at host ...") is no
+	 * diagnostic.
+	 */
+	if (strcmp(r->cls.reason, "undefined") == 0 && r->diag &&
+	    r->diag[strspn(r->diag, " \t\r\n")] != '\0' &&
+	    !dsn_has_prefix_ci(r->diag + strspn(r->diag, " \t\r\n"),
+	    "This is the mail system at host"))
+		dsn_set_reason(r, "onhold");
+	return 0;
+}
+
+/* ---- signals ---- */
+
+/*
+ * 1: the From field names a mailer daemon or postmaster; 2: only the
+ * envelope sender is null (auto-replies use it too); 0: neither.
+ */
+static int
+from_daemon(const struct dsn_parser *p)
+{
+	if (recog_from_daemon(dsn_top_header(p, "From")))
+		return 1;
+	if (p->env_from && p->env_from[0] == '\0')
+		return 2;
+	return 0;
+}
+
+/* An auto-reply: by a field of its own (first of each name), or its subject. */
+static int
+autoreply(const struct dsn_parser *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->ntop; i++)
+		if (dsn_top_header(p, p->top[i].name) == p->top[i].value &&
+		    recog_autoreply_field(p->top[i].name, p->top[i].value))
+			return 1;
+	return recog_autoreply_subject(dsn_top_header(p, "Subject"));
+}
+
+/*
+ * A List-Unsubscribe mailto request sent by a mail client on the user's
+ * behalf (Apple Mail: Auto-Submitted, Subject "unsubscribe"): the
+ * recipient opts out, which policy treats like a complaint.
+ */
+static int
+unsubscribe_request(const struct dsn_parser *p)
+{
+	const char *as = dsn_top_header(p, "Auto-Submitted");
+	const char *subj = dsn_top_header(p, "Subject");
+
+	if (as == NULL || subj == NULL)
+		return 0;
+	while (*subj == ' ')
+		subj++;
+	return dsn_has_prefix_ci(as + strspn(as, " \t"), "auto-") &&
+	    dsn_streq_ci(subj, "unsubscribe");
+}
+
+/* ---- building the report ---- */
+
+/* Some letters, not just rules of "=" or a bullet. */
+static int
+has_words(const char *s)
+{
+	int letters = 0;
+
+	for (; s && *s; s++)
+		if (isalpha((unsigned char)*s) && ++letters >= 4)
+			return 1;
+	return 0;
+}
+
+/* Some recipient's lines, or the text as a whole, report a failure. */
+static int
+text_says_failure(const struct dsn_text_result *tr)
+{
+	size_t i;
+
+	for (i = 0; i < tr->n; i++)
+		if (tr->v[i].diag && dsn_failure_words(tr->v[i].diag,
+		    strlen(tr->v[i].diag)))
+			return 1;
+	return tr->general_diag && dsn_failure_words(tr->general_diag,
+	    strlen(tr->general_diag));
+}
+
+/* "Fwd: Undeliverable: ..." from a person is about a bounce, not one. */
+static int
+human_forward(const struct dsn_parser *p)
+{
+	const char *s = dsn_top_header(p, "Subject");
+
+	if (s == NULL)
+		return 0;
+	s += strspn(s, " \t");
+	return dsn_has_prefix_ci(s, "fwd:") || dsn_has_prefix_ci(s, "fw:") ||
+	    dsn_has_prefix_ci(s, "re:") || dsn_has_prefix_ci(s, "aw:") ||
+	    dsn_has_prefix_ci(s, "wg:") || dsn_has_prefix_ci(s, "tr:");
+}
+
+/* An enclosed message or its headers: the returned original. */
+static int
+has_returned_message(const struct dsn_parser *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nparts; i++)
+		if (p->parts[i].is_message ||
+		    strcmp(p->parts[i].type, "text/rfc822-headers") == 0)
+			return 1;
+	return 0;
+}
+
+static char *
+first_addr(const char *v)
+{
+	return v ? dsn_addr_extract(v, strlen(v)) : NULL;
+}
+
+/* Merge text-found diagnostics into DSN recipients that lack them. */
+static int
+enrich_from_text(struct dsn_parser *p, const struct dsn_text_result *tr)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->rep.nrcpts; i++) {
+		struct dsn_recipient *r = &p->rep.rcpts[i];
+		int weak = r->diag == NULL || r->diag[0] == '\0';
+
+		if (!weak || r->final_rcpt == NULL)
+			continue;
+		for (j = 0; j < tr->n; j++) {
+			if (strcmp(tr->v[j].addr, r->final_rcpt) != 0 &&
+			    !(r->orig_rcpt && strcmp(tr->v[j].addr, r->orig_rcpt) == 0))
+				continue;
+			if (tr->v[j].diag == NULL)
+				break;
+			free(r->diag);
+			if ((r->diag = dsn_dup_s(tr->v[j].diag)) == NULL)
+				return -1;
+			if (r->remote_mta == NULL && tr->v[j].remote &&
+			    (r->remote_mta = dsn_dup_s(tr->v[j].remote)) == NULL)
+				return -1;
+			if (dsn_rcpt_finish(p, r, NULL) < 0)
+				return -1;
+			break;
+		}
+		/* one recipient, one text diagnostic: take it */
+		if (j == tr->n && p->rep.nrcpts == 1 && tr->n == 1 &&
+		    tr->v[0].diag && (r->diag == NULL || r->diag[0] == '\0')) {
+			free(r->diag);
+			if ((r->diag = dsn_dup_s(tr->v[0].diag)) == NULL)
+				return -1;
+			if (dsn_rcpt_finish(p, r, NULL) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Amazon SES notification mailed by SNS. Returns 1 when it was one. */
+static int
+from_ses(struct dsn_parser *p, const char *t, size_t n)
+{
+	struct dsn_report *rep = &p->rep;
+	struct dsn_ses ses;
+	size_t i;
+	int rc = 1;
+
+	if (dsn_ses_scan(t, n, &ses) == 0) {
+		dsn_ses_fini(&ses);
+		return 0;
+	}
+	rep->kind = ses.kind == SES_COMPLAINT ? DSN_KIND_FEEDBACK :
+	    ses.kind == SES_DELIVERY ? DSN_KIND_DELIVERED : DSN_KIND_DSN;
+	rep->format = "amazonses";
+	rep->sender = ses.source ? first_addr(ses.source) : NULL;
+	if (ses.message_id)
+		rep->message_id = dsn_dup_s(ses.message_id);
+	if (ses.reporting_mta)
+		rep->reporting_mta = dsn_typed_value(ses.reporting_mta, 0);
+	if (ses.feedback_type)
+		rep->feedback_type = dsn_dup_s(ses.feedback_type);
+	for (i = 0; i < ses.n && rc == 1; i++) {
+		struct dsn_recipient *r = dsn_rcpt_new(rep);
+		const char *d = ses.v[i].diag;
+
+		if (r == NULL)
+			break;
+		r->final_rcpt = dsn_addr_extract(ses.v[i].addr, strlen(ses.v[i].addr));
+		if (r->final_rcpt == NULL)
+			r->final_rcpt = dsn_dup_s(ses.v[i].addr);
+		if (ses.kind == SES_COMPLAINT) {
+			dsn_set_reason(r, "feedback");
+			r->cls.source = "report";
+			continue;
+		}
+		if (ses.kind == SES_DELIVERY) {
+			r->action = dsn_dup_s("delivered");
+			d = ses.smtp_response;
+		} else if (ses.v[i].action)
+			r->action = dsn_dup_s(ses.v[i].action);
+		if (ses.v[i].status)
+			r->status = dsn_dup_s(ses.v[i].status);
+		if (d) {
+			const char *semi = strchr(d, ';');
+
+			/* "smtp; 550 ..." as in Diagnostic-Code */
+			if (semi && semi - d < 16)
+				d = semi + 1;
+			r->diag = dsn_trim_dup(d, strlen(d));
+		}
+		if (r->final_rcpt == NULL || dsn_rcpt_finish(p, r, NULL) < 0)
+			rc = -1;
+		if (rc == 1 && ses.kind == SES_DELIVERY) {
+			r->cls.reason = "delivered";
+			r->cls.category = vocab_reason_category("delivered");
+		}
+	}
+	dsn_ses_fini(&ses);
+	return rc;
+}
+
+static int
+set_sender_and_msgid(struct dsn_parser *p)
+{
+	struct dsn_report *rep = &p->rep;
+
+	if (rep->sender == NULL && p->env_rcpt)
+		rep->sender = dsn_dup_s(p->env_rcpt);
+	if (rep->sender == NULL)
+		rep->sender = first_addr(dsn_top_header(p, "To"));
+	if (rep->sender == NULL)
+		rep->sender = first_addr(p->ret_return_path);
+	if (rep->sender == NULL)
+		rep->sender = first_addr(p->ret_from);
+	if (rep->message_id == NULL && p->ret_msgid)
+		rep->message_id = dsn_dup_s(p->ret_msgid);
+	if (rep->date == NULL && dsn_top_header(p, "Date"))
+		rep->date = dsn_dup_s(dsn_top_header(p, "Date"));
+	if (rep->subject == NULL && dsn_top_header(p, "Subject"))
+		rep->subject = dsn_dup_s(dsn_top_header(p, "Subject"));
+	return 0;
+}
+
+int
+dsn_build(struct dsn_parser *p)
+{
+	struct dsn_report *rep = &p->rep;
+	struct dsn_text_result tr;
+	struct buf text;
+	const char *excl[5];
+	char *x_from = NULL, *x_to = NULL;
+	size_t i, nex = 0;
+	int has_ds = 0, has_fb = 0, rc = 0, daemon, subj;
+
+	memset(&tr, 0, sizeof(tr));
+	buf_init(&text, (DSN_TEXT_PARTS_BUDGET + 1) * p->text_limit + 4096);
+
+	/* returned headers in text/rfc822-headers parts */
+	for (i = 0; i < p->nparts; i++)
+		if (p->parts[i].keep && (strcmp(p->parts[i].type,
+		    "text/rfc822-headers") == 0 || strcmp(p->parts[i].type,
+		    "message/global-headers") == 0) &&
+		    dsn_returned_headers(p, buf_cstr(&p->parts[i].text),
+		    p->parts[i].text.len) < 0)
+			goto oom;
+
+	if (dsn_main_text(p, &text) < 0)
+		goto oom;
+	if (transcript_data_stage(p, buf_cstr(&text), text.len) < 0)
+		goto oom;
+	p->stage_rcpt = names_rcpt_stage(buf_cstr(&text), text.len);
+
+	/* 1. delivery-status parts */
+	for (i = 0; i < p->nparts; i++) {
+		struct dsn_part *pt = &p->parts[i];
+
+		if (!pt->keep || pt->enclosed)
+			continue;
+		if (strcmp(pt->type, "message/delivery-status") == 0 ||
+		    strcmp(pt->type, "message/global-delivery-status") == 0) {
+			has_ds = 1;
+			if (dsn_parse_delivery_status(p, buf_cstr(&pt->text),
+			    pt->text.len) < 0)
+				goto oom;
+		} else if (strcmp(pt->type, "message/feedback-report") == 0) {
+			has_fb = 1;
+			if (dsn_parse_feedback(p, buf_cstr(&pt->text), pt->text.len) < 0)
+				goto oom;
+		}
+	}
+	if (p->top_report_type && dsn_streq_ci(p->top_report_type, "feedback-report"))
+		has_fb = 1;
+
+	/* delivery-status fields pasted into a text part (some gateways) */
+	if (!has_ds && !has_fb && rep->nrcpts == 0) {
+		const char *fr = dsn_memstr_ci(buf_cstr(&text), text.len,
+		    "\nFinal-Recipient:");
+		const char *act = dsn_memstr_ci(buf_cstr(&text), text.len,
+		    "\nAction:");
+
+		if (fr && act) {
+			const char *s = dsn_memstr_ci(buf_cstr(&text), text.len,
+			    "Reporting-MTA:");
+
+			if (s == NULL || s > fr)
+				s = fr + 1;
+			has_ds = 1;
+			if (dsn_parse_delivery_status(p, s,
+			    text.len - (size_t)(s - buf_cstr(&text))) < 0)
+				goto oom;
+		}
+	}
+
+	/* addresses that are never failed recipients */
+	x_to = first_addr(dsn_top_header(p, "To"));
+	x_from = first_addr(dsn_top_header(p, "From"));
+	if (p->env_rcpt)
+		excl[nex++] = p->env_rcpt;
+	if (x_to)
+		excl[nex++] = x_to;
+	if (x_from)
+		excl[nex++] = x_from;
+	excl[nex] = NULL;
+
+	if (has_fb) {
+		rep->kind = DSN_KIND_FEEDBACK;
+		rep->format = "arf";
+		if (rep->nrcpts == 0) {
+			struct dsn_recipient *r = dsn_rcpt_new(rep);
+
+			if (r == NULL)
+				goto oom;
+			r->final_rcpt = first_addr(p->ret_to);
+		}
+		for (i = 0; i < rep->nrcpts; i++) {
+			rep->rcpts[i].cls.reason = "feedback";
+			rep->rcpts[i].cls.category =
+			    vocab_reason_category("feedback");
+			rep->rcpts[i].cls.hard = 0;
+			rep->rcpts[i].cls.source = "report";
+		}
+		goto done;
+	}
+
+	if (!has_ds && rep->nrcpts == 0 && dsn_memstr_ci(buf_cstr(&text),
+	    text.len < 4096 ? text.len : 4096, "\"notificationType\"")) {
+		int r = from_ses(p, buf_cstr(&text), text.len);
+
+		if (r < 0)
+			goto oom;
+		if (r > 0)
+			goto done;
+	}
+	if (dsn_text_scan(buf_cstr(&text), text.len, excl, DSN_MAX_RECIPIENTS,
+	    &tr) < 0)
+		goto oom;
+	/* returned headers quoted in the text */
+	if (tr.returned_at < text.len) {
+		const char *s = buf_cstr(&text) + tr.returned_at;
+		const char *nl = memchr(s, '\n', text.len - tr.returned_at);
+
+		if (nl && dsn_returned_headers(p, nl + 1,
+		    text.len - (size_t)(nl + 1 - buf_cstr(&text))) < 0)
+			goto oom;
+	}
+
+	if (has_ds && rep->nrcpts > 0) {
+		int all_ok = 1;
+
+		rep->kind = DSN_KIND_DSN;
+		rep->format = "rfc3464";
+		if (enrich_from_text(p, &tr) < 0)
+			goto oom;
+		for (i = 0; i < rep->nrcpts; i++)
+			if (strcmp(rep->rcpts[i].cls.reason, "delivered") != 0)
+				all_ok = 0;
+		if (all_ok)
+			rep->kind = DSN_KIND_DELIVERED;
+		goto done;
+	}
+
+	/*
+	 * Evidence for a plain-text bounce, strongest first: X-Failed-Recipients;
+	 * a mailer daemon (or the null sender) saying so in a marker line or
+	 * the subject; a mailer daemon naming recipients in the shapes bounces
+	 * use (but not an auto-reply, which also comes from the null sender);
+	 * anyone with a bounce marker, a bounce subject or the returned
+	 * message attached, unless a person forwards it.
+	 */
+	daemon = from_daemon(p);
+	subj = recog_bounce_subject(dsn_top_header(p, "Subject"));
+	if (has_ds || dsn_top_header(p, "X-Failed-Recipients") != NULL ||
+	    (daemon && (tr.strong || subj)) ||
+	    (daemon == 1 && tr.n > 0 && !autoreply(p) && text_says_failure(&tr)) ||
+	    (tr.strong && !human_forward(p) && (subj || has_returned_message(p)))) {
+		rep->kind = DSN_KIND_DSN;
+		rep->format = "text";
+		for (i = 0; i < tr.n; i++) {
+			struct dsn_recipient *r = dsn_rcpt_new(rep);
+
+			if (r == NULL)
+				break;
+			r->final_rcpt = dsn_dup_s(tr.v[i].addr);
+			r->diag = has_words(tr.v[i].diag) ? dsn_dup_s(tr.v[i].diag) :
+			    tr.general_diag ? dsn_dup_s(tr.general_diag) : NULL;
+			r->remote_mta = tr.v[i].remote ? dsn_dup_s(tr.v[i].remote) : NULL;
+			if (r->final_rcpt == NULL || dsn_rcpt_finish(p, r, NULL) < 0)
+				goto oom;
+		}
+		if (rep->nrcpts == 0) {
+			const char *xf = dsn_top_header(p, "X-Failed-Recipients");
+			struct dsn_recipient *r;
+
+			if ((r = dsn_rcpt_new(rep)) == NULL)
+				goto oom;
+			r->final_rcpt = xf ? first_addr(xf) : first_addr(p->ret_to);
+			if (tr.general_diag && (r->diag = dsn_dup_s(tr.general_diag)) == NULL)
+				goto oom;
+			if (dsn_rcpt_finish(p, r, NULL) < 0)
+				goto oom;
+		}
+		goto done;
+	}
+	if (unsubscribe_request(p)) {
+		struct dsn_recipient *r;
+
+		rep->kind = DSN_KIND_FEEDBACK;
+		rep->format = "unsubscribe";
+		if ((rep->feedback_type = dsn_dup_s("unsubscribe")) == NULL ||
+		    (r = dsn_rcpt_new(rep)) == NULL)
+			goto oom;
+		r->final_rcpt = first_addr(dsn_top_header(p, "From"));
+		r->cls.reason = "feedback";
+		r->cls.category = vocab_reason_category("feedback");
+		r->cls.hard = 0;
+		r->cls.source = "report";
+		goto done;
+	}
+	if (autoreply(p)) {
+		struct dsn_recipient *r;
+
+		rep->kind = DSN_KIND_AUTOREPLY;
+		rep->format = "rfc3834";
+		if ((r = dsn_rcpt_new(rep)) == NULL)
+			goto oom;
+		r->final_rcpt = first_addr(dsn_top_header(p, "From"));
+		r->cls.reason = "vacation";
+		r->cls.category = vocab_reason_category("vacation");
+		r->cls.hard = 0;
+		r->cls.source = "report";
+		goto done;
+	}
+	rep->kind = DSN_KIND_NONE;
+	rep->format = NULL;
+done:
+	if (set_sender_and_msgid(p) < 0)
+		goto oom;
+	goto out;
+oom:
+	rc = -1;
+out:
+	free(x_to);
+	free(x_from);
+	dsn_text_result_fini(&tr);
+	buf_fini(&text);
+	return rc;
+}
