@@ -103,7 +103,7 @@ static const struct scan_case cases[] = {
 	{ "body without headers", "\r\nbody\r\n",
 	  "rfc5322.date.missing,rfc5322.from.missing,rfc5322.message_id.missing", ACT_REJECT },
 	{ "body line of 998 is fine", NULL, "", ACT_ACCEPT },
-	{ "body line of 999 is too long", NULL, "body.line_too_long", ACT_REJECT },
+	{ "body line of 999 is repaired", NULL, "body.line_too_long", ACT_REPAIR },
 	{ "header line of 999 is too long", NULL, "header.line_too_long", ACT_REJECT },
 };
 

@@ -44,6 +44,7 @@ struct milter_conf {
 	char		*socket;		/* unix:PATH or inet:PORT@HOST */
 	long long	 socket_mode;
 	char		*socket_group;
+	char		*spool_dir;		/* body copies for the line repair */
 	char		*user;
 	char		*pidfile;
 	char		*syslog_facility;

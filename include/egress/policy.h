@@ -28,6 +28,7 @@ struct verdict {
 	int		 score;		/* content score */
 	int		 add_date;	/* repairs the shell must apply */
 	int		 add_message_id;
+	int		 repair_lines;	/* re-encode parts with over-long lines */
 	int		 tag;		/* add the tag header */
 	int		 exempt;
 	int		 bounce;	/* capped because the message is a bounce */

@@ -141,7 +141,8 @@ config_set_defaults(struct config *c)
 	    (c->hold_reason = strdup("milter-egress")) == NULL ||
 	    (c->milter.socket = strdup("unix:/run/milter-egress/milter-egress.sock")) == NULL ||
 	    (c->milter.syslog_facility = strdup("mail")) == NULL ||
-	    (c->milter.syslog_ident = strdup("milter-egress")) == NULL)
+	    (c->milter.syslog_ident = strdup("milter-egress")) == NULL ||
+	    (c->milter.spool_dir = strdup("/tmp")) == NULL)
 		return -1;
 	c->nchecks = checks_table(&defs);
 	if ((c->checks = calloc(c->nchecks, sizeof(*c->checks))) == NULL)
@@ -173,6 +174,7 @@ config_free(struct config *c)
 	free(c->repair_msgid_domain);
 	free(c->milter.socket);
 	free(c->milter.socket_group);
+	free(c->milter.spool_dir);
 	free(c->milter.user);
 	free(c->milter.pidfile);
 	free(c->milter.syslog_facility);
@@ -402,7 +404,7 @@ load_milter(struct milter_conf *m, const config_setting_t *g, struct cfg_errors 
 {
 	static const char *const keys[] = { "socket", "socket_mode",
 	    "socket_group", "user", "pidfile", "syslog_facility", "syslog_ident",
-	    "timeout", "backlog", NULL };
+	    "timeout", "backlog", "spool_dir", NULL };
 	static const char *const facilities[] = { "mail", "daemon", "user",
 	    "local0", "local1", "local2", "local3", "local4", "local5",
 	    "local6", "local7", NULL };
@@ -436,6 +438,10 @@ load_milter(struct milter_conf *m, const config_setting_t *g, struct cfg_errors 
 		free(mode);
 	}
 	cfg_string(g, "socket_group", &m->socket_group, e);
+	if (cfg_string(g, "spool_dir", &m->spool_dir, e) > 0 &&
+	    m->spool_dir[0] != '/')
+		cfg_error(e, cfg_member(g, "spool_dir"), "spool_dir",
+		    "\"%s\" is not an absolute path", m->spool_dir);
 	cfg_string(g, "user", &m->user, e);
 	cfg_string(g, "pidfile", &m->pidfile, e);
 	cfg_string(g, "syslog_ident", &m->syslog_ident, e);

@@ -17,6 +17,7 @@
  * config snapshot, reached through shell_config_get().
  */
 #include <sys/random.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +28,13 @@
 
 #include <libmilter/mfapi.h>
 
+#include "egress/bounce.h"
 #include "egress/buf.h"
 #include "egress/checks.h"
-#include "egress/bounce.h"
 #include "egress/config.h"
 #include "egress/dsn.h"
 #include "egress/policy.h"
+#include "egress/reencode.h"
 #include "egress/rfc5322.h"
 #include "egress/scan.h"
 #include "egress/sender.h"
@@ -64,6 +66,14 @@ struct msgctx {
 	size_t		  ndrop;
 	char		  drop_reply[SENDER_REPLY_MAX];	/* the first one's */
 	unsigned	  sender_hdrs;	/* sender-status headers already present */
+	/* the long-line repair */
+	int		  dkim_signed;	/* a DKIM-Signature field is present */
+	int		  mime_version;	/* a MIME-Version field is present */
+	unsigned	  cte_hdrs;	/* Content-Transfer-Encoding fields */
+	char		 *top_ctype;	/* first Content-Type value, or NULL */
+	char		 *top_cte;	/* first Content-Transfer-Encoding, or NULL */
+	struct spool	 *spool;	/* the body, while a repair is possible */
+	struct reencode	 *repair;	/* the planned repair, at end of message */
 	unsigned	  bounce_hdrs;	/* bounce headers already present */
 };
 
@@ -125,6 +135,10 @@ msg_free(struct msgctx *m)
 	for (i = 0; i < m->ndrop; i++)
 		free(m->drop_rcpts[i]);
 	free(m->drop_rcpts);
+	free(m->top_ctype);
+	free(m->top_cte);
+	spool_free(m->spool);
+	reencode_free(m->repair);
 	free(m);
 }
 
@@ -212,7 +226,7 @@ egress_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
-	    SMFIF_DELRCPT;
+	    SMFIF_DELRCPT | SMFIF_CHGBODY;
 	unsigned long proto = 0;
 	struct connctx *c;
 
@@ -471,9 +485,35 @@ egress_header(SMFICTX *ctx, char *name, char *value)
 	if (c->cfg->bounce.add_header &&
 	    strcasecmp(name, c->cfg->bounce.header_name) == 0)
 		m->bounce_hdrs++;
+	if (strcasecmp(name, "DKIM-Signature") == 0)
+		m->dkim_signed = 1;
+	else if (strcasecmp(name, "MIME-Version") == 0)
+		m->mime_version = 1;
+	else if (strcasecmp(name, "Content-Type") == 0 && m->top_ctype == NULL &&
+	    (m->top_ctype = strdup(value)) == NULL)
+		m->failed = 1;
+	else if (strcasecmp(name, "Content-Transfer-Encoding") == 0 &&
+	    m->cte_hdrs++ == 0 && (m->top_cte = strdup(value)) == NULL)
+		m->failed = 1;
 	if (msg_start_scan(c) != 0 || scan_header(m->scan, name, value) != 0)
 		m->failed = 1;
 	return hdr_status(c);
+}
+
+/*
+ * Can this message's over-long lines be repaired? Only when the check is set
+ * to repair, in enforce mode (monitor mode changes nothing), for a sender
+ * that is not the null sender (a bounce is passed on as it is) and without a
+ * DKIM signature (re-encoding would break it).
+ */
+static int
+repair_possible(const struct connctx *c, const struct msgctx *m)
+{
+	const struct check_conf *cc = config_check(c->cfg, "body.line_too_long");
+
+	return cc != NULL && cc->action == ACT_REPAIR &&
+	    c->cfg->mode == MODE_ENFORCE && m->mail_from[0] != '\0' &&
+	    !m->dkim_signed;
 }
 
 static sfsistat
@@ -484,6 +524,11 @@ egress_eoh(SMFICTX *ctx)
 
 	if (m != NULL && !m->failed &&
 	    (msg_start_scan(c) != 0 || scan_eoh(m->scan) != 0))
+		m->failed = 1;
+	/* Keep a copy of the body while the long-line repair may need it. */
+	if (m != NULL && !m->failed && repair_possible(c, m) &&
+	    (m->spool = spool_new(c->cfg->milter.spool_dir,
+	    c->cfg->limits.message_size)) == NULL)
 		m->failed = 1;
 	return c && c->noreply_eoh ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
@@ -497,6 +542,10 @@ egress_body(SMFICTX *ctx, unsigned char *p, size_t n)
 	if (m != NULL && !m->failed &&
 	    (msg_start_scan(c) != 0 || scan_body(m->scan, (const char *)p, n) != 0))
 		m->failed = 1;
+	if (m != NULL && m->spool != NULL && spool_is_usable(m->spool) &&
+	    spool_write(m->spool, p, n) != 0)
+		shell_log(LOG_WARNING, "%s: cannot keep a copy of the body for the "
+		    "line repair: %s", msg_qid(ctx, m), strerror(errno));
 	return c && c->noreply_body ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
@@ -542,6 +591,107 @@ make_message_id(struct connctx *c, struct msgctx *m, char *out, size_t outsz)
 	    (unsigned long long)r[0], (unsigned long long)(r[1] & 0xffffffffu), d);
 }
 
+/* ---- the long-line repair ---- */
+
+/*
+ * The registry's reply of body.line_too_long_unrepairable with the reason
+ * (unless the operator wrote a reply of their own), e.g. "...: the message
+ * is DKIM-signed". why holds the text and must outlive v.
+ */
+static void
+unrepairable_reply(const struct connctx *c, struct verdict *v,
+    enum reencode_result res, char *why, size_t whylen)
+{
+	const char *id = "body.line_too_long_unrepairable";
+	const struct check_conf *cc = config_check(c->cfg, id);
+	const struct check_def *def = checks_lookup(id);
+
+	if (v->decided_by == NULL || strcmp(v->decided_by, id) != 0 ||
+	    v->action < ACT_TEMPFAIL || cc == NULL || cc->reply == NULL ||
+	    def == NULL || def->reply == NULL || strcmp(cc->reply, def->reply) != 0)
+		return;
+	snprintf(why, whylen, "%s: %s", cc->reply, reencode_result_text(res));
+	policy_set_reply(v, why);
+}
+
+/* Feed the copy of the body to the plan or the rewrite. */
+static int
+repair_feed(struct msgctx *m, int rewrite)
+{
+	char b[65536];
+	ssize_t n;
+
+	if (spool_rewind(m->spool) != 0)
+		return -1;
+	while ((n = spool_read(m->spool, b, sizeof(b))) > 0)
+		if ((rewrite ? reencode_rewrite_feed(m->repair, b, (size_t)n) :
+		    reencode_plan_feed(m->repair, b, (size_t)n)) != 0)
+			return -1;
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * The verdict asks for the repair: can it be done? Sets *res (REENCODE_NONE
+ * when the message was not copied because no repair is possible for it,
+ * e.g. a bounce) and keeps a repairable plan in m->repair. Returns -1 on a
+ * resource failure (the copy or memory failed): the fail mode applies.
+ */
+static int
+repair_plan(struct connctx *c, struct msgctx *m, enum reencode_result *res)
+{
+	struct reencode_top top = { m->top_ctype, m->top_cte, m->dkim_signed };
+
+	*res = REENCODE_NONE;
+	if (m->dkim_signed) {
+		*res = REENCODE_DKIM;
+		return 0;
+	}
+	if (m->spool == NULL)
+		return 0;
+	if (!spool_is_usable(m->spool) || (m->repair = reencode_new(&top,
+	    (size_t)c->cfg->limits.line_length,
+	    (size_t)c->cfg->limits.mime_parts)) == NULL || repair_feed(m, 0) != 0)
+		return -1;
+	*res = reencode_plan_finish(m->repair);
+	if (*res != REENCODE_OK) {
+		reencode_free(m->repair);
+		m->repair = NULL;
+	}
+	return 0;
+}
+
+static int
+repair_sink(void *arg, const char *p, size_t n)
+{
+	return smfi_replacebody(arg, (unsigned char *)(uintptr_t)p, (int)n) ==
+	    MI_SUCCESS ? 0 : -1;
+}
+
+/* Replace the body with the re-encoded one and fix the top-level header. */
+static int
+repair_apply(SMFICTX *ctx, struct msgctx *m)
+{
+	const char *cte;
+
+	if (reencode_rewrite_start(m->repair, repair_sink, ctx) != 0 ||
+	    repair_feed(m, 1) != 0 || reencode_rewrite_finish(m->repair) != 0)
+		return -1;
+	if ((cte = reencode_top_cte(m->repair)) != NULL) {
+		if ((m->cte_hdrs > 0 ?
+		    smfi_chgheader(ctx, "Content-Transfer-Encoding", 1, (char *)cte) :
+		    smfi_addheader(ctx, "Content-Transfer-Encoding", (char *)cte)) !=
+		    MI_SUCCESS)
+			return -1;
+		if (!m->mime_version &&
+		    smfi_addheader(ctx, "MIME-Version", "1.0") != MI_SUCCESS)
+			return -1;
+	}
+	shell_log(LOG_INFO, "%s: repaired: %zu part(s) with lines over the limit "
+	    "re-encoded%s%s", msg_qid(ctx, m), reencode_parts(m->repair),
+	    cte ? " as " : "", cte ? cte : "");
+	return 0;
+}
+
 static sfsistat
 apply_verdict(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
     const struct verdict *v)
@@ -573,6 +723,8 @@ apply_verdict(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 		if (smfi_addheader(ctx, "Message-ID", hdr) != MI_SUCCESS)
 			return fail_status(c, ctx, "add Message-ID");
 	}
+	if (v->repair_lines && m->repair != NULL && repair_apply(ctx, m) != 0)
+		return fail_status(c, ctx, "line repair");
 	/* Tag headers the sender brought cannot be trusted: remove them. */
 	for (i = m->tag_headers; i > 0; i--)
 		(void)smfi_chgheader(ctx, c->cfg->tag_header, (int)i, NULL);
@@ -725,6 +877,7 @@ egress_eom(SMFICTX *ctx)
 	struct msgctx *m = c ? c->msg : NULL;
 	struct verdict v;
 	struct buf line;
+	char why[512];
 	sfsistat st;
 	size_t i;
 
@@ -757,6 +910,30 @@ egress_eom(SMFICTX *ctx)
 	if (v.decided_by != NULL)
 		policy_fact_reply(c->cfg, &v, sender_facts_find(&m->facts,
 		    v.decided_by));
+	/* The repair the verdict asks for must be possible; else say why. */
+	if (v.repair_lines) {
+		enum reencode_result res;
+
+		if (repair_plan(c, m, &res) != 0) {
+			st = fail_status(c, ctx, "line repair");
+			msg_free(m);
+			c->msg = NULL;
+			return st;
+		}
+		if (res != REENCODE_OK && res != REENCODE_NONE) {
+			if (findings_add(scan_findings(m->scan),
+			    "body.line_too_long_unrepairable", "%s",
+			    reencode_result_text(res)) != 0) {
+				st = fail_status(c, ctx, "line repair");
+				msg_free(m);
+				c->msg = NULL;
+				return st;
+			}
+			policy_decide(c->cfg, &m->env, scan_findings(m->scan),
+			    scan_is_bounce(m->scan), &v);
+			unrepairable_reply(c, &v, res, why, sizeof(why));
+		}
+	}
 	/* Every recipient suppressed (non-SMTP): say which and why, as at RCPT. */
 	if (v.decided_by != NULL && strcmp(v.decided_by, "recipient.suppressed") == 0 &&
 	    m->drop_reply[0] && v.action >= ACT_TEMPFAIL)
@@ -808,7 +985,7 @@ struct smfiDesc egress_filter = {
 	.xxfi_name = "milter-egress",
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
-	    SMFIF_DELRCPT,
+	    SMFIF_DELRCPT | SMFIF_CHGBODY,
 	.xxfi_connect = egress_connect,
 	.xxfi_helo = NULL,
 	.xxfi_envfrom = egress_envfrom,

@@ -9,6 +9,7 @@
 #ifndef EGRESS_MILTER_SHELL_H
 #define EGRESS_MILTER_SHELL_H
 
+#include <sys/types.h>
 #include <stdarg.h>
 
 #include <libmilter/mfapi.h>
@@ -35,6 +36,22 @@ struct config	*shell_config_get(void);
 void		 shell_config_put(struct config *);
 /* Install a new snapshot (takes over the caller's reference). */
 void		 shell_config_set(struct config *);
+
+/*
+ * A private copy of one message body (spool.c): in memory up to
+ * SPOOL_MEM_MAX bytes, then in an unlinked file in dir. max bounds the copy
+ * (0: none). spool_write fails (errno set) and the copy becomes unusable
+ * when the bound is passed or the disk fails. Read back after spool_rewind.
+ */
+#define SPOOL_MEM_MAX	(1024 * 1024)
+struct spool;
+struct spool	*spool_new(const char *dir, long long max);
+void		 spool_free(struct spool *);
+int		 spool_write(struct spool *, const void *, size_t);
+int		 spool_is_usable(const struct spool *);
+int		 spool_rewind(struct spool *);
+/* Bytes read (0 at the end), or -1. */
+ssize_t		 spool_read(struct spool *, void *, size_t);
 
 /* The filter description given to smfi_register(). */
 extern struct smfiDesc	egress_filter;
