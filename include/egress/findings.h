@@ -58,6 +58,13 @@ EGRESS_WUR int	findings_add(struct findings *, const char *id,
 EGRESS_WUR int	findings_vadd(struct findings *, const char *id,
 		    const char *fmt, va_list) __attribute__((format(printf, 3, 0)));
 
+/*
+ * Move every finding of src to the end of dst (same bound and rule as
+ * findings_add) and empty src. Returns 0, or -1 when out of memory (what
+ * was not moved stays in src).
+ */
+EGRESS_WUR int	findings_take(struct findings *dst, struct findings *src);
+
 /* Non-zero when a finding with this id is present. */
 int	findings_has(const struct findings *, const char *id);
 

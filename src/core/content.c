@@ -470,49 +470,12 @@ content_scan_free(struct content_scan *cs)
 	free(cs);
 }
 
-/*
- * Move the findings of src to the end of dst (ids and details as they are;
- * what does not fit is counted as dropped) and empty src.
- */
-static int
-findings_move(struct findings *dst, struct findings *src)
-{
-	size_t i;
-
-	for (i = 0; i < src->n; i++) {
-		if (dst->n >= dst->max) {
-			dst->dropped++;
-			free(src->v[i].detail);
-			continue;
-		}
-		if (dst->n == dst->cap) {
-			size_t ncap = dst->cap ? dst->cap * 2 : 8;
-			struct finding *nv;
-
-			if ((nv = realloc(dst->v, ncap * sizeof(*nv))) == NULL) {
-				/* the rest stays in src and is freed with it */
-				memmove(src->v, src->v + i, (src->n - i) *
-				    sizeof(*nv));
-				src->n -= i;
-				return -1;
-			}
-			dst->v = nv;
-			dst->cap = ncap;
-		}
-		dst->v[dst->n++] = src->v[i];
-	}
-	dst->dropped += src->dropped;
-	src->n = 0;
-	src->dropped = 0;
-	return 0;
-}
-
 static int
 pending_flush(struct content_scan *cs)
 {
-	if (findings_move(cs->f, &cs->pend_text) != 0 ||
-	    findings_move(cs->f, &cs->pend_body) != 0 ||
-	    findings_move(cs->f, &cs->pend_attach) != 0)
+	if (findings_take(cs->f, &cs->pend_text) != 0 ||
+	    findings_take(cs->f, &cs->pend_body) != 0 ||
+	    findings_take(cs->f, &cs->pend_attach) != 0)
 		return -1;
 	return 0;
 }

@@ -2,7 +2,9 @@
  * findings.c - bounded list of findings, action names, log escaping.
  *
  * Memory: the list owns the detail strings; ids are borrowed. At most `max`
- * entries (set from the config); extras are counted, not stored.
+ * entries (set from the config); extras are counted, not stored. On a full
+ * list a check id not yet listed replaces a repeat of another one, so
+ * every distinct check found is kept (the policy acts per id).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,6 +46,76 @@ findings_fini(struct findings *f)
 	f->cap = 0;
 }
 
+/*
+ * The last entry whose check id is also listed before it, or NULL when every
+ * entry names a different check. Only called on a full list: each new id
+ * makes one call, and the ids are the registry's and the operator rules'.
+ */
+static struct finding *
+repeated_slot(struct findings *f)
+{
+	size_t i, j;
+
+	for (i = f->n; i-- > 1;)
+		for (j = 0; j < i; j++)
+			if (strcmp(f->v[i].id, f->v[j].id) == 0)
+				return &f->v[i];
+	return NULL;
+}
+
+/*
+ * Room for a finding of id? On a full list it is counted as dropped, and a
+ * check not yet listed takes the place of a repeat of another one, so a
+ * severe finding is never the one lost (the policy acts per check id).
+ * Returns 1 when the finding may be appended.
+ */
+static int
+make_room(struct findings *f, const char *id)
+{
+	struct finding *slot;
+
+	if (f->n < f->max)
+		return 1;
+	f->dropped++;
+	if (findings_has(f, id) || (slot = repeated_slot(f)) == NULL)
+		return 0;
+	free(slot->detail);
+	memmove(slot, slot + 1, (size_t)(f->v + f->n - (slot + 1)) * sizeof(*slot));
+	f->n--;
+	return 1;
+}
+
+int
+findings_take(struct findings *dst, struct findings *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->n; i++) {
+		if (!make_room(dst, src->v[i].id)) {
+			free(src->v[i].detail);
+			continue;
+		}
+		if (dst->n == dst->cap) {
+			size_t ncap = dst->cap ? dst->cap * 2 : 8;
+			struct finding *nv;
+
+			if ((nv = realloc(dst->v, ncap * sizeof(*nv))) == NULL) {
+				/* the rest stays in src and is freed with it */
+				memmove(src->v, src->v + i, (src->n - i) * sizeof(*nv));
+				src->n -= i;
+				return -1;
+			}
+			dst->v = nv;
+			dst->cap = ncap;
+		}
+		dst->v[dst->n++] = src->v[i];
+	}
+	dst->dropped += src->dropped;
+	src->n = 0;
+	src->dropped = 0;
+	return 0;
+}
+
 int
 findings_add(struct findings *f, const char *id, const char *fmt, ...)
 {
@@ -64,10 +136,8 @@ findings_vadd(struct findings *f, const char *id, const char *fmt, va_list ap)
 	struct finding *nv;
 	int n;
 
-	if (f->n >= f->max) {
-		f->dropped++;
+	if (!make_room(f, id))
 		return 0;
-	}
 	if (f->n == f->cap) {
 		size_t ncap = f->cap ? f->cap * 2 : 8;
 
