@@ -247,6 +247,24 @@ START_TEST(test_scan_html_only)
 	msg_container(&m, "multipart/alternative", 0);
 	msg_end(&m, got, sizeof(got));
 	ck_assert_str_eq(got, "");
+	/* a meeting invitation: the calendar is the text alternative */
+	msg_begin(&m);
+	msg_container(&m, "multipart/alternative", 1);
+	msg_part(&m, "text/html", NULL, NULL, S("<p>Meeting on Monday at ten.</p>"), 0);
+	msg_part(&m, "text/calendar", NULL, "invite.ics", S("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 0);
+	msg_container(&m, "multipart/alternative", 0);
+	msg_end(&m, got, sizeof(got));
+	ck_assert_str_eq(got, "");
+	/* related HTML with pictures inside the alternative, plain text named */
+	msg_begin(&m);
+	msg_container(&m, "multipart/alternative", 1);
+	msg_part(&m, "text/plain", "inline", "body.txt", S("Hello there, this is a letter."), 0);
+	msg_container(&m, "multipart/related", 1);
+	msg_part(&m, "text/html", NULL, NULL, S("<p>Hello there, this is a letter.</p>"), 0);
+	msg_container(&m, "multipart/related", 0);
+	msg_container(&m, "multipart/alternative", 0);
+	msg_end(&m, got, sizeof(got));
+	ck_assert_str_eq(got, "");
 	/* an attached .html file is not the body */
 	msg_begin(&m);
 	msg_part(&m, "text/plain", NULL, NULL, S("See the attached page, it has all."), 0);

@@ -552,6 +552,15 @@ on_part_begin(void *ctx, const struct mime_part_info *pi)
 	cs->leaf_id = pi->id;
 	attachment = pi->filename != NULL || (pi->disposition != NULL &&
 	    strcmp(pi->disposition, "attachment") == 0);
+	/*
+	 * A text alternative to the HTML: plain, enriched or a calendar
+	 * (meeting invitations send text/calendar beside text/html), unless it
+	 * is declared an attachment; a name= on it does not make it one.
+	 */
+	if ((is_type(type, "text/plain") || is_type(type, "text/calendar") ||
+	    is_type(type, "text/enriched")) && (pi->disposition == NULL ||
+	    strcmp(pi->disposition, "attachment") != 0))
+		cs->has_plain = 1;
 	if (!attachment) {
 		int html = is_type(type, "text/html");
 

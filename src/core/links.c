@@ -1094,6 +1094,73 @@ registrable(const struct content_config *cc, const char *host)
 }
 
 /*
+ * The label a registrable domain has before its public suffix: "example"
+ * for "example.co.za" and "example.com", copied into out. One brand across
+ * public suffixes ("example.co.za" shown, "example.com" linked) is one
+ * sender, not a disguise.
+ */
+static void
+brand_label(const char *reg, char *out, size_t outsz)
+{
+	const char *dot = strchr(reg, '.');
+	size_t n = dot != NULL ? (size_t)(dot - reg) : strlen(reg);
+
+	if (n >= outsz)
+		n = outsz - 1;
+	memcpy(out, reg, n);
+	out[n] = '\0';
+}
+
+/*
+ * Does the link carry the shown host in its path or query, percent-decoded
+ * (once or twice)? Only the part after the authority counts (a user name
+ * "www.bank.example@evil.example" is a disguise). Tracking wrappers do: "https://click.mailer.example/
+ * ?u=https%3A%2F%2Fwww.shop.example%2F" shown as "www.shop.example".
+ */
+static int
+url_carries_host(const char *url, size_t len, const char *host)
+{
+	char a[2048], b[2048];
+	size_t i, o, hl = strlen(host);
+	int pass;
+
+	const char *sep = memmem(url, len, "://", 3);
+
+	if (hl == 0)
+		return 0;
+	/* only the path, query and fragment: the authority is what links */
+	if (sep != NULL) {
+		const char *q = sep + 3, *end = url + len;
+
+		while (q < end && *q != '/' && *q != '?' && *q != '#')
+			q++;
+		len = (size_t)(end - q);
+		url = q;
+	}
+	if (len >= sizeof(a))
+		len = sizeof(a) - 1;
+	memcpy(a, url, len);
+	a[len] = '\0';
+	for (pass = 0; pass < 2; pass++) {
+		if (strcasestr(a, host) != NULL)
+			return 1;
+		for (i = o = 0; a[i] != '\0' && o + 1 < sizeof(b); i++) {
+			if (a[i] == '%' && isxdigit((unsigned char)a[i + 1]) &&
+			    isxdigit((unsigned char)a[i + 2])) {
+				char hx[3] = { a[i + 1], a[i + 2], '\0' };
+
+				b[o++] = (char)strtol(hx, NULL, 16);
+				i += 2;
+			} else
+				b[o++] = a[i] == '+' ? ' ' : a[i];
+		}
+		b[o] = '\0';
+		memcpy(a, b, o + 1);
+	}
+	return strcasestr(a, host) != NULL;
+}
+
+/*
  * The host anchor text shows, when the whole text looks like a URL or a
  * domain name ("www.bank.example", "bank.example/login"), or when it holds
  * an http(s)/www URL somewhere. Returns 1 and fills out.
@@ -1208,6 +1275,17 @@ link_check(const struct content_config *cc, struct link_state *st,
 		rt = registrable(cc, ut);
 		rh = registrable(cc, uh);
 
+		if (strcmp(rt, rh) != 0) {
+			char bt[HOST_MAX], bh[HOST_MAX];
+
+			brand_label(rt, bt, sizeof(bt));
+			brand_label(rh, bh, sizeof(bh));
+			/* one brand on two suffixes, or a tracking wrapper */
+			if (strcmp(bt, bh) == 0 && bt[0] != '\0')
+				return 0;
+			if (url_carries_host(url, len, registrable(cc, ahost)))
+				return 0;
+		}
 		if (strcmp(rt, rh) != 0) {
 			if ((st->fired & FIRE_MISMATCH) == 0) {
 				st->fired |= FIRE_MISMATCH;
