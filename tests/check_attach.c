@@ -408,6 +408,23 @@ START_TEST(test_name_findings)
 	run("a.bin", "application/octet-stream", "attachment", "x", 1, 0, got,
 	    sizeof(got));
 	ck_assert_str_eq(got, "|data");
+	/* compressed single files: the name inside counts, tarballs do not */
+	run("report.scr.xz", "application/x-xz", "attachment", "x", 1, 0, got,
+	    sizeof(got));
+	ck_assert_str_eq(got, "attachment.archive_executable=report.scr.xz: report.scr|data");
+	run("bundle.zip.bz2", NULL, "attachment", "x", 1, 0, got, sizeof(got));
+	ck_assert_str_eq(got, "attachment.archive_executable=bundle.zip.bz2: bundle.zip|data");
+	run("sources-1.2.tar.gz", NULL, "attachment", "x", 1, 0, got, sizeof(got));
+	ck_assert_str_eq(got, "|data");
+	run("notes.txt.gz", NULL, "attachment", "x", 1, 0, got, sizeof(got));
+	ck_assert_str_eq(got, "|data");
+	/* a gzip member names its file in the header (FNAME) */
+	run("logs.gz", "application/gzip", "attachment",
+	    "\x1f\x8b\x08\x08\0\0\0\0\0\x03setup.exe\0\x4b\x04\0", 23, 0, got, sizeof(got));
+	ck_assert_str_eq(got, "attachment.archive_executable=logs.gz: setup.exe|data");
+	run("logs.gz", "application/gzip", "attachment",
+	    "\x1f\x8b\x08\x08\0\0\0\0\0\x03server.log\0\x4b\x04\0", 24, 0, got, sizeof(got));
+	ck_assert_str_eq(got, "|data");
 }
 END_TEST
 

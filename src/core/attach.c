@@ -325,6 +325,70 @@ archive_entry(struct attach_scan *as, const unsigned char *p, size_t n)
 	return 0;
 }
 
+/*
+ * A compressed single file ("report.scr.xz", a gzip member named in its
+ * header): the name inside is what the receiver unpacks. Executables and
+ * archives other than tar (a .tar.gz is how sources travel) are reported
+ * as archive_executable, with the nesting shown: "a.scr.xz > a.scr".
+ */
+static const char *const compress_exts[] = {
+	"gz", "xz", "bz2", "z", "lz", "lzma", "zst", NULL,
+};
+
+static int
+compressed_inner(struct attach_scan *as, const char *inner)
+{
+	char norm[NAME_MAX_KEPT + 1];
+	const char *e;
+
+	name_norm(inner, norm, sizeof(norm));
+	if ((e = name_ext(norm)) == NULL || strcmp(e, "tar") == 0)
+		return 0;
+	if (!in_list(as->cc->extensions, as->cc->nextensions, e) &&
+	    (!in_static(archive_exts, e) || in_static(compress_exts, e)))
+		return 0;
+	return fire2(as, F_ARCH_EXE, "attachment.archive_executable", inner);
+}
+
+/* The part's own name without its compression suffix, if it has one. */
+static int
+compressed_name(struct attach_scan *as, const char *filename)
+{
+	char norm[NAME_MAX_KEPT + 1], inner[NAME_MAX_KEPT + 1];
+	const char *e;
+	size_t l;
+
+	l = name_norm(filename, norm, sizeof(norm));
+	if ((e = name_ext(norm)) == NULL || !in_static(compress_exts, e))
+		return 0;
+	l = (size_t)(e - 1 - norm);
+	memcpy(inner, norm, l);
+	inner[l] = '\0';
+	return compressed_inner(as, inner);
+}
+
+/* gzip (RFC 1952): FNAME, the original file name, after the fixed header. */
+static int
+gzip_name(struct attach_scan *as, const unsigned char *h, size_t n)
+{
+	char nm[NAME_MAX_KEPT + 1];
+	size_t i = 10, k = 0;
+
+	if (n < 10 || h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 || !(h[3] & 0x08))
+		return 0;
+	if (h[3] & 0x04) {			/* FEXTRA */
+		if (n < 12)
+			return 0;
+		i = 12 + (size_t)le16(h + 10);
+	}
+	for (; i < n && h[i] != '\0' && k < NAME_MAX_KEPT; i++)
+		nm[k++] = (char)h[i];
+	if (i >= n || h[i] != '\0' || k == 0)
+		return 0;			/* cut off by the sniff window */
+	nm[k] = '\0';
+	return compressed_inner(as, nm);
+}
+
 /* ---- sniffing ---- */
 
 static enum kind
@@ -846,6 +910,8 @@ sniff_done(struct attach_scan *as)
 {
 	as->sniffed = 1;
 	as->kind = sniff(as);
+	if (gzip_name(as, as->head, as->headlen) != 0)
+		return -1;
 	switch (as->kind) {
 	case K_PE:
 	case K_ELF:
@@ -910,6 +976,7 @@ attach_scan_new(const struct content_config *cc, struct findings *f,
 			    filename);
 		if (attach_name_macro(cc, filename))
 			rc |= fire(as, F_MACRO, "attachment.macro", filename);
+		rc |= compressed_name(as, filename);
 	}
 	if (type != NULL && in_static(exec_types, type)) {
 		as->fired |= F_EXEC;	/* once per part, with the type shown */
