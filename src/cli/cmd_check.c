@@ -85,6 +85,9 @@ print_text(const char *file, const struct findings *f, const struct verdict *v,
 		printf("  repair: add Date\n");
 	if (v->add_message_id)
 		printf("  repair: add Message-ID\n");
+	if (v->repair_lines)
+		printf("  repair: re-encode the parts with over-long lines "
+		    "(the daemon refuses a message it cannot re-encode)\n");
 	if (v->reply && v->would >= ACT_TEMPFAIL)
 		printf("  reply: %s\n", v->reply);
 	if (r != NULL && r->kind != DSN_KIND_NONE) {
@@ -119,6 +122,7 @@ print_json(const char *file, const struct findings *f, const struct verdict *v,
 	json_kv_bool(stdout, 0, "bounce", v->bounce);
 	json_kv_bool(stdout, 0, "repair_date", v->add_date);
 	json_kv_bool(stdout, 0, "repair_message_id", v->add_message_id);
+	json_kv_bool(stdout, 0, "repair_lines", v->repair_lines);
 	json_kv_str(stdout, 0, "report", r ? dsn_kind_name(r->kind) : NULL);
 	printf(",\"findings\":[");
 	for (i = 0; i < f->n; i++) {
