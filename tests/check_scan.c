@@ -66,7 +66,7 @@ static const struct scan_case cases[] = {
 	  "", ACT_ACCEPT },
 	{ "invalid message-id",
 	  "From: a@example.com\r\nDate: Wed, 18 Nov 2026 09:00:00 +0000\r\nMessage-ID: no brackets\r\n\r\n",
-	  "rfc5322.message_id.invalid", ACT_REJECT },
+	  "rfc5322.message_id.invalid", ACT_REPAIR },
 	{ "message-id not fqdn",
 	  "From: a@example.com\r\nDate: Wed, 18 Nov 2026 09:00:00 +0000\r\nMessage-ID: <a@localhost>\r\n\r\n",
 	  "rfc5322.message_id.not_fqdn", ACT_TAG },

@@ -29,6 +29,7 @@ struct verdict {
 	int		 add_date;	/* repairs the shell must apply */
 	int		 add_message_id;
 	int		 repair_lines;	/* re-encode parts with over-long lines */
+	int		 replace_message_id;	/* replace an invalid Message-ID */
 	int		 tag;		/* add the tag header */
 	int		 exempt;
 	int		 bounce;	/* capped because the message is a bounce */

@@ -85,6 +85,8 @@ print_text(const char *file, const struct findings *f, const struct verdict *v,
 		printf("  repair: add Date\n");
 	if (v->add_message_id)
 		printf("  repair: add Message-ID\n");
+	if (v->replace_message_id)
+		printf("  repair: replace the Message-ID\n");
 	if (v->repair_lines)
 		printf("  repair: re-encode the parts with over-long lines "
 		    "(the daemon refuses a message it cannot re-encode)\n");

@@ -91,7 +91,8 @@ policy_cap(const struct config *cfg, struct verdict *v)
 	v->would = v->action;
 	if (v->exempt) {
 		v->action = ACT_ACCEPT;
-		v->add_date = v->add_message_id = v->repair_lines = 0;
+		v->add_date = v->add_message_id = v->repair_lines =
+		    v->replace_message_id = 0;
 		v->tag = 0;
 		return;
 	}
@@ -99,7 +100,8 @@ policy_cap(const struct config *cfg, struct verdict *v)
 		if (v->action != ACT_ACCEPT)
 			v->tag = 1;
 		v->action = v->action == ACT_ACCEPT ? ACT_ACCEPT : ACT_TAG;
-		v->add_date = v->add_message_id = v->repair_lines = 0;
+		v->add_date = v->add_message_id = v->repair_lines =
+		    v->replace_message_id = 0;
 		return;
 	}
 	if (v->bounce && v->action >= ACT_HOLD) {
@@ -109,7 +111,8 @@ policy_cap(const struct config *cfg, struct verdict *v)
 	if (v->action == ACT_TAG || v->action == ACT_REPAIR)
 		v->tag = 1;
 	if (v->action >= ACT_HOLD && v->action != ACT_HOLD)
-		v->add_date = v->add_message_id = v->repair_lines = 0;
+		v->add_date = v->add_message_id = v->repair_lines =
+		    v->replace_message_id = 0;
 	if (v->reply == NULL)
 		v->reply = default_reply(v->action);
 	if (v->action < ACT_TEMPFAIL)
@@ -182,6 +185,8 @@ policy_decide(const struct config *cfg, const struct envelope *env,
 				v->add_message_id = 1;
 			else if (strcmp(fi->id, "body.line_too_long") == 0)
 				v->repair_lines = 1;
+			else if (strcmp(fi->id, "rfc5322.message_id.invalid") == 0)
+				v->replace_message_id = 1;
 			else
 				a = ACT_TAG;	/* nothing to repair: say so in the tag */
 		}

@@ -45,6 +45,8 @@
 #define FILTER_ADDR_MAX		512
 #define FILTER_HOST_MAX		256
 #define FILTER_LOG_MAX		8192	/* one log line */
+/* Where a replaced Message-ID is kept (milter-egress.conf(5)). */
+#define FILTER_ORIG_MSGID_HEADER	"X-Egress-Original-Message-ID"
 
 struct msgctx {
 	char		  mail_from[FILTER_ADDR_MAX];
@@ -72,6 +74,7 @@ struct msgctx {
 	unsigned	  cte_hdrs;	/* Content-Transfer-Encoding fields */
 	char		 *top_ctype;	/* first Content-Type value, or NULL */
 	char		 *top_cte;	/* first Content-Transfer-Encoding, or NULL */
+	char		 *msgid;	/* first Message-ID value, or NULL */
 	struct spool	 *spool;	/* the body, while a repair is possible */
 	struct reencode	 *repair;	/* the planned repair, at end of message */
 	unsigned	  bounce_hdrs;	/* bounce headers already present */
@@ -137,6 +140,7 @@ msg_free(struct msgctx *m)
 	free(m->drop_rcpts);
 	free(m->top_ctype);
 	free(m->top_cte);
+	free(m->msgid);
 	spool_free(m->spool);
 	reencode_free(m->repair);
 	free(m);
@@ -492,6 +496,9 @@ egress_header(SMFICTX *ctx, char *name, char *value)
 	else if (strcasecmp(name, "Content-Type") == 0 && m->top_ctype == NULL &&
 	    (m->top_ctype = strdup(value)) == NULL)
 		m->failed = 1;
+	else if (strcasecmp(name, "Message-ID") == 0 && m->msgid == NULL &&
+	    (m->msgid = strdup(value)) == NULL)
+		m->failed = 1;
 	else if (strcasecmp(name, "Content-Transfer-Encoding") == 0 &&
 	    m->cte_hdrs++ == 0 && (m->top_cte = strdup(value)) == NULL)
 		m->failed = 1;
@@ -594,24 +601,34 @@ make_message_id(struct connctx *c, struct msgctx *m, char *out, size_t outsz)
 /* ---- the long-line repair ---- */
 
 /*
- * The registry's reply of body.line_too_long_unrepairable with the reason
- * (unless the operator wrote a reply of their own), e.g. "...: the message
- * is DKIM-signed". why holds the text and must outlive v.
+ * A repair the verdict asks for cannot be done: add the finding of check id
+ * (whose default action refuses), decide again, and give the reply the
+ * reason (unless the operator wrote a reply of their own for id), e.g.
+ * "...: the message is DKIM-signed". why holds the text and must outlive v.
+ * Returns -1 when out of memory.
  */
-static void
-unrepairable_reply(const struct connctx *c, struct verdict *v,
-    enum reencode_result res, char *why, size_t whylen)
+static int
+unrepairable(struct connctx *c, struct msgctx *m, struct verdict *v,
+    const char *id, const char *reason, char *why, size_t whylen)
 {
-	const char *id = "body.line_too_long_unrepairable";
-	const struct check_conf *cc = config_check(c->cfg, id);
+	const struct check_conf *cc;
 	const struct check_def *def = checks_lookup(id);
 
+	if (findings_add(scan_findings(m->scan), id, "%s", reason) != 0)
+		return -1;
+	policy_decide(c->cfg, &m->env, scan_findings(m->scan),
+	    scan_is_bounce(m->scan), v);
+	if (v->decided_by != NULL)
+		policy_fact_reply(c->cfg, v, sender_facts_find(&m->facts,
+		    v->decided_by));
+	cc = config_check(c->cfg, id);
 	if (v->decided_by == NULL || strcmp(v->decided_by, id) != 0 ||
 	    v->action < ACT_TEMPFAIL || cc == NULL || cc->reply == NULL ||
 	    def == NULL || def->reply == NULL || strcmp(cc->reply, def->reply) != 0)
-		return;
-	snprintf(why, whylen, "%s: %s", cc->reply, reencode_result_text(res));
+		return 0;
+	snprintf(why, whylen, "%s: %s", cc->reply, reason);
 	policy_set_reply(v, why);
+	return 0;
 }
 
 /* Feed the copy of the body to the plan or the rewrite. */
@@ -722,6 +739,24 @@ apply_verdict(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 		make_message_id(c, m, hdr, sizeof(hdr));
 		if (smfi_addheader(ctx, "Message-ID", hdr) != MI_SUCCESS)
 			return fail_status(c, ctx, "add Message-ID");
+	}
+	if (v->replace_message_id && m->msgid != NULL) {
+		char old[RFC5322_DOMAIN_MAX + 128];
+		size_t k, o = 0;
+
+		/* the old value, kept printable and on one line */
+		for (k = 0; m->msgid[k] != '\0' && o + 1 < sizeof(old); k++) {
+			unsigned char ch = (unsigned char)m->msgid[k];
+
+			if (ch == '\r' || ch == '\n' || ch == '\t')
+				ch = ' ';
+			old[o++] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
+		}
+		old[o] = '\0';
+		make_message_id(c, m, hdr, sizeof(hdr));
+		if (smfi_chgheader(ctx, "Message-ID", 1, hdr) != MI_SUCCESS ||
+		    smfi_addheader(ctx, FILTER_ORIG_MSGID_HEADER, old) != MI_SUCCESS)
+			return fail_status(c, ctx, "replace Message-ID");
 	}
 	if (v->repair_lines && m->repair != NULL && repair_apply(ctx, m) != 0)
 		return fail_status(c, ctx, "line repair");
@@ -910,29 +945,28 @@ egress_eom(SMFICTX *ctx)
 	if (v.decided_by != NULL)
 		policy_fact_reply(c->cfg, &v, sender_facts_find(&m->facts,
 		    v.decided_by));
-	/* The repair the verdict asks for must be possible; else say why. */
+	/* The repairs the verdict asks for must be possible; else say why. */
 	if (v.repair_lines) {
 		enum reencode_result res;
 
-		if (repair_plan(c, m, &res) != 0) {
+		if (repair_plan(c, m, &res) != 0 ||
+		    (res != REENCODE_OK && res != REENCODE_NONE &&
+		    unrepairable(c, m, &v, "body.line_too_long_unrepairable",
+		    reencode_result_text(res), why, sizeof(why)) != 0)) {
 			st = fail_status(c, ctx, "line repair");
 			msg_free(m);
 			c->msg = NULL;
 			return st;
 		}
-		if (res != REENCODE_OK && res != REENCODE_NONE) {
-			if (findings_add(scan_findings(m->scan),
-			    "body.line_too_long_unrepairable", "%s",
-			    reencode_result_text(res)) != 0) {
-				st = fail_status(c, ctx, "line repair");
-				msg_free(m);
-				c->msg = NULL;
-				return st;
-			}
-			policy_decide(c->cfg, &m->env, scan_findings(m->scan),
-			    scan_is_bounce(m->scan), &v);
-			unrepairable_reply(c, &v, res, why, sizeof(why));
-		}
+	}
+	/* A signed Message-ID is not replaced (the signature would break). */
+	if (v.replace_message_id && m->dkim_signed &&
+	    unrepairable(c, m, &v, "rfc5322.message_id.unrepairable",
+	    "the message is DKIM-signed", why, sizeof(why)) != 0) {
+		st = fail_status(c, ctx, "Message-ID repair");
+		msg_free(m);
+		c->msg = NULL;
+		return st;
 	}
 	/* Every recipient suppressed (non-SMTP): say which and why, as at RCPT. */
 	if (v.decided_by != NULL && strcmp(v.decided_by, "recipient.suppressed") == 0 &&
