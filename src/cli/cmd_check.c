@@ -140,10 +140,31 @@ print_json(const char *file, const struct findings *f, const struct verdict *v,
 	printf("]}\n");
 }
 
+/*
+ * Feed a chunk of a file written with LF line ends as the MTA would hand it
+ * over: CRLF. A CR already before the LF is kept as it is.
+ */
+static int
+feed_lf(struct scan *s, const char *p, size_t n, int *prev_cr)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] != '\n' || (i > 0 ? p[i - 1] == '\r' : *prev_cr))
+			continue;
+		if (scan_raw(s, p + start, i - start) != 0 || scan_raw(s, "\r\n", 2) != 0)
+			return -1;
+		start = i + 1;
+	}
+	*prev_cr = n > 0 && p[n - 1] == '\r';
+	return start < n ? scan_raw(s, p + start, n - start) : 0;
+}
+
 static int
 check_one(const struct config *cfg, struct envelope *env, const char *file,
     int json)
 {
+	int lf_only = -1, prev_cr = 0;
 	char *chunk;
 	FILE *fp;
 	struct scan *s;
@@ -164,11 +185,23 @@ check_one(const struct config *cfg, struct envelope *env, const char *file,
 		fprintf(stderr, "egressctl: out of memory\n");
 		return CTL_EXIT_SOFTWARE;
 	}
-	while ((n = fread(chunk, 1, CHECK_CHUNK, fp)) > 0)
-		if (scan_raw(s, chunk, n) != 0) {
+	while ((n = fread(chunk, 1, CHECK_CHUNK, fp)) > 0) {
+		/* A file with no CRLF in its first chunk was saved with LF line
+		 * ends (a Unix mail file): read it as the CRLF an MTA sends, and
+		 * say so once, instead of a body.bare_lf on every message. */
+		if (lf_only < 0) {
+			lf_only = memmem(chunk, n, "\r\n", 2) == NULL &&
+			    memchr(chunk, '\n', n) != NULL;
+			if (lf_only && !json)
+				fprintf(stderr, "egressctl: %s: LF line ends only, "
+				    "read as CRLF\n", file);
+		}
+		if ((lf_only ? feed_lf(s, chunk, n, &prev_cr) :
+		    scan_raw(s, chunk, n)) != 0) {
 			rc = CTL_EXIT_SOFTWARE;
 			break;
 		}
+	}
 	if (rc == 0 && ferror(fp)) {
 		fprintf(stderr, "egressctl: %s: read error\n", file);
 		rc = CTL_EXIT_DATAERR;
@@ -183,7 +216,10 @@ check_one(const struct config *cfg, struct envelope *env, const char *file,
 			print_json(file, scan_findings(s), &v, cfg, scan_dsn(s));
 		else
 			print_text(file, scan_findings(s), &v, cfg, scan_dsn(s));
-		rc = v.would >= ACT_HOLD ? CTL_EXIT_BLOCK : CTL_EXIT_OK;
+		/* What enforce mode would do; a bounce is passed on (tagged at
+		 * most) whatever its findings, as the daemon does. */
+		rc = (v.bounce ? v.action : v.would) >= ACT_HOLD ?
+		    CTL_EXIT_BLOCK : CTL_EXIT_OK;
 	}
 	scan_free(s);
 	free(chunk);
