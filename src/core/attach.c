@@ -212,37 +212,34 @@ name_ext(const char *n)
 	return d != NULL && d != n && d[1] != '\0' ? d + 1 : NULL;
 }
 
+/* Is the last extension of the normalised name on the list? */
+static int
+name_ext_in(const char *name, char *const *list, size_t n)
+{
+	char norm[NAME_MAX_KEPT + 1];
+	const char *e;
+
+	name_norm(name, norm, sizeof(norm));
+	e = name_ext(norm);
+	return e != NULL && in_list(list, n, e);
+}
+
 int
 attach_name_dangerous(const struct content_config *cc, const char *name)
 {
-	char n[NAME_MAX_KEPT + 1];
-	const char *e;
-
-	name_norm(name, n, sizeof(n));
-	e = name_ext(n);
-	return e != NULL && in_list(cc->extensions, cc->nextensions, e);
+	return name_ext_in(name, cc->extensions, cc->nextensions);
 }
 
 int
 attach_name_risky(const struct content_config *cc, const char *name)
 {
-	char n[NAME_MAX_KEPT + 1];
-	const char *e;
-
-	name_norm(name, n, sizeof(n));
-	e = name_ext(n);
-	return e != NULL && in_list(cc->risky_extensions, cc->nrisky_extensions, e);
+	return name_ext_in(name, cc->risky_extensions, cc->nrisky_extensions);
 }
 
 int
 attach_name_macro(const struct content_config *cc, const char *name)
 {
-	char n[NAME_MAX_KEPT + 1];
-	const char *e;
-
-	name_norm(name, n, sizeof(n));
-	e = name_ext(n);
-	return e != NULL && in_list(cc->macro_extensions, cc->nmacro_extensions, e);
+	return name_ext_in(name, cc->macro_extensions, cc->nmacro_extensions);
 }
 
 int
