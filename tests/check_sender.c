@@ -293,6 +293,17 @@ static const struct {
 	{ SK_ENVELOPE | SK_DOMAIN, NULL, NULL, 0, "", "", "", "" },
 	{ SK_DOMAIN, "nodomain", NULL, 0, "", "", "", "nodomain" },
 	{ SK_DOMAIN, "a@", NULL, 0, "", "", "", "a@" },
+	/* the exact path syntax: junk after the path is not that address */
+	{ SK_ENVELOPE | SK_DOMAIN, "<a@example.org>junk", NULL, 1,
+	  "env:<a@example.org>junk", "", "", "" },
+	{ SK_ENVELOPE | SK_DOMAIN, "<\"a>b\"@example.org>", NULL, 2,
+	  "env:\"a>b\"@example.org", "", "dom:example.org", "\"a>b\"@example.org" },
+	{ SK_ENVELOPE, "<\"a>b\"@example.org>", NULL, 1,
+	  "env:\"a>b\"@example.org", "", "", "\"a>b\"@example.org" },
+	{ SK_ENVELOPE, " <>", NULL, 1, "env: <>", "", "", "" },
+	{ SK_ENVELOPE, "<<>>", NULL, 1, "env:<<>>", "", "", "" },
+	{ SK_ENVELOPE | SK_DOMAIN, "<@relay.example:a@example.org>", NULL, 2,
+	  "env:a@example.org", "", "dom:example.org", "a@example.org" },
 };
 
 START_TEST(test_keys)

@@ -21,6 +21,7 @@
 
 #include "egress/cfg.h"
 #include "egress/limits.h"
+#include "egress/path.h"
 #include "egress/sender.h"
 #include "egress/vocab.h"
 
@@ -475,22 +476,31 @@ int
 sender_keys_make(const struct policy_conf *p, const char *mail_from,
     const char *auth, struct sender_keys *out)
 {
+	char path[4 * SENDER_KEY_MAX];	/* longer than any key: cut is seen */
 	const char *at;
+	enum path_kind kind;
 	size_t n;
 	int count = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (mail_from != NULL && *mail_from == '<')
-		mail_from++;
-	n = mail_from != NULL ? strcspn(mail_from, ">") : 0;
-	if (n > 0)
+	/*
+	 * The exact path syntax: "<a@example.org>junk" is not a@example.org,
+	 * so it is keyed whole (and gets no domain key); only "<>" is null.
+	 */
+	kind = mail_from != NULL && *mail_from != '\0' ?
+	    path_parse(mail_from, path, sizeof(path)) : PATH_NULL;
+	mail_from = path;
+	n = kind == PATH_NULL ? 0 : strlen(path);
+	if (n + 1 >= sizeof(path))
+		n = 0;		/* too long to be a key: no key */
+	if (n > 0 && kind == PATH_OK)
 		lower_copy(out->addr, sizeof(out->addr), "", mail_from, n);
 	if (n > 0 && (p->keys & SK_ENVELOPE)) {
 		lower_copy(out->env, sizeof(out->env), "env:", mail_from, n);
 		count += out->env[0] != '\0';
 	}
-	if (n > 0 && (p->keys & SK_DOMAIN)) {
-		at = memchr(mail_from, '@', n);
+	if (n > 0 && kind == PATH_OK && (p->keys & SK_DOMAIN)) {
+		at = memrchr(mail_from, '@', n);	/* a quoted local part may hold one */
 		if (at != NULL && at + 1 < mail_from + n) {
 			lower_copy(out->dom, sizeof(out->dom), "dom:", at + 1,
 			    (size_t)(mail_from + n - at - 1));

@@ -33,6 +33,7 @@
 #include "egress/checks.h"
 #include "egress/config.h"
 #include "egress/dsn.h"
+#include "egress/path.h"
 #include "egress/policy.h"
 #include "egress/reencode.h"
 #include "egress/rfc5322.h"
@@ -107,21 +108,9 @@ copy_str(char *dst, size_t dstsz, const char *src)
 static void
 copy_addr(char *dst, size_t dstsz, const char *src)
 {
-	size_t n;
-
-	if (src == NULL)
-		src = "";
-	while (*src == ' ')
-		src++;
-	n = strlen(src);
-	if (n >= 2 && src[0] == '<' && src[n - 1] == '>') {
-		src++;
-		n -= 2;
-	}
-	if (n >= dstsz)
-		n = dstsz - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
+	/* Only exactly "<>" is the null sender; a malformed path is kept
+	 * whole (path.h), so it is never the address it starts with. */
+	(void)path_parse(src, dst, dstsz);
 }
 
 static void

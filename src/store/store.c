@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "egress/path.h"
 #include "egress/store.h"
 #include "store_int.h"
 
@@ -46,6 +47,7 @@ supp_source_parse(const char *s, enum supp_source *out)
 void
 store_addr_norm(const char *in, char *out, size_t outlen)
 {
+	char path[STORE_ADDR_MAX + 1];
 	size_t n, i;
 
 	if (outlen == 0)
@@ -53,14 +55,17 @@ store_addr_norm(const char *in, char *out, size_t outlen)
 	out[0] = '\0';
 	if (in == NULL)
 		return;
-	while (*in == ' ' || *in == '<')
+	while (*in == ' ')
 		in++;
-	n = strcspn(in, "> \t\r\n");
-	if (n + 1 > outlen) {
+	/* The exact path syntax (path.h): a quoted local part may hold '>';
+	 * anything that is not one path is no address to store. */
+	if (path_parse(in, path, sizeof(path)) != PATH_OK)
+		return;
+	n = strlen(path);
+	if (n + 1 > outlen || n >= sizeof(path) - 1)
 		return;		/* too long to be an address: empty */
-	}
 	for (i = 0; i < n; i++)
-		out[i] = (char)tolower((unsigned char)in[i]);
+		out[i] = (char)tolower((unsigned char)path[i]);
 	out[n] = '\0';
 }
 
