@@ -33,6 +33,7 @@
 #include "egress/checks.h"
 #include "egress/config.h"
 #include "egress/dsn.h"
+#include "egress/json.h"
 #include "egress/policy.h"
 #include "egress/reencode.h"
 #include "egress/rfc5322.h"
@@ -784,21 +785,16 @@ report_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 			continue;
 		shell_log(LOG_INFO, "%s: %s", qid, buf_cstr(&line));
 		if (bc->log_json != NULL) {
-			buf_reset(&line);
-			if (buf_printf(&line, "{\"queue_id\":") == BUF_OK &&
-			    json_put_string(&line, qid) == BUF_OK &&
-			    buf_putc(&line, ',') == BUF_OK) {
-				size_t mark = line.len;
+			struct json w;
 
-				if (dsn_format_json(&line, r, i, NULL) == BUF_OK &&
-				    line.data[mark] == '{') {
-					/* Splice: drop the object's own "{". */
-					memmove(line.data + mark, line.data + mark + 1,
-					    line.len - mark);
-					line.len--;
-					shell_json_append(bc->log_json, buf_cstr(&line));
-				}
-			}
+			buf_reset(&line);
+			json_init(&w, &line);
+			json_obj_begin(&w);
+			json_kv_str(&w, "queue_id", qid);
+			dsn_format_json_members(&w, r, i, NULL);
+			json_obj_end(&w);
+			if (json_finish(&w) == BUF_OK)
+				shell_json_append(bc->log_json, buf_cstr(&line));
 		}
 	}
 	buf_fini(&line);
