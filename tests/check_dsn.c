@@ -757,7 +757,7 @@ START_TEST(test_log_line)
 	buf_reset(&b);
 	ck_assert_int_eq(dsn_format_header(&b, rep), BUF_OK);
 	ck_assert_str_eq(buf_cstr(&b), "kind=dsn; reason=blocked; "
-	    "category=reputation; status=5.7.1");
+	    "category=reputation; status=5.7.1; reply=554; recipients=1");
 	buf_fini(&b);
 	dsn_report_free(rep);
 }

@@ -148,9 +148,10 @@ void		dsn_format_json_members(struct json *w, const struct dsn_report *,
 EGRESS_WUR int	dsn_format_json(struct buf *out, const struct dsn_report *,
 		    size_t rcpt_index, const char *file);
 /*
- * The value of the optional bounce header: "kind=dsn; reason=blocked;
- * category=reputation; status=5.7.1" (first recipient; "; recipients=N"
- * when there are more). Printable ASCII only.
+ * The value of the optional bounce header, for the first recipient:
+ * "kind=dsn; reason=blocked; category=reputation; status=5.7.1; reply=554;
+ * recipients=2" (status "-" and reply 0 when unknown; recipients counts
+ * them all). Printable ASCII only.
  */
 EGRESS_WUR int	dsn_format_header(struct buf *out, const struct dsn_report *);
 

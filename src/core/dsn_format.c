@@ -35,22 +35,25 @@ put_escaped_hdr(struct buf *out, const char *s)
 	return rc;
 }
 
-/* "reason=blocked; category=reputation; status=5.7.1" for a header. */
 int
 dsn_format_header(struct buf *out, const struct dsn_report *rep)
 {
 	const struct dsn_recipient *r = rep->nrcpts ? &rep->rcpts[0] : NULL;
 	int rc;
 
-	if ((rc = buf_printf(out, "kind=%s; reason=%s; category=%s",
-	    dsn_kind_name(rep->kind), r ? r->cls.reason : "none",
-	    r && r->cls.category ? r->cls.category : "none")) != BUF_OK)
+	if ((rc = buf_printf(out, "kind=%s; reason=%s; category=%s; status=",
+	    dsn_kind_name(rep->kind),
+	    r == NULL ? "none" : r->cls.reason ? r->cls.reason : "undefined",
+	    r == NULL ? "none" : r->cls.category ? r->cls.category :
+	    "transient")) != BUF_OK)
 		return rc;
-	if (r && r->status && r->status[0] &&
-	    (rc = buf_puts(out, "; status=")) == BUF_OK)
+	if (r && r->status && r->status[0])
 		rc = put_escaped_hdr(out, r->status);
-	if (rc == BUF_OK && rep->nrcpts > 1)
-		rc = buf_printf(out, "; recipients=%zu", rep->nrcpts);
+	else
+		rc = buf_putc(out, '-');
+	if (rc == BUF_OK)
+		rc = buf_printf(out, "; reply=%d; recipients=%zu",
+		    r ? r->reply_code : 0, rep->nrcpts);
 	return rc;
 }
 

@@ -801,20 +801,10 @@ report_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	if (!may_add_header || !bc->add_header || r->nrcpts == 0)
 		return;
 	buf_init(&hdr, 1024);
-	if (buf_printf(&hdr, "kind=%s; reason=%s; category=%s; status=%s; reply=%d; recipients=%zu",
-	    dsn_kind_name(r->kind), r->rcpts[0].cls.reason ? r->rcpts[0].cls.reason : "undefined",
-	    r->rcpts[0].cls.category ? r->rcpts[0].cls.category : "transient",
-	    r->rcpts[0].status ? r->rcpts[0].status : "-", r->rcpts[0].reply_code,
-	    r->nrcpts) == BUF_OK) {
-		struct buf esc;
-
-		buf_init(&esc, 4096);
-		if (log_escape(&esc, hdr.data, hdr.len, 1024) == BUF_OK &&
-		    smfi_addheader(ctx, bc->header_name, esc.data) != MI_SUCCESS)
-			shell_log(LOG_WARNING, "%s: cannot add %s header", qid,
-			    bc->header_name);
-		buf_fini(&esc);
-	}
+	if (dsn_format_header(&hdr, r) == BUF_OK &&
+	    smfi_addheader(ctx, bc->header_name, hdr.data) != MI_SUCCESS)
+		shell_log(LOG_WARNING, "%s: cannot add %s header", qid,
+		    bc->header_name);
 	buf_fini(&hdr);
 }
 
