@@ -27,6 +27,7 @@
 
 #include "egress/buf.h"
 #include "egress/classify.h"
+#include "egress/json.h"
 #include "egress/mime.h"
 
 #define DSN_TEXT_LIMIT		(256 * 1024)	/* bytes buffered per text part */
@@ -134,22 +135,24 @@ void	dsn_diag_codes(const char *diag, char status[16], int *reply);
 EGRESS_WUR int	dsn_format_log(struct buf *out, const struct dsn_report *,
 		    size_t rcpt_index);
 /*
- * One JSON object (no newline) for recipient rcpt_index; file may be NULL
- * (then omitted). For a report without recipients pass rcpt_index 0: the
- * object says reason "none" (or the report kind's reason).
+ * The members of the JSON object for recipient rcpt_index, written into the
+ * object open in w: the caller begins and ends the object and may add
+ * members of its own before or after (a queue id, a line number). file may
+ * be NULL (then omitted). For a report without recipients pass rcpt_index
+ * 0: the object says reason "none" (or the report kind's reason). Errors
+ * stay in w (json_status()).
  */
+void		dsn_format_json_members(struct json *w, const struct dsn_report *,
+		    size_t rcpt_index, const char *file);
+/* The same members as one whole JSON object (no newline) appended to out. */
 EGRESS_WUR int	dsn_format_json(struct buf *out, const struct dsn_report *,
 		    size_t rcpt_index, const char *file);
 /*
- * The value of the optional bounce header: "kind=dsn; reason=blocked;
- * category=reputation; status=5.7.1" (first recipient; "; recipients=N"
- * when there are more). Printable ASCII only.
+ * The value of the optional bounce header, for the first recipient:
+ * "kind=dsn; reason=blocked; category=reputation; status=5.7.1; reply=554;
+ * recipients=2" (status "-" and reply 0 when unknown; recipients counts
+ * them all). Printable ASCII only.
  */
 EGRESS_WUR int	dsn_format_header(struct buf *out, const struct dsn_report *);
-/*
- * Append s as a JSON string literal (with quotes); NULL gives null.
- * Well-formed UTF-8 passes through, other bytes become \u00XX.
- */
-EGRESS_WUR int	json_put_string(struct buf *out, const char *s);
 
 #endif

@@ -21,10 +21,10 @@
 #include <unistd.h>
 
 #include "egress/config.h"
+#include "egress/json.h"
 #include "egress/sender.h"
 #include "egress/store.h"
 #include "commands.h"
-#include "json.h"
 
 #define REPORT_TOP_DEFAULT	10
 #define AGG_MAX			100000	/* distinct names kept per table */
@@ -296,19 +296,22 @@ print_agg_text(const char *title, const struct agg *a, size_t top)
 		printf("  ... %zu more\n", a->n - top);
 }
 
+/* Member name: [{"name":..., "count":N}, ...] of the first top entries. */
 static void
-print_agg_json(const char *name, const struct agg *a, size_t top, int first)
+print_agg_json(struct json *w, const char *name, const struct agg *a,
+    size_t top)
 {
 	size_t i;
 
-	printf("%s\"%s\":[", first ? "" : ",", name);
+	json_key(w, name);
+	json_arr_begin(w);
 	for (i = 0; i < a->n && i < top; i++) {
-		printf("%s{", i ? "," : "");
-		json_kv_str(stdout, 1, "name", a->v[i].name);
-		json_kv_int(stdout, 0, "count", (long long)a->v[i].count);
-		printf("}");
+		json_obj_begin(w);
+		json_kv_str(w, "name", a->v[i].name);
+		json_kv_uint(w, "count", a->v[i].count);
+		json_obj_end(w);
 	}
-	printf("]");
+	json_arr_end(w);
 }
 
 /* ---- senders ---- */
@@ -395,6 +398,8 @@ cmd_senders(const struct ctl_opts *o, int argc, char **argv)
 	int64_t now = (int64_t)time(NULL);
 	char first[32], last[32];
 	int json = 0, status = 0, rc, i;
+	struct json jw;
+	struct buf jb;
 	size_t j;
 
 	for (i = 1; i < argc; i++) {
@@ -414,9 +419,11 @@ cmd_senders(const struct ctl_opts *o, int argc, char **argv)
 	}
 	if (rows.n > 1)
 		qsort(rows.v, rows.n, sizeof(*rows.v), row_cmp);
-	if (json)
-		printf("[");
-	else if (rows.n > 0)
+	if (json) {
+		buf_init(&jb, 0);
+		json_init(&jw, &jb);
+		json_arr_begin(&jw);
+	} else if (rows.n > 0)
 		printf("%-40s %-20s %-20s %8s %8s  %s\n", "SENDER", "FIRST SEEN",
 		    "LAST SEEN", "MESSAGES", "FAILURES", "STATUS");
 	for (j = 0; j < rows.n; j++) {
@@ -425,23 +432,24 @@ cmd_senders(const struct ctl_opts *o, int argc, char **argv)
 		fmt_time(r->m.first_seen, first, sizeof(first));
 		fmt_time(r->m.last_seen, last, sizeof(last));
 		if (json) {
-			printf("%s{", j ? "," : "");
-			json_kv_str(stdout, 1, "sender", r->key);
-			json_kv_str(stdout, 0, "first_seen", first);
-			json_kv_str(stdout, 0, "last_seen", last);
-			json_kv_int(stdout, 0, "messages", (long long)r->m.messages);
-			json_kv_int(stdout, 0, "failures", (long long)r->m.failures);
-			json_kv_str(stdout, 0, "action", sender_action_name(r->worst));
-			json_kv_str(stdout, 0, "status", r->state[0] ? r->state : "ok");
-			printf("}");
+			json_obj_begin(&jw);
+			json_kv_str(&jw, "sender", r->key);
+			json_kv_str(&jw, "first_seen", first);
+			json_kv_str(&jw, "last_seen", last);
+			json_kv_uint(&jw, "messages", r->m.messages);
+			json_kv_uint(&jw, "failures", r->m.failures);
+			json_kv_str(&jw, "action", sender_action_name(r->worst));
+			json_kv_str(&jw, "status", r->state[0] ? r->state : "ok");
+			json_obj_end(&jw);
 		} else
 			printf("%-40s %-20s %-20s %8llu %8llu  %s\n", r->key, first, last,
 			    (unsigned long long)r->m.messages,
 			    (unsigned long long)r->m.failures, r->state[0] ? r->state : "ok");
 	}
-	if (json)
-		printf("]\n");
-	else if (rows.n == 0)
+	if (json) {
+		json_arr_end(&jw);
+		status = ctl_json_print(&jw, &jb);
+	} else if (rows.n == 0)
 		printf("no senders recorded\n");
 out:
 	free(rows.v);
@@ -451,8 +459,9 @@ out:
 /* ---- sender ADDR ---- */
 
 struct status_list {
-	int	n;
-	int	json;
+	int		 n;
+	int		 json;
+	struct json	*w;		/* the document, when json */
 };
 
 static int
@@ -473,20 +482,20 @@ print_status_cb(void *arg, const char *key, const char *dest,
 	if (sender_status_header(s, dest, &b) != BUF_OK)
 		buf_reset(&b);
 	if (l->json) {
-		printf("%s{", l->n ? "," : "");
-		json_kv_str(stdout, 1, "action", sender_action_name(s->action));
-		json_kv_str(stdout, 0, "destination", dest);
-		json_kv_str(stdout, 0, "since", since);
-		json_kv_str(stdout, 0, "until", until);
-		json_kv_str(stdout, 0, "category", s->category);
-		json_kv_str(stdout, 0, "reason", s->reason);
-		json_kv_int(stdout, 0, "count", s->count);
-		json_kv_int(stdout, 0, "window", s->window);
-		json_kv_bool(stdout, 0, "manual", s->manual);
-		json_kv_str(stdout, 0, "who", s->who);
-		json_kv_str(stdout, 0, "why", s->why);
-		json_kv_str(stdout, 0, "header", buf_cstr(&b));
-		printf("}");
+		json_obj_begin(l->w);
+		json_kv_str(l->w, "action", sender_action_name(s->action));
+		json_kv_str(l->w, "destination", dest);
+		json_kv_str(l->w, "since", since);
+		json_kv_str(l->w, "until", until);
+		json_kv_str(l->w, "category", s->category);
+		json_kv_str(l->w, "reason", s->reason);
+		json_kv_int(l->w, "count", s->count);
+		json_kv_int(l->w, "window", s->window);
+		json_kv_bool(l->w, "manual", s->manual);
+		json_kv_str(l->w, "who", s->who);
+		json_kv_str(l->w, "why", s->why);
+		json_kv_str(l->w, "header", buf_cstr(&b));
+		json_obj_end(l->w);
 	} else
 		printf("  %-9s %-24s since %s until %s by %s%s%s\n    %s\n",
 		    sender_action_name(s->action), dest[0] ? dest : "(all destinations)",
@@ -503,7 +512,9 @@ cmd_sender(const struct ctl_opts *o, int argc, char **argv)
 	struct config *cfg;
 	struct store *st;
 	struct store_meta m;
-	struct status_list sl = { 0, 0 };
+	struct status_list sl = { 0, 0, NULL };
+	struct json jw;
+	struct buf jb;
 	char key[SENDER_KEY_MAX], first[32], last[32], lastf[32], rel[32];
 	int64_t now = (int64_t)time(NULL);
 	const char *addr = NULL;
@@ -535,16 +546,20 @@ cmd_sender(const struct ctl_opts *o, int argc, char **argv)
 	fmt_time(m.last_failure, lastf, sizeof(lastf));
 	fmt_time(m.released_at, rel, sizeof(rel));
 	if (sl.json) {
-		printf("{");
-		json_kv_str(stdout, 1, "sender", key);
-		json_kv_bool(stdout, 0, "known", rc == STORE_OK);
-		json_kv_str(stdout, 0, "first_seen", first);
-		json_kv_str(stdout, 0, "last_seen", last);
-		json_kv_str(stdout, 0, "last_failure", lastf);
-		json_kv_str(stdout, 0, "released_at", rel);
-		json_kv_int(stdout, 0, "messages", (long long)m.messages);
-		json_kv_int(stdout, 0, "failures", (long long)m.failures);
-		printf(",\"statuses\":[");
+		buf_init(&jb, 0);
+		json_init(&jw, &jb);
+		sl.w = &jw;
+		json_obj_begin(&jw);
+		json_kv_str(&jw, "sender", key);
+		json_kv_bool(&jw, "known", rc == STORE_OK);
+		json_kv_str(&jw, "first_seen", first);
+		json_kv_str(&jw, "last_seen", last);
+		json_kv_str(&jw, "last_failure", lastf);
+		json_kv_str(&jw, "released_at", rel);
+		json_kv_uint(&jw, "messages", m.messages);
+		json_kv_uint(&jw, "failures", m.failures);
+		json_key(&jw, "statuses");
+		json_arr_begin(&jw);
 	} else {
 		printf("%s%s\n  first seen %s, last seen %s, last failure %s, released %s\n"
 		    "  messages %llu, failures %llu\nstatus:\n", key,
@@ -556,9 +571,11 @@ cmd_sender(const struct ctl_opts *o, int argc, char **argv)
 		status = store_failed(rc, key);
 		goto out;
 	}
-	if (sl.json)
-		printf("],\"by_window\":{");
-	else if (sl.n == 0)
+	if (sl.json) {
+		json_arr_end(&jw);
+		json_key(&jw, "by_window");
+		json_obj_begin(&jw);
+	} else if (sl.n == 0)
 		printf("  ok (no action in force)\n");
 	for (w = 0; w < 3; w++) {
 		struct fold f;
@@ -576,12 +593,13 @@ cmd_sender(const struct ctl_opts *o, int argc, char **argv)
 		agg_sort(&f.reason);
 		agg_sort(&f.dest);
 		if (sl.json) {
-			printf("%s\"%s\":{", w ? "," : "", wname);
-			json_kv_int(stdout, 1, "total", (long long)agg_total(&f.cat));
-			print_agg_json("categories", &f.cat, 100, 0);
-			print_agg_json("reasons", &f.reason, 100, 0);
-			print_agg_json("destinations", &f.dest, 20, 0);
-			printf("}");
+			json_key(&jw, wname);
+			json_obj_begin(&jw);
+			json_kv_uint(&jw, "total", agg_total(&f.cat));
+			print_agg_json(&jw, "categories", &f.cat, 100);
+			print_agg_json(&jw, "reasons", &f.reason, 100);
+			print_agg_json(&jw, "destinations", &f.dest, 20);
+			json_obj_end(&jw);
 		} else {
 			size_t j;
 
@@ -597,9 +615,15 @@ cmd_sender(const struct ctl_opts *o, int argc, char **argv)
 		}
 		fold_free(&f);
 	}
-	if (sl.json)
-		printf("}}\n");
+	if (sl.json) {
+		json_obj_end(&jw);
+		json_obj_end(&jw);
+		status = ctl_json_print(&jw, &jb);
+		sl.w = NULL;
+	}
 out:
+	if (sl.w != NULL)
+		buf_fini(&jb);
 	return close_store(st, cfg, status);
 }
 
@@ -700,8 +724,9 @@ cmd_suspend(const struct ctl_opts *o, int argc, char **argv)
 /* ---- suppress ---- */
 
 struct supp_list {
-	int	n;
-	int	json;
+	int		 n;
+	int		 json;
+	struct json	*w;		/* the document, when json */
 };
 
 static int
@@ -716,14 +741,14 @@ supp_print_cb(void *arg, const char *addr, const struct store_supp *s)
 	else
 		fmt_time(s->expires, expires, sizeof(expires));
 	if (l->json) {
-		printf("%s{", l->n ? "," : "");
-		json_kv_str(stdout, 1, "address", addr);
-		json_kv_str(stdout, 0, "reason", s->reason);
-		json_kv_str(stdout, 0, "source", supp_source_name(s->source));
-		json_kv_str(stdout, 0, "created", created);
-		json_kv_str(stdout, 0, "expires", expires);
-		json_kv_str(stdout, 0, "who", s->who);
-		printf("}");
+		json_obj_begin(l->w);
+		json_kv_str(l->w, "address", addr);
+		json_kv_str(l->w, "reason", s->reason);
+		json_kv_str(l->w, "source", supp_source_name(s->source));
+		json_kv_str(l->w, "created", created);
+		json_kv_str(l->w, "expires", expires);
+		json_kv_str(l->w, "who", s->who);
+		json_obj_end(l->w);
 	} else
 		printf("%-40s %-14s %-9s %s  %s  %s\n", addr, s->reason,
 		    supp_source_name(s->source), created, expires, s->who);
@@ -740,7 +765,9 @@ cmd_suppress(const struct ctl_opts *o, int argc, char **argv)
 	    "       egressctl suppress remove ADDR\n";
 	struct config *cfg;
 	struct store *st;
-	struct supp_list l = { 0, 0 };
+	struct supp_list l = { 0, 0, NULL };
+	struct json jw;
+	struct buf jb;
 	struct store_supp s;
 	char addr[STORE_ADDR_MAX];
 	const char *reason = "manual", *target = NULL, *verb;
@@ -789,12 +816,17 @@ cmd_suppress(const struct ctl_opts *o, int argc, char **argv)
 	if ((st = open_store(o, &cfg, &status)) == NULL)
 		return status;
 	if (strcmp(verb, "list") == 0) {
-		if (l.json)
-			printf("[");
+		if (l.json) {
+			buf_init(&jb, 0);
+			json_init(&jw, &jb);
+			l.w = &jw;
+			json_arr_begin(&jw);
+		}
 		rc = store_supp_each(st, now, supp_print_cb, &l);
-		if (l.json)
-			printf("]\n");
-		else if (l.n == 0)
+		if (l.json) {
+			json_arr_end(&jw);
+			status = ctl_json_print(&jw, &jb);
+		} else if (l.n == 0)
 			printf("no suppressed recipients\n");
 		if (rc != STORE_OK)
 			status = store_failed(rc, "suppress list");
@@ -927,23 +959,33 @@ cmd_report(const struct ctl_opts *o, int argc, char **argv)
 	agg_sort(&r.f.sender);
 	duration_format(since, sname, sizeof(sname));
 	if (json) {
-		printf("{");
-		json_kv_str(stdout, 1, "since", sname);
-		json_kv_str(stdout, 0, "store", store_backend_name(st));
-		json_kv_int(stdout, 0, "failures", (long long)agg_total(&r.f.cat));
-		print_agg_json("categories", &r.f.cat, (size_t)top, 0);
-		print_agg_json("reasons", &r.f.reason, (size_t)top, 0);
-		print_agg_json("destinations", &r.f.dest, (size_t)top, 0);
-		print_agg_json("senders", &r.f.sender, (size_t)top, 0);
-		printf(",\"suppressed\":{");
-		json_kv_int(stdout, 1, "bounce", (long long)sc.by_source[SUPP_BOUNCE]);
-		json_kv_int(stdout, 0, "complaint", (long long)sc.by_source[SUPP_COMPLAINT]);
-		json_kv_int(stdout, 0, "manual", (long long)sc.by_source[SUPP_MANUAL]);
-		printf("},\"actions\":{");
+		struct json jw;
+		struct buf jb;
+
+		buf_init(&jb, 0);
+		json_init(&jw, &jb);
+		json_obj_begin(&jw);
+		json_kv_str(&jw, "since", sname);
+		json_kv_str(&jw, "store", store_backend_name(st));
+		json_kv_uint(&jw, "failures", agg_total(&r.f.cat));
+		print_agg_json(&jw, "categories", &r.f.cat, (size_t)top);
+		print_agg_json(&jw, "reasons", &r.f.reason, (size_t)top);
+		print_agg_json(&jw, "destinations", &r.f.dest, (size_t)top);
+		print_agg_json(&jw, "senders", &r.f.sender, (size_t)top);
+		json_key(&jw, "suppressed");
+		json_obj_begin(&jw);
+		json_kv_uint(&jw, "bounce", sc.by_source[SUPP_BOUNCE]);
+		json_kv_uint(&jw, "complaint", sc.by_source[SUPP_COMPLAINT]);
+		json_kv_uint(&jw, "manual", sc.by_source[SUPP_MANUAL]);
+		json_obj_end(&jw);
+		json_key(&jw, "actions");
+		json_obj_begin(&jw);
 		for (i = SACT_TAG; i < SACT_SUPPRESS; i++)
-			json_kv_int(stdout, i == SACT_TAG, sender_action_name((enum sender_action)i),
-			    (long long)sc.actions[i]);
-		printf("}}\n");
+			json_kv_uint(&jw, sender_action_name((enum sender_action)i),
+			    sc.actions[i]);
+		json_obj_end(&jw);
+		json_obj_end(&jw);
+		status = ctl_json_print(&jw, &jb);
 	} else {
 		printf("failures in the last %s: %llu (store: %s)\n", sname,
 		    (unsigned long long)agg_total(&r.f.cat), store_backend_name(st));

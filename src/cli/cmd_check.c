@@ -20,10 +20,10 @@
 #include "egress/checks.h"
 #include "egress/config.h"
 #include "egress/dsn.h"
+#include "egress/json.h"
 #include "egress/policy.h"
 #include "egress/scan.h"
 #include "commands.h"
-#include "json.h"
 
 #define CHECK_CHUNK	65536	/* what an MTA sends at most per body call */
 #define CHECK_MAX_RCPT	64
@@ -107,37 +107,58 @@ print_text(const char *file, const struct findings *f, const struct verdict *v,
 	}
 }
 
-static void
+int
+ctl_json_print(struct json *w, struct buf *b)
+{
+	int rc = json_finish(w);
+
+	if (rc == BUF_OK) {
+		fputs(buf_cstr(b), stdout);
+		putchar('\n');
+	} else
+		fprintf(stderr, "egressctl: internal failure (out of memory)\n");
+	buf_fini(b);
+	return rc == BUF_OK ? 0 : CTL_EXIT_SOFTWARE;
+}
+
+static int
 print_json(const char *file, const struct findings *f, const struct verdict *v,
     const struct config *cfg, const struct dsn_report *r)
 {
+	struct json w;
+	struct buf b;
 	size_t i;
 
-	printf("{");
-	json_kv_str(stdout, 1, "file", file);
-	json_kv_str(stdout, 0, "action", action_name(v->action));
-	json_kv_str(stdout, 0, "would", action_name(v->would));
-	json_kv_int(stdout, 0, "score", v->score);
-	json_kv_str(stdout, 0, "reply", v->would >= ACT_TEMPFAIL ? v->reply : NULL);
-	json_kv_str(stdout, 0, "decided_by", v->decided_by);
-	json_kv_bool(stdout, 0, "exempt", v->exempt);
-	json_kv_bool(stdout, 0, "bounce", v->bounce);
-	json_kv_bool(stdout, 0, "repair_date", v->add_date);
-	json_kv_bool(stdout, 0, "repair_message_id", v->add_message_id);
-	json_kv_bool(stdout, 0, "repair_lines", v->repair_lines);
-	json_kv_str(stdout, 0, "report", r ? dsn_kind_name(r->kind) : NULL);
-	printf(",\"findings\":[");
+	buf_init(&b, 0);
+	json_init(&w, &b);
+	json_obj_begin(&w);
+	json_kv_str(&w, "file", file);
+	json_kv_str(&w, "action", action_name(v->action));
+	json_kv_str(&w, "would", action_name(v->would));
+	json_kv_int(&w, "score", v->score);
+	json_kv_str(&w, "reply", v->would >= ACT_TEMPFAIL ? v->reply : NULL);
+	json_kv_str(&w, "decided_by", v->decided_by);
+	json_kv_bool(&w, "exempt", v->exempt);
+	json_kv_bool(&w, "bounce", v->bounce);
+	json_kv_bool(&w, "repair_date", v->add_date);
+	json_kv_bool(&w, "repair_message_id", v->add_message_id);
+	json_kv_bool(&w, "repair_lines", v->repair_lines);
+	json_kv_str(&w, "report", r ? dsn_kind_name(r->kind) : NULL);
+	json_key(&w, "findings");
+	json_arr_begin(&w);
 	for (i = 0; i < f->n; i++) {
 		const struct check_conf *cc = config_check(cfg, f->v[i].id);
 
-		printf("%s{", i ? "," : "");
-		json_kv_str(stdout, 1, "id", f->v[i].id);
-		json_kv_str(stdout, 0, "action", cc ? action_name(cc->action) : NULL);
-		json_kv_int(stdout, 0, "score", f->v[i].score);
-		json_kv_str(stdout, 0, "detail", f->v[i].detail);
-		printf("}");
+		json_obj_begin(&w);
+		json_kv_str(&w, "id", f->v[i].id);
+		json_kv_str(&w, "action", cc ? action_name(cc->action) : NULL);
+		json_kv_int(&w, "score", f->v[i].score);
+		json_kv_str(&w, "detail", f->v[i].detail);
+		json_obj_end(&w);
 	}
-	printf("]}\n");
+	json_arr_end(&w);
+	json_obj_end(&w);
+	return ctl_json_print(&w, &b);
 }
 
 /*
@@ -213,13 +234,14 @@ check_one(const struct config *cfg, struct envelope *env, const char *file,
 	if (rc == 0) {
 		policy_decide(cfg, env, scan_findings(s), scan_is_bounce(s), &v);
 		if (json)
-			print_json(file, scan_findings(s), &v, cfg, scan_dsn(s));
+			rc = print_json(file, scan_findings(s), &v, cfg, scan_dsn(s));
 		else
 			print_text(file, scan_findings(s), &v, cfg, scan_dsn(s));
 		/* What enforce mode would do; a bounce is passed on (tagged at
 		 * most) whatever its findings, as the daemon does. */
-		rc = (v.bounce ? v.action : v.would) >= ACT_HOLD ?
-		    CTL_EXIT_BLOCK : CTL_EXIT_OK;
+		if (rc == 0)
+			rc = (v.bounce ? v.action : v.would) >= ACT_HOLD ?
+			    CTL_EXIT_BLOCK : CTL_EXIT_OK;
 	}
 	scan_free(s);
 	free(chunk);

@@ -33,6 +33,7 @@
 #include "egress/classify.h"
 #include "egress/config.h"
 #include "egress/dsn.h"
+#include "egress/json.h"
 #include "commands.h"
 
 #define CLASSIFY_FILE_MAX	(64 * 1024 * 1024)	/* bytes read per message file */
@@ -510,24 +511,19 @@ print_event(const struct classifier *cl, const struct log_event *ev,
 		    dsn_format_log(&out, &rep, 0) != BUF_OK)
 			rc = -1;
 	} else {
-		if (buf_printf(&out, "{\"line\":%lu,", lineno) != BUF_OK ||
-		    buf_puts(&out, "\"queue_id\":") != BUF_OK)
-			rc = -1;
-		else {
-			char qid[CLASSIFY_QID_MAX];
-			struct buf obj;
+		char qid[CLASSIFY_QID_MAX];
+		struct json w;
 
-			snprintf(qid, sizeof(qid), "%.*s", (int)ev->qidn, ev->qid);
-			buf_init(&obj, 0);
-			if (json_put_string(&out, qid) != BUF_OK ||
-			    buf_puts(&out, ",\"event\":") != BUF_OK ||
-			    json_put_string(&out, ev->what) != BUF_OK ||
-			    buf_putc(&out, ',') != BUF_OK ||
-			    dsn_format_json(&obj, &rep, 0, file) != BUF_OK ||
-			    buf_puts(&out, buf_cstr(&obj) + 1) != BUF_OK)
-				rc = -1;
-			buf_fini(&obj);
-		}
+		snprintf(qid, sizeof(qid), "%.*s", (int)ev->qidn, ev->qid);
+		json_init(&w, &out);
+		json_obj_begin(&w);
+		json_kv_uint(&w, "line", lineno);
+		json_kv_str(&w, "queue_id", qid);
+		json_kv_str(&w, "event", ev->what);
+		dsn_format_json_members(&w, &rep, 0, file);
+		json_obj_end(&w);
+		if (json_finish(&w) != BUF_OK)
+			rc = -1;
 	}
 	if (rc == 0)
 		puts(buf_cstr(&out));

@@ -25,6 +25,14 @@ int	cmd_checks(const struct ctl_opts *, int argc, char **argv);
  * on failure returns NULL with the exit status in *status. */
 struct config;
 struct config	*ctl_load_config(const struct ctl_opts *, int *status);
+/*
+ * Print the document finished in w (written onto b) and a newline, then
+ * free b. Returns 0, or CTL_EXIT_SOFTWARE after saying so on stderr when
+ * the writer ran out of memory (nothing is printed then).
+ */
+struct json;
+struct buf;
+int	ctl_json_print(struct json *w, struct buf *b);
 /* COMMANDS: declarations (add yours here) */
 /* sender record (cmd_admin.c) */
 int	cmd_senders(const struct ctl_opts *, int argc, char **argv);

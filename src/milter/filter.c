@@ -33,6 +33,7 @@
 #include "egress/checks.h"
 #include "egress/config.h"
 #include "egress/dsn.h"
+#include "egress/json.h"
 #include "egress/path.h"
 #include "egress/policy.h"
 #include "egress/reencode.h"
@@ -808,41 +809,26 @@ report_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 			continue;
 		shell_log(LOG_INFO, "%s: %s", qid, buf_cstr(&line));
 		if (bc->log_json != NULL) {
-			buf_reset(&line);
-			if (buf_printf(&line, "{\"queue_id\":") == BUF_OK &&
-			    json_put_string(&line, qid) == BUF_OK &&
-			    buf_putc(&line, ',') == BUF_OK) {
-				size_t mark = line.len;
+			struct json w;
 
-				if (dsn_format_json(&line, r, i, NULL) == BUF_OK &&
-				    line.data[mark] == '{') {
-					/* Splice: drop the object's own "{". */
-					memmove(line.data + mark, line.data + mark + 1,
-					    line.len - mark);
-					line.len--;
-					shell_json_append(bc->log_json, buf_cstr(&line));
-				}
-			}
+			buf_reset(&line);
+			json_init(&w, &line);
+			json_obj_begin(&w);
+			json_kv_str(&w, "queue_id", qid);
+			dsn_format_json_members(&w, r, i, NULL);
+			json_obj_end(&w);
+			if (json_finish(&w) == BUF_OK)
+				shell_json_append(bc->log_json, buf_cstr(&line));
 		}
 	}
 	buf_fini(&line);
 	if (!may_add_header || !bc->add_header || r->nrcpts == 0)
 		return;
 	buf_init(&hdr, 1024);
-	if (buf_printf(&hdr, "kind=%s; reason=%s; category=%s; status=%s; reply=%d; recipients=%zu",
-	    dsn_kind_name(r->kind), r->rcpts[0].cls.reason ? r->rcpts[0].cls.reason : "undefined",
-	    r->rcpts[0].cls.category ? r->rcpts[0].cls.category : "transient",
-	    r->rcpts[0].status ? r->rcpts[0].status : "-", r->rcpts[0].reply_code,
-	    r->nrcpts) == BUF_OK) {
-		struct buf esc;
-
-		buf_init(&esc, 4096);
-		if (log_escape(&esc, hdr.data, hdr.len, 1024) == BUF_OK &&
-		    smfi_addheader(ctx, bc->header_name, esc.data) != MI_SUCCESS)
-			shell_log(LOG_WARNING, "%s: cannot add %s header", qid,
-			    bc->header_name);
-		buf_fini(&esc);
-	}
+	if (dsn_format_header(&hdr, r) == BUF_OK &&
+	    smfi_addheader(ctx, bc->header_name, hdr.data) != MI_SUCCESS)
+		shell_log(LOG_WARNING, "%s: cannot add %s header", qid,
+		    bc->header_name);
 	buf_fini(&hdr);
 }
 
