@@ -518,6 +518,64 @@ START_TEST(test_policy_scores)
 }
 END_TEST
 
+
+/*
+ * The raw header splitter on broken lines, at every chunk size: a line
+ * longer than the header budget keeps its CRLF (no bare LF), and a line
+ * without a colon is named by its own number, not the next one's.
+ */
+START_TEST(test_scan_raw_broken_lines)
+{
+	struct config *cfg = config_default();
+	struct envelope env = { .mail_from = "alice@example.com", .now = NOW,
+	    .esmtp_size = -1 };
+	struct buf m;
+	size_t k, off, chunk, i;
+	const struct findings *f;
+
+	ck_assert_ptr_nonnull(cfg);
+	cfg->limits.header_bytes = 4096;
+	for (int which = 0; which < 2; which++) {
+		buf_init(&m, 1 << 20);
+		ck_assert_int_eq(buf_puts(&m, CLEAN_HDRS), BUF_OK);
+		if (which == 0) {
+			ck_assert_int_eq(buf_puts(&m, "X-Long: "), BUF_OK);
+			for (i = 0; i < 6000; i++)
+				ck_assert_int_eq(buf_putc(&m, 'a' + (int)(i % 26)), BUF_OK);
+			ck_assert_int_eq(buf_puts(&m, "\r\n\r\nbody\r\n"), BUF_OK);
+		} else
+			ck_assert_int_eq(buf_puts(&m, "no colon here\r\nX-Next: 1\r\n\r\nbody\r\n"),
+			    BUF_OK);
+		for (k = 0; k < sizeof(chunk_sizes) / sizeof(chunk_sizes[0]); k++) {
+			struct scan *s = scan_new(cfg, &env);
+
+			ck_assert_ptr_nonnull(s);
+			chunk = chunk_sizes[k] ? chunk_sizes[k] : m.len;
+			for (off = 0; off < m.len; off += chunk)
+				ck_assert_int_eq(scan_raw(s, m.data + off,
+				    m.len - off < chunk ? m.len - off : chunk), 0);
+			ck_assert_int_eq(scan_finish(s), 0);
+			f = scan_findings(s);
+			ck_assert_msg(!findings_has(f, "body.bare_lf"),
+			    "case %d chunk %zu: bare LF reported", which, chunk);
+			if (which == 0)
+				ck_assert(findings_has(f, "size.headers"));
+			for (i = 0; which == 1 && i < f->n; i++)
+				if (strcmp(f->v[i].id, "header.name.invalid") == 0)
+					break;
+			if (which == 1) {
+				ck_assert_msg(i < f->n, "no header.name.invalid");
+				ck_assert_msg(strstr(f->v[i].detail, "header line 6 ") != NULL,
+				    "detail: %s", f->v[i].detail);
+			}
+			scan_free(s);
+		}
+		buf_fini(&m);
+	}
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_log_escape)
 {
 	struct buf b;
@@ -549,6 +607,7 @@ scan_suite(void)
 	tcase_add_test(tc, test_policy_scores);
 	tcase_add_test(tc, test_policy_reply_codes);
 	tcase_add_test(tc, test_log_escape);
+	tcase_add_test(tc, test_scan_raw_broken_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -104,6 +104,8 @@ struct scan {
 	struct buf		 field;		/* pending unfolded field */
 	int			 field_dropped;	/* pending field over the limit */
 	unsigned long long	 hdr_lineno;
+	unsigned long long	 field_lineno;	/* where the pending field began */
+	int			 line_cr;	/* the line's last byte, kept or not, is CR */
 
 	/* body line state, carried across chunks */
 	unsigned long long	 body_bytes;
@@ -569,7 +571,7 @@ raw_flush_field(struct scan *s)
 		if (!(s->seen & SEEN_HDR_NAME)) {
 			s->seen |= SEEN_HDR_NAME;
 			if (scan_add(s, "header.name.invalid",
-			    "header line %llu has no colon", s->hdr_lineno) != 0)
+			    "header line %llu has no colon", s->field_lineno) != 0)
 				return -1;
 		}
 		buf_reset(&s->field);
@@ -642,6 +644,8 @@ raw_header_line(struct scan *s, const char *line, size_t len, int bare_lf)
 		}
 	} else if (raw_flush_field(s) != 0)
 		return -1;
+	else
+		s->field_lineno = s->hdr_lineno;
 	if (s->field_dropped)
 		return 0;
 	/* NULs would cut the C string the checks see: make them spaces. */
@@ -687,14 +691,19 @@ scan_raw(struct scan *s, const char *p, size_t n)
 			    s->hdr_lineno + 1) != 0)
 				return -1;
 		}
+		/* the line end is judged on the line's real last byte, also
+		 * when the line was too long to keep */
+		if (take > 0)
+			s->line_cr = p[take - 1] == '\r';
 		if (nl == NULL)
 			return 0;
 		{
 			size_t len = s->line.len;
-			int bare = !(len > 0 && s->line.data[len - 1] == '\r');
+			int bare = !s->line_cr;
 
-			if (!bare)
+			if (!bare && len > 0 && s->line.data[len - 1] == '\r')
 				len--;
+			s->line_cr = 0;
 			if (raw_header_line(s, s->line.data ? s->line.data : "",
 			    len, bare) != 0)
 				return -1;
