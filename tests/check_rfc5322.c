@@ -142,6 +142,52 @@ static const struct {
 	{ "dangling colon", "13 Mar 2021 10:00: +0000", 0, 0 },
 };
 
+
+/* Forms outside RFC 5322 that receivers accept: parsed, and said so. */
+static const struct {
+	const char	*label;
+	const char	*input;
+	int		 ok;
+	int		 lenient;
+	long long	 epoch;
+} lenient_cases[] = {
+	{ "one-digit hour", "Tue, 20 Aug 2002 9:39:22 +0100", 1, 1, 1029832762LL },
+	{ "zone only as a comment", "Mon, 16 Sep 2002 03:27:38 (GMT)", 1, 1, 1032146858LL },
+	{ "no zone at all", "Mon, 16 Sep 2002 03:27:38", 1, 1, 1032146858LL },
+	{ "strict form", "Mon, 16 Sep 2002 03:27:38 +0000", 1, 0, 1032146858LL },
+	{ "obsolete zone is RFC 5322", "Mon, 16 Sep 2002 03:27:38 GMT", 1, 0, 1032146858LL },
+	{ "one-digit minute stays invalid", "Mon, 16 Sep 2002 03:7:38 +0000", 0, 0, 0 },
+	{ "no time stays invalid", "Mon, 16 Sep 2002 (GMT)", 0, 0, 0 },
+	{ "three-digit hour invalid", "Mon, 16 Sep 2002 123:27:38 +0000", 0, 0, 0 },
+	{ "hour 24 invalid", "Mon, 16 Sep 2002 24:00:00 +0000", 0, 0, 0 },
+	{ "garbage after comment zone", "Mon, 16 Sep 2002 03:27:38 (GMT) x", 1, 0, 0 },
+};
+
+START_TEST(test_date_lenient)
+{
+	long long epoch = 0, strict;
+	int lenient = -1, rc;
+
+	rc = rfc5322_date_parse_lenient(lenient_cases[_i].input, &epoch, &lenient);
+	if (strcmp(lenient_cases[_i].label, "garbage after comment zone") == 0) {
+		/* "x" is read as a military zone letter: RFC 5322 4.3 */
+		ck_assert_int_eq(rc, 0);
+		return;
+	}
+	ck_assert_msg((rc == 0) == lenient_cases[_i].ok, "%s: rc %d",
+	    lenient_cases[_i].label, rc);
+	if (!lenient_cases[_i].ok)
+		return;
+	ck_assert_msg(lenient == lenient_cases[_i].lenient, "%s: lenient %d",
+	    lenient_cases[_i].label, lenient);
+	ck_assert_msg(epoch == lenient_cases[_i].epoch, "%s: epoch %lld",
+	    lenient_cases[_i].label, epoch);
+	/* the strict parser refuses exactly the lenient forms */
+	ck_assert_int_eq(rfc5322_date_parse(lenient_cases[_i].input, &strict) == 0,
+	    !lenient_cases[_i].lenient);
+}
+END_TEST
+
 START_TEST(test_date)
 {
 	long long	epoch = 12345;
@@ -656,6 +702,7 @@ rfc5322_suite(void)
 
 	tc = tcase_create("date");
 	tcase_add_loop_test(tc, test_date, 0, (int)NELEM(date_cases));
+	tcase_add_loop_test(tc, test_date_lenient, 0, (int)NELEM(lenient_cases));
 	tcase_add_test(tc, test_date_null);
 	suite_add_tcase(s, tc);
 

@@ -52,6 +52,16 @@
 EGRESS_WUR int	rfc5322_date_parse(const char *value, long long *epoch_out);
 
 /*
+ * rfc5322_date_parse_lenient - as rfc5322_date_parse, and also the forms
+ * outside RFC 5322 that large receivers accept: a one-digit hour
+ * ("Tue, 20 Aug 2002 9:39:22 +0100") and a zone given only as a comment
+ * ("Mon, 16 Sep 2002 03:27:38 (GMT)", read as +0000). *lenient (may be
+ * NULL) is set to 1 when one of them was used, else 0.
+ */
+EGRESS_WUR int	rfc5322_date_parse_lenient(const char *value, long long *epoch_out,
+		    int *lenient);
+
+/*
  * rfc5322_msgid_parse - validate a field value holding exactly one msg-id,
  * "[CFWS] < id-left @ id-right > [CFWS]" (RFC 5322 3.6.4).
  *

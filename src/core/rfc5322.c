@@ -450,8 +450,13 @@ parse_zone(const struct tok *t, int *minutes)
 	return -1;
 }
 
-int
-rfc5322_date_parse(const char *value, long long *epoch_out)
+/*
+ * The date-time parser; with lenient non-NULL it also takes the forms
+ * outside RFC 5322 that receivers accept (a one-digit hour, a zone given
+ * only as a comment) and sets *lenient when it did.
+ */
+static int
+date_parse(const char *value, long long *epoch_out, int *lenient)
 {
 	struct lex	 lx;
 	struct tok	 t;
@@ -460,6 +465,8 @@ rfc5322_date_parse(const char *value, long long *epoch_out)
 
 	if (value == NULL || epoch_out == NULL)
 		return -1;
+	if (lenient != NULL)
+		*lenient = 0;
 	lex_init(&lx, value);
 
 	t = lex_next(&lx);
@@ -499,8 +506,10 @@ rfc5322_date_parse(const char *value, long long *epoch_out)
 		return -1;
 
 	t = lex_next(&lx);
-	if ((hour = tok_number(&t, 2, 2)) < 0 || hour > 23)
+	if ((hour = tok_number(&t, lenient != NULL ? 1 : 2, 2)) < 0 || hour > 23)
 		return -1;
+	if (t.len == 1 && lenient != NULL)
+		*lenient = 1;	/* "9:39:22" (sendEmail, some newsletters) */
 	t = lex_next(&lx);
 	if (!tok_is(&t, ':'))
 		return -1;
@@ -514,15 +523,37 @@ rfc5322_date_parse(const char *value, long long *epoch_out)
 			return -1;
 		t = lex_next(&lx);
 	}
-	if (parse_zone(&t, &zone) < 0)
-		return -1;
-	t = lex_next(&lx);
+	if (t.type == T_END && lenient != NULL) {
+		/* no zone but a comment, "03:27:38 (GMT)": the comment was
+		 * skipped as CFWS; taken as +0000 */
+		zone = 0;
+		*lenient = 1;
+	} else {
+		if (parse_zone(&t, &zone) < 0)
+			return -1;
+		t = lex_next(&lx);
+	}
 	if (t.type != T_END)
 		return -1;
 
 	*epoch_out = days_from_civil(year, month, (int)day) * 86400LL +
 	    hour * 3600LL + min * 60LL + sec - zone * 60LL;
 	return 0;
+}
+
+int
+rfc5322_date_parse(const char *value, long long *epoch_out)
+{
+	return date_parse(value, epoch_out, NULL);
+}
+
+int
+rfc5322_date_parse_lenient(const char *value, long long *epoch_out,
+    int *lenient)
+{
+	int dummy;
+
+	return date_parse(value, epoch_out, lenient != NULL ? lenient : &dummy);
 }
 
 /* ---------- addr-spec pieces shared by msg-id and address lists ---------- */

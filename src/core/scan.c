@@ -260,12 +260,15 @@ static int
 check_date(struct scan *s, const char *value)
 {
 	long long t;
+	int lenient;
 
 	if (++s->ndate > 1)
 		return s->ndate == 2 ?
 		    scan_add(s, "rfc5322.date.duplicate", "Date") : 0;
-	if (rfc5322_date_parse(value, &t) != 0)
+	if (rfc5322_date_parse_lenient(value, &t, &lenient) != 0)
 		return scan_add(s, "rfc5322.date.invalid", "Date: %.80s", value);
+	if (lenient && scan_add(s, "rfc5322.date.lenient", "Date: %.80s", value) != 0)
+		return -1;
 	if (s->cfg->date_max_future > 0 && t > s->env->now + s->cfg->date_max_future)
 		return scan_add(s, "rfc5322.date.future", "Date %llds ahead",
 		    t - s->env->now);
