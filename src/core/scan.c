@@ -278,21 +278,108 @@ check_date(struct scan *s, const char *value)
 	return 0;
 }
 
+#define SCAN_MSGID_MAX	998	/* a Message-ID value kept for the obsolete form */
+
+/*
+ * The value without CFWS: white space, folds and comments (nested up to
+ * RFC5322_COMMENT_DEPTH_MAX) dropped, quoted strings kept as they are.
+ * Returns -1 when a comment or quote is left open or out is too small.
+ */
+static int
+strip_cfws(const char *in, char *out, size_t outsz)
+{
+	size_t o = 0;
+	int depth = 0, quoted = 0;
+
+	for (; *in != '\0'; in++) {
+		char c = *in;
+
+		if (depth > 0) {
+			if (c == '\\' && in[1] != '\0')
+				in++;
+			else if (c == '(' && ++depth > RFC5322_COMMENT_DEPTH_MAX)
+				return -1;
+			else if (c == ')')
+				depth--;
+			continue;
+		}
+		if (!quoted && c == '(') {
+			depth = 1;
+			continue;
+		}
+		if (!quoted && (c == ' ' || c == '\t' || c == '\r' || c == '\n'))
+			continue;
+		if (o + 2 >= outsz)
+			return -1;
+		if (quoted && c == '\\' && in[1] != '\0') {
+			out[o++] = c;
+			c = *++in;
+		} else if (c == '"')
+			quoted = !quoted;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return depth == 0 && !quoted ? 0 : -1;
+}
+
 static int
 check_msgid(struct scan *s, const char *value)
 {
-	char right[RFC5322_DOMAIN_MAX + 1];
+	char right[RFC5322_DOMAIN_MAX + 1], bare[SCAN_MSGID_MAX + 1];
 
 	if (++s->nmsgid > 1)
 		return s->nmsgid == 2 ? scan_add(s, "rfc5322.message_id.duplicate",
 		    "Message-ID") : 0;
-	if (rfc5322_msgid_parse(value, right, sizeof(right)) != 0)
+	/* The obsolete form (RFC 5322 4.5.4, A.6.3) puts CFWS inside the
+	 * brackets, "<1234 @ local(blah) .machine .example>": valid once
+	 * it is stripped, and reported apart. */
+	if (rfc5322_msgid_parse(value, right, sizeof(right)) != 0 &&
+	    strip_cfws(value, bare, sizeof(bare)) == 0 &&
+	    rfc5322_msgid_parse(bare, right, sizeof(right)) == 0) {
+		if (scan_add(s, "rfc5322.message_id.obsolete", "Message-ID: %.80s",
+		    value) != 0)
+			return -1;
+	} else if (rfc5322_msgid_parse(value, right, sizeof(right)) != 0)
 		return scan_add(s, "rfc5322.message_id.invalid",
 		    "Message-ID: %.80s", value);
 	if (right[0] != '[' && !rfc5322_domain_is_fqdn(right))
 		return scan_add(s, "rfc5322.message_id.not_fqdn",
 		    "Message-ID domain %.80s", right);
 	return 0;
+}
+
+/*
+ * "john@example.com <john@example.com>": display words holding specials
+ * ("@", ".") unquoted, as some mailers write them, before one proper
+ * angle-addr. Only that shape: nothing after the brackets, no quote,
+ * comment, bracket or list separator in the words. Fills *al from the
+ * angle-addr alone.
+ */
+static int
+from_unquoted_display(const char *value, struct rfc5322_addrlist *al)
+{
+	char addr[RFC5322_ADDR_MAX + 8];
+	const char *lt = strrchr(value, '<'), *gt, *p;
+	int words = 0;
+
+	if (lt == NULL || (gt = strchr(lt, '>')) == NULL ||
+	    (size_t)(gt - lt) + 2 > sizeof(addr))
+		return 0;
+	for (p = gt + 1; *p != '\0'; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			return 0;
+	for (p = value; p < lt; p++) {
+		if (strchr("<>\",;:()\\", *p) != NULL ||
+		    ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\r' && *p != '\n'))
+			return 0;
+		words |= *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n';
+	}
+	if (!words)
+		return 0;
+	memcpy(addr, lt, (size_t)(gt - lt) + 1);
+	addr[gt - lt + 1] = '\0';
+	(void)rfc5322_addrlist_parse(addr, al);
+	return !al->invalid && al->count == 1;
 }
 
 static int
@@ -304,6 +391,12 @@ check_from(struct scan *s, const char *value)
 		return s->nfrom == 2 ?
 		    scan_add(s, "rfc5322.from.duplicate", "From") : 0;
 	(void)rfc5322_addrlist_parse(value, &al);
+	if ((al.invalid || al.count == 0) && from_unquoted_display(value, &al)) {
+		s->from_count = al.count;
+		memcpy(s->from_domain, al.first_domain, sizeof(s->from_domain));
+		return scan_add(s, "rfc5322.from.unquoted_display", "From: %.80s",
+		    value);
+	}
 	s->from_count = al.count;
 	memcpy(s->from_domain, al.first_domain, sizeof(s->from_domain));
 	if (al.invalid || al.count == 0)
