@@ -88,6 +88,8 @@ static const struct scan_case cases[] = {
 	{ "message-id with an open comment stays invalid",
 	  "From: a@example.com\r\nDate: Wed, 18 Nov 2026 09:00:00 +0000\r\nMessage-ID: <1234 @ local(blah .machine.example>\r\n\r\n",
 	  "rfc5322.message_id.invalid", ACT_REPAIR },
+	{ "white-space line ends the header",
+	  CLEAN_HDRS " \t\r\nbody: not a field\r\n", "header.blank_line_whitespace", ACT_TAG },
 	{ "invalid message-id",
 	  "From: a@example.com\r\nDate: Wed, 18 Nov 2026 09:00:00 +0000\r\nMessage-ID: no brackets\r\n\r\n",
 	  "rfc5322.message_id.invalid", ACT_REPAIR },

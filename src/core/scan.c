@@ -720,7 +720,15 @@ raw_header_line(struct scan *s, const char *line, size_t len, int bare_lf)
 		    s->hdr_lineno) != 0)
 			return -1;
 	}
-	if (len == 0) {
+	/* A line of white space only ends the header too, as receivers
+	 * (Rspamd among them) read it: the body would otherwise be taken for
+	 * header fields. Reported apart. */
+	for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t'); i++)
+		;
+	if (len > 0 && i == len && scan_add(s, "header.blank_line_whitespace",
+	    "header line %llu", s->hdr_lineno) != 0)
+		return -1;
+	if (len == 0 || i == len) {
 		if (raw_flush_field(s) != 0 || scan_eoh(s) != 0)
 			return -1;
 		s->raw_state = RAW_BODY;
