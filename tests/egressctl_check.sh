@@ -31,6 +31,13 @@ sed 's/$/\r/' "$data/clean.eml" >"$tmp/crlf.eml"
 "$ctl" -c "$conf" check "$tmp/mixed.eml" 2>/dev/null | grep -q 'body\.bare_lf' ||
 	fail "bare LF in a CRLF file not reported"
 
+# an mbox file: the "From " line is skipped, said once
+{ printf 'From sender@example.org Wed Dec  2 10:00:00 2026\n'; cat "$data/clean.eml"; } >"$tmp/mbox.eml"
+out=$("$ctl" -c "$conf" check "$tmp/mbox.eml" 2>"$tmp/err3"); st=$?
+[ "$st" -eq 0 ] || fail "mbox file: exit $st: $out"
+grep -q 'mbox "From " line skipped' "$tmp/err3" || fail "no note about the mbox line"
+printf '%s\n' "$out" | grep -q 'header.name.invalid' && fail "mbox line read as a field"
+
 # exit status: refused from a sender, passed on as a bounce
 "$ctl" -c "$conf" check "$data/double_extension.eml" >/dev/null 2>&1; st=$?
 [ "$st" -eq 1 ] || fail "double extension from a sender: exit $st, want 1"

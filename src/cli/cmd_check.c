@@ -210,15 +210,28 @@ check_one(const struct config *cfg, struct envelope *env, const char *file,
 		/* A file with no CRLF in its first chunk was saved with LF line
 		 * ends (a Unix mail file): read it as the CRLF an MTA sends, and
 		 * say so once, instead of a body.bare_lf on every message. */
+		const char *p = chunk;
+
 		if (lf_only < 0) {
-			lf_only = memmem(chunk, n, "\r\n", 2) == NULL &&
-			    memchr(chunk, '\n', n) != NULL;
+			const char *nl;
+
+			/* An mbox file starts with a "From " envelope line,
+			 * which is no header field: skip it, say so once. */
+			if (n >= 5 && memcmp(chunk, "From ", 5) == 0 &&
+			    (nl = memchr(chunk, '\n', n)) != NULL) {
+				fprintf(stderr, "egressctl: %s: mbox \"From \" line "
+				    "skipped\n", file);
+				n -= (size_t)(nl + 1 - chunk);
+				p = nl + 1;
+			}
+			lf_only = memmem(p, n, "\r\n", 2) == NULL &&
+			    memchr(p, '\n', n) != NULL;
 			if (lf_only && !json)
 				fprintf(stderr, "egressctl: %s: LF line ends only, "
 				    "read as CRLF\n", file);
 		}
-		if ((lf_only ? feed_lf(s, chunk, n, &prev_cr) :
-		    scan_raw(s, chunk, n)) != 0) {
+		if ((lf_only ? feed_lf(s, p, n, &prev_cr) :
+		    scan_raw(s, p, n)) != 0) {
 			rc = CTL_EXIT_SOFTWARE;
 			break;
 		}
