@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ static char redis_dir[256];
 static char redis_sock[300];
 static pid_t redis_pid = -1;
 static int have_redis;
+extern char **environ;
 
 /* ---- redis-server for the run ---- */
 
@@ -52,28 +54,45 @@ redis_start(const char *sock, pid_t *pid)
 	return redis_start_pw(sock, NULL, pid);
 }
 
+/*
+ * Programs are started with posix_spawn, never fork: a test may have a
+ * store open (the LMDB writer thread running), and a forked copy of a
+ * threaded process may only call async-signal-safe functions.
+ */
+static int
+spawn(pid_t *pid, const char *const argv[], int quiet)
+{
+	posix_spawn_file_actions_t fa;
+	int rc;
+
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return -1;
+	if (quiet && (posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0) != 0 ||
+	    posix_spawn_file_actions_adddup2(&fa, 1, 2) != 0)) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -1;
+	}
+	rc = posix_spawnp(pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		*pid = -1;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 redis_start_pw(const char *sock, const char *password, pid_t *pid)
 {
+	const char *argv[] = { REDIS_BIN, "--port", "0", "--unixsocket", sock,
+	    "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+	    "--daemonize", "no", password != NULL ? "--requirepass" : NULL,
+	    password, NULL };
 	char cmd[600];
 	int i;
 
-	*pid = fork();
-	if (*pid < 0)
+	if (spawn(pid, argv, 1) != 0)
 		return -1;
-	if (*pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execlp(REDIS_BIN, REDIS_BIN, "--port", "0", "--unixsocket", sock,
-		    "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
-		    "--daemonize", "no", password != NULL ? "--requirepass" : NULL,
-		    password, (char *)NULL);
-		_exit(127);
-	}
 	/* wait until it answers */
 	snprintf(cmd, sizeof(cmd), "redis-cli -s %s %s%s ping 2>/dev/null | grep -q PONG",
 	    sock, password != NULL ? "--no-auth-warning -a " : "",
@@ -939,43 +958,25 @@ START_TEST(test_lmdb_map_growth)
 }
 END_TEST
 
-/* A second process (egressctl beside the daemon) on the same file. */
+/*
+ * A second process (egressctl beside the daemon) on the same file: the
+ * separate program tests/store_two_proc, spawned while this process has
+ * the store and its writer thread open. Returns its exit status, or -1.
+ */
 static int
-child_run(const char *dir, int step)
+child_run(const char *dir, const char *step)
 {
-	struct store_conf c;
-	struct store *s;
-	struct store_supp sp;
-	struct sender_status ss;
-	char err[256];
+	char now[32];
+	const char *argv[] = { BUILDDIR "/tests/store_two_proc", dir, now, step, NULL };
 	pid_t pid;
-	int status, rc = 0;
+	int status;
 
-	if ((pid = fork()) < 0)
+	snprintf(now, sizeof(now), "%lld", (long long)NOW);
+	if (spawn(&pid, argv, 0) != 0)
 		return -1;
-	if (pid > 0) {
-		if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
-			return -1;
-		return WEXITSTATUS(status);
-	}
-	if (store_conf_default(&c) != 0)
-		_exit(10);
-	free(c.state_dir);
-	c.state_dir = strdup(dir);
-	if ((s = store_open(&c, NULL, NULL, err, sizeof(err))) == NULL)
-		_exit(11);
-	if (step == 0) {
-		memset(&sp, 0, sizeof(sp));
-		strcpy(sp.reason, "manual");
-		sp.source = SUPP_MANUAL;
-		sp.created = NOW;
-		if (store_supp_put(s, "x@example.org", &sp) != STORE_OK ||
-		    sender_hold(s, "env:a@example.com", NOW, 0, "root", "x") != STORE_OK)
-			rc = 12;
-	} else if (store_status_get(s, "env:a@example.com", "", NOW, &ss) != STORE_NOTFOUND)
-		rc = 13;
-	store_close(s);
-	_exit(rc);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
 }
 
 START_TEST(test_lmdb_two_processes)
@@ -996,13 +997,13 @@ START_TEST(test_lmdb_two_processes)
 	ck_assert_msg(a != NULL, "%s", err);
 	/* the daemon has counters queued while the other process writes */
 	ck_assert_int_eq(store_meta_touch(a, "env:a@example.com", NOW, 1, 0), STORE_OK);
-	ck_assert_int_eq(child_run(lmdb_dir, 0), 0);
+	ck_assert_int_eq(child_run(lmdb_dir, "write"), 0);
 	ck_assert_int_eq(store_supp_get(a, "x@example.org", NOW, &got), STORE_OK);
 	ck_assert_int_eq(got.source, SUPP_MANUAL);
 	ck_assert_int_eq(store_status_get(a, "env:a@example.com", "", NOW, &s), STORE_OK);
 	ck_assert_int_eq(s.action, SACT_HOLD);
 	ck_assert_int_eq(store_release(a, "env:a@example.com", NOW + 1), STORE_OK);
-	ck_assert_int_eq(child_run(lmdb_dir, 1), 0);
+	ck_assert_int_eq(child_run(lmdb_dir, "released"), 0);
 	ck_assert_int_eq(store_flush(a), STORE_OK);
 	ck_assert_int_eq(store_meta_get(a, "env:a@example.com", NOW + 1, &m), STORE_OK);
 	ck_assert_uint_eq(m.messages, 1);
