@@ -896,6 +896,161 @@ START_TEST(test_hostile_text)
 }
 END_TEST
 
+/* ---- expiry: one scenario, both backends, one answer ---- */
+
+static int
+meta_names_cb(void *arg, const char *key, const struct store_meta *m)
+{
+	struct count_arg *a = arg;
+
+	(void)m;
+	a->n++;
+	snprintf(a->last + strlen(a->last), sizeof(a->last) - strlen(a->last), "%s;", key);
+	return 0;
+}
+
+static int
+status_names_cb(void *arg, const char *key, const char *dest,
+    const struct sender_status *s)
+{
+	struct count_arg *a = arg;
+
+	(void)key;
+	(void)s;
+	a->n++;
+	snprintf(a->last + strlen(a->last), sizeof(a->last) - strlen(a->last), "%s;", dest);
+	return 0;
+}
+
+static int
+supp_names_cb(void *arg, const char *addr, const struct store_supp *s)
+{
+	struct count_arg *a = arg;
+
+	(void)s;
+	a->n++;
+	snprintf(a->last + strlen(a->last), sizeof(a->last) - strlen(a->last), "%s;", addr);
+	return 0;
+}
+
+/*
+ * Records of every kind on both sides of their expiry, read back at NOW
+ * with the getters and the iterators; the answer as one line. Iteration
+ * order differs between the backends, so the iterators report counts and
+ * whether each expected name was seen.
+ */
+static void
+expiry_answer(int backend, char *out, size_t outlen)
+{
+	struct store_conf conf;
+	struct store *st;
+	struct store_meta m;
+	struct sender_status ss;
+	struct store_supp sp;
+	struct count_arg ma = { 0, "" }, sa = { 0, "" }, pa = { 0, "" };
+	char login[SENDER_KEY_MAX];
+	const char *f[] = { "c/reputation" };
+	int64_t ttl, ret;
+	int rc[12];
+
+	st = open_backend(backend, &conf);
+	ttl = conf.sender_ttl;
+	ret = conf.retention;
+	/* meta: quiet too long; released lately after going quiet; released
+	 * long ago; seen now */
+	ck_assert_int_eq(store_meta_touch(st, "env:old@x.test", NOW - ttl - 10, 1, 0), STORE_OK);
+	ck_assert_int_eq(store_meta_touch(st, "env:rel@x.test", NOW - ttl - 10, 1, 0), STORE_OK);
+	ck_assert_int_eq(store_meta_touch(st, "env:relold@x.test", NOW - 2 * ttl, 1, 0),
+	    STORE_OK);
+	ck_assert_int_eq(store_meta_touch(st, "env:fresh@x.test", NOW, 1, 0), STORE_OK);
+	ck_assert_int_eq(store_flush(st), STORE_OK);
+	ck_assert_int_eq(store_release(st, "env:rel@x.test", NOW - 100), STORE_OK);
+	ck_assert_int_eq(store_release(st, "env:relold@x.test", NOW - ttl - 10), STORE_OK);
+	/* statuses: limit passed, no limit, limit ahead */
+	memset(&ss, 0, sizeof(ss));
+	ss.action = SACT_THROTTLE;
+	ss.since = NOW - 200;
+	ss.until = NOW - 1;
+	ck_assert_int_eq(store_status_put(st, "env:fresh@x.test", "past.test", &ss), STORE_OK);
+	ss.until = NOW;
+	ck_assert_int_eq(store_status_put(st, "env:fresh@x.test", "edge.test", &ss), STORE_OK);
+	ss.until = NOW + 100;
+	ck_assert_int_eq(store_status_put(st, "env:fresh@x.test", "ahead.test", &ss), STORE_OK);
+	ss.action = SACT_HOLD;
+	ss.until = 0;
+	ck_assert_int_eq(store_status_put(st, "env:fresh@x.test", "", &ss), STORE_OK);
+	/* suppressions: expired, at the instant, forever, ahead */
+	memset(&sp, 0, sizeof(sp));
+	strcpy(sp.reason, "userunknown");
+	sp.created = NOW - 200;
+	sp.expires = NOW - 1;
+	ck_assert_int_eq(store_supp_put(st, "past@example.org", &sp), STORE_OK);
+	sp.expires = NOW;
+	ck_assert_int_eq(store_supp_put(st, "edge@example.org", &sp), STORE_OK);
+	sp.expires = 0;
+	ck_assert_int_eq(store_supp_put(st, "ever@example.org", &sp), STORE_OK);
+	sp.expires = NOW + 100;
+	ck_assert_int_eq(store_supp_put(st, "ahead@example.org", &sp), STORE_OK);
+	/* links: set too long ago, set now */
+	ck_assert_int_eq(store_link_put(st, "env:old@x.test", "auth:old", NOW - ttl - 10),
+	    STORE_OK);
+	ck_assert_int_eq(store_link_put(st, "env:fresh@x.test", "auth:fresh", NOW), STORE_OK);
+	/* events: beyond retention, now */
+	ck_assert_int_eq(store_event_add(st, "env:fresh@x.test", NOW - ret - 600, f, 1),
+	    STORE_OK);
+	ck_assert_int_eq(store_event_add(st, "env:fresh@x.test", NOW, f, 1), STORE_OK);
+	ck_assert_int_eq(store_flush(st), STORE_OK);
+
+	rc[0] = store_meta_get(st, "env:old@x.test", NOW, &m);
+	rc[1] = store_meta_get(st, "env:rel@x.test", NOW, &m);
+	rc[2] = store_meta_get(st, "env:relold@x.test", NOW, &m);
+	rc[3] = store_meta_get(st, "env:fresh@x.test", NOW, &m);
+	rc[4] = store_status_get(st, "env:fresh@x.test", "past.test", NOW, &ss);
+	rc[5] = store_status_get(st, "env:fresh@x.test", "edge.test", NOW, &ss);
+	rc[6] = store_status_get(st, "env:fresh@x.test", "ahead.test", NOW, &ss);
+	rc[7] = store_supp_get(st, "past@example.org", NOW, &sp);
+	rc[8] = store_supp_get(st, "edge@example.org", NOW, &sp);
+	rc[9] = store_supp_get(st, "ever@example.org", NOW, &sp);
+	rc[10] = store_link_get(st, "env:old@x.test", NOW, login, sizeof(login));
+	rc[11] = store_link_get(st, "env:fresh@x.test", NOW, login, sizeof(login));
+	ck_assert_int_eq(store_meta_each(st, NOW, meta_names_cb, &ma), STORE_OK);
+	ck_assert_int_eq(store_status_each(st, NULL, NOW, status_names_cb, &sa), STORE_OK);
+	ck_assert_int_eq(store_supp_each(st, NOW, supp_names_cb, &pa), STORE_OK);
+	snprintf(out, outlen, "get %d%d%d%d %d%d%d %d%d%d %d%d "
+	    "meta %d/%d%d status %d/%d%d supp %d/%d%d events %llu",
+	    rc[0], rc[1], rc[2], rc[3], rc[4], rc[5], rc[6], rc[7], rc[8], rc[9],
+	    rc[10], rc[11],
+	    ma.n, strstr(ma.last, "env:rel@") != NULL, strstr(ma.last, "env:fresh@") != NULL,
+	    sa.n, strstr(sa.last, "ahead.test;") != NULL, strstr(sa.last, ";;") != NULL ||
+	    strncmp(sa.last, ";", 1) == 0,
+	    pa.n, strstr(pa.last, "ever@") != NULL, strstr(pa.last, "ahead@") != NULL,
+	    (unsigned long long)sum_of(st, "env:fresh@x.test", "c/reputation",
+	    NOW - 2 * ret, NOW));
+	close_backend(st, &conf);
+}
+
+START_TEST(test_expiry_agrees)
+{
+	char lmdb[512], redis[512];
+	char want[512];
+
+	snprintf(want, sizeof(want), "get %d%d%d%d %d%d%d %d%d%d %d%d "
+	    "meta 2/11 status 2/11 supp 2/11 events 1",
+	    STORE_NOTFOUND, STORE_OK, STORE_NOTFOUND, STORE_OK,
+	    STORE_NOTFOUND, STORE_NOTFOUND, STORE_OK,
+	    STORE_NOTFOUND, STORE_NOTFOUND, STORE_OK,
+	    STORE_NOTFOUND, STORE_OK);
+	expiry_answer(0, lmdb, sizeof(lmdb));
+	ck_assert_str_eq(lmdb, want);
+	if (!have_redis) {
+		fprintf(stderr, "SKIP redis expiry case: redis-server is not installed\n");
+		return;
+	}
+	expiry_answer(1, redis, sizeof(redis));
+	ck_assert_str_eq(redis, lmdb);
+}
+END_TEST
+
 /* ---- backend specifics ---- */
 
 START_TEST(test_lmdb_map_growth)
@@ -1240,6 +1395,7 @@ store_suite(void)
 	tcase_add_test(tb, test_lmdb_map_growth);
 	tcase_add_test(tb, test_lmdb_two_processes);
 	tcase_add_test(tb, test_lmdb_sweep);
+	tcase_add_test(tb, test_expiry_agrees);
 	tcase_add_test(tb, test_redis_outage);
 	tcase_add_test(tb, test_redis_auth_db);
 	suite_add_tcase(s, tb);

@@ -349,8 +349,7 @@ store_meta_get(struct store *st, const char *key, int64_t now,
 		return STORE_ERROR;
 	memset(out, 0, sizeof(*out));
 	rc = st->ops->meta_get(st, key, out);
-	if (rc == STORE_OK && out->last_seen > 0 &&
-	    out->last_seen + st->conf.sender_ttl < now && out->released_at == 0)
+	if (rc == STORE_OK && store_expired_meta(st, out, now))
 		rc = STORE_NOTFOUND;
 	return rc;
 }
@@ -379,7 +378,7 @@ store_status_get(struct store *st, const char *key, const char *dest,
 	if (!key_ok(key) || dest == NULL)
 		return STORE_ERROR;
 	rc = st->ops->status_get(st, key, dest, out);
-	if (rc == STORE_OK && !sender_status_active(out, now))
+	if (rc == STORE_OK && store_expired_status(st, out, now))
 		rc = STORE_NOTFOUND;
 	return rc;
 }
@@ -424,7 +423,7 @@ store_supp_get(struct store *st, const char *addr, int64_t now,
 	if (!addr_ok(addr))
 		return STORE_ERROR;
 	rc = st->ops->supp_get(st, addr, out);
-	if (rc == STORE_OK && out->expires != 0 && out->expires <= now)
+	if (rc == STORE_OK && store_expired_supp(st, out, now))
 		rc = STORE_NOTFOUND;
 	return rc;
 }
@@ -463,7 +462,7 @@ store_link_get(struct store *st, const char *addr_key, int64_t now, char *out,
 		return STORE_ERROR;
 	out[0] = '\0';
 	rc = st->ops->link_get(st, addr_key, &when, out, outlen);
-	if (rc == STORE_OK && (when + st->conf.sender_ttl < now || out[0] == '\0')) {
+	if (rc == STORE_OK && store_expired_link(st, when, out, now)) {
 		out[0] = '\0';
 		rc = STORE_NOTFOUND;
 	}
