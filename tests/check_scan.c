@@ -4,6 +4,7 @@
  * Each case is a raw message and the exact set of check ids it must produce;
  * every case runs at several chunk sizes and must give the same findings.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -618,6 +619,39 @@ START_TEST(test_log_escape)
 }
 END_TEST
 
+/* API misuse aborts, in every build: finishing twice would add the
+ * message-level findings (content.html_only, size.*) a second time. */
+static const char html_only_msg[] =
+    "From: a@example.com\r\nDate: Wed, 18 Nov 2026 09:00:00 +0000\r\n"
+    "Message-ID: <1@example.com>\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: text/html\r\n\r\n<p>hello</p>\r\n";
+
+START_TEST(test_scan_finish_twice)
+{
+	struct config *cfg = config_default();
+	struct envelope env = { .mail_from = "a@example.com", .now = NOW, .esmtp_size = -1 };
+	struct scan *s = scan_new(cfg, &env);
+
+	ck_assert_int_eq(scan_raw(s, html_only_msg, sizeof(html_only_msg) - 1), 0);
+	ck_assert_int_eq(scan_finish(s), 0);
+	ck_assert_int_eq(scan_finish(s), 0);	/* aborts */
+	ck_abort_msg("scan_finish twice returned");
+}
+END_TEST
+
+START_TEST(test_scan_feed_after_finish)
+{
+	struct config *cfg = config_default();
+	struct envelope env = { .mail_from = "a@example.com", .now = NOW, .esmtp_size = -1 };
+	struct scan *s = scan_new(cfg, &env);
+
+	ck_assert_int_eq(scan_raw(s, html_only_msg, sizeof(html_only_msg) - 1), 0);
+	ck_assert_int_eq(scan_finish(s), 0);
+	ck_assert_int_eq(scan_body(s, "more\r\n", 6), 0);	/* aborts */
+	ck_abort_msg("scan_body after scan_finish returned");
+}
+END_TEST
+
 static Suite *
 scan_suite(void)
 {
@@ -634,6 +668,8 @@ scan_suite(void)
 	tcase_add_test(tc, test_policy_reply_codes);
 	tcase_add_test(tc, test_log_escape);
 	tcase_add_test(tc, test_scan_raw_broken_lines);
+	tcase_add_test_raise_signal(tc, test_scan_finish_twice, SIGABRT);
+	tcase_add_test_raise_signal(tc, test_scan_feed_after_finish, SIGABRT);
 	suite_add_tcase(s, tc);
 	return s;
 }

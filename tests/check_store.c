@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ static char redis_dir[256];
 static char redis_sock[300];
 static pid_t redis_pid = -1;
 static int have_redis;
+extern char **environ;
 
 /* ---- redis-server for the run ---- */
 
@@ -52,28 +54,45 @@ redis_start(const char *sock, pid_t *pid)
 	return redis_start_pw(sock, NULL, pid);
 }
 
+/*
+ * Programs are started with posix_spawn, never fork: a test may have a
+ * store open (the LMDB writer thread running), and a forked copy of a
+ * threaded process may only call async-signal-safe functions.
+ */
+static int
+spawn(pid_t *pid, const char *const argv[], int quiet)
+{
+	posix_spawn_file_actions_t fa;
+	int rc;
+
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return -1;
+	if (quiet && (posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0) != 0 ||
+	    posix_spawn_file_actions_adddup2(&fa, 1, 2) != 0)) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -1;
+	}
+	rc = posix_spawnp(pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		*pid = -1;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 redis_start_pw(const char *sock, const char *password, pid_t *pid)
 {
+	const char *argv[] = { REDIS_BIN, "--port", "0", "--unixsocket", sock,
+	    "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+	    "--daemonize", "no", password != NULL ? "--requirepass" : NULL,
+	    password, NULL };
 	char cmd[600];
 	int i;
 
-	*pid = fork();
-	if (*pid < 0)
+	if (spawn(pid, argv, 1) != 0)
 		return -1;
-	if (*pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execlp(REDIS_BIN, REDIS_BIN, "--port", "0", "--unixsocket", sock,
-		    "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
-		    "--daemonize", "no", password != NULL ? "--requirepass" : NULL,
-		    password, (char *)NULL);
-		_exit(127);
-	}
 	/* wait until it answers */
 	snprintf(cmd, sizeof(cmd), "redis-cli -s %s %s%s ping 2>/dev/null | grep -q PONG",
 	    sock, password != NULL ? "--no-auth-warning -a " : "",
@@ -877,6 +896,161 @@ START_TEST(test_hostile_text)
 }
 END_TEST
 
+/* ---- expiry: one scenario, both backends, one answer ---- */
+
+static int
+meta_names_cb(void *arg, const char *key, const struct store_meta *m)
+{
+	struct count_arg *a = arg;
+
+	(void)m;
+	a->n++;
+	snprintf(a->last + strlen(a->last), sizeof(a->last) - strlen(a->last), "%s;", key);
+	return 0;
+}
+
+static int
+status_names_cb(void *arg, const char *key, const char *dest,
+    const struct sender_status *s)
+{
+	struct count_arg *a = arg;
+
+	(void)key;
+	(void)s;
+	a->n++;
+	snprintf(a->last + strlen(a->last), sizeof(a->last) - strlen(a->last), "%s;", dest);
+	return 0;
+}
+
+static int
+supp_names_cb(void *arg, const char *addr, const struct store_supp *s)
+{
+	struct count_arg *a = arg;
+
+	(void)s;
+	a->n++;
+	snprintf(a->last + strlen(a->last), sizeof(a->last) - strlen(a->last), "%s;", addr);
+	return 0;
+}
+
+/*
+ * Records of every kind on both sides of their expiry, read back at NOW
+ * with the getters and the iterators; the answer as one line. Iteration
+ * order differs between the backends, so the iterators report counts and
+ * whether each expected name was seen.
+ */
+static void
+expiry_answer(int backend, char *out, size_t outlen)
+{
+	struct store_conf conf;
+	struct store *st;
+	struct store_meta m;
+	struct sender_status ss;
+	struct store_supp sp;
+	struct count_arg ma = { 0, "" }, sa = { 0, "" }, pa = { 0, "" };
+	char login[SENDER_KEY_MAX];
+	const char *f[] = { "c/reputation" };
+	int64_t ttl, ret;
+	int rc[12];
+
+	st = open_backend(backend, &conf);
+	ttl = conf.sender_ttl;
+	ret = conf.retention;
+	/* meta: quiet too long; released lately after going quiet; released
+	 * long ago; seen now */
+	ck_assert_int_eq(store_meta_touch(st, "env:old@x.test", NOW - ttl - 10, 1, 0), STORE_OK);
+	ck_assert_int_eq(store_meta_touch(st, "env:rel@x.test", NOW - ttl - 10, 1, 0), STORE_OK);
+	ck_assert_int_eq(store_meta_touch(st, "env:relold@x.test", NOW - 2 * ttl, 1, 0),
+	    STORE_OK);
+	ck_assert_int_eq(store_meta_touch(st, "env:fresh@x.test", NOW, 1, 0), STORE_OK);
+	ck_assert_int_eq(store_flush(st), STORE_OK);
+	ck_assert_int_eq(store_release(st, "env:rel@x.test", NOW - 100), STORE_OK);
+	ck_assert_int_eq(store_release(st, "env:relold@x.test", NOW - ttl - 10), STORE_OK);
+	/* statuses: limit passed, no limit, limit ahead */
+	memset(&ss, 0, sizeof(ss));
+	ss.action = SACT_THROTTLE;
+	ss.since = NOW - 200;
+	ss.until = NOW - 1;
+	ck_assert_int_eq(store_status_put(st, "env:fresh@x.test", "past.test", &ss), STORE_OK);
+	ss.until = NOW;
+	ck_assert_int_eq(store_status_put(st, "env:fresh@x.test", "edge.test", &ss), STORE_OK);
+	ss.until = NOW + 100;
+	ck_assert_int_eq(store_status_put(st, "env:fresh@x.test", "ahead.test", &ss), STORE_OK);
+	ss.action = SACT_HOLD;
+	ss.until = 0;
+	ck_assert_int_eq(store_status_put(st, "env:fresh@x.test", "", &ss), STORE_OK);
+	/* suppressions: expired, at the instant, forever, ahead */
+	memset(&sp, 0, sizeof(sp));
+	strcpy(sp.reason, "userunknown");
+	sp.created = NOW - 200;
+	sp.expires = NOW - 1;
+	ck_assert_int_eq(store_supp_put(st, "past@example.org", &sp), STORE_OK);
+	sp.expires = NOW;
+	ck_assert_int_eq(store_supp_put(st, "edge@example.org", &sp), STORE_OK);
+	sp.expires = 0;
+	ck_assert_int_eq(store_supp_put(st, "ever@example.org", &sp), STORE_OK);
+	sp.expires = NOW + 100;
+	ck_assert_int_eq(store_supp_put(st, "ahead@example.org", &sp), STORE_OK);
+	/* links: set too long ago, set now */
+	ck_assert_int_eq(store_link_put(st, "env:old@x.test", "auth:old", NOW - ttl - 10),
+	    STORE_OK);
+	ck_assert_int_eq(store_link_put(st, "env:fresh@x.test", "auth:fresh", NOW), STORE_OK);
+	/* events: beyond retention, now */
+	ck_assert_int_eq(store_event_add(st, "env:fresh@x.test", NOW - ret - 600, f, 1),
+	    STORE_OK);
+	ck_assert_int_eq(store_event_add(st, "env:fresh@x.test", NOW, f, 1), STORE_OK);
+	ck_assert_int_eq(store_flush(st), STORE_OK);
+
+	rc[0] = store_meta_get(st, "env:old@x.test", NOW, &m);
+	rc[1] = store_meta_get(st, "env:rel@x.test", NOW, &m);
+	rc[2] = store_meta_get(st, "env:relold@x.test", NOW, &m);
+	rc[3] = store_meta_get(st, "env:fresh@x.test", NOW, &m);
+	rc[4] = store_status_get(st, "env:fresh@x.test", "past.test", NOW, &ss);
+	rc[5] = store_status_get(st, "env:fresh@x.test", "edge.test", NOW, &ss);
+	rc[6] = store_status_get(st, "env:fresh@x.test", "ahead.test", NOW, &ss);
+	rc[7] = store_supp_get(st, "past@example.org", NOW, &sp);
+	rc[8] = store_supp_get(st, "edge@example.org", NOW, &sp);
+	rc[9] = store_supp_get(st, "ever@example.org", NOW, &sp);
+	rc[10] = store_link_get(st, "env:old@x.test", NOW, login, sizeof(login));
+	rc[11] = store_link_get(st, "env:fresh@x.test", NOW, login, sizeof(login));
+	ck_assert_int_eq(store_meta_each(st, NOW, meta_names_cb, &ma), STORE_OK);
+	ck_assert_int_eq(store_status_each(st, NULL, NOW, status_names_cb, &sa), STORE_OK);
+	ck_assert_int_eq(store_supp_each(st, NOW, supp_names_cb, &pa), STORE_OK);
+	snprintf(out, outlen, "get %d%d%d%d %d%d%d %d%d%d %d%d "
+	    "meta %d/%d%d status %d/%d%d supp %d/%d%d events %llu",
+	    rc[0], rc[1], rc[2], rc[3], rc[4], rc[5], rc[6], rc[7], rc[8], rc[9],
+	    rc[10], rc[11],
+	    ma.n, strstr(ma.last, "env:rel@") != NULL, strstr(ma.last, "env:fresh@") != NULL,
+	    sa.n, strstr(sa.last, "ahead.test;") != NULL, strstr(sa.last, ";;") != NULL ||
+	    strncmp(sa.last, ";", 1) == 0,
+	    pa.n, strstr(pa.last, "ever@") != NULL, strstr(pa.last, "ahead@") != NULL,
+	    (unsigned long long)sum_of(st, "env:fresh@x.test", "c/reputation",
+	    NOW - 2 * ret, NOW));
+	close_backend(st, &conf);
+}
+
+START_TEST(test_expiry_agrees)
+{
+	char lmdb[512], redis[512];
+	char want[512];
+
+	snprintf(want, sizeof(want), "get %d%d%d%d %d%d%d %d%d%d %d%d "
+	    "meta 2/11 status 2/11 supp 2/11 events 1",
+	    STORE_NOTFOUND, STORE_OK, STORE_NOTFOUND, STORE_OK,
+	    STORE_NOTFOUND, STORE_NOTFOUND, STORE_OK,
+	    STORE_NOTFOUND, STORE_NOTFOUND, STORE_OK,
+	    STORE_NOTFOUND, STORE_OK);
+	expiry_answer(0, lmdb, sizeof(lmdb));
+	ck_assert_str_eq(lmdb, want);
+	if (!have_redis) {
+		fprintf(stderr, "SKIP redis expiry case: redis-server is not installed\n");
+		return;
+	}
+	expiry_answer(1, redis, sizeof(redis));
+	ck_assert_str_eq(redis, lmdb);
+}
+END_TEST
+
 /* ---- backend specifics ---- */
 
 START_TEST(test_lmdb_map_growth)
@@ -939,43 +1113,25 @@ START_TEST(test_lmdb_map_growth)
 }
 END_TEST
 
-/* A second process (egressctl beside the daemon) on the same file. */
+/*
+ * A second process (egressctl beside the daemon) on the same file: the
+ * separate program tests/store_two_proc, spawned while this process has
+ * the store and its writer thread open. Returns its exit status, or -1.
+ */
 static int
-child_run(const char *dir, int step)
+child_run(const char *dir, const char *step)
 {
-	struct store_conf c;
-	struct store *s;
-	struct store_supp sp;
-	struct sender_status ss;
-	char err[256];
+	char now[32];
+	const char *argv[] = { BUILDDIR "/tests/store_two_proc", dir, now, step, NULL };
 	pid_t pid;
-	int status, rc = 0;
+	int status;
 
-	if ((pid = fork()) < 0)
+	snprintf(now, sizeof(now), "%lld", (long long)NOW);
+	if (spawn(&pid, argv, 0) != 0)
 		return -1;
-	if (pid > 0) {
-		if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
-			return -1;
-		return WEXITSTATUS(status);
-	}
-	if (store_conf_default(&c) != 0)
-		_exit(10);
-	free(c.state_dir);
-	c.state_dir = strdup(dir);
-	if ((s = store_open(&c, NULL, NULL, err, sizeof(err))) == NULL)
-		_exit(11);
-	if (step == 0) {
-		memset(&sp, 0, sizeof(sp));
-		strcpy(sp.reason, "manual");
-		sp.source = SUPP_MANUAL;
-		sp.created = NOW;
-		if (store_supp_put(s, "x@example.org", &sp) != STORE_OK ||
-		    sender_hold(s, "env:a@example.com", NOW, 0, "root", "x") != STORE_OK)
-			rc = 12;
-	} else if (store_status_get(s, "env:a@example.com", "", NOW, &ss) != STORE_NOTFOUND)
-		rc = 13;
-	store_close(s);
-	_exit(rc);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
 }
 
 START_TEST(test_lmdb_two_processes)
@@ -996,13 +1152,13 @@ START_TEST(test_lmdb_two_processes)
 	ck_assert_msg(a != NULL, "%s", err);
 	/* the daemon has counters queued while the other process writes */
 	ck_assert_int_eq(store_meta_touch(a, "env:a@example.com", NOW, 1, 0), STORE_OK);
-	ck_assert_int_eq(child_run(lmdb_dir, 0), 0);
+	ck_assert_int_eq(child_run(lmdb_dir, "write"), 0);
 	ck_assert_int_eq(store_supp_get(a, "x@example.org", NOW, &got), STORE_OK);
 	ck_assert_int_eq(got.source, SUPP_MANUAL);
 	ck_assert_int_eq(store_status_get(a, "env:a@example.com", "", NOW, &s), STORE_OK);
 	ck_assert_int_eq(s.action, SACT_HOLD);
 	ck_assert_int_eq(store_release(a, "env:a@example.com", NOW + 1), STORE_OK);
-	ck_assert_int_eq(child_run(lmdb_dir, 1), 0);
+	ck_assert_int_eq(child_run(lmdb_dir, "released"), 0);
 	ck_assert_int_eq(store_flush(a), STORE_OK);
 	ck_assert_int_eq(store_meta_get(a, "env:a@example.com", NOW + 1, &m), STORE_OK);
 	ck_assert_uint_eq(m.messages, 1);
@@ -1239,6 +1395,7 @@ store_suite(void)
 	tcase_add_test(tb, test_lmdb_map_growth);
 	tcase_add_test(tb, test_lmdb_two_processes);
 	tcase_add_test(tb, test_lmdb_sweep);
+	tcase_add_test(tb, test_expiry_agrees);
 	tcase_add_test(tb, test_redis_outage);
 	tcase_add_test(tb, test_redis_auth_db);
 	suite_add_tcase(s, tb);

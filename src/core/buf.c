@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "egress/assert.h"
 #include "egress/buf.h"
 
 #define BUF_MIN_CAP	64
@@ -18,6 +19,7 @@
 void
 buf_init(struct buf *b, size_t max)
 {
+	EGRESS_ASSERT(b != NULL);
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;
@@ -47,6 +49,7 @@ buf_reserve(struct buf *b, size_t n)
 	size_t need, ncap;
 	char *p;
 
+	EGRESS_ASSERT(b->len <= b->max);
 	if (n > b->max - b->len)
 		return BUF_ERR_LIMIT;
 	need = b->len + n + 1;
@@ -74,6 +77,7 @@ buf_append(struct buf *b, const void *p, size_t n)
 {
 	int rc;
 
+	EGRESS_ASSERT(b != NULL && (p != NULL || n == 0));
 	if ((rc = buf_reserve(b, n)) != BUF_OK)
 		return rc;
 	if (n)
@@ -94,6 +98,7 @@ buf_putc(struct buf *b, int c)
 int
 buf_puts(struct buf *b, const char *s)
 {
+	EGRESS_ASSERT(s != NULL);
 	return buf_append(b, s, strlen(s));
 }
 
@@ -103,6 +108,7 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	va_list ap;
 	int n, rc;
 
+	EGRESS_ASSERT(b != NULL && fmt != NULL);
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "egress/assert.h"
 #include "egress/findings.h"
 
 #define FINDINGS_DEFAULT_MAX	256
@@ -22,6 +23,7 @@ static const char *const action_names[ACT__COUNT] = {
 void
 findings_init(struct findings *f, size_t max)
 {
+	EGRESS_ASSERT(f != NULL);
 	memset(f, 0, sizeof(*f));
 	f->max = max ? max : FINDINGS_DEFAULT_MAX;
 }
@@ -136,6 +138,9 @@ findings_vadd(struct findings *f, const char *id, const char *fmt, va_list ap)
 	struct finding *nv;
 	int n;
 
+	/* the id is a check id, a string constant, never input */
+	EGRESS_ASSERT(f != NULL && id != NULL);
+	EGRESS_ASSERT(f->n <= f->cap);
 	if (!make_room(f, id))
 		return 0;
 	if (f->n == f->cap) {

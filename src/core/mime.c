@@ -41,6 +41,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "egress/assert.h"
 #include "egress/buf.h"
 #include "egress/findings.h"
 #include "egress/mime.h"
@@ -1213,9 +1214,12 @@ mime_parser_header(struct mime_parser *p, const char *name,
 	char *v, *end;
 	int cut = 0;
 
+	/* feeding a finished parser is a programming error */
+	EGRESS_ASSERT(p != NULL && !p->finished);
+	EGRESS_ASSERT(name != NULL && value != NULL);
 	if (p->failed)
 		return -1;
-	if (p->eoh || p->finished)
+	if (p->eoh)
 		return 0;
 	e = p->stack[0];
 	/* Unfold: drop the line ends, keep the white space after them. */
@@ -1279,10 +1283,10 @@ mime_parser_body(struct mime_parser *p, const char *data, size_t n)
 	const char *nl;
 	size_t take, m, span, cl;
 
+	EGRESS_ASSERT(p != NULL && !p->finished);
+	EGRESS_ASSERT(data != NULL || n == 0);
 	if (p->failed)
 		return -1;
-	if (p->finished)
-		return 0;
 	if (!p->eoh && mime_parser_eoh(p) != 0)
 		return -1;
 	while (n > 0) {

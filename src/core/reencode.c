@@ -23,16 +23,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "egress/assert.h"
 #include "egress/buf.h"
 #include "egress/reencode.h"
 #include "egress/rfc5322.h"
-
-#ifndef EGRESS_ASSERT
-#include <stdio.h>
-/* Programming errors: on in release builds too (STYLE.md). */
-#define EGRESS_ASSERT(e) ((e) ? (void)0 : (fprintf(stderr, \
-	"%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #e), abort()))
-#endif
 
 #define QP_COLS		76	/* RFC 2045 6.7 (5): encoded line length */
 #define BOUNDARY_MAX	998	/* longest boundary (one line) */

@@ -38,6 +38,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "egress/assert.h"
 #include "egress/bounce.h"
 #include "egress/config.h"
 #include "egress/content.h"
@@ -87,6 +88,7 @@ struct scan {
 	int			 candidate;	/* header says: may be a bounce/report */
 	unsigned		 seen;
 	int			 failed;	/* a resource failure happened */
+	int			 finished;	/* scan_finish was called */
 
 	/* header section */
 	unsigned		 ndate, nmsgid, nfrom;
@@ -489,8 +491,8 @@ scan_field(struct scan *s, const char *name, const char *value)
 	return 0;
 }
 
-int
-scan_header(struct scan *s, const char *name, const char *value)
+static int
+header_in(struct scan *s, const char *name, const char *value)
 {
 	if (s->failed)
 		return -1;
@@ -520,8 +522,8 @@ scan_header(struct scan *s, const char *name, const char *value)
 	return 0;
 }
 
-int
-scan_eoh(struct scan *s)
+static int
+eoh_in(struct scan *s)
 {
 	if (s->failed)
 		return -1;
@@ -632,12 +634,12 @@ body_lines(struct scan *s, const char *p, size_t n)
 	return 0;
 }
 
-int
-scan_body(struct scan *s, const char *p, size_t n)
+static int
+body_in(struct scan *s, const char *p, size_t n)
 {
 	if (s->failed)
 		return -1;
-	if (!s->eoh_done && scan_eoh(s) != 0)
+	if (!s->eoh_done && eoh_in(s) != 0)
 		return -1;
 	s->body_bytes += n;
 	if (body_lines(s, p, n) != 0)
@@ -680,7 +682,7 @@ raw_flush_field(struct scan *s)
 	value = colon + 1;
 	while (*value == ' ' || *value == '\t')
 		value++;
-	if (scan_header(s, name, value) != 0)
+	if (header_in(s, name, value) != 0)
 		return -1;
 	buf_reset(&s->field);
 	return 0;
@@ -729,7 +731,7 @@ raw_header_line(struct scan *s, const char *line, size_t len, int bare_lf)
 	    "header line %llu", s->hdr_lineno) != 0)
 		return -1;
 	if (len == 0 || i == len) {
-		if (raw_flush_field(s) != 0 || scan_eoh(s) != 0)
+		if (raw_flush_field(s) != 0 || eoh_in(s) != 0)
 			return -1;
 		s->raw_state = RAW_BODY;
 		return 0;
@@ -771,12 +773,41 @@ raw_header_line(struct scan *s, const char *line, size_t len, int bare_lf)
 	return 0;
 }
 
+/*
+ * The feeding entry points: feeding a scan that was finished is a
+ * programming error (the milter starts a new scan per message).
+ */
+int
+scan_header(struct scan *s, const char *name, const char *value)
+{
+	EGRESS_ASSERT(s != NULL && !s->finished);
+	EGRESS_ASSERT(name != NULL && value != NULL);
+	return header_in(s, name, value);
+}
+
+int
+scan_eoh(struct scan *s)
+{
+	EGRESS_ASSERT(s != NULL && !s->finished);
+	return eoh_in(s);
+}
+
+int
+scan_body(struct scan *s, const char *p, size_t n)
+{
+	EGRESS_ASSERT(s != NULL && !s->finished);
+	EGRESS_ASSERT(p != NULL || n == 0);
+	return body_in(s, p, n);
+}
+
 int
 scan_raw(struct scan *s, const char *p, size_t n)
 {
 	const char *nl;
 	size_t take;
 
+	EGRESS_ASSERT(s != NULL && !s->finished);
+	EGRESS_ASSERT(p != NULL || n == 0);
 	if (s->failed)
 		return -1;
 	s->raw = 1;
@@ -818,15 +849,19 @@ scan_raw(struct scan *s, const char *p, size_t n)
 		n -= take + 1;
 	}
 	if (n > 0)
-		return scan_body(s, p, n);
+		return body_in(s, p, n);
 	return 0;
 }
 
 int
 scan_finish(struct scan *s)
 {
-	const struct limits *l = &s->cfg->limits;
+	const struct limits *l;
 
+	/* Twice would add the message-level findings twice. */
+	EGRESS_ASSERT(s != NULL && !s->finished);
+	s->finished = 1;
+	l = &s->cfg->limits;
 	if (s->failed)
 		return -1;
 	if (s->raw && s->raw_state == RAW_HEADER) {
@@ -842,10 +877,10 @@ scan_finish(struct scan *s)
 			buf_reset(&s->line);
 		}
 		if (s->raw_state == RAW_HEADER && (raw_flush_field(s) != 0 ||
-		    scan_eoh(s) != 0))
+		    eoh_in(s) != 0))
 			return -1;
 	}
-	if (!s->eoh_done && scan_eoh(s) != 0)
+	if (!s->eoh_done && eoh_in(s) != 0)
 		return -1;
 	/* A CR as the very last byte was never followed by its LF. */
 	if (s->prev_cr && !(s->seen & SEEN_BARE_CR)) {

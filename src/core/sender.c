@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "egress/assert.h"
 #include "egress/cfg.h"
 #include "egress/limits.h"
 #include "egress/path.h"
@@ -663,6 +664,7 @@ sender_facts_add(struct sender_facts *f, const char *check_id, const char *key,
 {
 	struct sender_fact *x;
 
+	EGRESS_ASSERT(f != NULL && check_id != NULL && key != NULL);
 	if (sender_facts_find(f, check_id) != NULL || f->n == SENDER_FACTS_MAX)
 		return NULL;
 	x = &f->v[f->n++];

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "egress/assert.h"
 #include "egress/path.h"
 #include "egress/store.h"
 #include "store_int.h"
@@ -241,6 +242,7 @@ store_open(const struct store_conf *conf, store_log_fn *log, void *logarg,
 	struct store *st;
 	int bad = 0;
 
+	EGRESS_ASSERT(conf != NULL);
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -283,24 +285,28 @@ store_close(struct store *st)
 int
 store_flush(struct store *st)
 {
+	EGRESS_ASSERT(st != NULL);
 	return st->ops->flush(st);
 }
 
 const char *
 store_backend_name(const struct store *st)
 {
+	EGRESS_ASSERT(st != NULL);
 	return st->ops->name;
 }
 
 int64_t
 store_bucket(const struct store *st)
 {
+	EGRESS_ASSERT(st != NULL);
 	return st->conf.bucket;
 }
 
 int64_t
 store_retention(const struct store *st)
 {
+	EGRESS_ASSERT(st != NULL);
 	return st->conf.retention;
 }
 
@@ -310,6 +316,7 @@ store_event_add(struct store *st, const char *key, int64_t now,
 {
 	size_t i;
 
+	EGRESS_ASSERT(st != NULL && (fields != NULL || nfields == 0));
 	if (!key_ok(key) || nfields == 0 || nfields > STORE_FIELDS_MAX)
 		return STORE_ERROR;
 	for (i = 0; i < nfields; i++)
@@ -322,8 +329,10 @@ int
 store_event_scan(struct store *st, const char *key, int64_t since, int64_t now,
     store_event_cb *cb, void *arg)
 {
-	int64_t oldest = now - st->conf.retention;
+	int64_t oldest;
 
+	EGRESS_ASSERT(st != NULL && cb != NULL);
+	oldest = now - st->conf.retention;
 	if (!key_ok(key))
 		return STORE_ERROR;
 	if (since < oldest)
@@ -339,6 +348,7 @@ int
 store_meta_touch(struct store *st, const char *key, int64_t now,
     unsigned messages, unsigned failures)
 {
+	EGRESS_ASSERT(st != NULL);
 	if (!key_ok(key))
 		return STORE_ERROR;
 	return st->ops->meta_touch(st, key, now, messages, failures);
@@ -350,12 +360,12 @@ store_meta_get(struct store *st, const char *key, int64_t now,
 {
 	int rc;
 
+	EGRESS_ASSERT(st != NULL && out != NULL);
 	if (!key_ok(key))
 		return STORE_ERROR;
 	memset(out, 0, sizeof(*out));
 	rc = st->ops->meta_get(st, key, out);
-	if (rc == STORE_OK && out->last_seen > 0 &&
-	    out->last_seen + st->conf.sender_ttl < now && out->released_at == 0)
+	if (rc == STORE_OK && store_expired_meta(st, out, now))
 		rc = STORE_NOTFOUND;
 	return rc;
 }
@@ -363,6 +373,7 @@ store_meta_get(struct store *st, const char *key, int64_t now,
 int
 store_meta_each(struct store *st, int64_t now, store_meta_cb *cb, void *arg)
 {
+	EGRESS_ASSERT(st != NULL && cb != NULL);
 	return st->ops->meta_each(st, now, cb, arg);
 }
 
@@ -370,6 +381,7 @@ int
 store_status_put(struct store *st, const char *key, const char *dest,
     const struct sender_status *s)
 {
+	EGRESS_ASSERT(st != NULL && s != NULL);
 	if (!key_ok(key) || !text_ok(dest, STORE_ADDR_MAX))
 		return STORE_ERROR;
 	return st->ops->status_put(st, key, dest, s);
@@ -381,10 +393,11 @@ store_status_get(struct store *st, const char *key, const char *dest,
 {
 	int rc;
 
+	EGRESS_ASSERT(st != NULL && out != NULL);
 	if (!key_ok(key) || dest == NULL)
 		return STORE_ERROR;
 	rc = st->ops->status_get(st, key, dest, out);
-	if (rc == STORE_OK && !sender_status_active(out, now))
+	if (rc == STORE_OK && store_expired_status(st, out, now))
 		rc = STORE_NOTFOUND;
 	return rc;
 }
@@ -393,6 +406,7 @@ int
 store_status_each(struct store *st, const char *key, int64_t now,
     store_status_cb *cb, void *arg)
 {
+	EGRESS_ASSERT(st != NULL && cb != NULL);
 	if (key != NULL && !key_ok(key))
 		return STORE_ERROR;
 	return st->ops->status_each(st, key, now, cb, arg);
@@ -401,6 +415,7 @@ store_status_each(struct store *st, const char *key, int64_t now,
 int
 store_release(struct store *st, const char *key, int64_t now)
 {
+	EGRESS_ASSERT(st != NULL);
 	if (!key_ok(key))
 		return STORE_ERROR;
 	return st->ops->release(st, key, now);
@@ -415,6 +430,7 @@ addr_ok(const char *addr)
 int
 store_supp_put(struct store *st, const char *addr, const struct store_supp *s)
 {
+	EGRESS_ASSERT(st != NULL && s != NULL);
 	if (!addr_ok(addr))
 		return STORE_ERROR;
 	return st->ops->supp_put(st, addr, s);
@@ -426,10 +442,11 @@ store_supp_get(struct store *st, const char *addr, int64_t now,
 {
 	int rc;
 
+	EGRESS_ASSERT(st != NULL && out != NULL);
 	if (!addr_ok(addr))
 		return STORE_ERROR;
 	rc = st->ops->supp_get(st, addr, out);
-	if (rc == STORE_OK && out->expires != 0 && out->expires <= now)
+	if (rc == STORE_OK && store_expired_supp(st, out, now))
 		rc = STORE_NOTFOUND;
 	return rc;
 }
@@ -437,6 +454,7 @@ store_supp_get(struct store *st, const char *addr, int64_t now,
 int
 store_supp_del(struct store *st, const char *addr)
 {
+	EGRESS_ASSERT(st != NULL);
 	if (!addr_ok(addr))
 		return STORE_ERROR;
 	return st->ops->supp_del(st, addr);
@@ -445,6 +463,7 @@ store_supp_del(struct store *st, const char *addr)
 int
 store_supp_each(struct store *st, int64_t now, store_supp_cb *cb, void *arg)
 {
+	EGRESS_ASSERT(st != NULL && cb != NULL);
 	return st->ops->supp_each(st, now, cb, arg);
 }
 
@@ -452,6 +471,7 @@ int
 store_link_put(struct store *st, const char *addr_key, const char *auth_key,
     int64_t now)
 {
+	EGRESS_ASSERT(st != NULL);
 	if (!key_ok(addr_key) || !key_ok(auth_key))
 		return STORE_ERROR;
 	return st->ops->link_put(st, addr_key, auth_key, now);
@@ -464,11 +484,12 @@ store_link_get(struct store *st, const char *addr_key, int64_t now, char *out,
 	int64_t when = 0;
 	int rc;
 
+	EGRESS_ASSERT(st != NULL && out != NULL);
 	if (!key_ok(addr_key) || outlen == 0)
 		return STORE_ERROR;
 	out[0] = '\0';
 	rc = st->ops->link_get(st, addr_key, &when, out, outlen);
-	if (rc == STORE_OK && (when + st->conf.sender_ttl < now || out[0] == '\0')) {
+	if (rc == STORE_OK && store_expired_link(st, when, out, now)) {
 		out[0] = '\0';
 		rc = STORE_NOTFOUND;
 	}
@@ -480,6 +501,7 @@ store_rate_take(struct store *st, const char *key, const char *name,
     int64_t now_ms, const struct rate *r, int64_t init_tat, int *allowed,
     int64_t *retry_ms)
 {
+	EGRESS_ASSERT(st != NULL && r != NULL && allowed != NULL);
 	*allowed = 1;
 	if (retry_ms != NULL)
 		*retry_ms = 0;

@@ -64,6 +64,23 @@ int	status_decode(const char *in, size_t len, struct sender_status *);
 int	supp_encode(const struct store_supp *, char *out, size_t outlen);
 int	supp_decode(const char *in, size_t len, struct store_supp *);
 
+/*
+ * Expiry, one rule per kind (store_expire.c, where each rule is spelled
+ * out). Each returns nonzero when the record has expired at now (seconds);
+ * both backends and the read paths use these and nothing else.
+ */
+int64_t	store_expire_event_before(const struct store *, int64_t now);
+int	store_expired_event(const struct store *, int64_t bucket, int64_t now);
+int	store_expired_meta(const struct store *, const struct store_meta *,
+	    int64_t now);
+int	store_expired_status(const struct store *, const struct sender_status *,
+	    int64_t now);
+int	store_expired_supp(const struct store *, const struct store_supp *,
+	    int64_t now);
+int	store_expired_link(const struct store *, int64_t when, const char *target,
+	    int64_t now);
+int	store_expired_rate(const struct store *, int64_t tat_ms, int64_t now);
+
 /* Sum of an event field list used by the backends' expiry: bucket start. */
 static inline int64_t
 store_bucket_of(const struct store *st, int64_t t)

@@ -28,7 +28,8 @@
  * growing the map shows up as MDB_MAP_RESIZED and is adopted. Stale reader
  * slots of dead processes are cleared at open (mdb_reader_check).
  *
- * Expiry: reads ignore expired records (store.c); the writer thread deletes
+ * Expiry (the rules: store_expire.c): reads ignore expired records
+ * (store.c), iterators skip them, and the writer thread deletes
  * at most sweep_batch expired records per database per commit, resuming
  * where the previous sweep stopped.
  *
@@ -499,7 +500,12 @@ apply_rate(struct lmdb *l, MDB_txn *txn, const struct op *o)
 	return mdb_put(txn, l->rate, &k, &v, 0);
 }
 
-/* Delete expired records of one database, at most sweep_batch examined. */
+static void	meta_out(const struct meta_rec *, struct store_meta *);
+
+/*
+ * Delete expired records of one database, at most sweep_batch examined;
+ * what is expired is store_expire.c's to say.
+ */
 static int
 sweep_db(struct store *st, MDB_txn *txn, int which, MDB_dbi dbi, int64_t now)
 {
@@ -519,31 +525,33 @@ sweep_db(struct store *st, MDB_txn *txn, int which, MDB_dbi dbi, int64_t now)
 		del = 0;
 		switch (which) {
 		case 0:
-			del = ev_key_bucket(k.mv_data, k.mv_size) <
-			    now - st->conf.retention - st->conf.bucket;
+			del = store_expired_event(st, ev_key_bucket(k.mv_data, k.mv_size),
+			    now);
 			break;
 		case 1: {
 			struct meta_rec r;
+			struct store_meta m;
 
 			if (v.mv_size == sizeof(r)) {
 				memcpy(&r, v.mv_data, sizeof(r));
-				del = r.last_seen + st->conf.sender_ttl < now &&
-				    r.last_seen > 0;
-			}
+				meta_out(&r, &m);
+				del = store_expired_meta(st, &m, now);
+			} else
+				del = 1;
 			break;
 		}
 		case 2: {
 			struct sender_status s;
 
 			del = status_decode(v.mv_data, v.mv_size, &s) != 0 ||
-			    !sender_status_active(&s, now);
+			    store_expired_status(st, &s, now);
 			break;
 		}
 		case 3: {
 			struct store_supp s;
 
 			del = supp_decode(v.mv_data, v.mv_size, &s) != 0 ||
-			    (s.expires != 0 && s.expires <= now);
+			    store_expired_supp(st, &s, now);
 			break;
 		}
 		case 4: {
@@ -551,7 +559,7 @@ sweep_db(struct store *st, MDB_txn *txn, int which, MDB_dbi dbi, int64_t now)
 
 			if (v.mv_size == sizeof(tat)) {
 				memcpy(&tat, v.mv_data, sizeof(tat));
-				del = tat <= now * 1000;
+				del = store_expired_rate(st, tat, now);
 			} else
 				del = 1;
 			break;
@@ -559,9 +567,12 @@ sweep_db(struct store *st, MDB_txn *txn, int which, MDB_dbi dbi, int64_t now)
 		case 5: {
 			int64_t when;
 
-			if (v.mv_size > sizeof(when)) {
+			/* WHEN, then the target with its NUL */
+			if (v.mv_size > sizeof(when) &&
+			    ((char *)v.mv_data)[v.mv_size - 1] == '\0') {
 				memcpy(&when, v.mv_data, sizeof(when));
-				del = when + st->conf.sender_ttl < now;
+				del = store_expired_link(st, when,
+				    (char *)v.mv_data + sizeof(when), now);
 			} else
 				del = 1;
 			break;
@@ -1018,7 +1029,7 @@ lm_meta_each(struct store *st, int64_t now, store_meta_cb *cb, void *arg)
 				memcpy(key, k.mv_data, k.mv_size);
 				key[k.mv_size] = '\0';
 				meta_out(&r, &m);
-				if (!(r.last_seen + st->conf.sender_ttl < now) &&
+				if (!store_expired_meta(st, &m, now) &&
 				    cb(arg, key, &m) != 0)
 					break;
 			}
@@ -1148,7 +1159,7 @@ lm_status_each(struct store *st, const char *key, int64_t now,
 			kb[k.mv_size] = '\0';
 			dest = kb + strlen(kb) + 1;
 			if (status_decode(v.mv_data, v.mv_size, &s) == 0 &&
-			    sender_status_active(&s, now) && cb(arg, kb, dest, &s) != 0)
+			    !store_expired_status(st, &s, now) && cb(arg, kb, dest, &s) != 0)
 				break;
 			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 		}
@@ -1273,7 +1284,7 @@ lm_supp_each(struct store *st, int64_t now, store_supp_cb *cb, void *arg)
 		while (rc == 0) {
 			if (k.mv_size < sizeof(addr) &&
 			    supp_decode(v.mv_data, v.mv_size, &s) == 0 &&
-			    (s.expires == 0 || s.expires > now)) {
+			    !store_expired_supp(st, &s, now)) {
 				memcpy(addr, k.mv_data, k.mv_size);
 				addr[k.mv_size] = '\0';
 				if (cb(arg, addr, &s) != 0)

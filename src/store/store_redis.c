@@ -12,7 +12,9 @@
  *   P:{env:ADDR}:auth  "WHEN<TAB>auth:LOGIN", the login's address link
  *   P:sup:{ADDR}       encoded suppression, PEXPIRE until it expires
  * Expiry is relative (PEXPIRE from the record's own times), so the store
- * behaves the same under an injected clock; reads also check the times.
+ * behaves the same under an injected clock; reads and iterators also check
+ * the times with store_expire.c's rules, which decide, the key deadlines
+ * being never earlier than those rules.
  *
  * Every read-modify-write is one Lua script (EVALSHA, loaded per
  * connection, EVAL when the server lost it), so concurrent milters on
@@ -514,7 +516,7 @@ rd_event_add(struct store *st, const char *key, int64_t bucket,
 		return STORE_ERROR;
 	snprintf(b, sizeof(b), "%lld", (long long)bucket);
 	snprintf(ttl, sizeof(ttl), "%lld", (st->conf.retention + st->conf.bucket) * 1000);
-	snprintf(old, sizeof(old), "%lld", (long long)(bucket - st->conf.retention));
+	snprintf(old, sizeof(old), "%lld", (long long)store_expire_event_before(st, bucket));
 	argv[0] = idx;
 	argv[1] = bk;
 	argv[2] = b;
@@ -719,7 +721,7 @@ meta_each_fn(struct store *st, const char *rkey, size_t len, void *arg)
 		return 0;
 	if (rd_meta_get(st, key, &m) != STORE_OK)
 		return 0;
-	if (m.last_seen + st->conf.sender_ttl < a->now)
+	if (store_expired_meta(st, &m, a->now))
 		return 0;
 	return a->cb(a->arg, key, &m) != 0;
 }
@@ -810,7 +812,7 @@ status_of_key(struct store *st, const char *key, struct status_each_arg *a)
 		memcpy(dest, d->str, d->len);
 		dest[d->len] = '\0';
 		if (status_decode(v->str, v->len, &s) == 0 &&
-		    sender_status_active(&s, a->now))
+		    !store_expired_status(st, &s, a->now))
 			stop = a->cb(a->arg, key, dest, &s) != 0;
 	}
 	freeReplyObject(rep);
@@ -954,7 +956,7 @@ supp_each_fn(struct store *st, const char *rkey, size_t len, void *arg)
 	memcpy(addr, rkey + pl, len - pl - 1);
 	addr[len - pl - 1] = '\0';
 	if (rd_supp_get(st, addr, &s) != STORE_OK ||
-	    (s.expires != 0 && s.expires <= a->now))
+	    store_expired_supp(st, &s, a->now))
 		return 0;
 	return a->cb(a->arg, addr, &s) != 0;
 }
