@@ -28,8 +28,11 @@
  * and command timeouts come from the config (200 ms by default), well under
  * the MTA's milter timeouts. When the server fails to answer, the store
  * logs once, answers STORE_UNAVAILABLE at once (no network) until the
- * backoff expires, then tries again, doubling the backoff up to
- * redis_retry_max_ms; the first success logs the recovery.
+ * backoff expires, then lets one call through as the probe (the others
+ * still answer at once); only a failed probe doubles the backoff, up to
+ * redis_retry_max_ms, so an outage costs one backoff step per retry
+ * whatever the number of calls in flight; the first success logs the
+ * recovery.
  */
 #include <sys/time.h>
 #include <errno.h>
@@ -120,6 +123,7 @@ struct redis {
 	size_t		 nconn;		/* open, idle or lent */
 	size_t		 max;
 	int		 down;		/* last attempt failed */
+	int		 probing;	/* one call is trying while down */
 	int64_t		 next_try;	/* ms, while down */
 	int64_t		 backoff;	/* ms */
 	char		 sha[SC__COUNT][41];
@@ -154,8 +158,15 @@ ms_tv(long long ms)
 
 /* ---- connections ---- */
 
+/*
+ * A call failed. The first failure of an outage starts the backoff; while
+ * down only one call (the probe) is let through at a time, and only its
+ * failure doubles the backoff: calls that were in flight when the server
+ * stopped answering fail too, and must not push the next probe further
+ * out (one backoff step per retry, not per failing call).
+ */
 static void
-mark_down(struct store *st, const char *why)
+mark_down(struct store *st, const char *why, int probe)
 {
 	struct redis *r = R(st);
 	int first;
@@ -163,12 +174,17 @@ mark_down(struct store *st, const char *why)
 	pthread_mutex_lock(&r->mu);
 	first = !r->down;
 	r->down = 1;
-	if (first)
+	if (first) {
 		r->backoff = st->conf.redis_retry_ms;
-	else if (r->backoff < st->conf.redis_retry_max_ms)
-		r->backoff = r->backoff * 2 > st->conf.redis_retry_max_ms ?
-		    st->conf.redis_retry_max_ms : r->backoff * 2;
-	r->next_try = mono_ms() + r->backoff;
+		r->next_try = mono_ms() + r->backoff;
+	} else if (probe) {
+		if (r->backoff < st->conf.redis_retry_max_ms)
+			r->backoff = r->backoff * 2 > st->conf.redis_retry_max_ms ?
+			    st->conf.redis_retry_max_ms : r->backoff * 2;
+		r->next_try = mono_ms() + r->backoff;
+	}
+	if (probe)
+		r->probing = 0;
 	pthread_mutex_unlock(&r->mu);
 	if (first)
 		store_logf(st, STORE_LOG_WARNING,
@@ -186,6 +202,7 @@ mark_up(struct store *st)
 	pthread_mutex_lock(&r->mu);
 	was = r->down;
 	r->down = 0;
+	r->probing = 0;
 	pthread_mutex_unlock(&r->mu);
 	if (was)
 		store_logf(st, STORE_LOG_INFO, "redis: %s available again",
@@ -286,20 +303,27 @@ connect_one(struct store *st, char *why, size_t whylen)
 	return c;
 }
 
-/* Borrow a connection; NULL means unavailable (logged). */
+/*
+ * Borrow a connection; NULL means unavailable (logged). While the server
+ * is down, one call at a time is let through once the backoff has run
+ * out: *probe is then set, and conn_put/mark_down must be told.
+ */
 static redisContext *
-conn_get(struct store *st)
+conn_get(struct store *st, int *probe)
 {
 	struct redis *r = R(st);
 	redisContext *c = NULL;
 	struct timespec ts;
 	char why[256];
 
+	*probe = 0;
 	pthread_mutex_lock(&r->mu);
-	if (r->down && mono_ms() < r->next_try) {
+	if (r->down && (r->probing || mono_ms() < r->next_try)) {
 		pthread_mutex_unlock(&r->mu);
 		return NULL;
 	}
+	if (r->down)
+		*probe = r->probing = 1;
 	if (r->nidle == 0 && r->nconn >= r->max) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += (time_t)(st->conf.redis_timeout_ms / 1000);
@@ -318,6 +342,8 @@ conn_get(struct store *st)
 		return c;
 	}
 	if (r->nconn >= r->max) {
+		if (*probe)
+			r->probing = 0;	/* no answer either way: the next call tries */
 		pthread_mutex_unlock(&r->mu);
 		return NULL;	/* pool busy past the timeout */
 	}
@@ -328,14 +354,14 @@ conn_get(struct store *st)
 		r->nconn--;
 		pthread_cond_signal(&r->cv);
 		pthread_mutex_unlock(&r->mu);
-		mark_down(st, why);
+		mark_down(st, why, *probe);
 		return NULL;
 	}
 	return c;
 }
 
 static void
-conn_put(struct store *st, redisContext *c, int broken)
+conn_put(struct store *st, redisContext *c, int broken, int probe)
 {
 	struct redis *r = R(st);
 
@@ -348,7 +374,7 @@ conn_put(struct store *st, redisContext *c, int broken)
 		r->nconn--;
 		pthread_cond_signal(&r->cv);
 		pthread_mutex_unlock(&r->mu);
-		mark_down(st, why);
+		mark_down(st, why, probe);
 		return;
 	}
 	pthread_mutex_lock(&r->mu);
@@ -397,13 +423,14 @@ run(struct store *st, int argc, const char **argv, const size_t *lens, int *rc)
 {
 	redisContext *c;
 	redisReply *rep;
+	int probe;
 
-	if ((c = conn_get(st)) == NULL) {
+	if ((c = conn_get(st, &probe)) == NULL) {
 		*rc = STORE_UNAVAILABLE;
 		return NULL;
 	}
 	rep = command_nosigpipe(c, argc, argv, lens);
-	conn_put(st, c, rep == NULL);
+	conn_put(st, c, rep == NULL, probe);
 	*rc = rep != NULL ? STORE_OK : STORE_UNAVAILABLE;
 	return rep;
 }
