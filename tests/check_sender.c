@@ -302,6 +302,7 @@ static const struct {
 	  "env:\"a>b\"@example.org", "", "", "\"a>b\"@example.org" },
 	{ SK_ENVELOPE, " <>", NULL, 1, "env: <>", "", "", "" },
 	{ SK_ENVELOPE, "<<>>", NULL, 1, "env:<<>>", "", "", "" },
+	{ SK_ENVELOPE | SK_AUTH, "<a\r\nb@example.org>", "bob", 1, "", "auth:bob", "", "" },
 	{ SK_ENVELOPE | SK_DOMAIN, "<@relay.example:a@example.org>", NULL, 2,
 	  "env:a@example.org", "", "dom:example.org", "a@example.org" },
 };

@@ -109,6 +109,17 @@ check_reload() {
 }
 
 run_group enforce
+# enforce_log_escape.lua: the untrusted envelope sender is logged escaped
+if grep -q 'forged\\x0d\\x0amilter-egress\[1\]: 4FAKE' "$E2E_MILTER_LOG" &&
+    ! grep -q '^milter-egress\[1\]: 4FAKE' "$E2E_MILTER_LOG" &&
+    [ "$(tr -dc '\r\033' <"$E2E_MILTER_LOG" | wc -c)" -eq 0 ] &&
+    grep -q '\\x1b\[31m\\xe9@example.org' "$E2E_MILTER_LOG"; then
+	echo "ok   log_escape: $(grep -m 1 'forged' "$E2E_MILTER_LOG" | cut -c1-160)"
+else
+	echo "FAIL log_escape: the forged sender reached the log raw:"
+	grep -a 'forged\|4FAKE' "$E2E_MILTER_LOG" | cat -v | sed 's/^/     /'
+	failed=1
+fi
 run_group monitor
 check_config
 check_reload

@@ -468,8 +468,14 @@ lower_copy(char *dst, size_t dstlen, const char *prefix, const char *s,
 	}
 	memcpy(dst, prefix, pl);
 	j = pl;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		/* control bytes make no key: hostile input is no store error */
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f) {
+			dst[0] = '\0';
+			return;
+		}
 		dst[j++] = (char)tolower((unsigned char)s[i]);
+	}
 	dst[j] = '\0';
 }
 

@@ -12,6 +12,11 @@
  * aborts the process: the message gets the configured fail mode, except a
  * bounce, which is always accepted (the MTA could not return it).
  *
+ * Every string from the client or a remote bounce (envelope addresses, the
+ * recipients and diagnostics of a report, sender keys and replies built
+ * from them) reaches a log line through log_escape(), the core's escaper,
+ * so CR, LF or ESC in an address cannot forge or garble a line.
+ *
  * Threading: libmilter runs one thread per connection; the private data of
  * a connection is touched only by its thread. The only shared state is the
  * config snapshot, reached through shell_config_get().
@@ -33,6 +38,7 @@
 #include "egress/checks.h"
 #include "egress/config.h"
 #include "egress/dsn.h"
+#include "egress/findings.h"
 #include "egress/json.h"
 #include "egress/path.h"
 #include "egress/policy.h"
@@ -49,6 +55,8 @@
 #define FILTER_LOG_MAX		8192	/* one log line */
 /* Where a replaced Message-ID is kept (milter-egress.conf(5)). */
 #define FILTER_ORIG_MSGID_HEADER	"X-Egress-Original-Message-ID"
+#define FILTER_LOG_FIELD	320	/* input bytes of one untrusted log field */
+#define FILTER_LOG_ESC		(4 * FILTER_LOG_FIELD + 1)	/* escaped, NUL */
 
 struct msgctx {
 	char		  mail_from[FILTER_ADDR_MAX];
@@ -97,6 +105,31 @@ static struct connctx *
 conn_get(SMFICTX *ctx)
 {
 	return smfi_getpriv(ctx);
+}
+
+/*
+ * An escaped copy of untrusted s (NULL gives "") for a log line: log_escape()
+ * of at most FILTER_LOG_FIELD bytes into dst, which has FILTER_LOG_ESC bytes,
+ * so the copy always fits. Returns dst. Out of memory gives a shorter copy,
+ * escaped all the same.
+ */
+static const char *
+log_str(char dst[FILTER_LOG_ESC], const char *s)
+{
+	struct buf b;
+
+	if (s == NULL)
+		s = "";
+	buf_init(&b, FILTER_LOG_ESC - 1);
+	if (log_escape(&b, s, strlen(s), FILTER_LOG_FIELD) != BUF_OK &&
+	    b.len == 0) {
+		buf_fini(&b);
+		dst[0] = '\0';
+		return dst;
+	}
+	snprintf(dst, FILTER_LOG_ESC, "%s", buf_cstr(&b));
+	buf_fini(&b);
+	return dst;
 }
 
 static void
@@ -159,6 +192,8 @@ facts_refuse(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 {
 	const struct sender_fact *x;
 	char rcode[4], xcode[16];
+	char e_from[FILTER_LOG_ESC], e_rcpt[FILTER_LOG_ESC];
+	char e_key[FILTER_LOG_ESC], e_reply[FILTER_LOG_ESC];
 	const char *text;
 	struct verdict v;
 
@@ -167,12 +202,13 @@ facts_refuse(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	    (x = sender_facts_find(f, v.decided_by)) == NULL)
 		return SMFIS_CONTINUE;
 	shell_log(LOG_INFO, "%s: %s sender=<%s>%s%s%s %s=%s key=%s reply=\"%s\"",
-	    msg_qid(ctx, m), stage, m->mail_from, rcpt ? " rcpt=<" : "",
-	    rcpt ? rcpt : "", rcpt ? ">" : "",
+	    msg_qid(ctx, m), stage, log_str(e_from, m->mail_from),
+	    rcpt ? " rcpt=<" : "", rcpt ? log_str(e_rcpt, rcpt) : "",
+	    rcpt ? ">" : "",
 	    v.action >= ACT_TEMPFAIL ? "action" : "would", action_name(v.would),
-	    x->key[0] ? x->key : "-",
-	    v.action >= ACT_TEMPFAIL && v.reply ? v.reply :
-	    x->reply[0] ? x->reply : v.reply ? v.reply : "");
+	    log_str(e_key, x->key[0] ? x->key : "-"),
+	    log_str(e_reply, v.action >= ACT_TEMPFAIL && v.reply ? v.reply :
+	    x->reply[0] ? x->reply : v.reply ? v.reply : ""));
 	if (v.action < ACT_TEMPFAIL || v.reply == NULL ||
 	    policy_reply_split(v.reply, rcode, xcode, &text) != 0)
 		return SMFIS_CONTINUE;
@@ -323,8 +359,11 @@ egress_envfrom(SMFICTX *ctx, char **argv)
 	if (m->env.esmtp_size > 0 && c->cfg->limits.message_size > 0 &&
 	    m->env.esmtp_size > c->cfg->limits.message_size) {
 		policy_decide_one(c->cfg, &m->env, "size.message", &v);
+		char e_from[FILTER_LOG_ESC];
+
 		shell_log(LOG_INFO, "%s: sender=<%s> SIZE=%lld over limit %lld action=%s%s%s",
-		    msg_qid(ctx, m), m->mail_from, m->env.esmtp_size,
+		    msg_qid(ctx, m), log_str(e_from, m->mail_from),
+		    m->env.esmtp_size,
 		    c->cfg->limits.message_size, action_name(v.action),
 		    v.would != v.action ? " would=" : "",
 		    v.would != v.action ? action_name(v.would) : "");
@@ -410,8 +449,12 @@ egress_envrcpt(SMFICTX *ctx, char **argv)
 				if (m->ndrop++ == 0)
 					copy_str(m->drop_reply, sizeof(m->drop_reply),
 					    v.reply);
+				char e_from[FILTER_LOG_ESC], e_rcpt[FILTER_LOG_ESC];
+				char e_reply[FILTER_LOG_ESC];
+
 				shell_log(LOG_INFO, "%s: recipient sender=<%s> rcpt=<%s> action=remove reply=\"%s\"",
-				    msg_qid(ctx, m), m->mail_from, addr, v.reply);
+				    msg_qid(ctx, m), log_str(e_from, m->mail_from),
+				    log_str(e_rcpt, addr), log_str(e_reply, v.reply));
 			}
 		}
 		/* Statuses and throttles per destination domain. */
@@ -872,10 +915,13 @@ record_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 		    dom[0] ? dom : NULL, d->cls.category,
 		    r->kind == DSN_KIND_FEEDBACK ? "feedback" : d->cls.reason,
 		    d->cls.hard, d->final_rcpt, now_ms());
-		if (rc != STORE_OK)
+		if (rc != STORE_OK) {
+			char e_rcpt[FILTER_LOG_ESC];
+
 			shell_log(LOG_WARNING, "%s: sender record not updated for <%s> (%s)",
-			    msg_qid(ctx, m), d->final_rcpt ? d->final_rcpt : "",
+			    msg_qid(ctx, m), log_str(e_rcpt, d->final_rcpt),
 			    rc == STORE_UNAVAILABLE ? "store unavailable" : "store error");
+		}
 	}
 }
 
