@@ -14,7 +14,7 @@ export PATH
 EGRESS_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config
 libmilter-dev libpcre2-dev libconfig-dev check liblmdb-dev libhiredis-dev
 libpsl-dev postfix swaks miltertest redis-server clang libclang-rt-14-dev
-valgrind iproute2"
+valgrind iproute2 libunbound-dev libevent-dev nsd"
 
 : "${JOBS:=2}"
 

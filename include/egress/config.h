@@ -25,6 +25,7 @@
 #include "egress/buf.h"
 #include "egress/cfg.h"
 #include "egress/content.h"
+#include "egress/diagconf.h"
 #include "egress/findings.h"
 #include "egress/limits.h"
 #include "egress/sender.h"
@@ -83,6 +84,7 @@ struct config {
 	struct policy_conf policy;		/* `policy` section (sender.h) */
 	struct bounce_conf bounce;		/* `bounce` section (bounce.h) */
 	struct content_config content;		/* `content` section (content.h) */
+	struct diagnose_conf diagnose;		/* `diagnose` section (diagconf.h) */
 };
 
 /*

@@ -29,6 +29,7 @@ static const struct command commands[] = {
 	{ "suppress", cmd_suppress, "suppress list|add|remove [ADDR]        recipients refused at RCPT" },
 	{ "report", cmd_report, "report [--since 24h] [--top N] [--json] failures by category, reason, domain, sender" },
 	{ "classify", cmd_classify, "classify [--format text|json] FILE.eml...  recognise and classify bounces" },
+	{ "diagnose", cmd_diagnose, "diagnose [--json] FILE.eml|ADDR|@DOMAIN  DNS lists, rDNS, SPF, DMARC, DKIM, MX behind a failure" },
 	{ "classify-log", cmd_classify_log, "classify-log [--follow] [--format text|json] FILE|-  classify failures in MTA logs" },
 	{ NULL, NULL, NULL },
 };

@@ -91,11 +91,22 @@ content_load(struct config *c, const config_setting_t *g, const char *dir,
 	return content_config_load(&c->content, g, dir, &c->limits, e);
 }
 
+static int  diagnose_defaults(struct config *c) { return diagnose_conf_default(&c->diagnose); }
+static void diagnose_fini(struct config *c) { diagnose_conf_fini(&c->diagnose); }
+static int
+diagnose_load(struct config *c, const config_setting_t *g, const char *dir,
+    struct cfg_errors *e)
+{
+	(void)dir;
+	return diagnose_config_load(&c->diagnose, g, e);
+}
+
 static const struct section sections[] = {
 	{ "store",   store_defaults,   store_fini,   store_load },
 	{ "policy",  policy_defaults,  policy_fini,  policy_load },
 	{ "bounce",  bounce_defaults,  bounce_fini,  bounce_load },
 	{ "content", content_defaults, content_fini, content_load },
+	{ "diagnose", diagnose_defaults, diagnose_fini, diagnose_load },
 };
 #define NSECTIONS	(sizeof(sections) / sizeof(sections[0]))
 

@@ -1,0 +1,22 @@
+/*
+ * dns_unbound - the resolver behind egressctl diagnose: libunbound,
+ * recursing itself (block lists refuse public resolvers), or asking
+ * configured stub servers per zone (`diagnose.stubs`, for tests and for
+ * sites with their own DNS).
+ */
+#ifndef EGRESS_CLI_DNS_UNBOUND_H
+#define EGRESS_CLI_DNS_UNBOUND_H
+
+#include "egress/diagconf.h"
+#include "egress/dns.h"
+
+struct dns_unbound;
+
+/* Returns NULL after printing why on stderr. */
+struct dns_unbound	*dns_unbound_new(const struct diagnose_conf *);
+void			 dns_unbound_free(struct dns_unbound *);
+/* The dns_query_fn; arg is the struct dns_unbound. */
+int			 dns_unbound_query(void *arg, const char *name,
+			    enum dns_type type, struct dns_answer *out);
+
+#endif
