@@ -10,11 +10,13 @@ export PATH
 # Debian packages: build, libraries, unit tests, Postfix and clients for the
 # end-to-end tests, miltertest for protocol tests, redis for the shared store,
 # clang + compiler-rt for the fuzz build, valgrind for leak hunting,
-# iproute2 (ss) for the tests' port checks.
+# iproute2 (ss) for the tests' port checks; libunbound (+ libevent-dev, which
+# its pkg-config file names) for egressctl diagnose, nsd and python3-spf
+# (the SPF oracle) for its end-to-end test.
 EGRESS_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config
 libmilter-dev libpcre2-dev libconfig-dev check liblmdb-dev libhiredis-dev
 libpsl-dev postfix swaks miltertest redis-server clang libclang-rt-14-dev
-valgrind iproute2 libunbound-dev libevent-dev nsd"
+valgrind iproute2 libunbound-dev libevent-dev nsd python3-spf"
 
 : "${JOBS:=2}"
 

@@ -73,20 +73,27 @@ dns_unbound_new(const struct diagnose_conf *dc)
 		goto fail;
 	for (i = 0; i < dc->stubs.n; i++) {
 		char zone[DNS_NAME_MAX + 2];
+		const char *eq = strchr(dc->stubs.v[i], '=');
+
+		snprintf(zone, sizeof(zone), "%.*s", (int)(eq - dc->stubs.v[i]),
+		    dc->stubs.v[i]);
+		if ((r = ub_ctx_set_stub(u->ctx, zone, eq + 1, 0)) != 0)
+			goto fail;
+	}
+	/* Last: removing a zone finalizes the context's settings. */
+	for (i = 0; i < dc->stubs.n; i++) {
+		char zone[DNS_NAME_MAX + 2];
 		const char *eq = strchr(dc->stubs.v[i], '='), *z;
 
 		snprintf(zone, sizeof(zone), "%.*s", (int)(eq - dc->stubs.v[i]),
 		    dc->stubs.v[i]);
-		for (z = zone; z != NULL; z = strchr(z, '.') ? strchr(z, '.') + 1 : NULL) {
+		for (z = zone; z != NULL && *z != '\0';
+		    z = strchr(z, '.') ? strchr(z, '.') + 1 : NULL) {
 			char dotted[DNS_NAME_MAX + 3];
 
-			if (*z == '\0')
-				break;
 			snprintf(dotted, sizeof(dotted), "%s.", z);
 			(void)ub_ctx_zone_remove(u->ctx, dotted);	/* absent: fine */
 		}
-		if ((r = ub_ctx_set_stub(u->ctx, zone, eq + 1, 0)) != 0)
-			goto fail;
 	}
 	return u;
 fail:
