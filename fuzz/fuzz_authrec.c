@@ -10,6 +10,8 @@
 #include "egress/diagnose.h"
 #include "egress/dnsbl.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

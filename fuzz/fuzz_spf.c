@@ -42,6 +42,8 @@ q(void *arg, const char *name, enum dns_type type, struct dns_answer *out)
 	return 0;
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

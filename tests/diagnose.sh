@@ -146,6 +146,19 @@ assert checks.get("spf") == "fail" and checks.get("dmarc") == "fail", checks
 assert "p=reject" in doc[0]["fix"], doc[0]["fix"]
 PY
 
+echo "== the sender record gained the evidence"
+"$EGRESSCTL" -c "$DIR/egress.conf" sender alice@example.test >"$DIR/out" 2>&1
+cat "$DIR/out"
+expect "$DIR/out" 'evidence: reputation/dnsbl 192\.0\.2\.10 listed on zen\.dnsbl\.test \(127\.0\.0\.2\)'
+expect "$DIR/out" 'evidence: authentication/spf SPF example\.test for 192\.0\.2\.10: fail'
+expect "$DIR/out" 'evidence: authentication/dmarc DMARC example\.test p=reject'
+# --no-record leaves the record as it is
+before=$(grep -c evidence "$DIR/out")
+"$EGRESSCTL" -c "$DIR/egress.conf" diagnose --no-record "$data/blocklist.eml" >/dev/null 2>&1
+"$EGRESSCTL" -c "$DIR/egress.conf" sender alice@example.test >"$DIR/out2" 2>&1
+cmp -s "$DIR/out" "$DIR/out2" || { echo "FAIL: --no-record changed the record" >&2; fails=$((fails + 1)); }
+[ "$before" -ge 3 ] || { echo "FAIL: evidence lines: $before" >&2; fails=$((fails + 1)); }
+
 echo "== a domain asked directly, and a zone that never answers"
 run @example.test
 expect "$DIR/out" '^bucket: all'

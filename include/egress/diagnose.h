@@ -46,6 +46,7 @@ struct diag_check {
 	char			answer[384];
 	enum diag_verdict	verdict;
 	char			fix[384];	/* "" unless verdict is FAIL/WARN */
+	char			evidence[160];	/* FAIL: what the record keeps */
 };
 
 struct diag_conf {

@@ -241,6 +241,7 @@ agg_total(const struct agg *a)
  */
 struct fold {
 	struct agg	 cat, reason, dest, sender;
+	struct agg	 evidence;	/* "x/BUCKET/CHECK TEXT" from diagnose */
 	const char	*key;
 	int		 skip_totals;	/* count this key only in `sender` */
 	int		 err;
@@ -253,6 +254,8 @@ fold_cb(void *arg, int64_t bucket, const char *field, uint64_t count)
 	char tmp[STORE_FIELD_MAX], *slash;
 
 	(void)bucket;
+	if (strncmp(field, "x/", 2) == 0)
+		return f->err |= agg_add(&f->evidence, field + 2, count), 0;
 	if (strncmp(field, "c/", 2) == 0 && f->key != NULL)
 		f->err |= agg_add(&f->sender, f->key, count);
 	if (f->skip_totals)
@@ -280,6 +283,7 @@ fold_free(struct fold *f)
 	agg_free(&f->reason);
 	agg_free(&f->dest);
 	agg_free(&f->sender);
+	agg_free(&f->evidence);
 }
 
 static void
@@ -599,6 +603,8 @@ cmd_sender(const struct ctl_opts *o, int argc, char **argv)
 			print_agg_json(&jw, "categories", &f.cat, 100);
 			print_agg_json(&jw, "reasons", &f.reason, 100);
 			print_agg_json(&jw, "destinations", &f.dest, 20);
+			agg_sort(&f.evidence);
+			print_agg_json(&jw, "evidence", &f.evidence, 20);
 			json_obj_end(&jw);
 		} else {
 			size_t j;
@@ -612,6 +618,11 @@ cmd_sender(const struct ctl_opts *o, int argc, char **argv)
 			for (j = 0; j < f.dest.n && j < 5; j++)
 				printf("  to %s: %llu\n", f.dest.v[j].name,
 				    (unsigned long long)f.dest.v[j].count);
+			/* what egressctl diagnose found, over the longest window */
+			agg_sort(&f.evidence);
+			for (j = 0; w == 2 && j < f.evidence.n && j < 10; j++)
+				printf("  evidence: %s (%llu)\n", f.evidence.v[j].name,
+				    (unsigned long long)f.evidence.v[j].count);
 		}
 		fold_free(&f);
 	}

@@ -23,11 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "egress/config.h"
 #include "egress/diagnose.h"
 #include "egress/dsn.h"
 #include "egress/json.h"
+#include "egress/store.h"
 
 #include "commands.h"
 #include "dns_unbound.h"
@@ -36,6 +38,7 @@
 #define DIAG_FIELD_MAX	8192	/* bytes of one unfolded header field */
 
 struct returned {
+	char		from_addr[320];
 	char		from_domain[256];
 	char		rp_domain[256];
 	struct dkim_sig	sigs[DIAG_MAX_SIGS];
@@ -139,8 +142,12 @@ scan_returned(const char *data, size_t n, struct returned *r)
 		}
 		field[fl] = '\0';
 		r->copy = 1;
-		if (which == 1)
+		if (which == 1) {
+			const char *lt = strrchr(field + 5, '<');
+
 			addr_domain(field + 5, r->from_domain, sizeof(r->from_domain));
+			snprintf(r->from_addr, sizeof(r->from_addr), "%.300s", lt ? lt : field + 5);
+		}
 		else if (which == 2)
 			addr_domain(field + 12, r->rp_domain, sizeof(r->rp_domain));
 		else if (r->nsigs < DIAG_MAX_SIGS &&
@@ -152,6 +159,8 @@ scan_returned(const char *data, size_t n, struct returned *r)
 
 struct run {
 	struct dns_unbound	*ub;
+	struct store		*st;		/* evidence goes here, or NULL */
+	unsigned		 recorded;	/* evidence fields written */
 	struct diag_conf	 dc;
 	const struct diagnose_conf *conf;
 	int			 json;
@@ -187,13 +196,68 @@ emit(struct run *run, const char *label, const struct diag_result *res,
 	}
 }
 
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Diagnose; *queries and *ms get what it cost. */
 static void
-run_one(struct run *run, const struct diag_subject *s, struct diag_result *res)
+run_one(struct run *run, const struct diag_subject *s, struct diag_result *res,
+    unsigned *queries, long long *ms)
 {
 	struct dns_client dns;
+	long long t0 = mono_ms();
 
 	dns_client_init(&dns, dns_unbound_query, run->ub, (unsigned)run->conf->max_queries);
 	diagnose_run(&dns, &run->dc, s, res);
+	*queries = dns.asked;
+	*ms = mono_ms() - t0;
+}
+
+/*
+ * The sender record gains the evidence: every failed check of a bounce's
+ * diagnosis is counted under the original sender as "x/BUCKET/CHECK TEXT"
+ * (egressctl sender lists them). Evidence never triggers a policy rule.
+ */
+static void
+record_evidence(struct run *run, const char *sender, const struct diag_result *res)
+{
+	char norm[STORE_ADDR_MAX], key[STORE_ADDR_MAX + 8];
+	char fields[DIAG_MAX_CHECKS][STORE_FIELD_MAX];
+	const char *fv[DIAG_MAX_CHECKS];
+	size_t i, n = 0;
+	int rc;
+
+	if (run->st == NULL || sender == NULL)
+		return;
+	store_addr_norm(sender, norm, sizeof(norm));
+	if (norm[0] == '\0' || strchr(norm, '@') == NULL || norm[0] == '@')
+		return;
+	snprintf(key, sizeof(key), "env:%s", norm);
+	for (i = 0; i < res->n; i++) {
+		const struct diag_check *c = &res->checks[i];
+
+		if (c->verdict != DIAG_FAIL || c->evidence[0] == '\0')
+			continue;
+		snprintf(fields[n], sizeof(fields[n]), "x/%s/%s %s", res->bucket,
+		    c->name, c->evidence);
+		fv[n] = fields[n];
+		n++;
+	}
+	if (n == 0)
+		return;
+	rc = store_event_add(run->st, key, (int64_t)time(NULL), fv, n);
+	if (rc == STORE_OK)
+		rc = store_flush(run->st);
+	if (rc != STORE_OK)
+		fprintf(stderr, "egressctl diagnose: %s: evidence not recorded (store error)\n", key);
+	else
+		run->recorded += (unsigned)n;
 }
 
 /* printable copy of untrusted text for the "bounce" line */
@@ -243,8 +307,10 @@ diagnose_file(struct run *run, const struct config *cfg, const char *file)
 		const struct dsn_recipient *r = &rep->rcpts[i];
 		struct diag_subject s;
 		char ip[64], rdom[256], key[400], label[600], line[400], hard[8];
-		char diag[300];
-		const char *extra[7];
+		char diag[300], cost[64];
+		const char *extra[9];
+		unsigned queries;
+		long long ms;
 
 		memset(&s, 0, sizeof(s));
 		s.category = r->cls.category;
@@ -277,7 +343,9 @@ diagnose_file(struct run *run, const struct config *cfg, const char *file)
 			continue;
 		if (nseen < DIAG_MAX_CHECKS)
 			snprintf(seen[nseen++], sizeof(seen[0]), "%s", key);
-		run_one(run, &s, res);
+		run_one(run, &s, res, &queries, &ms);
+		record_evidence(run, rep->sender ? rep->sender : ret.from_addr[0] ?
+		    ret.from_addr : NULL, res);
 		printable(r->diag, diag, sizeof(diag));
 		printable(r->final_rcpt, line, sizeof(line));
 		snprintf(label, sizeof(label), "%s: %s", file, line);
@@ -288,7 +356,9 @@ diagnose_file(struct run *run, const struct config *cfg, const char *file)
 		extra[0] = "bounce"; extra[1] = line;
 		extra[2] = "hard"; extra[3] = hard;
 		extra[4] = "diag"; extra[5] = diag;
-		extra[6] = NULL;
+		snprintf(cost, sizeof(cost), "%u queries, %lld ms", queries, ms);
+		extra[6] = "dns"; extra[7] = cost;
+		extra[8] = NULL;
 		if (emit(run, label, res, extra) != 0)
 			status = CTL_EXIT_SOFTWARE;
 	}
@@ -303,14 +373,20 @@ diagnose_domain(struct run *run, const char *label, const char *domain)
 {
 	struct diag_subject s;
 	struct diag_result *res;
+	const char *extra[3];
+	char cost[64];
+	unsigned queries;
+	long long ms;
 	int rc;
 
 	if ((res = malloc(sizeof(*res))) == NULL)
 		return CTL_EXIT_SOFTWARE;
 	memset(&s, 0, sizeof(s));
 	s.from_domain = s.mailfrom_domain = s.rcpt_domain = domain;
-	run_one(run, &s, res);
-	rc = emit(run, label, res, NULL) == 0 ? 0 : CTL_EXIT_SOFTWARE;
+	run_one(run, &s, res, &queries, &ms);
+	snprintf(cost, sizeof(cost), "%u queries, %lld ms", queries, ms);
+	extra[0] = "dns"; extra[1] = cost; extra[2] = NULL;
+	rc = emit(run, label, res, extra) == 0 ? 0 : CTL_EXIT_SOFTWARE;
 	free(res);
 	return rc;
 }
@@ -321,23 +397,25 @@ cmd_diagnose(const struct ctl_opts *o, int argc, char **argv)
 	struct config *cfg;
 	struct run run;
 	psl_ctx_t *psl;
-	int status = 0, i, rc, nargs = 0, psl_owned = 0;
+	int status = 0, i, rc, nargs = 0, psl_owned = 0, record = 1;
 
 	memset(&run, 0, sizeof(run));
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			run.json = 1;
+		else if (strcmp(argv[i], "--no-record") == 0)
+			record = 0;
 		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: egressctl diagnose [--json] FILE.eml|ADDR|@DOMAIN...\n");
+			printf("usage: egressctl diagnose [--json] [--no-record] FILE.eml|ADDR|@DOMAIN...\n");
 			return CTL_EXIT_OK;
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "usage: egressctl diagnose [--json] FILE.eml|ADDR|@DOMAIN...\n");
+			fprintf(stderr, "usage: egressctl diagnose [--json] [--no-record] FILE.eml|ADDR|@DOMAIN...\n");
 			return CTL_EXIT_USAGE;
 		} else
 			nargs++;
 	}
 	if (nargs == 0) {
-		fprintf(stderr, "usage: egressctl diagnose [--json] FILE.eml|ADDR|@DOMAIN...\n");
+		fprintf(stderr, "usage: egressctl diagnose [--json] [--no-record] FILE.eml|ADDR|@DOMAIN...\n");
 		return CTL_EXIT_USAGE;
 	}
 	if ((cfg = ctl_load_config(o, &status)) == NULL)
@@ -346,6 +424,13 @@ cmd_diagnose(const struct ctl_opts *o, int argc, char **argv)
 	if ((run.ub = dns_unbound_new(&cfg->diagnose)) == NULL) {
 		config_free(cfg);
 		return CTL_EXIT_SOFTWARE;
+	}
+	if (record && cfg->store.enabled) {
+		char err[256];
+
+		/* without a store the diagnosis still runs; only recording is lost */
+		if ((run.st = store_open(&cfg->store, NULL, NULL, err, sizeof(err))) == NULL)
+			fprintf(stderr, "egressctl diagnose: evidence will not be recorded: %s\n", err);
 	}
 	if ((psl = psl_latest(NULL)) != NULL)
 		psl_owned = 1;
@@ -367,7 +452,7 @@ cmd_diagnose(const struct ctl_opts *o, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *at;
 
-		if (strcmp(a, "--json") == 0)
+		if (strcmp(a, "--json") == 0 || strcmp(a, "--no-record") == 0)
 			continue;
 		if (a[0] == '@' && a[1] != '\0') {
 			rc = diagnose_domain(&run, a, a + 1);
@@ -395,6 +480,7 @@ cmd_diagnose(const struct ctl_opts *o, int argc, char **argv)
 	fflush(stdout);
 	if (psl_owned)
 		psl_free(psl);
+	store_close(run.st);
 	dns_unbound_free(run.ub);
 	config_free(cfg);
 	return status;

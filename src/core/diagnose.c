@@ -135,6 +135,7 @@ check_lists(struct dns_client *dns, const struct diag_conf *cf,
 			CK_SET(c, fix, "%s is listed on %s (%s: %s): stop the source "
 			    "first, then request removal at the list's own page",
 			    ip, cf->dnsbl[i], r.code, r.meaning);
+			CK_SET(c, evidence, "%s listed on %s (%s)", ip, cf->dnsbl[i], r.code);
 		} else if (v == DNSBL_UNCHECKED) {
 			CK_SET(c, answer, "NOT CHECKED: %s%s%s", r.meaning,
 			    r.code[0] ? " " : "", r.code);
@@ -198,6 +199,7 @@ check_rdns(struct dns_client *dns, const struct diag_conf *cf, const char *ip,
 		c = diag_add(res, "rdns", DIAG_FAIL);
 		CK_SET(c, asked, "PTR %s", rev);
 		CK_SET(c, answer, "no PTR record");
+		CK_SET(c, evidence, "%s has no PTR record", ip);
 		CK_SET(c, fix, "ask the owner of %s (your provider) for a PTR record "
 		    "naming a host whose A/AAAA record points back to it; Gmail, "
 		    "Microsoft and Yahoo reject mail from IPs without one", ip);
@@ -213,6 +215,7 @@ check_rdns(struct dns_client *dns, const struct diag_conf *cf, const char *ip,
 		CK_SET(c, answer, "%s -> %s -> could not check", ip, name);
 	else {
 		CK_SET(c, answer, "%s -> %s -> %s: not forward-confirmed", ip, name, seen);
+		CK_SET(c, evidence, "%s -> %s not forward-confirmed", ip, name);
 		CK_SET(c, fix, "make %s resolve to %s (or change the PTR of %s to a "
 		    "name that does)", name, ip, ip);
 	}
@@ -294,6 +297,7 @@ check_spf(struct dns_client *dns, const struct diag_conf *cf,
 		case SPF_FAIL:
 		case SPF_SOFTFAIL:
 		case SPF_NEUTRAL:
+			CK_SET(c, evidence, "SPF %s for %s: %s", dom, ips[i], spf_result_name(r));
 			CK_SET(c, fix, "add %s:%s to the SPF record of %s (or an include: "
 			    "of the provider that sends for it)", strchr(ips[i], ':') ?
 			    "ip6" : "ip4", ips[i], dom);
@@ -308,6 +312,7 @@ check_spf(struct dns_client *dns, const struct diag_conf *cf,
 			    "%s publishes no SPF record", dom);
 			break;
 		case SPF_PERMERROR:
+			CK_SET(c, evidence, "SPF %s: permerror", dom);
 			CK_SET(c, fix, "fix the SPF record of %s: %s (receivers treat a "
 			    "permerror as a failure)", dom, ev.why);
 			ck_printf(st->spf_summary, sizeof(st->spf_summary),
@@ -357,6 +362,7 @@ check_dkim(struct dns_client *dns, const struct diag_conf *cf,
 			c = diag_add(res, "dkim", DIAG_FAIL);
 			CK_SET(c, asked, "key TXT %s", name);
 			CK_SET(c, answer, "no key record: every receiver fails this signature");
+			CK_SET(c, evidence, "DKIM key %s missing", name);
 			CK_SET(c, fix, "publish the public key of selector %s at %s", sig->s, name);
 			continue;
 		}
@@ -364,6 +370,7 @@ check_dkim(struct dns_client *dns, const struct diag_conf *cf,
 			c = diag_add(res, "dkim", DIAG_FAIL);
 			CK_SET(c, asked, "key TXT %s", name);
 			CK_SET(c, answer, "key record does not parse: %s", key.error);
+			CK_SET(c, evidence, "DKIM key %s does not parse", name);
 			CK_SET(c, fix, "republish the key record at %s (%s)", name, key.error);
 			continue;
 		}
@@ -371,6 +378,7 @@ check_dkim(struct dns_client *dns, const struct diag_conf *cf,
 			c = diag_add(res, "dkim", DIAG_FAIL);
 			CK_SET(c, asked, "key TXT %s", name);
 			CK_SET(c, answer, "key revoked (empty p=)");
+			CK_SET(c, evidence, "DKIM key %s revoked", name);
 			CK_SET(c, fix, "the signer uses revoked selector %s: switch it to "
 			    "the current selector", sig->s);
 			continue;
@@ -382,6 +390,8 @@ check_dkim(struct dns_client *dns, const struct diag_conf *cf,
 		    "ed25519" : "rsa", key.bits, key.testing ? ", testing (t=y)" : "",
 		    aligned(cf, adkim, sig->d, s->from_domain) ? ", aligned with From" :
 		    ", not aligned with From");
+		if (key.k == DKIM_K_RSA && key.bits < 1024)
+			CK_SET(c, evidence, "DKIM key %s has %u bits", name, key.bits);
 		if (key.k == DKIM_K_RSA && key.bits < 1024)
 			CK_SET(c, fix, "replace the %u-bit key of %s with a 2048-bit key "
 			    "(receivers ignore keys under 1024 bits)", key.bits, name);
@@ -489,6 +499,8 @@ check_dmarc(struct dns_client *dns, const struct diag_conf *cf,
 				c->verdict = DIAG_FAIL;
 			CK_SET(c, answer, "%s publishes p=%s and neither SPF nor DKIM "
 			    "passes aligned", policy_dom, dmarc_policy_name(p));
+			CK_SET(c, evidence, "DMARC %s p=%s: nothing aligned passes",
+			    policy_dom, dmarc_policy_name(p));
 			CK_SET(c, fix, "%s publishes DMARC p=%s; %s%s: add the IP to SPF "
 			    "or sign with DKIM d=%s", policy_dom, dmarc_policy_name(p),
 			    st.spf_summary[0] ? st.spf_summary : "SPF does not pass aligned",
@@ -776,6 +788,8 @@ diag_format_json_members(struct json *w, const struct diag_result *res)
 		json_kv_str(w, "verdict", diag_verdict_name(c->verdict));
 		if (c->fix[0])
 			json_kv_str(w, "fix", c->fix);
+		if (c->evidence[0])
+			json_kv_str(w, "evidence", c->evidence);
 		json_obj_end(w);
 	}
 	json_arr_end(w);
