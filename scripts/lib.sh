@@ -12,11 +12,13 @@ export PATH
 # clang + compiler-rt for the fuzz build, valgrind for leak hunting,
 # iproute2 (ss) for the tests' port checks; libunbound (+ libevent-dev, which
 # its pkg-config file names) for egressctl diagnose, nsd and python3-spf
-# (the SPF oracle) for its end-to-end test.
+# (the SPF oracle) for its end-to-end test; libmicrohttpd for the daemon's
+# /metrics endpoint, curl and prometheus (promtool) for the metrics test.
 EGRESS_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config
 libmilter-dev libpcre2-dev libconfig-dev check liblmdb-dev libhiredis-dev
 libpsl-dev postfix swaks miltertest redis-server clang libclang-rt-14-dev
-valgrind iproute2 libunbound-dev libevent-dev nsd python3-spf"
+valgrind iproute2 libunbound-dev libevent-dev nsd python3-spf
+libmicrohttpd-dev curl prometheus"
 
 : "${JOBS:=2}"
 

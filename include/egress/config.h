@@ -28,6 +28,7 @@
 #include "egress/diagconf.h"
 #include "egress/findings.h"
 #include "egress/limits.h"
+#include "egress/metrics.h"
 #include "egress/sender.h"
 #include "egress/storeconf.h"
 
@@ -85,6 +86,7 @@ struct config {
 	struct bounce_conf bounce;		/* `bounce` section (bounce.h) */
 	struct content_config content;		/* `content` section (content.h) */
 	struct diagnose_conf diagnose;		/* `diagnose` section (diagconf.h) */
+	struct metrics_conf metrics;		/* `metrics` section (metrics.h) */
 };
 
 /*

@@ -101,12 +101,23 @@ diagnose_load(struct config *c, const config_setting_t *g, const char *dir,
 	return diagnose_config_load(&c->diagnose, g, e);
 }
 
+static int  metrics_defaults(struct config *c) { return metrics_conf_default(&c->metrics); }
+static void metrics_fini(struct config *c) { metrics_conf_fini(&c->metrics); }
+static int
+metrics_load(struct config *c, const config_setting_t *g, const char *dir,
+    struct cfg_errors *e)
+{
+	(void)dir;
+	return metrics_config_load(&c->metrics, g, e);
+}
+
 static const struct section sections[] = {
 	{ "store",   store_defaults,   store_fini,   store_load },
 	{ "policy",  policy_defaults,  policy_fini,  policy_load },
 	{ "bounce",  bounce_defaults,  bounce_fini,  bounce_load },
 	{ "content", content_defaults, content_fini, content_load },
 	{ "diagnose", diagnose_defaults, diagnose_fini, diagnose_load },
+	{ "metrics", metrics_defaults, metrics_fini, metrics_load },
 };
 #define NSECTIONS	(sizeof(sections) / sizeof(sections[0]))
 

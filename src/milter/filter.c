@@ -212,6 +212,7 @@ facts_refuse(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	if (v.action < ACT_TEMPFAIL || v.reply == NULL ||
 	    policy_reply_split(v.reply, rcode, xcode, &text) != 0)
 		return SMFIS_CONTINUE;
+	metrics_sender_fact(shell_metrics(), x->check_id);
 	smfi_setreply(ctx, rcode, xcode, (char *)text);
 	return v.action == ACT_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 }
@@ -295,6 +296,7 @@ egress_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 		return SMFIS_TEMPFAIL;
 	}
 	c->cfg = shell_config_get();
+	metrics_session(shell_metrics(), 1);
 	copy_str(c->client_name, sizeof(c->client_name), hostname);
 	if ((addr = smfi_getsymval(ctx, "{client_addr}")) != NULL ||
 	    (addr = smfi_getsymval(ctx, "_")) != NULL)
@@ -378,11 +380,14 @@ egress_envfrom(SMFICTX *ctx, char **argv)
 	    sender_keys_make(&c->cfg->policy, m->mail_from, m->env.auth_user,
 	    &m->keys) == 0) {
 		struct sender_facts d;
+		uint64_t t0;
 		int rc;
 
 		m->have_keys = 1;
+		t0 = shell_metrics_clock();
 		rc = sender_check(shell_store(), &c->cfg->policy, &m->keys, NULL,
 		    now_ms(), &d);
+		shell_metrics_store(MSTORE_SENDER_CHECK, t0, rc);
 		if (rc != STORE_OK && rc != STORE_NOTFOUND && rc != STORE_UNAVAILABLE)
 			return fail_status(c, ctx, "sender record");
 		if (!m->nonsmtp) {
@@ -424,10 +429,13 @@ egress_envrcpt(SMFICTX *ctx, char **argv)
 		struct verdict v;
 		char dom[RFC5322_DOMAIN_MAX + 1];
 		sfsistat st;
+		uint64_t t0;
 		int rc;
 
 		/* A suppressed recipient (hard bounce, complaint, manual). */
+		t0 = shell_metrics_clock();
 		rc = recipient_check(shell_store(), addr, now_ms(), &d);
+		shell_metrics_store(MSTORE_RECIPIENT_CHECK, t0, rc);
 		if (rc == STORE_OK && d.n > 0) {
 			policy_decide_facts(c->cfg, &m->env, &d, &v);
 			if (!m->nonsmtp) {
@@ -459,8 +467,10 @@ egress_envrcpt(SMFICTX *ctx, char **argv)
 		}
 		/* Statuses and throttles per destination domain. */
 		if (m->have_keys && rfc5322_addr_domain(addr, dom, sizeof(dom)) == 0) {
+			t0 = shell_metrics_clock();
 			rc = sender_check(shell_store(), &c->cfg->policy, &m->keys,
 			    dom, now_ms(), &d);
+			shell_metrics_store(MSTORE_SENDER_CHECK, t0, rc);
 			if (rc == STORE_ERROR) {
 				m->failed = 1;
 				return SMFIS_CONTINUE;
@@ -903,6 +913,7 @@ record_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	for (i = 0; i < r->nrcpts; i++) {
 		const struct dsn_recipient *d = &r->rcpts[i];
 		char dom[RFC5322_DOMAIN_MAX + 1];
+		uint64_t t0;
 		int rc;
 
 		if (r->kind == DSN_KIND_DSN && d->action != NULL &&
@@ -911,10 +922,12 @@ record_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 		if (d->final_rcpt == NULL ||
 		    rfc5322_addr_domain(d->final_rcpt, dom, sizeof(dom)) != 0)
 			dom[0] = '\0';
+		t0 = shell_metrics_clock();
 		rc = sender_record_failure(shell_store(), &c->cfg->policy, &keys,
 		    dom[0] ? dom : NULL, d->cls.category,
 		    r->kind == DSN_KIND_FEEDBACK ? "feedback" : d->cls.reason,
 		    d->cls.hard, d->final_rcpt, now_ms());
+		shell_metrics_store(MSTORE_RECORD_FAILURE, t0, rc);
 		if (rc != STORE_OK) {
 			char e_rcpt[FILTER_LOG_ESC];
 
@@ -1000,8 +1013,11 @@ egress_eom(SMFICTX *ctx)
 	else
 		shell_log(LOG_INFO, "%s: %s", msg_qid(ctx, m), buf_cstr(&line));
 	buf_fini(&line);
+	shell_metrics_verdict(&v, c->cfg->mode == MODE_MONITOR,
+	    scan_findings(m->scan), &m->facts);
 	st = apply_verdict(ctx, c, m, &v);
 	if ((r = scan_dsn(m->scan)) != NULL && r->kind != DSN_KIND_NONE) {
+		metrics_report(shell_metrics(), r, MMATCH_UNKNOWN);
 		report_bounce(ctx, c, m, r, st == SMFIS_ACCEPT);
 		record_bounce(ctx, c, m, r);
 	}
@@ -1029,6 +1045,8 @@ egress_close(SMFICTX *ctx)
 
 	if (c != NULL) {
 		msg_free(c->msg);
+		if (c->cfg != NULL)
+			metrics_session(shell_metrics(), -1);
 		shell_config_put(c->cfg);
 		free(c);
 		smfi_setpriv(ctx, NULL);
@@ -1036,19 +1054,81 @@ egress_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+/* ---- callback latency (milter_egress_callback_duration_seconds) ---- */
+
+static sfsistat
+timed_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+{
+	uint64_t t0 = shell_metrics_clock();
+	sfsistat st = egress_connect(ctx, hostname, sa);
+
+	shell_metrics_stage(MSTAGE_CONNECT, t0);
+	return st;
+}
+
+static sfsistat
+timed_envfrom(SMFICTX *ctx, char **argv)
+{
+	uint64_t t0 = shell_metrics_clock();
+	sfsistat st = egress_envfrom(ctx, argv);
+
+	shell_metrics_stage(MSTAGE_ENVFROM, t0);
+	return st;
+}
+
+static sfsistat
+timed_envrcpt(SMFICTX *ctx, char **argv)
+{
+	uint64_t t0 = shell_metrics_clock();
+	sfsistat st = egress_envrcpt(ctx, argv);
+
+	shell_metrics_stage(MSTAGE_ENVRCPT, t0);
+	return st;
+}
+
+static sfsistat
+timed_eoh(SMFICTX *ctx)
+{
+	uint64_t t0 = shell_metrics_clock();
+	sfsistat st = egress_eoh(ctx);
+
+	shell_metrics_stage(MSTAGE_EOH, t0);
+	return st;
+}
+
+static sfsistat
+timed_body(SMFICTX *ctx, unsigned char *p, size_t n)
+{
+	uint64_t t0 = shell_metrics_clock();
+	sfsistat st = egress_body(ctx, p, n);
+
+	shell_metrics_stage(MSTAGE_BODY, t0);
+	return st;
+}
+
+static sfsistat
+timed_eom(SMFICTX *ctx)
+{
+	uint64_t t0 = shell_metrics_clock();
+	sfsistat st = egress_eom(ctx);
+
+	shell_metrics_stage(MSTAGE_EOM, t0);
+	return st;
+}
+
 struct smfiDesc egress_filter = {
 	.xxfi_name = "milter-egress",
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
 	    SMFIF_DELRCPT | SMFIF_CHGBODY,
-	.xxfi_connect = egress_connect,
+	.xxfi_connect = timed_connect,
 	.xxfi_helo = NULL,
-	.xxfi_envfrom = egress_envfrom,
-	.xxfi_envrcpt = egress_envrcpt,
+	.xxfi_envfrom = timed_envfrom,
+	.xxfi_envrcpt = timed_envrcpt,
 	.xxfi_header = egress_header,
-	.xxfi_eoh = egress_eoh,
-	.xxfi_body = egress_body,
-	.xxfi_eom = egress_eom,
+	.xxfi_eoh = timed_eoh,
+	.xxfi_body = timed_body,
+	.xxfi_eom = timed_eom,
 	.xxfi_abort = egress_abort,
 	.xxfi_close = egress_close,
 	.xxfi_unknown = NULL,

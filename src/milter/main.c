@@ -200,9 +200,11 @@ reload_thread(void *arg)
 			    line = strtok_r(NULL, "\n", &save))
 				shell_log(LOG_ERR, "reload: %s", line);
 			free(text);
+			metrics_reload(shell_metrics(), 0);
 		} else {
 			shell_config_set(c);
 			shell_log(LOG_INFO, "configuration reloaded from %s", path);
+			metrics_reload(shell_metrics(), 1);
 		}
 		cfg_errors_fini(&errs);
 	}
@@ -302,7 +304,7 @@ daemonize(void)
 int
 main(int argc, char **argv)
 {
-	const char *path = DEFAULT_CONFIG, *sockopt = NULL, *sock, *upath;
+	const char *path = DEFAULT_CONFIG, *sockopt = NULL, *sock, *upath, *errtext;
 	static char *abspath;	/* lives as long as the process (the reload thread uses it) */
 	int foreground = 0, check_only = 0, ch, rc;
 	struct cfg_errors errs;
@@ -378,6 +380,10 @@ main(int argc, char **argv)
 			die("chown %s: %s", upath, strerror(errno));
 	}
 
+	/* The metrics port is bound here too (served after the fork). */
+	if ((errtext = shell_metrics_listen(cfg)) != NULL)
+		die("%s", errtext);
+
 	/*
 	 * Everything that can fail is done before detaching, so the error
 	 * reaches the terminal and the exit status: the pid file is opened
@@ -430,6 +436,12 @@ main(int argc, char **argv)
 		}
 	}
 
+	if ((errtext = shell_metrics_start()) != NULL) {
+		shell_log(LOG_ERR, "%s", errtext);
+		fprintf(stderr, "milter-egress: %s\n", errtext);
+		return 71;
+	}
+
 	shell_log(LOG_INFO, "starting milter-egress %s on %s (mode=%s, config %s)",
 	    PACKAGE_VERSION, sock, cfg->mode == MODE_MONITOR ? "monitor" : "enforce",
 	    path);
@@ -442,6 +454,7 @@ main(int argc, char **argv)
 	cfg = NULL;
 	rc = smfi_main();
 	shell_log(LOG_INFO, "stopping milter-egress (smfi_main returned %d)", rc);
+	shell_metrics_stop();
 	store_close(store_handle);
 	if (pidfile[0] != '\0')
 		(void)unlink(pidfile);

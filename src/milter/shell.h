@@ -11,10 +11,12 @@
 
 #include <sys/types.h>
 #include <stdarg.h>
+#include <stdint.h>
 
 #include <libmilter/mfapi.h>
 
 #include "egress/config.h"
+#include "egress/metrics.h"
 
 /* Reload signal: libmilter takes SIGHUP, SIGTERM and SIGINT for itself. */
 #define SHELL_RELOAD_SIGNAL	SIGUSR1
@@ -52,6 +54,29 @@ int		 spool_is_usable(const struct spool *);
 int		 spool_rewind(struct spool *);
 /* Bytes read (0 at the end), or -1. */
 ssize_t		 spool_read(struct spool *, void *, size_t);
+
+/*
+ * Metrics (metrics_http.c). shell_metrics_listen() binds metrics.listen
+ * before the daemon detaches; shell_metrics_start() serves it after the
+ * fork. Both return NULL, or an error text (static) the caller reports
+ * before exiting non-zero. Off (metrics.listen unset): both do nothing and
+ * shell_metrics() is NULL, which every metrics_* update accepts.
+ */
+const char	*shell_metrics_listen(const struct config *);
+const char	*shell_metrics_start(void);
+void		 shell_metrics_stop(void);
+struct metrics	*shell_metrics(void);
+/* A monotonic time in ns for shell_metrics_stage/since; 0 when off. */
+uint64_t	 shell_metrics_clock(void);
+uint64_t	 shell_metrics_since(uint64_t t0);
+/* Observe the callback stage that started at t0 (no-op for t0 0). */
+void		 shell_metrics_stage(enum metrics_stage, uint64_t t0);
+/* Observe a store call that started at t0 and returned rc. */
+void		 shell_metrics_store(enum metrics_store_op, uint64_t t0, int rc);
+/* A message decided at end of message: its action, findings, record facts. */
+struct verdict;
+void		 shell_metrics_verdict(const struct verdict *, int monitor,
+		    const struct findings *, const struct sender_facts *);
 
 /* The filter description given to smfi_register(). */
 extern struct smfiDesc	egress_filter;

@@ -1,0 +1,148 @@
+/*
+ * metrics - the daemon's counters and histograms, and the `metrics` section.
+ *
+ * A registry of atomic counters with labels from fixed, small sets only:
+ * actions, the check ids of the registry (checks.h; every operator rule is
+ * counted under the one value "rule.*"), the bounce vocabulary (vocab.h),
+ * the sender-record actions (sender.h), the store operations and the milter
+ * callback stages named below. Nothing is ever labelled by an address, a
+ * domain or any other value a message brings, so the number of series is
+ * fixed when the registry is made (metrics_series() says how many).
+ *
+ * Pure: the caller measures (durations are handed in as nanoseconds) and
+ * serves the page (metrics_write() fills a buffer); no clock, no socket.
+ *
+ * Threading: every metrics_* update is a relaxed atomic add and may be
+ * called from any thread at once; metrics_write() may run at the same time
+ * and sees each counter at some recent value (a histogram's buckets, sum
+ * and count are read one after another, not as one snapshot; the count is
+ * the sum of the buckets read, so the page is always self-consistent about
+ * buckets and count). Every update accepts a NULL registry and does nothing:
+ * that is the metrics-off path.
+ */
+#ifndef EGRESS_METRICS_H
+#define EGRESS_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libconfig.h>
+
+#include "egress/buf.h"
+#include "egress/findings.h"
+#include "egress/sender.h"
+
+struct cfg_errors;
+struct dsn_report;
+
+/* The milter callbacks whose latency is measured. */
+enum metrics_stage {
+	MSTAGE_CONNECT = 0,
+	MSTAGE_ENVFROM,
+	MSTAGE_ENVRCPT,
+	MSTAGE_EOH,
+	MSTAGE_BODY,
+	MSTAGE_EOM,
+	MSTAGE__COUNT
+};
+
+/* The sender-record calls of the milter (store.h) whose latency is measured. */
+enum metrics_store_op {
+	MSTORE_SENDER_CHECK = 0,	/* sender_check(), MAIL and RCPT */
+	MSTORE_RECIPIENT_CHECK,		/* recipient_check(), RCPT */
+	MSTORE_RECORD_FAILURE,		/* sender_record_failure(), bounces */
+	MSTORE__COUNT
+};
+
+/* Did a bounce match a message this MTA sent (the ledger)? */
+enum metrics_match {
+	MMATCH_UNKNOWN = 0,		/* not looked up */
+	MMATCH_YES,
+	MMATCH_NO,
+	MMATCH__COUNT
+};
+
+struct metrics;
+
+/* A registry with every counter at zero, or NULL when out of memory. */
+struct metrics	*metrics_new(void);
+void		 metrics_free(struct metrics *);
+
+/*
+ * One message decided: action is what was done; in monitor mode would is
+ * what enforce mode would have done, counted apart.
+ */
+void	metrics_message(struct metrics *, enum action action, enum action would,
+	    int monitor);
+/* Every finding of a message, by check id. */
+void	metrics_findings(struct metrics *, const struct findings *);
+/* One failed recipient or report of a bounce; reason from the vocabulary
+ * (anything else is counted as "undefined"), its category follows. */
+void	metrics_bounce(struct metrics *, const char *reason, enum metrics_match);
+/*
+ * A recognised report (dsn.h): every failed recipient of a DSN by its
+ * reason (a recipient whose Action is delayed, delivered, relayed or
+ * expanded is no failure), every recipient of a complaint as "feedback",
+ * an auto-reply as "vacation" and a success DSN as "delivered" (once per
+ * report when it names no recipient).
+ */
+void	metrics_report(struct metrics *, const struct dsn_report *,
+	    enum metrics_match);
+/* The sender-record facts applied to a message or recipient, by action
+ * (sender.throttled, .rate and .warmup are all "throttle"). */
+void	metrics_sender_facts(struct metrics *, const struct sender_facts *);
+void	metrics_sender_fact(struct metrics *, const char *check_id);
+/* A store call took ns nanoseconds and returned rc (enum store_rc values:
+ * STORE_ERROR -1 and STORE_UNAVAILABLE -2 count as errors). */
+void	metrics_store(struct metrics *, enum metrics_store_op, uint64_t ns, int rc);
+/* A milter callback took ns nanoseconds. */
+void	metrics_stage(struct metrics *, enum metrics_stage, uint64_t ns);
+/* Sessions (milter connections) opened (+1) or closed (-1). */
+void	metrics_session(struct metrics *, int delta);
+/* A configuration reload succeeded (ok) or failed. */
+void	metrics_reload(struct metrics *, int ok);
+
+/*
+ * The exposition (prom.h, text format 0.0.4) of every metric, with
+ * milter_egress_build_info{version="version"} 1. Returns a buf status.
+ */
+EGRESS_WUR int	metrics_write(const struct metrics *, const char *version,
+		    struct buf *out);
+/* Number of series metrics_write() writes (histograms count each line). */
+size_t	metrics_series(const struct metrics *);
+
+const char	*metrics_stage_name(enum metrics_stage);
+const char	*metrics_store_op_name(enum metrics_store_op);
+const char	*metrics_match_name(enum metrics_match);
+
+/* ---- the `metrics` section ---- */
+
+#define METRICS_HOST_MAX	64
+
+struct metrics_conf {
+	char	*listen;	/* "ADDR:PORT", "[V6]:PORT"; NULL: off (default) */
+	int	 allow_remote;	/* a non-loopback listen address is allowed */
+};
+
+int	metrics_conf_default(struct metrics_conf *);
+void	metrics_conf_fini(struct metrics_conf *);
+/*
+ * Parse the `metrics` group (may be NULL) over the defaults. listen = ""
+ * is off. An address that is not a loopback one is an error unless
+ * allow_remote = true. Errors go to errs; returns 0 or -1.
+ */
+int	metrics_config_load(struct metrics_conf *, const config_setting_t *grp,
+	    struct cfg_errors *errs);
+
+/*
+ * Split "127.0.0.1:9464", "[::1]:9464" or "localhost:9464" into a numeric
+ * host (localhost becomes 127.0.0.1), its family (4 or 6) and the port.
+ * Returns 0, or -1 when s is none of these (host names other than
+ * localhost are not resolved: the address must be a literal).
+ */
+int	metrics_listen_parse(const char *s, char host[METRICS_HOST_MAX],
+	    int *family, unsigned *port);
+/* Non-zero when the numeric host of a parsed address is a loopback one. */
+int	metrics_host_is_loopback(const char *host, int family);
+
+#endif
