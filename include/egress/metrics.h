@@ -115,6 +115,45 @@ const char	*metrics_stage_name(enum metrics_stage);
 const char	*metrics_store_op_name(enum metrics_store_op);
 const char	*metrics_match_name(enum metrics_match);
 
+/* ---- reading a page back: egressctl stats ---- */
+
+/*
+ * A summary of an exposition page (any page: what a server sent is
+ * untrusted). metrics_summary_feed() reads the page line by line with
+ * prom_parse_line() and keeps the milter_egress_* series it knows: messages
+ * and monitor-mode decisions by action, findings by check (at most
+ * METRICS_SUMMARY_KEYS distinct ones), bounces by category and match,
+ * sender actions, store and callback latency histograms (at most
+ * METRICS_SUMMARY_BUCKETS buckets each), store errors, sessions, reloads
+ * and the version. Anything else is ignored; a malformed line is counted.
+ * metrics_summary_format() writes the text egressctl prints: label values
+ * are escaped (log_escape), latencies are estimated p50 and p99 (linear
+ * inside the bucket that holds the rank, as Prometheus'
+ * histogram_quantile() does).
+ */
+#define METRICS_SUMMARY_KEYS	256
+#define METRICS_SUMMARY_BUCKETS	64
+struct metrics_summary;
+struct metrics_summary	*metrics_summary_new(void);
+void			 metrics_summary_free(struct metrics_summary *);
+/* Feed a whole page (or consecutive pieces that end at line ends). */
+void	metrics_summary_feed(struct metrics_summary *, const char *text,
+	    size_t len);
+/* Lines that were not comments, blank or samples. */
+size_t	metrics_summary_bad_lines(const struct metrics_summary *);
+/* Samples of milter_egress_* series read. */
+size_t	metrics_summary_samples(const struct metrics_summary *);
+EGRESS_WUR int	metrics_summary_format(const struct metrics_summary *,
+		    struct buf *out);
+/*
+ * The q-quantile (0 < q < 1) of a histogram given as n cumulative buckets
+ * (upper bounds le ascending, the last one +Inf, counts cum): linear
+ * interpolation inside the bucket holding rank q * total; the highest
+ * finite bound when the rank falls in +Inf. Returns NaN when empty.
+ */
+double	metrics_quantile(double q, const double *le, const double *cum,
+	    size_t n);
+
 /* ---- the `metrics` section ---- */
 
 #define METRICS_HOST_MAX	64

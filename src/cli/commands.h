@@ -46,5 +46,7 @@ int	cmd_classify(const struct ctl_opts *, int argc, char **argv);
 int	cmd_classify_log(const struct ctl_opts *, int argc, char **argv);
 /* diagnose (cmd_diagnose.c) */
 int	cmd_diagnose(const struct ctl_opts *, int argc, char **argv);
+/* the daemon's counters (cmd_stats.c) */
+int	cmd_stats(const struct ctl_opts *, int argc, char **argv);
 
 #endif

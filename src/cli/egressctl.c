@@ -31,6 +31,7 @@ static const struct command commands[] = {
 	{ "classify", cmd_classify, "classify [--format text|json] FILE.eml...  recognise and classify bounces" },
 	{ "diagnose", cmd_diagnose, "diagnose [--json] FILE.eml|ADDR|@DOMAIN  DNS lists, rDNS, SPF, DMARC, DKIM, MX behind a failure" },
 	{ "classify-log", cmd_classify_log, "classify-log [--follow] [--format text|json] FILE|-  classify failures in MTA logs" },
+	{ "stats", cmd_stats, "stats [--url URL] [--raw]                what the running daemon counted (its /metrics)" },
 	{ NULL, NULL, NULL },
 };
 
