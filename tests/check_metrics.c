@@ -420,6 +420,131 @@ START_TEST(test_concurrent)
 }
 END_TEST
 
+/* ---- reading a page back (egressctl stats) ---- */
+
+struct q_case {
+	const char	*label;
+	double		 q;
+	size_t		 n;
+	double		 le[4], cum[4];
+	double		 want;		/* NaN: NaN */
+};
+
+#define INF	(1.0 / 0.0)
+static const struct q_case q_cases[] = {
+	{ "empty", 0.5, 0, { 0 }, { 0 }, 0.0 / 0.0 },
+	{ "all zero", 0.5, 2, { 1, INF }, { 0, 0 }, 0.0 / 0.0 },
+	{ "middle of first", 0.5, 2, { 1, INF }, { 10, 10 }, 0.5 },
+	{ "second bucket", 0.5, 3, { 1, 2, INF }, { 2, 10, 10 }, 1.375 },
+	{ "p99 in +Inf", 0.99, 3, { 1, 2, INF }, { 2, 8, 10 }, 2 },
+	{ "only +Inf", 0.5, 1, { INF }, { 4 }, 0.0 / 0.0 },
+	{ "exact bound", 1.0, 2, { 1, INF }, { 3, 3 }, 1 },
+};
+
+START_TEST(test_quantile)
+{
+	const struct q_case *c = &q_cases[_i];
+	double v = metrics_quantile(c->q, c->le, c->cum, c->n);
+
+	if (c->want != c->want)
+		ck_assert_msg(v != v, "%s: %g, want NaN", c->label, v);
+	else
+		ck_assert_msg(v > c->want - 1e-9 && v < c->want + 1e-9,
+		    "%s: %g, want %g", c->label, v, c->want);
+}
+END_TEST
+
+/* The daemon's own page read back: the summary egressctl prints. */
+START_TEST(test_summary)
+{
+	struct metrics *m = metrics_new();
+	struct metrics_summary *s = metrics_summary_new();
+	struct findings f;
+	struct buf page, out;
+	const char *t;
+	int i;
+
+	findings_init(&f, 0);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(findings_add(&f, "rfc5322.date.missing", "x"), 0);
+	ck_assert_int_eq(findings_add(&f, "body.line_too_long", "x"), 0);
+	metrics_findings(m, &f);
+	findings_fini(&f);
+	metrics_message(m, ACT_REJECT, ACT_REJECT, 0);
+	metrics_message(m, ACT_ACCEPT, ACT_HOLD, 1);
+	metrics_bounce(m, "userunknown", MMATCH_YES);
+	metrics_bounce(m, "hostunknown", MMATCH_UNKNOWN);
+	metrics_bounce(m, "blocked", MMATCH_NO);
+	/* 100 store calls: 50 at 3 us, 49 at 40 us, 1 at 0.7 s */
+	for (i = 0; i < 50; i++)
+		metrics_store(m, MSTORE_SENDER_CHECK, 3000, 0);
+	for (i = 0; i < 49; i++)
+		metrics_store(m, MSTORE_SENDER_CHECK, 40000, 0);
+	metrics_store(m, MSTORE_SENDER_CHECK, 700000000, -1);
+	buf_init(&page, 0);
+	ck_assert_int_eq(metrics_write(m, "9.9", &page), BUF_OK);
+	/* fed in two pieces that end at a line end */
+	t = strchr(page.data + page.len / 2, '\n') + 1;
+	metrics_summary_feed(s, page.data, (size_t)(t - page.data));
+	metrics_summary_feed(s, t, page.len - (size_t)(t - page.data));
+	ck_assert_uint_eq(metrics_summary_bad_lines(s), 0);
+	ck_assert_uint_eq(metrics_summary_samples(s), metrics_series(m));
+	buf_init(&out, 0);
+	ck_assert_int_eq(metrics_summary_format(s, &out), BUF_OK);
+	t = buf_cstr(&out);
+	ck_assert_msg(strstr(t, "milter-egress 9.9: 0 session(s) active; reloads 0 ok, 0 failed\n"), "%s", t);
+	ck_assert_msg(strstr(t, "\nmessages: accept 1 tag 0 repair 0 hold 0 tempfail 0 reject 1 (total 2)\n"), "%s", t);
+	ck_assert_msg(strstr(t, "\nmonitor mode would have: accept 0 tag 0 repair 0 hold 1 tempfail 0 reject 0 (total 1)\n"), "%s", t);
+	/* sorted by count */
+	ck_assert_msg(strstr(t, "top findings:\n         3  rfc5322.date.missing\n         1  body.line_too_long\n"), "%s", t);
+	ck_assert_msg(strstr(t, "\n  recipient              2  (1 / 0 / 1)\n"), "%s", t);
+	ck_assert_msg(strstr(t, "\n  reputation             1  (0 / 1 / 0)\n"), "%s", t);
+	/* p50 in the 2-5 us bucket, p99 in 25-50 us, the one slow call past it */
+	ck_assert_msg(strstr(t, "\n  sender_check     p50 5us  p99 50us  (100 calls, 1 errors)\n"), "%s", t);
+	buf_fini(&out);
+	buf_fini(&page);
+	metrics_summary_free(s);
+	metrics_free(m);
+}
+END_TEST
+
+/* A hostile page: bounded tables, escaped labels, malformed lines counted. */
+START_TEST(test_summary_hostile)
+{
+	struct metrics_summary *s = metrics_summary_new();
+	struct buf page, out;
+	int i;
+
+	buf_init(&page, 0);
+	for (i = 0; i < 2 * METRICS_SUMMARY_KEYS; i++)
+		ck_assert_int_eq(buf_printf(&page,
+		    "milter_egress_findings_total{check=\"c%d\"} %d\n", i, i), BUF_OK);
+	for (i = 0; i < 2 * METRICS_SUMMARY_BUCKETS; i++)
+		ck_assert_int_eq(buf_printf(&page,
+		    "milter_egress_store_duration_seconds_bucket{op=\"x\",le=\"%d\"} %d\n",
+		    2 * METRICS_SUMMARY_BUCKETS - i, i), BUF_OK);
+	ck_assert_int_eq(buf_puts(&page,
+	    "milter_egress_build_info{version=\"\x1b[31m\\nred\"} 1\n"
+	    "milter_egress_messages_total{action=\"nope\"} 5\n"
+	    "milter_egress_messages_total{action=\"reject\"} NaN\n"
+	    "garbage {{{\n"), BUF_OK);
+	ck_assert_int_eq(buf_append(&page, "\0\n", 2), BUF_OK);	/* a NUL line */
+	metrics_summary_feed(s, page.data, page.len);
+	ck_assert_uint_eq(metrics_summary_bad_lines(s), 2);
+	buf_init(&out, 0);
+	ck_assert_int_eq(metrics_summary_format(s, &out), BUF_OK);
+	/* the version's ESC and LF are escaped, never printed raw */
+	ck_assert_ptr_null(strchr(buf_cstr(&out), '\x1b'));
+	ck_assert_msg(strstr(buf_cstr(&out), "milter-egress \\x1b[31m\\x0ared; "), "%s", buf_cstr(&out));
+	ck_assert_msg(strstr(buf_cstr(&out), " reject nan "), "%s", buf_cstr(&out));
+	/* the top ten of what fitted */
+	ck_assert_msg(strstr(buf_cstr(&out), "       255  c255\n"), "%s", buf_cstr(&out));
+	buf_fini(&out);
+	buf_fini(&page);
+	metrics_summary_free(s);
+}
+END_TEST
+
 /* ---- the `metrics` section ---- */
 
 struct conf_case {
@@ -538,6 +663,9 @@ metrics_suite(void)
 	tcase_add_test(tc, test_registry);
 	tcase_add_test(tc, test_null_registry);
 	tcase_add_test(tc, test_concurrent);
+	tcase_add_loop_test(tc, test_quantile, 0, NELEM(q_cases));
+	tcase_add_test(tc, test_summary);
+	tcase_add_test(tc, test_summary_hostile);
 	tcase_add_loop_test(tc, test_conf, 0, NELEM(conf_cases));
 	tcase_add_test(tc, test_listen_parse);
 	suite_add_tcase(s, tc);
