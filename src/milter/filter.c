@@ -19,7 +19,10 @@
  *
  * Threading: libmilter runs one thread per connection; the private data of
  * a connection is touched only by its thread. The only shared state is the
- * config snapshot, reached through shell_config_get().
+ * config snapshot, reached through shell_config_get(), and the metrics
+ * registry (shell_metrics(), atomic counters; NULL when metrics are off):
+ * each callback is timed by a timed_* wrapper, store calls and verdicts by
+ * one-line hooks.
  */
 #include <sys/random.h>
 #include <errno.h>
