@@ -202,9 +202,9 @@ reload_thread(void *arg)
 			free(text);
 			metrics_reload(shell_metrics(), 0);
 		} else {
-			shell_config_set(c);
+			shell_config_set(c);	/* c stays alive: it is current */
 			shell_log(LOG_INFO, "configuration reloaded from %s", path);
-			metrics_reload(shell_metrics(), 1);
+			shell_metrics_reloaded(c);
 		}
 		cfg_errors_fini(&errs);
 	}

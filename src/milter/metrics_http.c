@@ -88,6 +88,17 @@ shell_metrics_stage(enum metrics_stage s, uint64_t t0)
 }
 
 void
+shell_metrics_reloaded(const struct config *c)
+{
+	const char *now = c->metrics.listen ? c->metrics.listen : "";
+
+	metrics_reload(registry, 1);
+	if (strcmp(now, listen_text) != 0)
+		shell_log(LOG_WARNING, "metrics.listen changed to \"%s\": it takes effect at the next start (still %s)",
+		    now, listen_text[0] ? listen_text : "off");
+}
+
+void
 shell_metrics_store(enum metrics_store_op op, uint64_t t0, int rc)
 {
 	if (t0 != 0)

@@ -71,6 +71,9 @@ uint64_t	 shell_metrics_clock(void);
 uint64_t	 shell_metrics_since(uint64_t t0);
 /* Observe the callback stage that started at t0 (no-op for t0 0). */
 void		 shell_metrics_stage(enum metrics_stage, uint64_t t0);
+/* A reload installed c: counted, and a changed
+ * metrics section is said to wait for the next start. */
+void		 shell_metrics_reloaded(const struct config *c);
 /* Observe a store call that started at t0 and returned rc. */
 void		 shell_metrics_store(enum metrics_store_op, uint64_t t0, int rc);
 /* A message decided at end of message: its action, findings, record facts. */

@@ -6,6 +6,8 @@
 #    counters by exactly what they did: messages by action, findings by
 #    check, bounces by reason/category (matched="unknown"), callback and
 #    store histograms, sessions back to 0, a reload counted;
+#  - a reload that changes metrics.listen is said to wait for the next
+#    start, one that fails (a non-loopback address) is counted as failed;
 #  - every scrape passes `promtool check metrics`;
 #  - other paths are 404, other methods 405;
 #  - egressctl stats prints the summary, --raw the page;
@@ -126,6 +128,28 @@ while [ $t -gt 0 ]; do
 done
 [ $t -gt 0 ] || e2e_fail "reload not counted"
 echo "ok: reload counted"
+# a changed metrics.listen waits for the next start (said once), the old
+# port keeps serving, and a reload that fails is counted as a failure
+NPORT=$(e2e_free_port)
+sed -i "s/127.0.0.1:$MPORT/127.0.0.1:$NPORT/" "$CONF"
+kill -USR1 "$E2E_MILTER_PID"
+e2e_wait_log "metrics.listen changed to \"127.0.0.1:$NPORT\": it takes effect at the next start \(still 127.0.0.1:$MPORT\)" \
+	10 "$E2E_MILTER_LOG" || e2e_fail "changed metrics.listen not reported"
+sed -i "s/127.0.0.1:$NPORT/0.0.0.0:1/" "$CONF"
+kill -USR1 "$E2E_MILTER_PID"
+t=100
+while [ $t -gt 0 ]; do
+	scrape 2
+	[ "$(value 2 "${P}config_reloads_total{result=\"failure\"}")" = 1 ] && break
+	sleep 0.1; t=$((t - 1))
+done
+[ $t -gt 0 ] || e2e_fail "failed reload not counted"
+[ "$(value 2 "${P}config_reloads_total{result=\"success\"}")" = 2 ] || e2e_fail "second reload not counted"
+grep -q 'reload: .*metrics.listen: "0.0.0.0:1" is not a loopback address' "$E2E_MILTER_LOG" ||
+	e2e_fail "the failed reload does not say why"
+e2e_listening "$NPORT" && e2e_fail "the new port is served before a restart"
+echo "ok: metrics.listen change deferred, failed reload counted"
+sed -i "s/0.0.0.0:1/127.0.0.1:$MPORT/" "$CONF"	# as the daemon runs it
 
 # only GET /metrics
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/")
