@@ -59,7 +59,8 @@ scrape 0
 	e2e_fail "build_info does not carry the version"
 
 # the port is taken: a second daemon says so and exits non-zero, before serving
-if "$MILTER_EGRESS" -f -c "$CONF" -p "unix:$E2E_DIR/run/second.sock" \
+# (bounded: a second daemon that did start would serve until killed)
+if timeout 30 "$MILTER_EGRESS" -f -c "$CONF" -p "unix:$E2E_DIR/run/second.sock" \
 	>"$E2E_DIR/log/second.log" 2>&1; then
 	e2e_fail "a second daemon on the same metrics port started"
 fi
