@@ -238,7 +238,9 @@ shell_metrics_start(void)
 {
 	if (registry == NULL)
 		return NULL;
-	mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+	/* poll(), not select(): the daemon's descriptors (one per milter
+	 * connection) may pass FD_SETSIZE */
+	mhd = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD, 0, NULL, NULL,
 	    handle, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_HTTP_CONNS,
