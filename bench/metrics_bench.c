@@ -196,10 +196,15 @@ main(int argc, char **argv)
 	qsort(on, (size_t)rounds, sizeof(on[0]), cmp);
 	printf("metrics_bench: %ld messages x %d rounds, %zu-byte body, %zu header fields\n",
 	    n, rounds, sizeof(body) - 1, sizeof(names) / sizeof(names[0]));
-	printf("  off: best %.0f ns/message, median %.0f\n", off[0], off[rounds / 2]);
-	printf("  on:  best %.0f ns/message, median %.0f\n", on[0], on[rounds / 2]);
-	printf("  cost of metrics: %+.0f ns/message (best), %+.1f%%\n",
-	    on[0] - off[0], 100.0 * (on[0] - off[0]) / off[0]);
+	if (do_off)
+		printf("  off: best %.0f ns/message, median %.0f\n", off[0],
+		    off[rounds / 2]);
+	if (do_on)
+		printf("  on:  best %.0f ns/message, median %.0f\n", on[0],
+		    on[rounds / 2]);
+	if (do_off && do_on)
+		printf("  cost of metrics: %+.0f ns/message (best), %+.1f%%\n",
+		    on[0] - off[0], 100.0 * (on[0] - off[0]) / off[0]);
 	buf_init(&page, 0);
 	if (metrics_write(m, "bench", &page) != BUF_OK)
 		die("metrics_write");
