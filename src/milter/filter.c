@@ -25,6 +25,8 @@
  * one-line hooks.
  */
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,7 +75,7 @@ struct msgctx {
 	unsigned	  tag_headers;	/* tag headers already in the message */
 	int		  failed;	/* resource failure: apply the fail mode */
 	/* sender record */
-	int		  nonsmtp;	/* queue id known at MAIL: Postfix cleanup */
+	int		  nonsmtp;	/* Postfix cleanup: see egress_envfrom() */
 	int		  have_keys;
 	struct sender_keys keys;
 	struct sender_facts facts;	/* what the record found, MAIL and RCPT */
@@ -101,6 +103,8 @@ struct connctx {
 	int		 noreply_hdr;	/* negotiated SMFIP_NR_HDR */
 	int		 noreply_body;
 	int		 noreply_eoh;
+	int		 mta_postfix;	/* the "v" macro names Postfix */
+	int		 tcp_client;	/* connect gave a TCP client port */
 	struct msgctx	*msg;
 };
 
@@ -291,9 +295,8 @@ static sfsistat
 egress_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
 	struct connctx *c;
-	const char *addr, *j;
+	const char *addr, *j, *v;
 
-	(void)sa;
 	if ((c = conn_get(ctx)) == NULL && (c = calloc(1, sizeof(*c))) == NULL) {
 		shell_log(LOG_ERR, "connect: out of memory: tempfail");
 		return SMFIS_TEMPFAIL;
@@ -306,6 +309,14 @@ egress_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 		copy_str(c->client_addr, sizeof(c->client_addr), addr);
 	if ((j = smfi_getsymval(ctx, "j")) != NULL)
 		copy_str(c->myhostname, sizeof(c->myhostname), j);
+	/* Facts that tell Postfix's cleanup(8) apart (egress_envfrom()). */
+	v = smfi_getsymval(ctx, "v");
+	c->mta_postfix = v != NULL && strncmp(v, "Postfix", 7) == 0;
+	c->tcp_client = 0;
+	if (sa != NULL && sa->sa_family == AF_INET)
+		c->tcp_client = ((struct sockaddr_in *)(void *)sa)->sin_port != 0;
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		c->tcp_client = ((struct sockaddr_in6 *)(void *)sa)->sin6_port != 0;
 	smfi_setpriv(ctx, c);
 	return SMFIS_CONTINUE;
 }
@@ -357,8 +368,16 @@ egress_envfrom(SMFICTX *ctx, char **argv)
 	 * before MAIL; smtpd(8) gets one only after the first accepted RCPT.
 	 * A simulated RCPT must never be refused (Postfix would keep the mail
 	 * as a configuration error), so such sessions act at end of message.
+	 * Sendmail assigns its queue id at MAIL in every SMTP session and can
+	 * refuse a RCPT, so the queue id alone is not enough: the session must
+	 * also come from Postfix (its "v" macro, in milter_connect_macros by
+	 * default; Sendmail does not send "v" by default, and its value there
+	 * is a bare version number) or have no TCP client port (cleanup
+	 * reports local submissions and its own bounces as 127.0.0.1 port 0;
+	 * every SMTP session Sendmail filters has a real port).
 	 */
-	m->nonsmtp = smfi_getsymval(ctx, "i") != NULL;
+	m->nonsmtp = smfi_getsymval(ctx, "i") != NULL &&
+	    (c->mta_postfix || !c->tcp_client);
 	(void)msg_qid(ctx, m);
 	/* Refuse early when the client announces a size over the limit. */
 	if (m->env.esmtp_size > 0 && c->cfg->limits.message_size > 0 &&

@@ -1,0 +1,135 @@
+#!/bin/sh
+# tests/e2e/sendmail.sh - milter-egress behind a real Sendmail (8.17, the
+# Debian package unpacked into a private root: tests/e2e/sendmail_lib.sh),
+# configured with the INPUT_MAIL_FILTER line of the README (F=T, timeouts),
+# relaying everything to an smtp-sink on loopback. Shown over SMTP:
+#  1. a clean message is delivered unchanged (apart from Received: fields),
+#     and the milter logged it under Sendmail's queue id: the "i" macro of
+#     Sendmail's default Milter.macros.envfrom reached the milter;
+#  2. a duplicate From is refused with 554 5.6.0 at the client;
+#  3. repairs reach the delivered copy: a missing Message-ID is added by the
+#     milter (not Sendmail's own at delivery), and a 1,200-octet line is
+#     re-encoded as quoted-printable, decoding to the original;
+#  4. a suppressed recipient is refused at RCPT TO, not after DATA:
+#     Sendmail has a queue id at MAIL in every SMTP session, which must not
+#     make the milter treat the session as Postfix's non-SMTP path;
+#  5. with the milter stopped, F=T makes Sendmail answer 4xx (nothing
+#     lost: the same message is delivered once the milter is back);
+#  6. a Sendmail-style DSN (MAIL FROM:<>, multipart/report) is accepted and
+#     classified: the milter's bounce line shows reason and category.
+# Prints how long the whole run took.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/sendmail_lib.sh"
+DATA=$top_srcdir/tests/data/e2e
+DUMP=$top_builddir/tests/mime_dump
+t0=$(date +%s.%N)
+
+sm_require
+[ -x "$DUMP" ] || e2e_skip "tests/mime_dump not built"
+[ -n "${EGRESSCTL:-}" ] || e2e_skip "egressctl not built"
+sm_up
+CONF=$E2E_DIR/milter.conf
+e2e_write_milter_config "$CONF" enforce
+e2e_start_milter "$CONF"
+sm_write_config
+sm_start
+echo "sendmail $(cat "$SM_ROOT/VERSION" 2>/dev/null) on 127.0.0.1:$SM_PORT, sink on $E2E_SINK_PORT"
+
+# 1. clean
+sm_send clean "$DATA/clean.eml" || e2e_fail "clean: $(e2e_reply clean)"
+case $(e2e_reply clean) in 250" "*) ;; *) e2e_fail "clean: $(e2e_reply clean)" ;; esac
+qid=$(sm_queue_id clean)
+[ -n "$qid" ] || e2e_fail "clean: no queue id in the reply to DATA"
+f=$(e2e_wait_delivered "e2e clean message") || e2e_fail "clean: not delivered"
+e2e_strip_transport "$f" | diff -u "$DATA/clean.eml" - || e2e_fail "clean: message changed"
+grep -q "by $SM_HOST (8\.[0-9.]*/[0-9.]*) with ESMTP id $qid" "$f" ||
+	e2e_fail "clean: delivered copy is not Sendmail's $qid"
+e2e_wait_log "^milter-egress\[[0-9]*\]: $qid: sender=<sender@example.org> nrcpt=1 findings=none .*action=accept" \
+	5 "$E2E_MILTER_LOG" || e2e_fail "clean: no accept line under queue id $qid"
+echo "1. clean: delivered unchanged, milter logged it as $qid"
+
+# 2. duplicate From
+sm_send dup "$DATA/dup_from.eml" && e2e_fail "dup: accepted"
+r=$(e2e_reply dup)
+case $r in "554 5.6.0 "*) ;; *) e2e_fail "dup: expected 554 5.6.0, got: $r" ;; esac
+grep -q '^ -> \.$' "$E2E_DIR/log/swaks.dup" || e2e_fail "dup: refused before the end of data"
+[ -z "$(e2e_delivered 'e2e duplicate From')" ] || e2e_fail "dup: delivered"
+e2e_wait_log 'rfc5322\.from\.duplicate.*action=reject' 5 "$E2E_MILTER_LOG" ||
+	e2e_fail "dup: milter log does not name the check"
+echo "2. duplicate From: $r"
+
+# 3a. missing Message-ID: the milter's, delivered once
+sm_send nomsgid "$DATA/no_message_id.eml" || e2e_fail "nomsgid: $(e2e_reply nomsgid)"
+qid=$(sm_queue_id nomsgid)
+f=$(e2e_wait_delivered "e2e missing Message-ID") || e2e_fail "nomsgid: not delivered"
+[ "$(e2e_header_count "$f" Message-ID)" -eq 1 ] ||
+	e2e_fail "nomsgid: $(e2e_header_count "$f" Message-ID) Message-ID fields delivered"
+mid=$(e2e_header "$f" Message-ID)
+# Sendmail's own would be <YYYYMMDDhhmm.QID@mta.e2e.test>
+case $mid in *"$qid@$SM_HOST>") e2e_fail "nomsgid: Sendmail added it, not the milter: $mid" ;;
+"<"*"@example.org>") ;; *) e2e_fail "nomsgid: unexpected Message-ID $mid" ;; esac
+e2e_wait_log "$qid: .*rfc5322\.message_id\.missing .*action=repair repair=message-id" 5 "$E2E_MILTER_LOG" ||
+	e2e_fail "nomsgid: milter log does not show the repair"
+echo "3. missing Message-ID: delivered with $mid"
+
+# 3b. over-long line: re-encoded, same content
+longest() { tr -d '\r' <"$1" | awk 'length > m { m = length } END { print m + 0 }'; }
+content() { tr -d '\r' <"$1" >"$1.lf" && "$DUMP" -n "$1.lf" | sed -n 's/^end \([0-9]*\) size=\([0-9]*\) .*fnv=\([0-9a-f]*\).*/\1 \2 \3/p'; }
+sm_send long "$DATA/long_line.eml" || e2e_fail "long: $(e2e_reply long)"
+f=$(e2e_wait_delivered "e2e over-long line") || e2e_fail "long: not delivered"
+e2e_header "$f" Content-Transfer-Encoding | grep -qi 'quoted-printable' ||
+	e2e_fail "long: not re-encoded: $(e2e_header "$f" Content-Transfer-Encoding)"
+n=$(longest "$f")
+[ "$n" -le 998 ] || e2e_fail "long: a delivered line has $n octets"
+cp "$DATA/long_line.eml" "$E2E_DIR/orig.eml"
+tr -d '\r' <"$f" | sed '$ { /^$/d; }' >"$E2E_DIR/got.eml"
+was=$(content "$E2E_DIR/orig.eml"); now=$(content "$E2E_DIR/got.eml")
+[ -n "$was" ] && [ "$was" = "$now" ] || e2e_fail "long: decodes to '$now', sent '$was'"
+e2e_wait_log 'repaired: 1 part' 5 "$E2E_MILTER_LOG" || e2e_fail "long: milter log does not say it repaired"
+echo "3. long line: quoted-printable, longest line $n octets, content unchanged ($now)"
+
+# 4. a suppressed recipient: refused at RCPT TO (the milter decides there)
+"$EGRESSCTL" -c "$CONF" suppress add carol@example.net --reason e2e --for 1d \
+	>"$E2E_DIR/log/suppress.txt" 2>&1 || e2e_fail "suppress: $(cat "$E2E_DIR/log/suppress.txt")"
+sed 's/e2e clean message/e2e suppressed recipient/' "$DATA/clean.eml" >"$E2E_DIR/supp.eml"
+sm_send supp "$E2E_DIR/supp.eml" --to carol@example.net && e2e_fail "supp: accepted"
+r=$(e2e_reply supp)
+grep -q '^ -> DATA$' "$E2E_DIR/log/swaks.supp" && e2e_fail "supp: refused only after DATA ($r)"
+grep -B 1 "^<\*\* $r\$" "$E2E_DIR/log/swaks.supp" | grep -q '^ -> RCPT TO:<carol@example.net>$' ||
+	e2e_fail "supp: the refusal is not the reply to RCPT TO: $r"
+case $r in "550 5.1.1 "*"suppressed"*) ;; *) e2e_fail "supp: expected 550 5.1.1, got: $r" ;; esac
+[ -z "$(e2e_delivered 'e2e suppressed recipient')" ] || e2e_fail "supp: delivered"
+echo "4. suppressed recipient, at RCPT TO: $r"
+
+# 5. milter down: 4xx because of F=T; delivered once it is back
+e2e_stop_milter
+sed 's/e2e clean message/e2e while the milter is down/' "$DATA/clean.eml" >"$E2E_DIR/down.eml"
+sm_send down "$E2E_DIR/down.eml" && e2e_fail "down: accepted without the milter"
+r=$(e2e_reply down)
+case $r in 4[0-9][0-9]" "*) ;; *) e2e_fail "down: expected 4xx, got: $r" ;; esac
+[ -z "$(e2e_delivered 'milter is down')" ] || e2e_fail "down: delivered without the milter"
+[ -z "$(find "$SM_DIR/mqueue" -type f -name 'qf*')" ] || e2e_fail "down: Sendmail queued it"
+echo "5. milter stopped: $r"
+e2e_start_milter "$CONF"
+sm_send back "$E2E_DIR/down.eml" || e2e_fail "back: $(e2e_reply back)"
+e2e_wait_delivered "e2e while the milter is down" >/dev/null || e2e_fail "back: not delivered"
+echo "5. milter back: the retried message is delivered"
+
+# 6. a DSN from a Sendmail host: accepted, classified
+sm_send dsn "$DATA/dsn_sendmail.eml" --from '<>' --to sender@example.org ||
+	e2e_fail "dsn: refused: $(e2e_reply dsn)"
+grep -q '^ -> MAIL FROM:<>$' "$E2E_DIR/log/swaks.dsn" || e2e_fail "dsn: not sent with MAIL FROM:<>"
+case $(e2e_reply dsn) in 250" "*) ;; *) e2e_fail "dsn: reply $(e2e_reply dsn)" ;; esac
+qid=$(sm_queue_id dsn)
+e2e_wait_delivered "Returned mail: see transcript for details (e2e-sendmail-dsn)" >/dev/null ||
+	e2e_fail "dsn: not delivered"
+line="$qid: bounce sender=<sender@example.org> rcpt=<nobody@dest.example> status=5.1.1 reply=550 reason=userunknown category=recipient remote=mail.dest.example"
+e2e_wait_log "$qid: bounce " 10 "$E2E_MILTER_LOG" || e2e_fail "dsn: no bounce line"
+grep -qF -- "$line" "$E2E_MILTER_LOG" || e2e_fail "dsn: bounce line differs; expected: $line"
+grep -F "$qid: sender=<> " "$E2E_MILTER_LOG" | grep -q 'action=accept' ||
+	e2e_fail "dsn: the verdict is not accept"
+echo "6. DSN: $(grep -F -- "$qid: bounce " "$E2E_MILTER_LOG" | sed 's/^[^:]*: //')"
+
+sm_stop
+echo "elapsed: $(echo "$(date +%s.%N) - $t0" | bc 2>/dev/null || awk "BEGIN { print $(date +%s.%N) - $t0 }") s"
+echo "PASS: sendmail"
