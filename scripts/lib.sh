@@ -14,11 +14,15 @@ export PATH
 # its pkg-config file names) for egressctl diagnose, nsd and python3-spf
 # (the SPF oracle) for its end-to-end test; libmicrohttpd for the daemon's
 # /metrics endpoint, curl and prometheus (promtool) for the metrics test.
+# Sendmail conflicts with postfix, so tests/e2e/sendmail.sh unpacks
+# sendmail-bin and sendmail-cf privately (apt-get download); listed here are
+# m4 (to build sendmail.cf) and the libraries of sendmail-bin's Depends: line.
 EGRESS_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config
 libmilter-dev libpcre2-dev libconfig-dev check liblmdb-dev libhiredis-dev
 libpsl-dev postfix swaks miltertest redis-server clang libclang-rt-14-dev
 valgrind iproute2 libunbound-dev libevent-dev nsd python3-spf
-libmicrohttpd-dev curl prometheus"
+libmicrohttpd-dev curl prometheus m4 libwrap0 liblockfile1 libdb5.3
+libldap-2.5-0 libsasl2-2 libnsl2"
 
 : "${JOBS:=2}"
 

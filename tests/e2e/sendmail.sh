@@ -16,7 +16,10 @@
 #  5. with the milter stopped, F=T makes Sendmail answer 4xx (nothing
 #     lost: the same message is delivered once the milter is back);
 #  6. a Sendmail-style DSN (MAIL FROM:<>, multipart/report) is accepted and
-#     classified: the milter's bounce line shows reason and category.
+#     classified: the milter's bounce line shows reason and category;
+#  7. the client address reaches the milter through "_" (Sendmail's default
+#     connect macros have no {client_addr}): an exemption for 127.0.0.1
+#     lets the message of step 2 through.
 # Prints how long the whole run took.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sendmail_lib.sh"
@@ -129,6 +132,20 @@ grep -qF -- "$line" "$E2E_MILTER_LOG" || e2e_fail "dsn: bounce line differs; exp
 grep -F "$qid: sender=<> " "$E2E_MILTER_LOG" | grep -q 'action=accept' ||
 	e2e_fail "dsn: the verdict is not accept"
 echo "6. DSN: $(grep -F -- "$qid: bounce " "$E2E_MILTER_LOG" | sed 's/^[^:]*: //')"
+
+# 7. the client address reaches the milter although Sendmail's default
+# Milter.macros.connect has no {client_addr}: from "_" ("localhost
+# [127.0.0.1]"). An exemption for 127.0.0.1 lets the message of step 2 pass.
+# (the running daemon reloads its config on SIGUSR1)
+printf 'exempt = {\n  clients = [ "127.0.0.1" ];\n};\n' >>"$CONF"
+kill -USR1 "$E2E_MILTER_PID"
+e2e_wait_log 'configuration reloaded' 10 "$E2E_MILTER_LOG" || e2e_fail "exempt: no reload"
+sm_send exempt "$DATA/dup_from.eml" || e2e_fail "exempt: refused: $(e2e_reply exempt)"
+qid=$(sm_queue_id exempt)
+e2e_wait_log "$qid: .*rfc5322\.from\.duplicate.* exempt=yes" 5 "$E2E_MILTER_LOG" ||
+	e2e_fail "exempt: the milter did not see the client as 127.0.0.1"
+e2e_wait_delivered "e2e duplicate From" >/dev/null || e2e_fail "exempt: not delivered"
+echo "7. client 127.0.0.1 exempt: $(grep -F "$qid: sender=" "$E2E_MILTER_LOG" | sed 's/^[^:]*: //')"
 
 sm_stop
 echo "elapsed: $(echo "$(date +%s.%N) - $t0" | bc 2>/dev/null || awk "BEGIN { print $(date +%s.%N) - $t0 }") s"

@@ -83,6 +83,7 @@ sm_fetch() {
 # sm_require: what lib.sh's e2e_require checks, plus a Sendmail to run
 # (fetched when missing) whose shared libraries are all installed, and m4.
 sm_require() {
+	[ "$(id -u)" = 0 ] || e2e_skip "needs root to run a private Sendmail daemon"
 	e2e_require milter
 	command -v m4 >/dev/null 2>&1 || e2e_skip "m4 not installed (needed to build sendmail.cf)"
 	sm_fetch
