@@ -19,7 +19,9 @@
 #     classified: the milter's bounce line shows reason and category;
 #  7. the client address reaches the milter through "_" (Sendmail's default
 #     connect macros have no {client_addr}): an exemption for 127.0.0.1
-#     lets the message of step 2 through.
+#     lets the message of step 2 through;
+#  8. control: with the check set to tag, Sendmail itself breaks a line
+#     over its relay mailer's L=2040 at delivery ("!" and a line end).
 # Prints how long the whole run took.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sendmail_lib.sh"
@@ -146,6 +148,28 @@ e2e_wait_log "$qid: .*rfc5322\.from\.duplicate.* exempt=yes" 5 "$E2E_MILTER_LOG"
 	e2e_fail "exempt: the milter did not see the client as 127.0.0.1"
 e2e_wait_delivered "e2e duplicate From" >/dev/null || e2e_fail "exempt: not delivered"
 echo "7. client 127.0.0.1 exempt: $(grep -F "$qid: sender=" "$E2E_MILTER_LOG" | sed 's/^[^:]*: //')"
+
+# 8. why the repair matters behind Sendmail: with body.line_too_long set to
+# tag, a 2,100-octet line passes the milter unchanged and Sendmail's relay
+# mailer (L=2040) breaks it itself at delivery, inserting "!" and a line end.
+e2e_write_milter_config "$CONF" enforce '{ id = "body.line_too_long"; action = "tag"; }'
+kill -USR1 "$E2E_MILTER_PID"
+t=100
+while [ "$(grep -c 'configuration reloaded' "$E2E_MILTER_LOG")" -lt 2 ]; do
+	t=$((t - 1)); [ $t -gt 0 ] || e2e_fail "tag: no second reload"
+	sleep 0.1
+done
+{
+	printf 'From: Alice Sender <sender@example.org>\nTo: <rcpt@example.net>\n'
+	printf 'Subject: e2e line broken by Sendmail\nDate: Sun, 22 Nov 2026 06:00:00 +0000\n'
+	printf 'Message-ID: <broken.e2e@example.org>\n\n'
+	awk 'BEGIN { s = ""; for (i = 0; i < 2100; i++) s = s "a"; print s; print "end" }'
+} >"$E2E_DIR/broken.eml"
+sm_send broken "$E2E_DIR/broken.eml" || e2e_fail "tag: refused: $(e2e_reply broken)"
+f=$(e2e_wait_delivered "e2e line broken by Sendmail") || e2e_fail "tag: not delivered"
+n=$(longest "$f")
+tr -d '\r' <"$f" | grep -q '^a*!$' || e2e_fail "tag: Sendmail did not break the line (longest $n)"
+echo "8. control, action tag: Sendmail broke the 2,100-octet line itself (longest line now $n octets, ends in \"!\")"
 
 sm_stop
 echo "elapsed: $(echo "$(date +%s.%N) - $t0" | bc 2>/dev/null || awk "BEGIN { print $(date +%s.%N) - $t0 }") s"
