@@ -21,7 +21,12 @@
 #     connect macros have no {client_addr}): an exemption for 127.0.0.1
 #     lets the message of step 2 through;
 #  8. control: with the check set to tag, Sendmail itself breaks a line
-#     over its relay mailer's L=2040 at delivery ("!" and a line end).
+#     over its relay mailer's L=2040 at delivery ("!" and a line end);
+#  9. local programs: `sendmail -t` through Sendmail's MSP (submit.cf,
+#     queue in clientmqueue as user smmsp, created when missing) reaches
+#     the milter over SMTP with the Date and Message-Id the MSP added; a
+#     refused submission comes back as the MSP's DSN, accepted and
+#     classified.
 # Prints how long the whole run took.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sendmail_lib.sh"
@@ -170,6 +175,44 @@ f=$(e2e_wait_delivered "e2e line broken by Sendmail") || e2e_fail "tag: not deli
 n=$(longest "$f")
 tr -d '\r' <"$f" | grep -q '^a*!$' || e2e_fail "tag: Sendmail did not break the line (longest $n)"
 echo "8. control, action tag: Sendmail broke the 2,100-octet line itself (longest line now $n octets, ends in \"!\")"
+
+# 9. local programs: `sendmail -t` runs the MSP (submit.cf), which relays
+# over SMTP to the daemon, so the milter sees such mail as an SMTP session
+# from 127.0.0.1 - after the MSP added Date and Message-Id.
+e2e_write_milter_config "$CONF" enforce
+kill -USR1 "$E2E_MILTER_PID"
+t=100
+while [ "$(grep -c 'configuration reloaded' "$E2E_MILTER_LOG")" -lt 3 ]; do
+	t=$((t - 1)); [ $t -gt 0 ] || e2e_fail "msp: no third reload"
+	sleep 0.1
+done
+sm_write_submit_config
+printf 'From: Alice Sender <sender@example.org>\nTo: Bob <rcpt@example.net>\nSubject: e2e local submission\n\nfrom a local program, no Date, no Message-ID\n' \
+	>"$E2E_DIR/local.eml"
+sm_submit "$E2E_DIR/local.eml" -f sender@example.org -t >"$E2E_DIR/log/msp.out" 2>&1 ||
+	e2e_fail "msp: sendmail -t failed: $(cat "$E2E_DIR/log/msp.out")"
+f=$(e2e_wait_delivered "e2e local submission") || e2e_fail "msp: not delivered"
+mid=$(e2e_header "$f" Message-ID)
+case $mid in "<"*"@$SM_HOST>") ;; *) e2e_fail "msp: Message-Id not the MSP's: $mid" ;; esac
+[ -n "$(e2e_header "$f" Date)" ] || e2e_fail "msp: no Date delivered"
+qid=$(tr -d '\r' <"$f" | sed -n "s/^.*by $SM_HOST (8\.[0-9.]*\/[0-9.]*) with ESMTP id \([0-9A-Za-z]*\)\$/\1/p" | head -n 1)
+[ -n "$qid" ] || e2e_fail "msp: no queue id of the daemon in the delivered copy"
+e2e_wait_log "$qid: sender=<sender@example.org> nrcpt=1 findings=none .*action=accept" 5 "$E2E_MILTER_LOG" ||
+	e2e_fail "msp: the milter did not accept $qid without findings"
+echo "9. MSP submission: delivered as $qid with the MSP's Message-Id $mid"
+# ... and when the milter refuses it, the MSP returns a DSN to the sender,
+# which comes back through the milter: accepted and classified.
+printf 'From: Alice Sender <sender@example.org>\nFrom: Second Author <second@example.org>\nTo: Bob <rcpt@example.net>\nSubject: e2e local duplicate From\n\ntwo From fields\n' \
+	>"$E2E_DIR/localdup.eml"
+# (sendmail -t exits non-zero, EX_UNAVAILABLE, and says nothing: it mails)
+st=0
+sm_submit "$E2E_DIR/localdup.eml" -f sender@example.org -t >"$E2E_DIR/log/msp-dup.out" 2>&1 || st=$?
+[ "$st" -ne 0 ] || e2e_fail "msp: the refused submission reported success"
+f=$(e2e_wait_delivered "Subject: e2e local duplicate From") || e2e_fail "msp: no DSN delivered"
+grep -q '^X-Mail-Args: <>' "$f" || e2e_fail "msp: the DSN was not sent with MAIL FROM:<>"
+e2e_wait_log 'bounce sender=<sender@example.org> rcpt=<rcpt@example.net> status=5\.6\.0 reply=554 ' 10 "$E2E_MILTER_LOG" ||
+	e2e_fail "msp: the DSN was not classified"
+echo "9. MSP submission refused (sendmail -t exit $st); its DSN: $(grep 'bounce sender=<sender@example.org> rcpt=<rcpt@example.net> status=5.6.0' "$E2E_MILTER_LOG" | sed 's/^[^:]*: [^:]*: //')"
 
 sm_stop
 echo "elapsed: $(echo "$(date +%s.%N) - $t0" | bc 2>/dev/null || awk "BEGIN { print $(date +%s.%N) - $t0 }") s"

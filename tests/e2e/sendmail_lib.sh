@@ -17,9 +17,10 @@
 # $E2E_DIR/sm, the milter through INPUT_MAIL_FILTER with F=T, everything
 # relayed to the smtp-sink of lib.sh as [127.0.0.1]:$E2E_SINK_PORT, no DNS
 # (hosts from /etc/hosts only, service.switch of its own, nocanonify).
-# /etc/mail is never read or written, and the system's users are not
-# touched: the MTA daemon runs as root and needs no smmsp user (only the
-# mail submission program, which these tests do not use, would).
+# /etc/mail is never read or written. The MTA daemon runs as root; the mail
+# submission program (sm_write_submit_config, what `sendmail -t` runs) runs
+# as user smmsp, which is created (with its group) when missing, as
+# Debian's sendmail-base would.
 #
 # The daemon runs in the foreground (-bD) in a session of its own (setsid),
 # so that sm_stop can wait for it and every child it forked; sm_up's EXIT
@@ -28,12 +29,14 @@
 # its own (unshare --uts) whose host name is mta.e2e.test.
 #
 # Layout under $E2E_DIR/sm:
-#   etc/      sendmail.mc, sendmail.cf, service.switch, statistics
-#   mqueue/   the queue              run/   sendmail.pid
+#   etc/      sendmail.mc, sendmail.cf, submit.mc, submit.cf, service.switch
+#   mqueue/   the daemon's queue     clientmqueue/  the MSP's (smmsp, 0770)
+#   run/      pid files
 #   trace     SMTP transcript of every session (sendmail -X), diagnostics
 
 : "${EGRESS_SENDMAIL_CACHE:=/var/cache/milter-egress-tests}"
 SM_PID=
+SM_UTS=
 SM_HOST=mta.e2e.test
 
 # sm_bin: the sendmail binary of the private root.
@@ -151,17 +154,77 @@ MC
 	return 0
 }
 
+# sm_write_submit_config: submit.cf for Sendmail's mail submission program
+# (MSP), what `sendmail -t` runs for local programs: it queues in
+# $SM_DIR/clientmqueue as user smmsp and relays at once over SMTP to the
+# daemon on $SM_PORT, where the milter sees it. The smmsp user and group
+# are created when missing (as Debian's sendmail-base would; root only).
+sm_write_submit_config() {
+	if ! getent group smmsp >/dev/null; then
+		groupadd --system smmsp || e2e_fail "cannot create group smmsp"
+		e2e_log "created group smmsp (Sendmail's MSP runs as smmsp)"
+	fi
+	if ! getent passwd smmsp >/dev/null; then
+		useradd --system -g smmsp -d /nonexistent -M -s /usr/sbin/nologin \
+			-c "Sendmail Message Submission Program" smmsp ||
+			e2e_fail "cannot create user smmsp"
+		e2e_log "created user smmsp (Sendmail's MSP runs as smmsp)"
+	fi
+	mkdir -p "$SM_DIR/clientmqueue"
+	chown smmsp:smmsp "$SM_DIR/clientmqueue"
+	chmod 770 "$SM_DIR/clientmqueue"
+	_cf=$SM_ROOT/usr/share/sendmail/cf
+	cat >"$SM_DIR/etc/submit.mc" <<MC
+divert(-1)
+dnl The private MSP: relays to the test's daemon, no DNS, no /etc/mail.
+divert(0)dnl
+define(\`confCF_VERSION', \`Submit')dnl
+define(\`__OSTYPE__', \`')dnl
+define(\`MAIL_SETTINGS_DIR', \`$SM_DIR/etc/')dnl
+undefine(\`confCR_FILE')dnl
+define(\`MSP_QUEUE_DIR', \`$SM_DIR/clientmqueue')dnl
+define(\`STATUS_FILE', \`$SM_DIR/clientmqueue/sm-client.st')dnl
+define(\`confPID_FILE', \`$SM_DIR/run/sm-client.pid')dnl
+define(\`confDONT_BLAME_SENDMAIL', \`TrustStickyBit')dnl
+define(\`confDOMAIN_NAME', \`$SM_HOST')dnl
+define(\`confSERVICE_SWITCH_FILE', \`$SM_DIR/etc/service.switch')dnl
+define(\`confBIND_OPTS', \`-DNSRCH -DEFNAMES')dnl
+define(\`confDONT_INIT_GROUPS', \`True')dnl
+define(\`confTO_IDENT', \`0')dnl
+define(\`RELAY_MAILER_ARGS', \`TCP \$h $SM_PORT')dnl
+FEATURE(\`msp', \`[127.0.0.1]')dnl
+MC
+	m4 -D_CF_DIR_="$_cf/" "$_cf/m4/cf.m4" "$SM_DIR/etc/submit.mc" \
+		>"$SM_DIR/etc/submit.cf" 2>"$SM_DIR/etc/m4-submit.err" || {
+		cat "$SM_DIR/etc/m4-submit.err" >&2; e2e_fail "m4 could not build submit.cf"; }
+	[ -s "$SM_DIR/etc/m4-submit.err" ] && { cat "$SM_DIR/etc/m4-submit.err" >&2; e2e_fail "m4 warnings (submit.cf)"; }
+	return 0
+}
+
+# sm_submit FILE ARGS...: submit FILE through the MSP as a local program
+# would (sendmail -C submit.cf ARGS < FILE); returns its status. The MSP
+# delivers to the daemon before it exits (DeliveryMode=interactive).
+sm_submit() {
+	_f=$1; shift
+	if [ -n "$SM_UTS" ]; then
+		unshare --uts sh -c 'hostname "$1" && shift && exec "$@"' sh \
+			"$SM_HOST" "$(sm_bin)" -C "$SM_DIR/etc/submit.cf" "$@" <"$_f"
+	else
+		"$(sm_bin)" -C "$SM_DIR/etc/submit.cf" "$@" <"$_f"
+	fi
+}
+
 # sm_start: run the daemon and wait until it listens on $SM_PORT.
 sm_start() {
-	_uts=
+	SM_UTS=
 	case $(hostname) in
 	*.*) ;;
-	*) if unshare --uts true 2>/dev/null; then _uts=1
+	*) if unshare --uts true 2>/dev/null; then SM_UTS=1
 	   else e2e_log "host name $(hostname) has no dot and no unshare: Sendmail sleeps 60 s at start"
 	   fi ;;
 	esac
 	# -bD: daemon in the foreground; -X: SMTP transcript for diagnostics
-	if [ -n "$_uts" ]; then
+	if [ -n "$SM_UTS" ]; then
 		setsid unshare --uts sh -c 'hostname "$1" && shift && exec "$@"' sh \
 			"$SM_HOST" "$(sm_bin)" -C "$SM_DIR/etc/sendmail.cf" -bD \
 			-X "$SM_DIR/trace" >>"$SM_DIR/sendmail.out" 2>&1 &
