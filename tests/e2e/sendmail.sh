@@ -26,7 +26,9 @@
 #     queue in clientmqueue as user smmsp, created when missing) reaches
 #     the milter over SMTP with the Date and Message-Id the MSP added; a
 #     refused submission comes back as the MSP's DSN, accepted and
-#     classified.
+#     classified;
+# 10. action hold: Sendmail quarantines the message (queue file hf*, with
+#     the reason), delivers it once released with -Q and a queue run.
 # Prints how long the whole run took.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sendmail_lib.sh"
@@ -213,6 +215,38 @@ grep -q '^X-Mail-Args: <>' "$f" || e2e_fail "msp: the DSN was not sent with MAIL
 e2e_wait_log 'bounce sender=<sender@example.org> rcpt=<rcpt@example.net> status=5\.6\.0 reply=554 ' 10 "$E2E_MILTER_LOG" ||
 	e2e_fail "msp: the DSN was not classified"
 echo "9. MSP submission refused (sendmail -t exit $st); its DSN: $(grep 'bounce sender=<sender@example.org> rcpt=<rcpt@example.net> status=5.6.0' "$E2E_MILTER_LOG" | sed 's/^[^:]*: [^:]*: //')"
+
+# 10. action hold: Sendmail quarantines the message (smfi_quarantine): the
+# client gets 250, the queue file carries the reason, nothing is delivered;
+# released with -Q (no reason) and a queue run, it is delivered.
+e2e_write_milter_config "$CONF" enforce '{ id = "rfc5322.header.duplicate"; action = "hold"; }'
+kill -USR1 "$E2E_MILTER_PID"
+t=100
+while [ "$(grep -c 'configuration reloaded' "$E2E_MILTER_LOG")" -lt 4 ]; do
+	t=$((t - 1)); [ $t -gt 0 ] || e2e_fail "hold: no fourth reload"
+	sleep 0.1
+done
+awk '{ print } /^Subject:/ { print "Subject: a second subject" }' "$DATA/clean.eml" |
+	sed 's/e2e clean message/e2e held message/' >"$E2E_DIR/held.eml"
+sm_send held "$E2E_DIR/held.eml" || e2e_fail "hold: refused: $(e2e_reply held)"
+qid=$(sm_queue_id held)
+[ -n "$qid" ] || e2e_fail "hold: no queue id"
+e2e_wait_log "$qid: .*rfc5322\.header\.duplicate.*action=hold" 5 "$E2E_MILTER_LOG" ||
+	e2e_fail "hold: milter log does not say hold"
+# Sendmail names a quarantined queue file hf (qf while it is not)
+qf=$SM_DIR/mqueue/hf$qid
+[ -f "$qf" ] || e2e_fail "hold: no quarantined queue file hf$qid ($(ls "$SM_DIR/mqueue"))"
+reason=$(sed -n 's/^q//p' "$qf")
+case $reason in *rfc5322.header.duplicate*) ;; *) e2e_fail "hold: quarantine reason: $reason" ;; esac
+[ -z "$(e2e_delivered 'e2e held message')" ] || e2e_fail "hold: delivered"
+echo "10. hold: quarantined by Sendmail as $qid, reason \"$reason\""
+sm_run -C "$SM_DIR/etc/sendmail.cf" -qQ -qI"$qid" -Q >"$E2E_DIR/log/unquarantine.out" 2>&1 ||
+	e2e_fail "hold: unquarantine failed: $(cat "$E2E_DIR/log/unquarantine.out")"
+[ -f "$SM_DIR/mqueue/qf$qid" ] || e2e_fail "hold: not released ($(ls "$SM_DIR/mqueue"))"
+sm_run -C "$SM_DIR/etc/sendmail.cf" -qI"$qid" >"$E2E_DIR/log/queuerun.out" 2>&1 ||
+	e2e_fail "hold: queue run failed: $(cat "$E2E_DIR/log/queuerun.out")"
+e2e_wait_delivered "e2e held message" >/dev/null || e2e_fail "hold: released message not delivered"
+echo "10. hold: released with -Q and delivered by a queue run"
 
 sm_stop
 echo "elapsed: $(echo "$(date +%s.%N) - $t0" | bc 2>/dev/null || awk "BEGIN { print $(date +%s.%N) - $t0 }") s"

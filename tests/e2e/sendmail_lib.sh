@@ -201,17 +201,23 @@ MC
 	return 0
 }
 
+# sm_run ARGS...: run the private sendmail binary once (queue runs,
+# quarantine changes, the MSP), in the UTS namespace sm_start chose.
+sm_run() {
+	if [ -n "$SM_UTS" ]; then
+		unshare --uts sh -c 'hostname "$1" && shift && exec "$@"' sh \
+			"$SM_HOST" "$(sm_bin)" "$@"
+	else
+		"$(sm_bin)" "$@"
+	fi
+}
+
 # sm_submit FILE ARGS...: submit FILE through the MSP as a local program
 # would (sendmail -C submit.cf ARGS < FILE); returns its status. The MSP
 # delivers to the daemon before it exits (DeliveryMode=interactive).
 sm_submit() {
 	_f=$1; shift
-	if [ -n "$SM_UTS" ]; then
-		unshare --uts sh -c 'hostname "$1" && shift && exec "$@"' sh \
-			"$SM_HOST" "$(sm_bin)" -C "$SM_DIR/etc/submit.cf" "$@" <"$_f"
-	else
-		"$(sm_bin)" -C "$SM_DIR/etc/submit.cf" "$@" <"$_f"
-	fi
+	sm_run -C "$SM_DIR/etc/submit.cf" "$@" <"$_f"
 }
 
 # sm_start: run the daemon and wait until it listens on $SM_PORT.
