@@ -9,7 +9,8 @@
 #  2. a duplicate From is refused with 554 5.6.0 at the client;
 #  3. repairs reach the delivered copy: a missing Message-ID is added by the
 #     milter (not Sendmail's own at delivery), and a 1,200-octet line is
-#     re-encoded as quoted-printable, decoding to the original;
+#     re-encoded as quoted-printable, decoding to the original (also with
+#     400 such lines, a body Sendmail passes in several 64 KiB chunks);
 #  4. a suppressed recipient is refused at RCPT TO, not after DATA:
 #     Sendmail has a queue id at MAIL in every SMTP session, which must not
 #     make the milter treat the session as Postfix's non-SMTP path;
@@ -99,6 +100,28 @@ was=$(content "$E2E_DIR/orig.eml"); now=$(content "$E2E_DIR/got.eml")
 [ -n "$was" ] && [ "$was" = "$now" ] || e2e_fail "long: decodes to '$now', sent '$was'"
 e2e_wait_log 'repaired: 1 part' 5 "$E2E_MILTER_LOG" || e2e_fail "long: milter log does not say it repaired"
 echo "3. long line: quoted-printable, longest line $n octets, content unchanged ($now)"
+
+# 3c. the same over many body chunks: Sendmail hands the body over in
+# chunks of at most 64 KiB and takes the replaced body back the same way;
+# 400 lines of 1,200 octets (480 KB) are repaired whole.
+{
+	printf 'From: Alice Sender <sender@example.org>\nTo: <rcpt@example.net>\n'
+	printf 'Subject: e2e many long lines\nDate: Sun, 22 Nov 2026 06:00:00 +0000\n'
+	printf 'Message-ID: <many.e2e@example.org>\nMIME-Version: 1.0\n'
+	printf 'Content-Type: text/plain; charset=us-ascii\n\n'
+	awk 'BEGIN { for (i = 0; i < 400; i++) { s = sprintf("%04d ", i)
+		while (length(s) < 1200) s = s "0123456789"; print substr(s, 1, 1200) } }'
+} >"$E2E_DIR/many.eml"
+sm_send many "$E2E_DIR/many.eml" || e2e_fail "many: $(e2e_reply many)"
+qid=$(sm_queue_id many)
+f=$(e2e_wait_delivered "e2e many long lines") || e2e_fail "many: not delivered"
+n=$(longest "$f")
+[ "$n" -le 998 ] || e2e_fail "many: a delivered line has $n octets"
+tr -d '\r' <"$f" | sed '$ { /^$/d; }' >"$E2E_DIR/many-got.eml"
+was=$(content "$E2E_DIR/many.eml"); now=$(content "$E2E_DIR/many-got.eml")
+[ -n "$was" ] && [ "$was" = "$now" ] || e2e_fail "many: decodes to '$now', sent '$was'"
+e2e_wait_log "$qid: repaired: 1 part" 5 "$E2E_MILTER_LOG" || e2e_fail "many: milter log does not say it repaired"
+echo "3. 400 long lines ($(wc -c <"$E2E_DIR/many.eml") octets): repaired, longest line $n, content unchanged ($now)"
 
 # 4. a suppressed recipient: refused at RCPT TO (the milter decides there)
 "$EGRESSCTL" -c "$CONF" suppress add carol@example.net --reason e2e --for 1d \
