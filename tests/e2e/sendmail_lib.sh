@@ -102,6 +102,13 @@ sm_write_config() {
 	chmod 700 "$SM_DIR/mqueue"
 	: "${SM_PORT:=$(e2e_free_port)}"
 	printf 'hosts files\naliases files\n' >"$SM_DIR/etc/service.switch"
+	: >"$SM_DIR/etc/extra.mc"	# kept for a rebuild with another port
+	for _l in "$@"; do printf '%s\n' "$_l" >>"$SM_DIR/etc/extra.mc"; done
+	sm_build_cf
+}
+
+# sm_build_cf: sendmail.mc for $SM_PORT plus etc/extra.mc, then sendmail.cf.
+sm_build_cf() {
 	_cf=$SM_ROOT/usr/share/sendmail/cf
 	{
 		cat <<MC
@@ -144,7 +151,7 @@ dnl the filter under test, as the README documents it
 INPUT_MAIL_FILTER(\`egress', \`S=$E2E_MILTER_SOCKET, F=T, T=S:10s;R:10s;E:5m')dnl
 define(\`confMILTER_LOG_LEVEL', \`2')dnl
 MC
-		for _l in "$@"; do printf '%s\n' "$_l"; done
+		cat "$SM_DIR/etc/extra.mc"
 		printf 'MAILER(`smtp'"'"')dnl\n'
 	} >"$SM_DIR/etc/sendmail.mc"
 	m4 -D_CF_DIR_="$_cf/" "$_cf/m4/cf.m4" "$SM_DIR/etc/sendmail.mc" \
@@ -223,26 +230,41 @@ sm_submit() {
 # sm_start: run the daemon and wait until it listens on $SM_PORT.
 sm_start() {
 	SM_UTS=
+	_wait=30
 	case $(hostname) in
 	*.*) ;;
 	*) if unshare --uts true 2>/dev/null; then SM_UTS=1
 	   else e2e_log "host name $(hostname) has no dot and no unshare: Sendmail sleeps 60 s at start"
+	   _wait=90
 	   fi ;;
 	esac
-	# -bD: daemon in the foreground; -X: SMTP transcript for diagnostics
-	if [ -n "$SM_UTS" ]; then
-		setsid unshare --uts sh -c 'hostname "$1" && shift && exec "$@"' sh \
-			"$SM_HOST" "$(sm_bin)" -C "$SM_DIR/etc/sendmail.cf" -bD \
-			-X "$SM_DIR/trace" >>"$SM_DIR/sendmail.out" 2>&1 &
-	else
-		setsid "$(sm_bin)" -C "$SM_DIR/etc/sendmail.cf" -bD \
-			-X "$SM_DIR/trace" >>"$SM_DIR/sendmail.out" 2>&1 &
-	fi
-	SM_PID=$!
-	if ! e2e_wait_own_port "$SM_PORT" "$SM_PID" 90; then
-		cat "$SM_DIR/sendmail.out" >&2
-		e2e_fail "sendmail did not listen on 127.0.0.1:$SM_PORT"
-	fi
+	_try=1
+	while :; do
+		# -bD: daemon in the foreground; -X: SMTP transcript for diagnostics
+		if [ -n "$SM_UTS" ]; then
+			setsid unshare --uts sh -c 'hostname "$1" && shift && exec "$@"' sh \
+				"$SM_HOST" "$(sm_bin)" -C "$SM_DIR/etc/sendmail.cf" -bD \
+				-X "$SM_DIR/trace" >>"$SM_DIR/sendmail.out" 2>&1 &
+		else
+			setsid "$(sm_bin)" -C "$SM_DIR/etc/sendmail.cf" -bD \
+				-X "$SM_DIR/trace" >>"$SM_DIR/sendmail.out" 2>&1 &
+		fi
+		SM_PID=$!
+		e2e_wait_own_port "$SM_PORT" "$SM_PID" "$_wait" && return 0
+		# somebody else took the port meanwhile (Sendmail keeps retrying
+		# the bind): another port, the config rebuilt
+		_taken=0
+		e2e_listening "$SM_PORT" && _taken=1
+		sm_stop
+		if [ $_taken = 0 ] || [ $_try -ge 3 ]; then
+			cat "$SM_DIR/sendmail.out" >&2
+			e2e_fail "sendmail did not listen on 127.0.0.1:$SM_PORT"
+		fi
+		e2e_log "port $SM_PORT taken by another process; retrying"
+		SM_PORT=$(e2e_free_port)
+		sm_build_cf
+		_try=$((_try + 1))
+	done
 }
 
 # sm_stop: SIGTERM the daemon, wait for it and for every process of its
