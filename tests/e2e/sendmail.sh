@@ -29,7 +29,9 @@
 #     refused submission comes back as the MSP's DSN, accepted and
 #     classified;
 # 10. action hold: Sendmail quarantines the message (queue file hf*, with
-#     the reason), delivers it once released with -Q and a queue run.
+#     the reason), delivers it once released with -Q and a queue run;
+# 11. a bare LF or bare CR in the body: Sendmail itself answers 421 4.5.0,
+#     the milter never sees it.
 # Prints how long the whole run took.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/sendmail_lib.sh"
@@ -270,6 +272,27 @@ sm_run -C "$SM_DIR/etc/sendmail.cf" -qI"$qid" >"$E2E_DIR/log/queuerun.out" 2>&1 
 	e2e_fail "hold: queue run failed: $(cat "$E2E_DIR/log/queuerun.out")"
 e2e_wait_delivered "e2e held message" >/dev/null || e2e_fail "hold: released message not delivered"
 echo "10. hold: released with -Q and delivered by a queue run"
+
+# 11. bare LF and bare CR never reach the milter: this Sendmail (Debian's
+# 8.17.1.9 with the SMTP smuggling fix) refuses them itself with 421.
+for kind in LF CR; do
+	raw=$E2E_DIR/bare$kind.eml
+	printf '%s\r\n' 'From: Alice Sender <sender@example.org>' \
+		'To: Bob Receiver <rcpt@example.net>' "Subject: e2e bare $kind" \
+		'Date: Sun, 22 Nov 2026 06:00:00 +0000' \
+		"Message-ID: <bare$kind.e2e@example.org>" '' >"$raw"
+	if [ $kind = LF ]; then
+		printf 'before a bare LF\nafter it\r\n' >>"$raw"
+	else
+		printf 'before a bare CR\rafter it\r\n' >>"$raw"
+	fi
+	E2E_RAW=1 sm_send "bare$kind" "$raw" && e2e_fail "bare $kind: accepted"
+	r=$(e2e_reply "bare$kind")
+	case $r in "421 4.5.0 Bare "*"($kind) not allowed"*) ;;
+	*) e2e_fail "bare $kind: expected Sendmail's 421 4.5.0, got: $r" ;; esac
+	[ -z "$(e2e_delivered "e2e bare $kind")" ] || e2e_fail "bare $kind: delivered"
+	echo "11. bare $kind: $r (Sendmail, before the milter)"
+done
 
 sm_stop
 echo "elapsed: $(echo "$(date +%s.%N) - $t0" | bc 2>/dev/null || awk "BEGIN { print $(date +%s.%N) - $t0 }") s"
