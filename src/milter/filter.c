@@ -374,7 +374,9 @@ egress_envfrom(SMFICTX *ctx, char **argv)
 	 * default; Sendmail does not send "v" by default, and its value there
 	 * is a bare version number) or have no TCP client port (cleanup
 	 * reports local submissions and its own bounces as 127.0.0.1 port 0;
-	 * every SMTP session Sendmail filters has a real port).
+	 * Sendmail's TCP sessions have a real one, and a `sendmail -bs` session
+	 * on standard input, which has none, merely gets its refusals at end
+	 * of message).
 	 */
 	m->nonsmtp = smfi_getsymval(ctx, "i") != NULL &&
 	    (c->mta_postfix || !c->tcp_client);
