@@ -13,6 +13,7 @@
 #include "egress/dns.h"
 #include "egress/dnsbl.h"
 #include "egress/json.h"
+#include "egress/preflight.h"
 #include "egress/spf.h"
 
 #define KEY2048 "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAqsOw7wc95OB4Rzmmr+tFMI+YoRekdTJN49lX4EYOuAyKgJgKYnOUqU5xyd4qarzsgsT4NzKlLUHyA3pexTOEoCe81AEWVRKNQ7Vgd7we/AMcNC1BF2QVePLKZ9S1B6MDUykn03WDUnqYU+fswwG9QnasymfdIxfeMar72jfOO8jLh3FJgfKWXgJl40tR0lza+L4kvIG9Q3GOifqEDqLKP9D06o7zSKAQpWg9XltQIJ+cFg/Onc27SxvY9G8awpb1+fqOojiPy9tNBoGO1HtEI6gTvf9A8+JtZgigAadqBfT90EWa6wqUAk6Wnzc65sJAnsjfpj8m9yk4GTBu8svnwwIDAQAB"
@@ -58,6 +59,9 @@ static const struct fake_rr zone[] = {
 	{ "dyn-7.isp.test", DNS_T_A, DNS_OK, { "198.51.100.99" } },
 	{ "nomx.test", DNS_T_MX, DNS_OK, { NULL } },
 	{ "nullmx.test", DNS_T_MX, DNS_OK, { "." } },
+	{ "_dmarc.sf.test", DNS_T_TXT, DNS_SERVFAIL, { NULL } },
+	{ "_dmarc.nospf.test", DNS_T_TXT, DNS_OK, { "v=DMARC1; p=quarantine" } },
+	{ "nospf.test", DNS_T_TXT, DNS_SERVFAIL, { NULL } },
 	{ NULL, 0, 0, { NULL } },
 };
 
@@ -439,6 +443,63 @@ START_TEST(t_format)
 }
 END_TEST
 
+START_TEST(t_preflight)
+{
+	static const char *const bad_ip[] = { "203.0.113.9" };
+	static const char *const good_ip[] = { "192.0.2.10" };
+	static const struct {
+		const char *const *ips;
+		const char *from, *mailfrom;
+		enum preflight_verdict want;
+	} cases[] = {
+		{ bad_ip, "example.test", NULL, PREFLIGHT_WILL_FAIL },
+		{ good_ip, "example.test", NULL, PREFLIGHT_PASS },
+		/* SPF passes for another domain: not aligned */
+		{ good_ip, "example.test", "mx.test", PREFLIGHT_WILL_FAIL },
+		{ bad_ip, "nothing.test", NULL, PREFLIGHT_PASS },	/* no DMARC */
+		{ bad_ip, "sf.test", NULL, PREFLIGHT_UNKNOWN },		/* SERVFAIL */
+		{ bad_ip, "nospf.test", NULL, PREFLIGHT_UNKNOWN },	/* SPF unanswered */
+	};
+	struct preflight_result r;
+	struct dns_client c;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct diag_conf cf = { cases[i].ips, 1, NULL, NULL, 0, NULL, 0, NULL };
+
+		client(&c);
+		preflight_evaluate(&c, &cf, cases[i].from, cases[i].mailfrom, &r);
+		ck_assert_msg(r.v == cases[i].want, "%s/%s from %s: got %s (%s)",
+		    cases[i].from, cases[i].mailfrom ? cases[i].mailfrom : "-",
+		    cases[i].ips[0], preflight_verdict_name(r.v), r.why);
+	}
+	client(&c);
+	{
+		struct diag_conf cf = { bad_ip, 1, NULL, NULL, 0, NULL, 0, NULL };
+
+		preflight_evaluate(&c, &cf, "example.test", NULL, &r);
+		ck_assert_ptr_nonnull(strstr(r.why, "p=reject"));
+	}
+}
+END_TEST
+
+START_TEST(t_preflight_signed)
+{
+	struct diagnose_conf dc;
+
+	ck_assert_int_eq(diagnose_conf_default(&dc), 0);
+	ck_assert(preflight_signed(&dc, NULL, "example.test", "example.test"));
+	ck_assert(!preflight_signed(&dc, NULL, "example.test", "other.test"));
+	ck_assert(!preflight_signed(&dc, NULL, "example.test", NULL));
+	ck_assert(!preflight_signed(&dc, NULL, "", "example.test"));
+	dc.dkim_signed_domains.v = calloc(2, sizeof(char *));
+	dc.dkim_signed_domains.v[0] = strdup("example.test");
+	dc.dkim_signed_domains.n = 1;
+	ck_assert(preflight_signed(&dc, NULL, "news.example.test", NULL));
+	ck_assert(!preflight_signed(&dc, NULL, "badexample.test", NULL));
+	diagnose_conf_fini(&dc);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -461,6 +522,8 @@ main(void)
 	tcase_add_test(tc, t_plan_unchecked);
 	tcase_add_test(tc, t_plan_mx);
 	tcase_add_test(tc, t_format);
+	tcase_add_test(tc, t_preflight);
+	tcase_add_test(tc, t_preflight_signed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

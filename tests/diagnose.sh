@@ -27,56 +27,8 @@ trap 'exit 143' TERM
 PORT=$(e2e_free_port)
 DEAD=$(e2e_free_port)	# nothing listens there: queries time out
 
-soa() { printf '$TTL 60\n@ SOA ns.%s. hostmaster.%s. 1 3600 600 86400 60\n@ NS ns.%s.\n' "$1" "$1" "$1"; }
-{ soa example.test; cat <<'ZONE'
-ns A 127.0.0.1
-out A 192.0.2.10
-mx A 192.0.2.20
-@ MX 10 mx.example.test.
-@ TXT "v=spf1 ip4:198.51.100.0/24 -all"
-_dmarc TXT "v=DMARC1; p=reject; rua=mailto:dmarc@example.test"
-ZONE
-printf 'sel._domainkey TXT "v=DKIM1; k=rsa; p=%s" "%s"\n' "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAqsOw7wc95OB4Rzmmr+tFMI+YoRekdTJN49lX4EYOuAyKgJgKYnOUqU5xyd4qarzsgsT4NzKlLUHyA3pexTOEoCe81AEWVRKNQ7Vgd7we/AMcNC1BF2QVePLKZ9S1B6MDUykn03WDUnqYU+fswwG9Qnas" "ymfdIxfeMar72jfOO8jLh3FJgfKWXgJl40tR0lza+L4kvIG9Q3GOifqEDqLKP9D06o7zSKAQpWg9XltQIJ+cFg/Onc27SxvY9G8awpb1+fqOojiPy9tNBoGO1HtEI6gTvf9A8+JtZgigAadqBfT90EWa6wqUAk6Wnzc65sJAnsjfpj8m9yk4GTBu8svnwwIDAQAB"
-} >"$DIR/example.test.zone"
-{ soa zen.dnsbl.test; cat <<'ZONE'
-ns A 127.0.0.1
-10.2.0.192 A 127.0.0.2
-10.2.0.192 TXT "192.0.2.10 listed for the test"
-2.0.0.127 A 127.0.0.2
-ZONE
-} >"$DIR/zen.dnsbl.test.zone"
-{ soa 2.0.192.in-addr.arpa; printf 'ns.2.0.192.in-addr.arpa. A 127.0.0.1\n10 PTR out.example.test.\n'; } \
-	>"$DIR/2.0.192.in-addr.arpa.zone"
-
-cat >"$DIR/nsd.conf" <<CONF
-server:
-	ip-address: 127.0.0.1@$PORT
-	username: ""
-	database: ""
-	chroot: ""
-	zonesdir: "$DIR"
-	zonelistfile: "$DIR/zone.list"
-	xfrdfile: "$DIR/xfrd.state"
-	xfrdir: "$DIR"
-	pidfile: "$DIR/nsd.pid"
-	logfile: "$DIR/nsd.log"
-	server-count: 1
-	verbosity: 1
-remote-control:
-	control-enable: no
-zone:
-	name: example.test
-	zonefile: example.test.zone
-zone:
-	name: zen.dnsbl.test
-	zonefile: zen.dnsbl.test.zone
-zone:
-	name: 2.0.192.in-addr.arpa
-	zonefile: 2.0.192.in-addr.arpa.zone
-CONF
-nsd -d -c "$DIR/nsd.conf" >"$DIR/nsd.out" 2>&1 &
-NSD_PID=$!
-e2e_wait_own_port "$PORT" "$NSD_PID" 20 || { cat "$DIR/nsd.out" "$DIR/nsd.log" 2>/dev/null >&2; e2e_fail "nsd did not start"; }
+. "$top_srcdir/tests/nsd.sh"
+test_nsd_start "$DIR" "$PORT"
 
 cat >"$DIR/egress.conf" <<CONF
 store = { state_dir = "$DIR/state"; };

@@ -1,10 +1,10 @@
 /*
  * diagconf - the settings of `egressctl diagnose` (`diagnose` section).
  *
- * Parsed and validated in the core; read by the CLI, which owns the
- * resolver. Strings are malloc'd and owned by the struct (diag_conf_fini).
- * Nothing here is used on the milter's path: the daemon makes no DNS
- * queries.
+ * Parsed and validated in the core; read by egressctl diagnose and by the
+ * daemon's optional background thread (preflight, self-check), which own
+ * the resolver. Strings are malloc'd and owned by the struct
+ * (diagnose_conf_fini). No milter callback makes a DNS query.
  */
 #ifndef EGRESS_DIAGCONF_H
 #define EGRESS_DIAGCONF_H
@@ -22,6 +22,12 @@ struct diagnose_conf {
 	long long	timeout_ms;	/* per query */
 	long long	max_queries;	/* per diagnosis */
 	char		*trust_anchor;	/* DNSSEC root key file, or NULL */
+	/* in the daemon, both off by default */
+	enum preflight_mode { PREFLIGHT_OFF = 0, PREFLIGHT_TAG, PREFLIGHT_HOLD } preflight;
+	long long	preflight_ttl;	/* seconds a domain's answer is kept */
+	char		*preflight_header;	/* the tag header's name */
+	struct strlist	dkim_signed_domains;	/* signed by a later filter */
+	long long	selfcheck_interval;	/* seconds; 0 = off */
 };
 
 __attribute__((warn_unused_result))

@@ -9,7 +9,7 @@
  * category: reputation and rate -> lists and reverse DNS; authentication ->
  * SPF, DMARC, DKIM; content and policy -> both; recipient host unknown ->
  * MX. A subject without a failure (a domain or an address asked directly)
- * gets every check.
+ * gets every check; the category "preflight" gets SPF and DMARC only.
  *
  * Every check is one line: what was asked, what came back, the verdict and,
  * for a failure, the fix. A DNS failure or a list's refusal is "unchecked"

@@ -101,6 +101,10 @@ void	metrics_stage(struct metrics *, enum metrics_stage, uint64_t ns);
 void	metrics_session(struct metrics *, int delta);
 /* A configuration reload succeeded (ok) or failed. */
 void	metrics_reload(struct metrics *, int ok);
+/* The DMARC preflight looked at a message: enum preflight_verdict. */
+void	metrics_preflight(struct metrics *, int verdict);
+/* A self-check ran: pairs (egress IP, list) listed and not checked now. */
+void	metrics_selfcheck(struct metrics *, unsigned listed, unsigned unchecked);
 
 /*
  * The exposition (prom.h, text format 0.0.4) of every metric, with

@@ -32,7 +32,7 @@
 #include "egress/store.h"
 
 #include "commands.h"
-#include "dns_unbound.h"
+#include "../dns/dns_unbound.h"
 
 #define DIAG_FILE_MAX	(16 * 1024 * 1024)
 #define DIAG_FIELD_MAX	8192	/* bytes of one unfolded header field */
@@ -421,7 +421,13 @@ cmd_diagnose(const struct ctl_opts *o, int argc, char **argv)
 	if ((cfg = ctl_load_config(o, &status)) == NULL)
 		return status;
 	run.conf = &cfg->diagnose;
-	if ((run.ub = dns_unbound_new(&cfg->diagnose)) == NULL) {
+	{
+		char err[256];
+
+		if ((run.ub = dns_unbound_new(&cfg->diagnose, err, sizeof(err))) == NULL)
+			fprintf(stderr, "egressctl diagnose: %s\n", err);
+	}
+	if (run.ub == NULL) {
 		config_free(cfg);
 		return CTL_EXIT_SOFTWARE;
 	}

@@ -43,7 +43,9 @@ diagnose_conf_default(struct diagnose_conf *c)
 	memset(c, 0, sizeof(*c));
 	c->timeout_ms = 5000;
 	c->max_queries = DNS_DEFAULT_BUDGET;
-	if (strlist_from(&c->dnsbl, default_dnsbl) != 0 ||
+	c->preflight_ttl = 3600;
+	if ((c->preflight_header = strdup("X-Egress-Preflight")) == NULL ||
+	    strlist_from(&c->dnsbl, default_dnsbl) != 0 ||
 	    strlist_from(&c->dnswl, default_dnswl) != 0) {
 		diagnose_conf_fini(c);
 		return -1;
@@ -60,6 +62,8 @@ diagnose_conf_fini(struct diagnose_conf *c)
 	strlist_free(&c->dnsbl);
 	strlist_free(&c->dnswl);
 	strlist_free(&c->stubs);
+	strlist_free(&c->dkim_signed_domains);
+	free(c->preflight_header);
 	free(c->helo);
 	free(c->trust_anchor);
 	memset(c, 0, sizeof(*c));
@@ -67,8 +71,21 @@ diagnose_conf_fini(struct diagnose_conf *c)
 
 static const char *const diagnose_keys[] = {
 	"egress_ips", "helo", "dnsbl", "dnswl", "stubs", "timeout_ms",
-	"max_queries", "trust_anchor", NULL
+	"max_queries", "trust_anchor", "preflight", "preflight_ttl",
+	"preflight_header", "dkim_signed_domains", "selfcheck_interval", NULL
 };
+
+/* An RFC 5322 field name: printable ASCII but ':' (section 3.6.8). */
+static int
+field_name_ok(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 76)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f || *s == ':')
+			return 0;
+	return 1;
+}
 
 /* A zone or host name: letters, digits, '-', '_', dots, no empty label. */
 static int
@@ -182,5 +199,57 @@ diagnose_config_load(struct diagnose_conf *c, const config_setting_t *grp,
 		bad = 1;
 	if (cfg_string(grp, "trust_anchor", &c->trust_anchor, errs) < 0)
 		bad = 1;
+	{
+		char *mode = NULL;
+		int rc = cfg_string(grp, "preflight", &mode, errs);
+
+		if (rc < 0)
+			bad = 1;
+		else if (rc == 1) {
+			if (strcmp(mode, "off") == 0)
+				c->preflight = PREFLIGHT_OFF;
+			else if (strcmp(mode, "tag") == 0)
+				c->preflight = PREFLIGHT_TAG;
+			else if (strcmp(mode, "hold") == 0)
+				c->preflight = PREFLIGHT_HOLD;
+			else {
+				cfg_error(errs, cfg_member(grp, "preflight"), "preflight",
+				    "\"%s\" is not off, tag or hold", mode);
+				bad = 1;
+			}
+		}
+		free(mode);
+	}
+	if (cfg_duration(grp, "preflight_ttl", 60, 7 * 86400, &c->preflight_ttl, errs) < 0)
+		bad = 1;
+	if (cfg_string(grp, "preflight_header", &c->preflight_header, errs) < 0)
+		bad = 1;
+	else if (!field_name_ok(c->preflight_header)) {
+		cfg_error(errs, cfg_member(grp, "preflight_header"), "preflight_header",
+		    "\"%s\" is not a header field name", c->preflight_header);
+		bad = 1;
+	}
+	if (cfg_strlist(grp, "dkim_signed_domains", &c->dkim_signed_domains, errs) < 0)
+		bad = 1;
+	for (i = 0; i < c->dkim_signed_domains.n; i++)
+		if (!zone_ok(c->dkim_signed_domains.v[i])) {
+			cfg_error(errs, cfg_member(grp, "dkim_signed_domains"),
+			    "dkim_signed_domains", "\"%s\" is not a domain",
+			    c->dkim_signed_domains.v[i]);
+			bad = 1;
+		}
+	if (cfg_duration(grp, "selfcheck_interval", 0, 7 * 86400, &c->selfcheck_interval,
+	    errs) < 0)
+		bad = 1;
+	if (c->preflight != PREFLIGHT_OFF && c->egress_ips.n == 0) {
+		cfg_error(errs, cfg_member(grp, "preflight"), "preflight",
+		    "needs diagnose.egress_ips (the addresses SPF is evaluated for)");
+		bad = 1;
+	}
+	if (c->selfcheck_interval > 0 && c->egress_ips.n == 0) {
+		cfg_error(errs, cfg_member(grp, "selfcheck_interval"), "selfcheck_interval",
+		    "needs diagnose.egress_ips (the addresses to look up)");
+		bad = 1;
+	}
 	return bad ? -1 : 0;
 }

@@ -604,6 +604,8 @@ bucket_plan(const struct diag_subject *s, char *bucket, size_t blen)
 		return B_LISTS | B_RDNS;
 	if (strcmp(cat, "authentication") == 0)
 		return B_AUTH | B_RDNS;
+	if (strcmp(cat, "preflight") == 0)
+		return B_AUTH;	/* the daemon's DMARC preflight: SPF and DMARC */
 	if (strcmp(cat, "content") == 0 || strcmp(cat, "policy") == 0)
 		return B_AUTH | B_LISTS;
 	if (strcmp(cat, "recipient") == 0)

@@ -87,6 +87,9 @@ struct metrics {
 	struct hist		 stage[MSTAGE__COUNT];
 	_Atomic int64_t		 sessions;
 	_Atomic uint64_t	 reloads[2];	/* failure, success */
+	_Atomic uint64_t	 preflight[3];	/* enum preflight_verdict */
+	_Atomic uint64_t	 selfcheck_runs;
+	_Atomic int64_t		 selfcheck[2];	/* listed, unchecked pairs now */
 	uint64_t		 store_ns[NSTORE_BOUNDS];
 	uint64_t		 stage_ns[NSTAGE_BOUNDS];
 };
@@ -323,6 +326,23 @@ metrics_reload(struct metrics *m, int ok)
 		inc(&m->reloads[ok ? 1 : 0], 1);
 }
 
+void
+metrics_preflight(struct metrics *m, int verdict)
+{
+	if (m != NULL && verdict >= 0 && verdict < 3)
+		inc(&m->preflight[verdict], 1);
+}
+
+void
+metrics_selfcheck(struct metrics *m, unsigned listed, unsigned unchecked)
+{
+	if (m == NULL)
+		return;
+	inc(&m->selfcheck_runs, 1);
+	atomic_store_explicit(&m->selfcheck[0], (int64_t)listed, memory_order_relaxed);
+	atomic_store_explicit(&m->selfcheck[1], (int64_t)unchecked, memory_order_relaxed);
+}
+
 /* ---- exposition ---- */
 
 #define PFX	"milter_egress_"
@@ -438,6 +458,32 @@ metrics_write(const struct metrics *m, const char *version, struct buf *out)
 	TRY(prom_sample_u64(out, PFX "config_reloads_total", l, 1, get(&m->reloads[1])));
 	l[0] = (struct prom_label){ "result", "failure" };
 	TRY(prom_sample_u64(out, PFX "config_reloads_total", l, 1, get(&m->reloads[0])));
+
+	TRY(prom_family(out, PFX "preflight_total", "counter",
+	    "Messages the DMARC preflight looked at, by verdict "
+	    "(unknown: not cached yet or DNS did not answer)."));
+	{
+		static const char *const pv[] = { "pass", "dmarc-will-fail", "unknown" };
+		int k;
+
+		for (k = 0; k < 3; k++) {
+			l[0] = (struct prom_label){ "verdict", pv[k] };
+			TRY(prom_sample_u64(out, PFX "preflight_total", l, 1, get(&m->preflight[k])));
+		}
+	}
+	TRY(prom_family(out, PFX "selfcheck_runs_total", "counter",
+	    "Block-list self-checks of the egress IPs run."));
+	TRY(prom_sample_u64(out, PFX "selfcheck_runs_total", NULL, 0, get(&m->selfcheck_runs)));
+	TRY(prom_family(out, PFX "selfcheck_listed", "gauge",
+	    "(egress IP, block list) pairs listed at the last self-check."));
+	TRY(prom_sample_i64(out, PFX "selfcheck_listed", NULL, 0,
+	    atomic_load_explicit((_Atomic int64_t *)(uintptr_t)&m->selfcheck[0],
+	    memory_order_relaxed)));
+	TRY(prom_family(out, PFX "selfcheck_unchecked", "gauge",
+	    "(egress IP, block list) pairs that could not be checked at the last self-check."));
+	TRY(prom_sample_i64(out, PFX "selfcheck_unchecked", NULL, 0,
+	    atomic_load_explicit((_Atomic int64_t *)(uintptr_t)&m->selfcheck[1],
+	    memory_order_relaxed)));
 #undef TRY
 	return BUF_OK;
 }
@@ -448,7 +494,8 @@ metrics_series(const struct metrics *m)
 	return 1 + 2 * ACT__COUNT + m->nchecks + 2 +
 	    m->nreasons * MMATCH__COUNT + NSACT +
 	    MSTORE__COUNT * (NSTORE_BOUNDS + 3) + MSTORE__COUNT * 2 +
-	    MSTAGE__COUNT * (NSTAGE_BOUNDS + 3) + 1 + 2;
+	    MSTAGE__COUNT * (NSTAGE_BOUNDS + 3) + 1 + 2 +
+	    3 + 1 + 2;	/* preflight, self-check */
 }
 
 const char *

@@ -38,6 +38,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "egress/authrec.h"
 #include "egress/bounce.h"
 #include "egress/buf.h"
 #include "egress/checks.h"
@@ -93,6 +94,9 @@ struct msgctx {
 	struct spool	 *spool;	/* the body, while a repair is possible */
 	struct reencode	 *repair;	/* the planned repair, at end of message */
 	unsigned	  bounce_hdrs;	/* bounce headers already present */
+	/* the DMARC preflight */
+	char		  from_domain[256];	/* of the first From field, or "" */
+	char		  dkim_d[256];		/* d= of the first DKIM-Signature */
 };
 
 struct connctx {
@@ -540,6 +544,27 @@ msg_start_scan(struct connctx *c)
 	return 0;
 }
 
+/*
+ * The domain of the (last) address of a From value, lower-cased, into out
+ * ("" when there is none): what the DMARC preflight looks up. A value
+ * with several addresses is a finding of its own; the last one is taken.
+ */
+static void
+from_domain_of(const char *v, char *out, size_t outlen)
+{
+	const char *at = strrchr(v, '@'), *end;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (at == NULL)
+		return;
+	for (end = at + 1; *end && strchr(">,; \t\r\n)", *end) == NULL; end++)
+		;
+	for (at++; at < end && n + 1 < outlen; at++)
+		out[n++] = (char)(*at >= 'A' && *at <= 'Z' ? *at - 'A' + 'a' : *at);
+	out[n] = '\0';
+}
+
 static sfsistat
 egress_header(SMFICTX *ctx, char *name, char *value)
 {
@@ -556,8 +581,14 @@ egress_header(SMFICTX *ctx, char *name, char *value)
 	if (c->cfg->bounce.add_header &&
 	    strcasecmp(name, c->cfg->bounce.header_name) == 0)
 		m->bounce_hdrs++;
-	if (strcasecmp(name, "DKIM-Signature") == 0)
+	if (strcasecmp(name, "DKIM-Signature") == 0) {
+		struct dkim_sig sig;
+
+		if (!m->dkim_signed && dkim_sig_parse(value, &sig) == 0)
+			copy_str(m->dkim_d, sizeof(m->dkim_d), sig.d);
 		m->dkim_signed = 1;
+	} else if (strcasecmp(name, "From") == 0 && m->from_domain[0] == '\0')
+		from_domain_of(value, m->from_domain, sizeof(m->from_domain));
 	else if (strcasecmp(name, "MIME-Version") == 0)
 		m->mime_version = 1;
 	else if (strcasecmp(name, "Content-Type") == 0 && m->top_ctype == NULL &&
@@ -962,6 +993,57 @@ record_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	}
 }
 
+/*
+ * The DMARC preflight (diagnose.preflight): a message that will leave, from
+ * a user (not the null sender), whose From domain's cached answer says
+ * DMARC will fail and which carries no aligned DKIM signature (nor will
+ * get one: diagnose.dkim_signed_domains) is tagged, or held. A cache miss
+ * lets it pass untagged. Monitor mode only logs. Failures of the milter
+ * calls are logged; the message is never refused for them.
+ */
+static void
+preflight_apply(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
+    const struct verdict *v)
+{
+	const struct diagnose_conf *dc = &c->cfg->diagnose;
+	const char *at = strrchr(m->mail_from, '@');
+	char why[512], hdr[400], esc[FILTER_LOG_ESC];
+	enum preflight_verdict pv;
+	size_t i, n;
+	int first;
+
+	if (dc->preflight == PREFLIGHT_OFF || m->mail_from[0] == '\0' ||
+	    m->from_domain[0] == '\0' || v->action > ACT_REPAIR ||
+	    scan_is_bounce(m->scan))
+		return;
+	pv = shell_preflight_lookup(m->from_domain, at ? at + 1 : NULL, why,
+	    sizeof(why), &first);
+	if (pv == PREFLIGHT_WILL_FAIL &&
+	    shell_preflight_signed(c->cfg, m->from_domain, m->dkim_d))
+		pv = PREFLIGHT_PASS;	/* signed, or to be signed, aligned */
+	metrics_preflight(shell_metrics(), (int)pv);
+	if (pv != PREFLIGHT_WILL_FAIL)
+		return;
+	if (first)
+		shell_log(LOG_WARNING, "%s: preflight: mail from %s will fail DMARC: %s",
+		    msg_qid(ctx, m), log_str(esc, m->from_domain), why);
+	if (c->cfg->mode == MODE_MONITOR)
+		return;
+	/* header value: printable ASCII only, bounded (why holds DNS data) */
+	n = (size_t)snprintf(hdr, sizeof(hdr), "dmarc-will-fail; from=%s; ", m->from_domain);
+	for (i = 0; why[i] && n + 1 < sizeof(hdr); i++)
+		hdr[n++] = (unsigned char)why[i] >= ' ' && (unsigned char)why[i] < 0x7f ?
+		    why[i] : '?';
+	hdr[n < sizeof(hdr) ? n : sizeof(hdr) - 1] = '\0';
+	if (dc->preflight == PREFLIGHT_HOLD) {
+		if (smfi_quarantine(ctx, hdr) != MI_SUCCESS)
+			shell_log(LOG_WARNING, "%s: preflight: quarantine failed", msg_qid(ctx, m));
+	} else if (smfi_addheader(ctx, dc->preflight_header, hdr) != MI_SUCCESS) {
+		shell_log(LOG_WARNING, "%s: preflight: adding %s failed", msg_qid(ctx, m),
+		    dc->preflight_header);
+	}
+}
+
 static sfsistat
 egress_eom(SMFICTX *ctx)
 {
@@ -1039,6 +1121,7 @@ egress_eom(SMFICTX *ctx)
 	buf_fini(&line);
 	shell_metrics_verdict(&v, c->cfg->mode == MODE_MONITOR,
 	    scan_findings(m->scan), &m->facts);
+	preflight_apply(ctx, c, m, &v);
 	st = apply_verdict(ctx, c, m, &v);
 	if ((r = scan_dsn(m->scan)) != NULL && r->kind != DSN_KIND_NONE) {
 		metrics_report(shell_metrics(), r, MMATCH_UNKNOWN);

@@ -442,6 +442,12 @@ main(int argc, char **argv)
 		return 71;
 	}
 
+	if ((errtext = shell_preflight_start(cfg)) != NULL) {
+		shell_log(LOG_ERR, "%s", errtext);
+		fprintf(stderr, "milter-egress: %s\n", errtext);
+		return 71;
+	}
+
 	shell_log(LOG_INFO, "starting milter-egress %s on %s (mode=%s, config %s)",
 	    PACKAGE_VERSION, sock, cfg->mode == MODE_MONITOR ? "monitor" : "enforce",
 	    path);
@@ -454,6 +460,7 @@ main(int argc, char **argv)
 	cfg = NULL;
 	rc = smfi_main();
 	shell_log(LOG_INFO, "stopping milter-egress (smfi_main returned %d)", rc);
+	shell_preflight_stop();
 	shell_metrics_stop();
 	store_close(store_handle);
 	if (pidfile[0] != '\0')

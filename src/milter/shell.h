@@ -17,6 +17,7 @@
 
 #include "egress/config.h"
 #include "egress/metrics.h"
+#include "egress/preflight.h"
 
 /* Reload signal: libmilter takes SIGHUP, SIGTERM and SIGINT for itself. */
 #define SHELL_RELOAD_SIGNAL	SIGUSR1
@@ -76,6 +77,22 @@ void		 shell_metrics_stage(enum metrics_stage, uint64_t t0);
 void		 shell_metrics_reloaded(const struct config *c);
 /* Observe a store call that started at t0 and returned rc. */
 void		 shell_metrics_store(enum metrics_store_op, uint64_t t0, int rc);
+/*
+ * The DMARC preflight and the egress self-check (preflight.c): a thread
+ * started after the fork when diagnose.preflight or selfcheck_interval is
+ * set (NULL, or an error text), stopped and joined at shutdown.
+ * shell_preflight_lookup() never waits on DNS: a miss queues the pair and
+ * returns PREFLIGHT_UNKNOWN; *first is set for the first WILL_FAIL of an
+ * answer (log it once).
+ */
+const char	*shell_preflight_start(const struct config *);
+void		 shell_preflight_stop(void);
+enum preflight_verdict shell_preflight_lookup(const char *from_domain,
+		    const char *mailfrom_domain, char *why, size_t whylen,
+		    int *first);
+int		 shell_preflight_signed(const struct config *, const char *from_domain,
+		    const char *sig_d);
+
 /* A message decided at end of message: its action, findings, record facts. */
 struct verdict;
 void		 shell_metrics_verdict(const struct verdict *, int monitor,

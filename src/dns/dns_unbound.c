@@ -48,19 +48,19 @@ on_result(void *arg, int err, struct ub_result *res)
 }
 
 struct dns_unbound *
-dns_unbound_new(const struct diagnose_conf *dc)
+dns_unbound_new(const struct diagnose_conf *dc, char *err, size_t errlen)
 {
 	struct dns_unbound *u;
 	size_t i;
 	int r;
 
 	if ((u = calloc(1, sizeof(*u))) == NULL) {
-		fprintf(stderr, "egressctl: out of memory\n");
+		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	u->timeout_ms = dc->timeout_ms;
 	if ((u->ctx = ub_ctx_create()) == NULL) {
-		fprintf(stderr, "egressctl: cannot create the libunbound context\n");
+		snprintf(err, errlen, "cannot create the libunbound context");
 		free(u);
 		return NULL;
 	}
@@ -97,7 +97,7 @@ dns_unbound_new(const struct diagnose_conf *dc)
 	}
 	return u;
 fail:
-	fprintf(stderr, "egressctl: resolver setup: %s\n", ub_strerror(r));
+	snprintf(err, errlen, "resolver setup: %s", ub_strerror(r));
 	ub_ctx_delete(u->ctx);
 	free(u);
 	return NULL;
