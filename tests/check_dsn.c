@@ -24,7 +24,7 @@
 #include "egress/mime.h"
 
 #define DATA	SRCDIR "/tests/data/dsn"
-#define MAX_FILES	512
+#define MAX_FILES	1024
 
 static struct classifier *cl;
 
