@@ -281,7 +281,7 @@ boundary_present(const char *d, size_t n)
 	const char *eoh = strstr(d, "\n\n"), *b, *e;
 	char delim[300];
 
-	if (eoh == NULL || (b = strstr(d, "boundary=")) == NULL || b > eoh)
+	if (eoh == NULL || (b = strcasestr(d, "boundary=")) == NULL || b > eoh)
 		return 1;
 	b += 9;
 	if (*b == '"')
@@ -573,11 +573,19 @@ static const struct icase icases[] = {
 	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
 	  "Final-Recipient: rfc822; x@example.com\nAction: delivered\nStatus: 2.0.0\n"
 	  "--B--\n", DSN_KIND_DELIVERED, 1, "x@example.com", "delivered", "2.0.0" },
-	/* a bare "unknown user" with no RCPT stage and no x.1.1: a filter */
+	/* a bare "unknown user" with no stage: userunknown (soft, see below) */
 	{ "unknown user, no stage", DS_HEAD
 	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
 	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.0.0\n"
 	  "Diagnostic-Code: smtp; 554 Unknown user x@example.com, message refused\n"
+	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "userunknown", "5.0.0" },
+	/* the notice gives the DATA stage: a content filter's words */
+	{ "unknown user at end of DATA in the notice", DS_HEAD
+	  "--B\nContent-Type: text/plain\n\n<x@example.com>: host mx.example.com said:\n"
+	  "    550 Unknown user x@example.com (in reply to end of DATA\n    command)\n--B\n"
+	  "Content-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.0.0\n"
+	  "Diagnostic-Code: smtp; 550 Unknown user x@example.com\n"
 	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "filtered", "5.0.0" },
 	{ "unknown user at RCPT in the text part", DS_HEAD
 	  "--B\nContent-Type: text/plain\n\n<x@example.com>: host mx.example.com said:\n"

@@ -60,7 +60,7 @@ main(int argc, char **argv)
 	char line[4096], cur[1024] = "";
 	struct dsn_report *rep = NULL;
 	long total = 0, ok_reason = 0, ok_cat = 0, ok_status = 0, ok_reply = 0;
-	long real_status = 0, ok_real_status = 0, ok_hard = 0;
+	long real_status = 0, ok_real_status = 0, ok_hard = 0, soft_as_hard = 0;
 	double min_reason = 0, pct;
 	int quiet = 0, argi = 1, dirs, first = 1;
 	struct buf mism;
@@ -95,7 +95,7 @@ main(int argc, char **argv)
 		int nf = 0, idx, i, reply_want;
 		const struct dsn_recipient *r;
 		const char *got_reason, *got_status, *want_cat, *got_cat;
-		int got_reply;
+		int got_reply, got_hard, want_hard;
 
 		line[strcspn(line, "\r\n")] = '\0';
 		if (first) {
@@ -152,14 +152,19 @@ main(int argc, char **argv)
 		}
 		if (got_reply == reply_want)
 			ok_reply++;
-		if ((r && rep->kind != DSN_KIND_NONE && r->cls.hard) ==
-		    (strcmp(f[5], "true") == 0))
+		got_hard = r && rep->kind != DSN_KIND_NONE && r->cls.hard;
+		want_hard = strcmp(f[5], "true") == 0;
+		if (got_hard == want_hard)
 			ok_hard++;
+		else if (got_hard)
+			soft_as_hard++;
 		if (strcmp(got_reason, f[4]) != 0 || strcmp(got_status, f[2]) != 0 ||
-		    got_reply != reply_want) {
-			if (buf_printf(&mism, "%s#%d want %s/%s/%s got %s/%s/%d rcpt=%s diag=%.160s\n",
+		    got_reply != reply_want || got_hard != want_hard) {
+			if (buf_printf(&mism, "%s#%d want %s/%s/%s/%s got %s/%s/%d/%s rcpt=%s diag=%.160s\n",
 			    f[0], idx, f[4], f[2][0] ? f[2] : "-", f[3][0] ? f[3] : "-",
+			    want_hard ? "hard" : "soft",
 			    got_reason, got_status[0] ? got_status : "-", got_reply,
+			    got_hard ? "hard" : "soft",
 			    r && r->final_rcpt ? r->final_rcpt : "-",
 			    r && r->diag ? r->diag : "") != BUF_OK)
 				break;
@@ -181,9 +186,10 @@ main(int argc, char **argv)
 	    real_status ? 100.0 * (double)ok_real_status / (double)real_status : 0.0,
 	    ok_real_status, real_status);
 	printf("reply code: %5.1f%% (%ld)\n", 100.0 * (double)ok_reply / (double)total, ok_reply);
-	printf("hard/soft:  %5.1f%% (%ld)\n", 100.0 * (double)ok_hard / (double)total, ok_hard);
+	printf("hard/soft:  %5.1f%% (%ld)  soft called hard: %ld\n",
+	    100.0 * (double)ok_hard / (double)total, ok_hard, soft_as_hard);
 	if (!quiet && mism.len) {
-		printf("mismatches (want reason/status/reply, got ...):\n");
+		printf("mismatches (want reason/status/reply/hard, got ...):\n");
 		fputs(buf_cstr(&mism), stdout);
 	}
 	buf_fini(&mism);

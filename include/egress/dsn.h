@@ -44,6 +44,25 @@ enum dsn_kind {
 	DSN_KIND_DELIVERED,	/* a success DSN: every recipient delivered */
 };
 
+/*
+ * Where a recipient's address was read. Only the notice itself names
+ * failed recipients: an address known only from the returned message's
+ * own header fields (its To, Cc, From, List-* fields) or only as the
+ * bounce's own sender is never a failed recipient. Such a recipient gets
+ * action "unknown" (the sender record counts only "failed") and is never
+ * hard.
+ */
+enum dsn_provenance {
+	DSN_PROV_NONE = 0,	/* no address at all */
+	DSN_PROV_REPORT,	/* a delivery-status or feedback-report field */
+	DSN_PROV_HEADER,	/* X-Failed-Recipients of the bounce itself */
+	DSN_PROV_REASON,	/* the line or sentence that gives the reason */
+	DSN_PROV_LABELLED,	/* a labelled field or list of the notice */
+	DSN_PROV_TRANSCRIPT,	/* "RCPT TO:<a>" of an SMTP transcript */
+	DSN_PROV_RETURNED,	/* only the returned message or the bounce's
+				   own addresses name it: not a failure */
+};
+
 struct dsn_recipient {
 	char	*final_rcpt;	/* address, no "rfc822;" */
 	char	*orig_rcpt;	/* or NULL */
@@ -53,6 +72,15 @@ struct dsn_recipient {
 	char	*remote_mta;	/* or NULL */
 	char	*diag;		/* unfolded diagnostic text, or NULL */
 	struct classification cls;
+	/*
+	 * Set for every recipient of a DSN: action is then "failed",
+	 * "delayed" (a delay warning: retries go on), "delivered",
+	 * "relayed", "expanded", or "unknown" (provenance
+	 * DSN_PROV_RETURNED). From the Action field, else from the words of
+	 * the notice. permanent: the MTA gave up (action "failed").
+	 */
+	enum dsn_provenance provenance;
+	int	 permanent;
 };
 
 struct dsn_report {
@@ -104,6 +132,8 @@ EGRESS_WUR int	dsn_parse_bytes(const struct classifier *cl, const char *data,
 void		dsn_report_free(struct dsn_report *);
 
 const char	*dsn_kind_name(enum dsn_kind);
+/* "report", "header", "reason", "labelled", "transcript", "returned", "none". */
+const char	*dsn_provenance_name(enum dsn_provenance);
 
 /*
  * Unfold a diagnostic: line breaks and whitespace runs become one space,

@@ -17,7 +17,10 @@
 #ifndef EGRESS_RECOG_H
 #define EGRESS_RECOG_H
 
-/* Non-zero when a From value names a mailer daemon or postmaster. */
+/*
+ * Non-zero when a From value names a mailer daemon or postmaster, or is
+ * the null path "<>".
+ */
 int	recog_from_daemon(const char *from);
 
 /* Non-zero when a Subject value holds a bounce's words ("Undeliverable"). */

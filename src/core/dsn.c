@@ -107,6 +107,20 @@ dsn_kind_name(enum dsn_kind k)
 	}
 }
 
+const char *
+dsn_provenance_name(enum dsn_provenance v)
+{
+	switch (v) {
+	case DSN_PROV_REPORT:		return "report";
+	case DSN_PROV_HEADER:		return "header";
+	case DSN_PROV_REASON:		return "reason";
+	case DSN_PROV_LABELLED:		return "labelled";
+	case DSN_PROV_TRANSCRIPT:	return "transcript";
+	case DSN_PROV_RETURNED:		return "returned";
+	default:			return "none";
+	}
+}
+
 /* ---- report memory ---- */
 
 static void
@@ -205,9 +219,13 @@ dsn_parser_reset(struct dsn_parser *p)
 	p->oom = 0;
 	p->stage_data = 0;
 	p->stage_rcpt = 0;
+	p->stage_data_text = 0;
 	for (i = 0; i < p->ndata_addrs; i++)
 		free(p->data_addrs[i]);
 	p->ndata_addrs = 0;
+	for (i = 0; i < p->nlist_addrs; i++)
+		free(p->list_addrs[i]);
+	p->nlist_addrs = 0;
 	report_fini(&p->rep);
 	p->built = 0;
 }

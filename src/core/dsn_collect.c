@@ -62,6 +62,10 @@ h_header(void *ctx, const struct mime_part_info *info, const char *name,
 		    "X-Failed-Recipients", "Content-Type", NULL };
 		size_t w;
 
+		if (dsn_note_list_field(p, name, value, 0) < 0) {
+			p->oom = 1;
+			return -1;
+		}
 		/* only the fields read later: a long Received chain costs nothing */
 		for (w = 0; wanted[w] && !dsn_streq_ci(name, wanted[w]); w++)
 			;
@@ -85,6 +89,10 @@ h_header(void *ctx, const struct mime_part_info *info, const char *name,
 		slot = &p->ret_return_path;
 	else if (dsn_streq_ci(name, "To"))
 		slot = &p->ret_to;
+	else if (dsn_note_list_field(p, name, value, 1) < 0) {
+		p->oom = 1;
+		return -1;
+	}
 	if (slot && *slot == NULL && (*slot = dsn_trim_dup(value, strlen(value))) == NULL) {
 		p->oom = 1;
 		return -1;

@@ -212,6 +212,7 @@ ds_recipient(struct dsn_parser *p, struct fields *f, size_t b, size_t e)
 
 	if ((r = dsn_rcpt_new(&p->rep)) == NULL)
 		return 0;	/* limit reached: keep what we have */
+	r->provenance = DSN_PROV_REPORT;
 	for (i = b; i < e && rc == 0; i++) {
 		struct field *fl = &f->v[i];
 		const char *v = buf_cstr(&fl->value);
@@ -375,6 +376,7 @@ dsn_parse_feedback(struct dsn_parser *p, const char *t, size_t n)
 
 			if (r == NULL)
 				break;
+			r->provenance = DSN_PROV_REPORT;
 			if ((r->final_rcpt = dsn_addr_extract(v, strlen(v))) == NULL &&
 			    (r->final_rcpt = dsn_trim_dup(v, strlen(v))) == NULL)
 				rc = -1;
@@ -410,9 +412,35 @@ dsn_returned_headers(struct dsn_parser *p, const char *t, size_t n)
 			slot = &p->ret_return_path;
 		else if (field_is(fl, "To"))
 			slot = &p->ret_to;
+		else if (fl->namelen < 32) {
+			char nm[32];
+
+			memcpy(nm, fl->name, fl->namelen);
+			nm[fl->namelen] = '\0';
+			if (dsn_note_list_field(p, nm, v, 1) < 0)
+				rc = -1;
+		}
 		if (slot && *slot == NULL && (*slot = dsn_trim_dup(v, strlen(v))) == NULL)
 			rc = -1;
 	}
 	fields_fini(&f);
 	return rc;
+}
+
+int
+dsn_note_list_field(struct dsn_parser *p, const char *name, const char *value,
+    int returned)
+{
+	char *a;
+
+	if (!dsn_has_prefix_ci(name, "List-") && !(returned &&
+	    (dsn_streq_ci(name, "Sender") || dsn_streq_ci(name, "Cc") ||
+	    dsn_streq_ci(name, "Reply-To"))))
+		return 0;
+	if (p->nlist_addrs >= DSN_LIST_ADDRS || value == NULL)
+		return 0;
+	if ((a = dsn_addr_extract(value, strlen(value))) == NULL)
+		return 0;	/* no address, or out of memory: nothing to note */
+	p->list_addrs[p->nlist_addrs++] = a;
+	return 0;
 }

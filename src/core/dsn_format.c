@@ -129,6 +129,10 @@ dsn_format_json_members(struct json *w, const struct dsn_report *rep,
 	json_kv_str(w, "reason", reason);
 	json_kv_str(w, "category", cat);
 	json_kv_bool(w, "hard", r && r->cls.hard);
+	if (r && rep->kind == DSN_KIND_DSN) {
+		json_kv_bool(w, "permanent", r->permanent);
+		json_kv_str(w, "provenance", dsn_provenance_name(r->provenance));
+	}
 	json_kv_str(w, "remote_mta", r ? r->remote_mta : NULL);
 	json_kv_str(w, "diagnostic", r ? r->diag : NULL);
 	json_kv_str(w, "sender", rep->sender);

@@ -122,30 +122,21 @@ names_rcpt_stage(const char *t, size_t n)
 	return 0;
 }
 
-/* x.1.0, x.1.1, x.1.3: the status itself says the mailbox is bad */
-static int
-status_names_mailbox(const char *st)
-{
-	return st && st[0] && st[1] == '.' && st[2] == '1' && st[3] == '.' &&
-	    (strcmp(st + 4, "0") == 0 || strcmp(st + 4, "1") == 0 ||
-	    strcmp(st + 4, "3") == 0);
-}
-
 /*
- * The bare "user unknown" wordings a recipient check and a content filter
- * share (Sendmail "... User unknown", "Unknown user", "User not exist",
- * "This user doesn't have a X account").
+ * Does the notice name the DATA stage? Postfix "(in reply to end of DATA
+ * command)", Exim "after end of data", "after DATA". Only when it names
+ * no RCPT refusal too does that stage hold for every recipient.
  */
 static int
-bare_unknown_user(const char *d)
+names_data_stage(const char *t, size_t n)
 {
-	static const char *const words[] = { "user unknown", "unknown user",
-	    "user not exist", "user not found", "user doesn't have a",
-	    "user doesnt have a", NULL };
-	size_t i, n = strlen(d);
+	static const char *const data_words[] = { "in reply to end of data",
+	    "in reply to data", "after end of data", "after data",
+	    "after the data command", NULL };
+	size_t i;
 
-	for (i = 0; words[i]; i++)
-		if (dsn_memstr_ci(d, n, words[i]))
+	for (i = 0; data_words[i]; i++)
+		if (dsn_memstr_ci(t, n, data_words[i]))
 			return 1;
 	return 0;
 }
@@ -190,10 +181,9 @@ greeting_means_blocked(const char *reason)
  * The SMTP stage says who was refused. "User unknown" in reply to DATA,
  * after the recipients were accepted, is a content filter wearing a
  * recipient error's words; an address error in reply to MAIL FROM is
- * about the sender, not the recipient. A bare "user unknown" that no
- * RCPT reply and no mailbox status (x.1.1) backs is taken the same way:
- * recipient checks happen at RCPT and say so, filters that refuse with
- * those words do not.
+ * about the sender, not the recipient. A "user unknown" whose stage the
+ * text does not give stays userunknown: recipient checks are what says
+ * those words most often (see the header of bounce-patterns.conf).
  */
 static void
 stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
@@ -205,8 +195,9 @@ stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 	    "to mail from", "mail from command", NULL };
 	const char *d = r->diag;
 	size_t i, n;
-	int data = stage_data, mail = 0, rcpt;
+	int data = stage_data, mail = 0;
 
+	(void)stage_rcpt;
 	if (d == NULL)
 		return;
 	n = strlen(d);
@@ -216,7 +207,6 @@ stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 	for (i = 0; mail_words[i]; i++)
 		if (dsn_memstr_ci(d, n, mail_words[i]))
 			mail = 1;
-	rcpt = names_rcpt_stage(d, n);
 	if (data && !dsn_memstr_ci(d, n, "rcpt to") &&
 	    strcmp(r->cls.reason, "userunknown") == 0)
 		dsn_set_reason(r, "filtered");
@@ -226,11 +216,6 @@ stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 	else if (refused_at_greeting(d, n) &&
 	    greeting_means_blocked(r->cls.reason))
 		dsn_set_reason(r, "blocked");
-	else if (!rcpt && !stage_rcpt && !mail &&
-	    strcmp(r->cls.reason, "userunknown") == 0 &&
-	    strcmp(r->cls.source, "text") == 0 &&
-	    !status_names_mailbox(r->status) && bare_unknown_user(d))
-		dsn_set_reason(r, "filtered");
 }
 
 int
@@ -300,7 +285,8 @@ dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_
 	    strcmp(r->cls.source, "text") != 0 &&
 	    strcmp(r->cls.category, "transient") == 0)
 		dsn_set_reason(r, "expired");
-	stage_adjust(r, refused_at_data(p, r), p->stage_rcpt);
+	stage_adjust(r, refused_at_data(p, r) ||
+	    (p->stage_data_text && !p->stage_rcpt), p->stage_rcpt);
 	/*
 	 * The server said something nothing here recognises: the failure is
 	 * on hold for a person to read, not of an unknown kind. Postfix's
@@ -312,6 +298,176 @@ dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_
 	    !dsn_has_prefix_ci(r->diag + strspn(r->diag, " \t\r\n"),
 	    "This is the mail system at host"))
 		dsn_set_reason(r, "onhold");
+	return 0;
+}
+
+/* ---- action and permanence ---- */
+
+/*
+ * The bare "user unknown" wordings a recipient check, a disabled account
+ * and a content filter share (Sendmail "... User unknown", "Unknown
+ * user", "User not exist", "This user doesn't have a X account").
+ */
+static int
+bare_unknown_user(const char *d)
+{
+	static const char *const words[] = { "user unknown", "unknown user",
+	    "user not exist", "user not found", "user doesn't have a",
+	    "user doesnt have a", NULL };
+	size_t i, n = strlen(d);
+
+	for (i = 0; words[i]; i++)
+		if (dsn_memstr_ci(d, n, words[i]))
+			return 1;
+	return 0;
+}
+
+/* "5.1.1": is the subject (the middle number) this digit? */
+static int
+status_subject_is(const char *st, char subject)
+{
+	return st && st[0] && st[1] == '.' && st[2] == subject && st[3] == '.';
+}
+
+/*
+ * Words by which a notice says the MTA gave up: qmail "I'm not going to
+ * try again", Exim "retry timeout exceeded" and "all relevant MX records
+ * point to non-existent hosts", Sendmail "Cannot send message for 5 days",
+ * Postfix "undeliverable", "permanent error", "giving up".
+ */
+static const char *const gave_up_words[] = {
+	"not going to try again", "giving up", "gave up",
+	"retry timeout exceeded", "retry time not reached for any host",
+	"point to non-existent hosts", "cannot send message for",
+	"could not be delivered", "couldn't be delivered",
+	"permanent error", "permanent fatal error", "permanently",
+	"message expired", "has expired", "will not be retried",
+	"no further attempts", "not be delivered",
+	"delivery has failed", "delivery failed", "was undeliverable",
+	"undeliverable", "has been rejected", NULL
+};
+
+/*
+ * Words by which a notice says delivery is still being tried: delay
+ * warnings of Postfix ("delayed mail", "still being retried"), Sendmail
+ * ("Warning: could not send message for past 4 hours", "THIS IS A WARNING
+ * MESSAGE ONLY"), Exim ("has not yet been delivered", "Delivery attempts
+ * will continue"), qmail-style "temporary failure, will keep trying",
+ * Exchange and Domino ("delivery has been delayed", "will keep trying"),
+ * Gmail ("will retry for N more hours").
+ */
+static const char *const delay_words[] = {
+	"not yet been delivered", "hasn't been delivered yet",
+	"has not been delivered yet", "not delivered yet",
+	"will retry", "will be retried", "will keep trying",
+	"will continue trying", "will continue to try", "still trying",
+	"still being retried", "will try again", "attempts will continue",
+	"delivery attempts will continue", "delivery delayed",
+	"delivery has been delayed", "delivery is delayed", "delayed mail",
+	"message delayed", "has been delayed", "delivery delay",
+	"still undelivered after", "warning: could not send message",
+	"this is a warning message only", "this is a warning only",
+	"you do not need to resend", "no action is required on your part",
+	"temporary failure, will", "delivery incomplete",
+	"delivery status notification (delay)", "warning: message",
+	NULL
+};
+
+static int
+any_word(const char *s, size_t n, const char *const *w)
+{
+	size_t i;
+
+	for (i = 0; s && w[i]; i++)
+		if (dsn_memstr_ci(s, n, w[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * 1 when the notice (its subject and its words before the returned
+ * message) is a delay warning, 0 when it is a final failure or says
+ * nothing either way. Giving-up words win: a failure notice quotes the
+ * deferrals that came before it.
+ */
+static int
+notice_is_delay(const struct dsn_parser *p, const char *notice)
+{
+	const char *subj = dsn_top_header(p, "Subject");
+	size_t n = notice ? strlen(notice) : 0;
+	int delay = 0;
+
+	if (subj && (any_word(subj, strlen(subj), delay_words) ||
+	    dsn_memstr_ci(subj, strlen(subj), "delay") ||
+	    dsn_memstr_ci(subj, strlen(subj), "warning")))
+		delay = 1;
+	if (any_word(notice, n, delay_words))
+		delay = 1;
+	if (!delay)
+		return 0;
+	if (any_word(notice, n, gave_up_words) &&
+	    !dsn_memstr_ci(notice, n, "warning: could not send message") &&
+	    !dsn_memstr_ci(notice, n, "will retry") &&
+	    !dsn_memstr_ci(notice, n, "will keep trying") &&
+	    !dsn_memstr_ci(notice, n, "will continue"))
+		return 0;
+	return 1;
+}
+
+/*
+ * Give every recipient of a failure report its action, permanence and
+ * final hard/soft. An Action field is kept; without one the words of the
+ * notice decide between "delayed" and "failed". A recipient the notice
+ * does not name (provenance returned) is "unknown" and never hard. Hard
+ * needs all of: a permanent reason (vocab.h), a final failure and no 4xx
+ * status or reply (reason_is_hard()).
+ */
+static int
+settle_actions(struct dsn_parser *p, const char *notice)
+{
+	struct dsn_report *rep = &p->rep;
+	int delay = -1;
+	size_t i;
+
+	for (i = 0; i < rep->nrcpts; i++) {
+		struct dsn_recipient *r = &rep->rcpts[i];
+		const char *a;
+
+		if (r->provenance == DSN_PROV_RETURNED ||
+		    r->provenance == DSN_PROV_NONE) {
+			free(r->action);
+			if ((r->action = dsn_dup_s("unknown")) == NULL)
+				return -1;
+		} else if (r->action == NULL || r->action[0] == '\0') {
+			int d;
+
+			if (delay < 0)
+				delay = notice_is_delay(p, notice);
+			d = delay;
+			/* a recipient's own words can say it too */
+			if (!d && r->status && r->status[0] == '4' && r->diag &&
+			    any_word(r->diag, strlen(r->diag), delay_words))
+				d = 1;
+			free(r->action);
+			if ((r->action = dsn_dup_s(d ? "delayed" : "failed")) == NULL)
+				return -1;
+		}
+		a = r->action;
+		r->permanent = dsn_streq_ci(a, "failed") || dsn_streq_ci(a, "expired");
+		if (!r->permanent)
+			r->cls.hard = 0;
+		/*
+		 * "User unknown" is also what content filters and disabled
+		 * accounts say. Suppressing a live address costs more than
+		 * one more bounce: hard needs the structure to agree, a
+		 * mailbox status (x.1.x) or a refusal at RCPT.
+		 */
+		if (r->cls.hard && strcmp(r->cls.reason, "userunknown") == 0 &&
+		    r->diag && bare_unknown_user(r->diag) &&
+		    !status_subject_is(r->status, '1') && !p->stage_rcpt &&
+		    !(r->diag && names_rcpt_stage(r->diag, strlen(r->diag))))
+			r->cls.hard = 0;
+	}
 	return 0;
 }
 
@@ -391,6 +547,22 @@ text_says_failure(const struct dsn_text_result *tr)
 	    strlen(tr->general_diag));
 }
 
+static int	has_returned_message(const struct dsn_parser *);
+
+/*
+ * Some MTAs mark their rejections "Auto-Submitted: auto-replied" (RFC
+ * 3834 asks for auto-generated). Such a message is still a bounce when
+ * its structure says so: a mailer daemon or the null sender, failure
+ * words naming recipients, and the returned message enclosed.
+ */
+static int
+auto_replied_bounce(const struct dsn_parser *p, int daemon,
+    const struct dsn_text_result *tr)
+{
+	return daemon && tr->n > 0 && has_returned_message(p) &&
+	    text_says_failure(tr);
+}
+
 /* "Fwd: Undeliverable: ..." from a person is about a bounce, not one. */
 static int
 human_forward(const struct dsn_parser *p)
@@ -465,6 +637,48 @@ enrich_from_text(struct dsn_parser *p, const struct dsn_text_result *tr)
 	return 0;
 }
 
+/*
+ * A Final-Recipient that is a file or a pipe (Exim "save to /var/mail/x",
+ * "|/usr/bin/procmail"): the address is the Original-Recipient, or the
+ * one the text says the delivery was "generated by". Returns 0 or -1.
+ */
+static int
+path_recipients(struct dsn_parser *p, const char *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < p->rep.nrcpts; i++) {
+		struct dsn_recipient *r = &p->rep.rcpts[i];
+		const char *g;
+		char *a = NULL;
+
+		if (r->final_rcpt == NULL || strchr(r->final_rcpt, '@'))
+			continue;
+		if (r->orig_rcpt && strchr(r->orig_rcpt, '@'))
+			a = dsn_dup_s(r->orig_rcpt);
+		else if ((g = dsn_memstr_ci(t, n, "generated by ")) != NULL) {
+			size_t k = (size_t)(g - t) + 13, e = k;
+
+			while (e < n && e - k < DSN_ADDR_MAX && t[e] != '\n' &&
+			    t[e] != ' ')
+				e++;
+			/* Exim writes "local%domain@host": the part before @host */
+			a = dsn_addr_extract(t + k, e - k);
+			if (a && strchr(a, '%')) {
+				char *pc = strchr(a, '%'), *at = strrchr(a, '@');
+
+				*at = '\0';
+				*pc = '@';
+			}
+		}
+		if (a == NULL)
+			continue;
+		free(r->final_rcpt);
+		r->final_rcpt = a;
+	}
+	return 0;
+}
+
 /* Amazon SES notification mailed by SNS. Returns 1 when it was one. */
 static int
 from_ses(struct dsn_parser *p, const char *t, size_t n)
@@ -494,6 +708,7 @@ from_ses(struct dsn_parser *p, const char *t, size_t n)
 
 		if (r == NULL)
 			break;
+		r->provenance = DSN_PROV_REPORT;
 		r->final_rcpt = dsn_addr_extract(ses.v[i].addr, strlen(ses.v[i].addr));
 		if (r->final_rcpt == NULL)
 			r->final_rcpt = dsn_dup_s(ses.v[i].addr);
@@ -556,8 +771,8 @@ dsn_build(struct dsn_parser *p)
 	struct dsn_report *rep = &p->rep;
 	struct dsn_text_result tr;
 	struct buf text;
-	const char *excl[5];
-	char *x_from = NULL, *x_to = NULL;
+	const char *excl[8 + DSN_LIST_ADDRS];
+	char *x_from = NULL, *x_to = NULL, *x_rfrom = NULL, *x_rpath = NULL;
 	size_t i, nex = 0;
 	int has_ds = 0, has_fb = 0, rc = 0, daemon, subj;
 
@@ -578,6 +793,7 @@ dsn_build(struct dsn_parser *p)
 	if (transcript_data_stage(p, buf_cstr(&text), text.len) < 0)
 		goto oom;
 	p->stage_rcpt = names_rcpt_stage(buf_cstr(&text), text.len);
+	p->stage_data_text = names_data_stage(buf_cstr(&text), text.len);
 
 	/* 1. delivery-status parts */
 	for (i = 0; i < p->nparts; i++) {
@@ -629,6 +845,15 @@ dsn_build(struct dsn_parser *p)
 		excl[nex++] = x_to;
 	if (x_from)
 		excl[nex++] = x_from;
+	/* the returned message's author, and mailing-list addresses */
+	x_rfrom = first_addr(p->ret_from);
+	x_rpath = first_addr(p->ret_return_path);
+	if (x_rfrom)
+		excl[nex++] = x_rfrom;
+	if (x_rpath)
+		excl[nex++] = x_rpath;
+	for (i = 0; i < p->nlist_addrs; i++)
+		excl[nex++] = p->list_addrs[i];
 	excl[nex] = NULL;
 
 	if (has_fb) {
@@ -640,6 +865,7 @@ dsn_build(struct dsn_parser *p)
 			if (r == NULL)
 				goto oom;
 			r->final_rcpt = first_addr(p->ret_to);
+			r->provenance = DSN_PROV_RETURNED;
 		}
 		for (i = 0; i < rep->nrcpts; i++) {
 			rep->rcpts[i].cls.reason = "feedback";
@@ -651,8 +877,11 @@ dsn_build(struct dsn_parser *p)
 		goto done;
 	}
 
-	if (!has_ds && rep->nrcpts == 0 && dsn_memstr_ci(buf_cstr(&text),
-	    text.len < 4096 ? text.len : 4096, "\"notificationType\"")) {
+	/* Amazon SES, bare or inside an SNS envelope (escaped) */
+	if (!has_ds && rep->nrcpts == 0 && (dsn_memstr_ci(buf_cstr(&text),
+	    text.len < 4096 ? text.len : 4096, "notificationType\\\"") ||
+	    dsn_memstr_ci(buf_cstr(&text), text.len < 4096 ? text.len : 4096,
+	    "\"notificationType\""))) {
 		int r = from_ses(p, buf_cstr(&text), text.len);
 
 		if (r < 0)
@@ -678,7 +907,8 @@ dsn_build(struct dsn_parser *p)
 
 		rep->kind = DSN_KIND_DSN;
 		rep->format = "rfc3464";
-		if (enrich_from_text(p, &tr) < 0)
+		if (enrich_from_text(p, &tr) < 0 ||
+		    path_recipients(p, buf_cstr(&text), text.len) < 0)
 			goto oom;
 		for (i = 0; i < rep->nrcpts; i++)
 			if (strcmp(rep->rcpts[i].cls.reason, "delivered") != 0)
@@ -701,6 +931,7 @@ dsn_build(struct dsn_parser *p)
 	if (has_ds || dsn_top_header(p, "X-Failed-Recipients") != NULL ||
 	    (daemon && (tr.strong || subj)) ||
 	    (daemon == 1 && tr.n > 0 && !autoreply(p) && text_says_failure(&tr)) ||
+	    auto_replied_bounce(p, daemon, &tr) ||
 	    (tr.strong && !human_forward(p) && (subj || has_returned_message(p)))) {
 		rep->kind = DSN_KIND_DSN;
 		rep->format = "text";
@@ -710,6 +941,7 @@ dsn_build(struct dsn_parser *p)
 			if (r == NULL)
 				break;
 			r->final_rcpt = dsn_dup_s(tr.v[i].addr);
+			r->provenance = tr.v[i].prov ? tr.v[i].prov : DSN_PROV_REASON;
 			r->diag = has_words(tr.v[i].diag) ? dsn_dup_s(tr.v[i].diag) :
 			    tr.general_diag ? dsn_dup_s(tr.general_diag) : NULL;
 			r->remote_mta = tr.v[i].remote ? dsn_dup_s(tr.v[i].remote) : NULL;
@@ -723,6 +955,8 @@ dsn_build(struct dsn_parser *p)
 			if ((r = dsn_rcpt_new(rep)) == NULL)
 				goto oom;
 			r->final_rcpt = xf ? first_addr(xf) : first_addr(p->ret_to);
+			r->provenance = r->final_rcpt == NULL ? DSN_PROV_NONE :
+			    xf ? DSN_PROV_HEADER : DSN_PROV_RETURNED;
 			if (tr.general_diag && (r->diag = dsn_dup_s(tr.general_diag)) == NULL)
 				goto oom;
 			if (dsn_rcpt_finish(p, r, NULL) < 0)
@@ -762,6 +996,8 @@ dsn_build(struct dsn_parser *p)
 	rep->kind = DSN_KIND_NONE;
 	rep->format = NULL;
 done:
+	if (rep->kind == DSN_KIND_DSN && settle_actions(p, tr.general_diag) < 0)
+		goto oom;
 	if (set_sender_and_msgid(p) < 0)
 		goto oom;
 	goto out;
@@ -770,6 +1006,8 @@ oom:
 out:
 	free(x_to);
 	free(x_from);
+	free(x_rfrom);
+	free(x_rpath);
 	dsn_text_result_fini(&tr);
 	buf_fini(&text);
 	return rc;

@@ -27,6 +27,7 @@
 #define DSN_PART_META_MAX	4096	/* parts whose ancestry is tracked */
 #define DSN_DATA_ADDRS		32	/* addresses kept from DATA replies */
 #define DSN_TEXT_PARTS_BUDGET	4	/* text kept per message, in text_limits */
+#define DSN_LIST_ADDRS		16	/* mailing-list and returned addresses */
 
 struct dsn_hdr {
 	char	*name;
@@ -58,6 +59,13 @@ struct dsn_parser {
 	char			*top_type;
 	char			*top_report_type;
 	char			*ret_msgid, *ret_from, *ret_return_path, *ret_to;
+	/*
+	 * Addresses of mailing-list fields (List-Post, List-Owner ...) and
+	 * Sender, Cc, Reply-To of the returned message, and the bounce's
+	 * own List-* fields: never failed recipients on their own.
+	 */
+	char			*list_addrs[DSN_LIST_ADDRS];
+	size_t			 nlist_addrs;
 	struct dsn_part		*parts;
 	size_t			 nparts;
 	size_t			 capparts;
@@ -66,6 +74,7 @@ struct dsn_parser {
 	int			 oom;
 	int			 stage_data;	/* transcript: refused after DATA */
 	int			 stage_rcpt;	/* text names the RCPT stage */
+	int			 stage_data_text; /* text names the DATA stage */
 	char			*data_addrs[DSN_DATA_ADDRS];	/* named there */
 	size_t			 ndata_addrs;
 	struct dsn_report	 rep;
@@ -111,6 +120,13 @@ int	dsn_parse_feedback(struct dsn_parser *p, const char *t, size_t n);
 /* The returned message's Message-ID, From, Return-Path and To, if unset. */
 int	dsn_returned_headers(struct dsn_parser *p, const char *t, size_t n);
 /*
+ * Remember the address of a mailing-list field (List-*), or of Sender, Cc
+ * or Reply-To of the returned message (returned non-zero). Other fields
+ * are ignored. Returns 0 or -1 (out of memory).
+ */
+int	dsn_note_list_field(struct dsn_parser *p, const char *name,
+	    const char *value, int returned);
+/*
  * "rfc822; a@b" -> "a@b": the type stripped, then the address (address
  * non-zero) or the value without <> and blanks. malloc'd, or NULL.
  */
@@ -143,6 +159,7 @@ struct dsn_text_rcpt {
 	char	*remote;	/* remote MTA if the text names one, or NULL */
 	char	*status;	/* "5.1.1" when the text says so (qmail "#5.1.1") */
 	int	 excluded;	/* the bounce's own address: a last resort */
+	enum dsn_provenance prov;	/* which shape of the text named it */
 };
 
 struct dsn_text_result {

@@ -118,8 +118,36 @@ get_string(const char *obj, const char *e, const char *key)
 	return string_at(find_key(obj, e, key), e);
 }
 
+static int	dsn_ses_scan_json(const char *, size_t, struct dsn_ses *);
+
 int
 dsn_ses_scan(const char *text, size_t n, struct dsn_ses *out)
+{
+	const char *e = text + n, *p, *type;
+	char *t;
+
+	memset(out, 0, sizeof(*out));
+	p = memchr(text, '{', n);
+	if (p != NULL && find_key(p, e, "notificationType") == NULL &&
+	    (type = find_key(p, e, "Message")) != NULL && *type == '"') {
+		/*
+		 * The SNS envelope: the notification is the JSON text of its
+		 * "Message" string. One level only: the unescaped copy is
+		 * scanned without this step.
+		 */
+		int rc = 0;
+
+		if ((t = string_at(type, e)) != NULL && strstr(t,
+		    "\"notificationType\"") != NULL)
+			rc = dsn_ses_scan_json(t, strlen(t), out);
+		free(t);
+		return rc;
+	}
+	return dsn_ses_scan_json(text, n, out);
+}
+
+static int
+dsn_ses_scan_json(const char *text, size_t n, struct dsn_ses *out)
 {
 	const char *e = text + n, *p, *type, *sub, *arr;
 	char *t;

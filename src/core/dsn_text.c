@@ -385,12 +385,25 @@ excluded(const char *addr, const char *const *exclude)
 {
 	size_t i;
 
+	static const char *const list_roles[] = { "-request@", "-owner@",
+	    "-bounces@", "-bounce@", "-unsubscribe@", "-subscribe@",
+	    "-help@", NULL };
+	static const char *const list_servers[] = { "owner-", "listserv@",
+	    "majordomo@", "mailman@", "sympa@", "lyris@", NULL };
+
 	if (dsn_has_prefix_ci(addr, "mailer-daemon@") ||
 	    dsn_has_prefix_ci(addr, "postmaster@") ||
 	    dsn_has_prefix_ci(addr, "mailer_daemon@"))
 		return 2;
 	for (i = 0; exclude && exclude[i]; i++)
 		if (strcmp(exclude[i], addr) == 0)
+			return 1;
+	/* a mailing list's administrative addresses (digest footers) */
+	for (i = 0; list_roles[i]; i++)
+		if (strstr(addr, list_roles[i]) != NULL)
+			return 1;
+	for (i = 0; list_servers[i]; i++)
+		if (dsn_has_prefix_ci(addr, list_servers[i]))
 			return 1;
 	return 0;
 }
@@ -772,6 +785,10 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		}
 		if (ex)
 			res->v[idx].excluded = 1;
+		if (res->v[idx].prov == DSN_PROV_NONE)
+			res->v[idx].prov = k == REST_ADDR || dsn_memstr_ci(
+			    lines[i].p, lines[i].n, "rcpt to:") ? DSN_PROV_TRANSCRIPT :
+			    k == REST_BELOW ? DSN_PROV_LABELLED : DSN_PROV_REASON;
 		if (k == REST_ADDR)
 			continue;
 		if (k == REST_NONE) {
@@ -852,6 +869,9 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 				free(res->v[i].diag);
 				continue;
 			}
+			/* kept for its words, never as a failed recipient */
+			if (res->v[i].excluded)
+				res->v[i].prov = DSN_PROV_RETURNED;
 			res->v[w++] = res->v[i];
 		}
 		res->n = w;

@@ -73,6 +73,17 @@ has_prefix(const char *s, const char *prefix)
 int
 recog_from_daemon(const char *from)
 {
+	size_t n;
+
+	if (from == NULL)
+		return 0;
+	/* "From: <>": the null path written as an author, daemons only */
+	from += strspn(from, " \t");
+	n = strlen(from);
+	while (n > 0 && (from[n - 1] == ' ' || from[n - 1] == '\t'))
+		n--;
+	if (n == 2 && from[0] == '<' && from[1] == '>')
+		return 1;
 	return has_any(from, daemon_names);
 }
 
