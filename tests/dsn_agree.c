@@ -11,10 +11,24 @@
  * agreement is also given over labels carrying a real status: labels of
  * the form x.0.9xx are pseudo codes of other tools, not from the message.
  * Exit status 1 when reason agreement is below MIN_REASON_PERCENT.
+ *
+ * usage: dsn_agree -r [-q] [-m MIN_REASON] [-p MIN_PRECISION] [-c MIN_RECALL]
+ *            [-t MIN_PERMANENT] PATTERNS LABELS.tsv DIR...
+ *
+ * Recipient mode. LABELS.tsv: "file failed action permanent reason", tab
+ * separated, failed a comma-separated list of the recipients the notice
+ * reports undelivered (failed or delayed; empty when it names none),
+ * action "failed", "delayed", "unknown" (no recipient named) or "none"
+ * (not a bounce), permanent y/n, reason that of the first one (or of the
+ * message). A recipient counts as reported when the report is a DSN, its
+ * action is failed or delayed and its provenance is not "returned".
+ * Prints precision and recall of those recipients, agreement of action and
+ * permanence on the labelled ones, and of the reason; exit 1 below a floor.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "egress/classify.h"
 #include "egress/config.h"
@@ -51,6 +65,171 @@ pseudo_status(const char *s)
 	    s[4] == '9';
 }
 
+static int
+in_list(const char *list, const char *addr)
+{
+	size_t n = strlen(addr);
+	const char *p = list;
+
+	while (*p) {
+		const char *c = strchr(p, ',');
+		size_t k = c ? (size_t)(c - p) : strlen(p);
+
+		if (k == n && strncasecmp(p, addr, n) == 0)
+			return 1;
+		p += k;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static int
+reported(const struct dsn_report *rep, const struct dsn_recipient *r)
+{
+	return rep->kind == DSN_KIND_DSN && r->final_rcpt && r->action &&
+	    (strcasecmp(r->action, "failed") == 0 ||
+	    strcasecmp(r->action, "delayed") == 0) &&
+	    r->provenance != DSN_PROV_RETURNED && r->provenance != DSN_PROV_NONE;
+}
+
+static int
+recipients_mode(const struct classifier *cl, FILE *lf, char **dirs, int ndirs,
+    int quiet, double min_reason, double min_prec, double min_rec,
+    double min_perm)
+{
+	char line[8192];
+	long tp = 0, fp = 0, fn = 0, msgs = 0, ok_reason = 0, labelled = 0;
+	long ok_action = 0, ok_perm = 0, soft_as_hard = 0;
+	double prec, rec, perm, reason;
+	struct buf mism;
+	int i, rc = 0;
+
+	buf_init(&mism, 0);
+	while (fgets(line, sizeof(line), lf)) {
+		char *f[5], *s = line, *t, *data = NULL, path[4096];
+		struct dsn_report *rep = NULL;
+		const char *got_reason = "none";
+		size_t n = 0, k;
+		int nf = 0, first_done = 0;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if (strncmp(line, "file\t", 5) == 0 || line[0] == '\0')
+			continue;
+		while (nf < 5 && (t = strsep(&s, "\t")) != NULL)
+			f[nf++] = t;
+		if (nf < 5)
+			continue;
+		for (i = 0; i < ndirs && data == NULL; i++) {
+			snprintf(path, sizeof(path), "%s/%s", dirs[i], f[0]);
+			data = slurp(path, &n);
+		}
+		if (data == NULL || dsn_parse_bytes(cl, data, n, NULL, 0, &rep) != 0) {
+			fprintf(stderr, "dsn_agree: %s: not read\n", f[0]);
+			free(data);
+			rc = 2;
+			continue;
+		}
+		free(data);
+		msgs++;
+		for (k = 0; k < rep->nrcpts; k++) {
+			const struct dsn_recipient *r = &rep->rcpts[k];
+			int want = r->final_rcpt && in_list(f[1], r->final_rcpt);
+
+			if (!reported(rep, r)) {
+				if (want) {
+					/* counted below as missed */
+				}
+				continue;
+			}
+			if (want) {
+				tp++;
+				labelled++;
+				if (strcasecmp(r->action, f[2]) == 0)
+					ok_action++;
+				if ((f[3][0] == 'y') == (r->permanent != 0))
+					ok_perm++;
+				else if (buf_printf(&mism, "%s: %s permanent want %s got %d (action %s)\n",
+				    f[0], r->final_rcpt, f[3], r->permanent, r->action) != BUF_OK)
+					break;
+			} else {
+				fp++;
+				if (buf_printf(&mism, "%s: %s reported, not labelled (provenance %s)\n",
+				    f[0], r->final_rcpt, dsn_provenance_name(r->provenance)) != BUF_OK)
+					break;
+			}
+			if (r->cls.hard && !(strcmp(f[4], "userunknown") == 0 ||
+			    strcmp(f[4], "hostunknown") == 0 || strcmp(f[4], "hasmoved") == 0 ||
+			    strcmp(f[4], "notaccept") == 0))
+				soft_as_hard++;
+			if (!first_done && want) {
+				got_reason = r->cls.reason;
+				first_done = 1;
+			}
+		}
+		/* labelled recipients the report did not give as reported */
+		{
+			const char *p = f[1];
+
+			while (*p) {
+				const char *c = strchr(p, ',');
+				size_t len = c ? (size_t)(c - p) : strlen(p);
+				int found = 0;
+
+				for (k = 0; k < rep->nrcpts; k++)
+					if (reported(rep, &rep->rcpts[k]) &&
+					    strlen(rep->rcpts[k].final_rcpt) == len &&
+					    strncasecmp(rep->rcpts[k].final_rcpt, p, len) == 0)
+						found = 1;
+				if (!found) {
+					fn++;
+					labelled++;
+					if (buf_printf(&mism, "%s: %.*s missed\n", f[0],
+					    (int)len, p) != BUF_OK)
+						break;
+				}
+				p += len;
+				if (*p == ',')
+					p++;
+			}
+		}
+		if (!first_done) {
+			if (rep->kind == DSN_KIND_NONE)
+				got_reason = "none";
+			else if (rep->nrcpts > 0)
+				got_reason = rep->rcpts[0].cls.reason;
+		}
+		if (strcmp(got_reason, f[4]) == 0)
+			ok_reason++;
+		else if (buf_printf(&mism, "%s: reason want %s got %s\n", f[0], f[4],
+		    got_reason) != BUF_OK)
+			break;
+		dsn_report_free(rep);
+	}
+	prec = tp + fp ? (double)tp / (double)(tp + fp) : 1.0;
+	rec = tp + fn ? (double)tp / (double)(tp + fn) : 1.0;
+	perm = labelled ? 100.0 * (double)ok_perm / (double)labelled : 100.0;
+	reason = msgs ? 100.0 * (double)ok_reason / (double)msgs : 0.0;
+	printf("messages:   %ld, labelled recipients %ld\n", msgs, labelled);
+	printf("failed recipients: precision %.3f (%ld/%ld)  recall %.3f (%ld/%ld)\n",
+	    prec, tp, tp + fp, rec, tp, tp + fn);
+	printf("action:     %5.1f%% (%ld)\n", labelled ? 100.0 * (double)ok_action /
+	    (double)labelled : 100.0, ok_action);
+	printf("permanent:  %5.1f%% (%ld)\n", perm, ok_perm);
+	printf("reason:     %5.1f%% (%ld)\n", reason, ok_reason);
+	printf("hard on a soft reason: %ld\n", soft_as_hard);
+	if (!quiet && mism.len) {
+		printf("mismatches:\n");
+		fputs(buf_cstr(&mism), stdout);
+	}
+	buf_fini(&mism);
+	if (rc)
+		return rc;
+	return prec + 1e-9 < min_prec || rec + 1e-9 < min_rec ||
+	    perm + 1e-9 < min_perm || reason + 1e-9 < min_reason ||
+	    soft_as_hard > 0 ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -61,15 +240,24 @@ main(int argc, char **argv)
 	struct dsn_report *rep = NULL;
 	long total = 0, ok_reason = 0, ok_cat = 0, ok_status = 0, ok_reply = 0;
 	long real_status = 0, ok_real_status = 0, ok_hard = 0, soft_as_hard = 0;
-	double min_reason = 0, pct;
+	double min_reason = 0, pct, min_prec = 0, min_rec = 0, min_perm = 0;
+	int rmode = 0;
 	int quiet = 0, argi = 1, dirs, first = 1;
 	struct buf mism;
 
 	while (argi < argc && argv[argi][0] == '-') {
 		if (strcmp(argv[argi], "-q") == 0)
 			quiet = 1;
+		else if (strcmp(argv[argi], "-r") == 0)
+			rmode = 1;
 		else if (strcmp(argv[argi], "-m") == 0 && argi + 1 < argc)
 			min_reason = atof(argv[++argi]);
+		else if (strcmp(argv[argi], "-p") == 0 && argi + 1 < argc)
+			min_prec = atof(argv[++argi]);
+		else if (strcmp(argv[argi], "-c") == 0 && argi + 1 < argc)
+			min_rec = atof(argv[++argi]);
+		else if (strcmp(argv[argi], "-t") == 0 && argi + 1 < argc)
+			min_perm = atof(argv[++argi]);
 		else
 			break;
 		argi++;
@@ -89,6 +277,14 @@ main(int argc, char **argv)
 		return 2;
 	}
 	dirs = argi + 2;
+	if (rmode) {
+		int rc = recipients_mode(cl, lf, argv + dirs, argc - dirs, quiet,
+		    min_reason, min_prec, min_rec, min_perm);
+
+		fclose(lf);
+		classifier_free(cl);
+		return rc;
+	}
 	buf_init(&mism, 0);
 	while (fgets(line, sizeof(line), lf)) {
 		char *f[6], *s = line, *t;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Golden reports: every message under tests/data/dsn (corpus, extra,
-# regress) through "egressctl classify --format json", compared with
+# regress, classes) through "egressctl classify --format json", compared with
 # tests/data/dsn/reports.want, one JSON object per recipient. A change in
 # any extracted field shows up here as a diff.
 #
@@ -15,7 +15,7 @@ out=$(mktemp "${TMPDIR:-/tmp}/dsn-golden.XXXXXX")
 trap 'rm -f "$out"' EXIT INT TERM
 
 (cd "$data" && "$ctl" classify --patterns "$pat" --format json \
-	$(ls *.eml extra/*.eml regress/*.eml | LC_ALL=C sort)) >"$out" || exit 1
+	$(ls *.eml extra/*.eml regress/*.eml classes/*/*.eml | LC_ALL=C sort)) >"$out" || exit 1
 if [ "$1" = "--update" ]; then
 	cp "$out" "$want"
 	echo "updated $want ($(wc -l <"$want") objects)"

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Failed recipients, action and permanence on our own labelled messages
+# (tests/data/dsn/classes/<class>/*.eml, labels in
+# tests/data/dsn/classes/labels.tsv): text-bounce recipient forms,
+# addresses only the returned message names (a mailing list among them),
+# delay warnings and expiry of several MTAs, mailer-daemon rejections marked
+# auto-replied, unrecognised wording, charsets. Prints precision and recall
+# of the reported recipients, action, permanent/temporary and reason
+# agreement and every mismatch; fails below the floors or when a recipient
+# with a soft reason is called hard.
+#
+# usage: tests/dsn_recipients.sh [-q]   (top_srcdir/top_builddir from make)
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+agree="$top_builddir/tests/dsn_agree"
+pat="$top_srcdir/conf/bounce-patterns.conf"
+data="$top_srcdir/tests/data/dsn/classes"
+
+echo "== classes (tests/data/dsn/classes)"
+exec "$agree" -r -p "${DSN_PRECISION_FLOOR:-0}" -c "${DSN_RECALL_FLOOR:-0}" \
+	-t "${DSN_PERMANENT_FLOOR:-0}" -m "${DSN_CLASS_REASON_FLOOR:-0}" "$@" \
+	"$pat" "$data/labels.tsv" "$data"
