@@ -970,6 +970,12 @@ main(void)
 	list_files(DATA);
 	list_files(DATA "/extra");
 	list_files(DATA "/regress");	/* inputs the fuzzer found */
+	list_files(DATA "/classes/textforms");
+	list_files(DATA "/classes/returned");
+	list_files(DATA "/classes/delay");
+	list_files(DATA "/classes/autoreplied");
+	list_files(DATA "/classes/onhold");
+	list_files(DATA "/classes/charset");
 	if (ncorpus < 200 || nall < 200) {
 		fprintf(stderr, "check_dsn: corpus missing (%zu labelled, %zu files)\n",
 		    ncorpus, nall);

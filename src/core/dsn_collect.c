@@ -71,8 +71,25 @@ h_header(void *ctx, const struct mime_part_info *info, const char *name,
 			;
 		if (wanted[w] == NULL || p->ntop >= DSN_HEADERS_MAX)
 			return 0;
+		{
+			/* the notice's own fields, read as UTF-8 */
+			struct buf u;
+
+			buf_init(&u, DSN_FIELD_MAX);
+			if (dsn_words_to_utf8(&u, value) == BUF_ERR_NOMEM) {
+				buf_fini(&u);
+				p->oom = 1;
+				return -1;
+			}
+			p->top[p->ntop].value = buf_steal(&u);
+			buf_fini(&u);
+		}
+		if (p->top[p->ntop].value == NULL)
+			p->top[p->ntop].value = dsn_dup_s("");
 		if ((p->top[p->ntop].name = dsn_dup_s(name)) == NULL ||
-		    (p->top[p->ntop].value = dsn_dup_s(value)) == NULL) {
+		    p->top[p->ntop].value == NULL) {
+			free(p->top[p->ntop].value);
+			p->top[p->ntop].value = NULL;
 			free(p->top[p->ntop].name);
 			p->top[p->ntop].name = NULL;
 			p->oom = 1;
@@ -137,6 +154,8 @@ h_part_begin(void *ctx, const struct mime_part_info *info)
 	pt->id = info->id;
 	pt->parent = info->parent;
 	snprintf(pt->type, sizeof(pt->type), "%s", type);
+	snprintf(pt->charset, sizeof(pt->charset), "%s",
+	    info->charset ? info->charset : "");
 	pt->is_message = info->is_message;
 	pt->enclosed = parent ? (parent->is_message || parent->enclosed) : 0;
 	/* a text part inside the returned message is not the bounce's text */
@@ -200,6 +219,126 @@ dsn_collect_init(struct dsn_parser *p)
 
 /* ---- the report's text ---- */
 
+/* An HTML character reference at s ("&lt;", "&#64;", "&#x40;"): its UTF-8. */
+static size_t
+html_entity(const char *s, size_t n, char out[8], size_t *outn)
+{
+	static const struct {
+		const char	*name;
+		const char	*utf8;
+	} named[] = {
+		{ "lt", "<" }, { "gt", ">" }, { "amp", "&" }, { "quot", "\"" },
+		{ "apos", "'" }, { "nbsp", " " }, { "#160", " " },
+	};
+	size_t i, e;
+	unsigned long cp = 0;
+
+	for (e = 1; e < n && e < 12 && s[e] != ';'; e++)
+		;
+	if (e >= n || s[e] != ';' || e == 1)
+		return 0;
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (strlen(named[i].name) == e - 1 &&
+		    dsn_has_prefix_ci(s + 1, named[i].name)) {
+			*outn = strlen(named[i].utf8);
+			memcpy(out, named[i].utf8, *outn);
+			return e + 1;
+		}
+	if (s[1] != '#')
+		return 0;
+	if (s[2] == 'x' || s[2] == 'X')
+		cp = strtoul(s + 3, NULL, 16);
+	else
+		cp = strtoul(s + 2, NULL, 10);
+	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	if (cp < 0x20 || cp == 0x7f)
+		cp = ' ';
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		*outn = 1;
+	} else if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		*outn = 2;
+	} else if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		*outn = 3;
+	} else {
+		out[0] = (char)(0xf0 | (cp >> 18));
+		out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[3] = (char)(0x80 | (cp & 0x3f));
+		*outn = 4;
+	}
+	return e + 1;
+}
+
+/*
+ * The words of an HTML part: tags dropped (<br> and block-level ones end
+ * a line, so a closing and an opening one leave a blank line between two
+ * paragraphs; line breaks of the source are blanks),
+ * the content of <style>, <script> and <head> dropped, character
+ * references decoded. Linear in n.
+ */
+static int
+html_text(struct buf *out, const char *s, size_t n)
+{
+	static const char *const breaks[] = { "<br", "<p", "</p", "<div",
+	    "</div", "<tr", "</tr", "<li", "</li", "<table", "</table",
+	    "<h1", "<h2", "<h3", "</h1", "</h2", "</h3", NULL };
+	size_t k = 0;
+
+	while (k < n) {
+		if (s[k] == '<') {
+			const char *skip_to = NULL;
+			const char *gt;
+			size_t b;
+
+			for (b = 0; breaks[b]; b++)
+				if (dsn_has_prefix_ci(s + k, breaks[b]) &&
+				    k + strlen(breaks[b]) < n &&
+				    strchr(" >/\t\r\n", s[k + strlen(breaks[b])]))
+					break;
+			if (breaks[b] && buf_putc(out, '\n') == BUF_ERR_NOMEM)
+				return BUF_ERR_NOMEM;
+			if (dsn_has_prefix_ci(s + k, "<style"))
+				skip_to = "</style";
+			else if (dsn_has_prefix_ci(s + k, "<script"))
+				skip_to = "</script";
+			else if (dsn_has_prefix_ci(s + k, "<head"))
+				skip_to = "</head";
+			if (skip_to) {
+				const char *end = dsn_memstr_ci(s + k, n - k, skip_to);
+
+				k = end ? (size_t)(end - s) : n;
+			}
+			gt = k < n ? memchr(s + k, '>', n - k) : NULL;
+			k = gt ? (size_t)(gt - s) + 1 : n;
+			continue;
+		}
+		if (s[k] == '&') {
+			char u[8];
+			size_t un = 0, used = html_entity(s + k, n - k, u, &un);
+
+			if (used > 0) {
+				if (buf_append(out, u, un) == BUF_ERR_NOMEM)
+					return BUF_ERR_NOMEM;
+				k += used;
+				continue;
+			}
+		}
+		/* line breaks in the source are blanks: the tags make lines */
+		if (buf_putc(out, s[k] == '\n' || s[k] == '\r' || s[k] == '\t' ?
+		    ' ' : s[k]) == BUF_ERR_NOMEM)
+			return BUF_ERR_NOMEM;
+		k++;
+	}
+	return BUF_OK;
+}
+
 /* The human-readable text of the report: kept text parts, not enclosed. */
 int
 dsn_main_text(struct dsn_parser *p, struct buf *out)
@@ -213,39 +352,27 @@ dsn_main_text(struct dsn_parser *p, struct buf *out)
 			have_plain = 1;
 	for (i = 0; i < p->nparts; i++) {
 		struct dsn_part *pt = &p->parts[i];
+		struct buf u;
+		int rc;
 
 		if (!pt->keep || pt->enclosed || strncmp(pt->type, "text/", 5) != 0 ||
 		    strcmp(pt->type, "text/rfc822-headers") == 0)
 			continue;
-		if (strcmp(pt->type, "text/html") == 0) {
-			const char *s = buf_cstr(&pt->text);
-			size_t k;
-			int tag = 0;
-
-			if (have_plain)
-				continue;
-			/* crude tag stripping: enough to read the words */
-			for (k = 0; k < pt->text.len; k++) {
-				if (s[k] == '<') {
-					tag = 1;
-					if (dsn_has_prefix_ci(s + k, "<br") ||
-					    dsn_has_prefix_ci(s + k, "<p") ||
-					    dsn_has_prefix_ci(s + k, "</p") ||
-					    dsn_has_prefix_ci(s + k, "<div") ||
-					    dsn_has_prefix_ci(s + k, "</div") ||
-					    dsn_has_prefix_ci(s + k, "<tr") ||
-					    dsn_has_prefix_ci(s + k, "</tr"))
-						if (buf_putc(out, '\n') == BUF_ERR_NOMEM)
-							return -1;
-				} else if (s[k] == '>' && tag)
-					tag = 0;
-				else if (!tag && buf_putc(out, s[k]) == BUF_ERR_NOMEM)
-					return -1;
-			}
-		} else if (buf_append(out, buf_cstr(&pt->text), pt->text.len) ==
-		    BUF_ERR_NOMEM)
+		if (strcmp(pt->type, "text/html") == 0 && have_plain)
+			continue;
+		/* as UTF-8, at most twice its size (Latin-1 doubles) */
+		buf_init(&u, 2 * pt->text.len + 16);
+		rc = dsn_to_utf8(&u, pt->charset, buf_cstr(&pt->text), pt->text.len);
+		if (rc == BUF_ERR_NOMEM) {
+			buf_fini(&u);
 			return -1;
-		if (buf_puts(out, "\n\n") == BUF_ERR_NOMEM)
+		}
+		if (strcmp(pt->type, "text/html") == 0)
+			rc = html_text(out, buf_cstr(&u), u.len);
+		else
+			rc = buf_append(out, buf_cstr(&u), u.len);
+		buf_fini(&u);
+		if (rc == BUF_ERR_NOMEM || buf_puts(out, "\n\n") == BUF_ERR_NOMEM)
 			return -1;
 	}
 	return 0;

@@ -41,6 +41,7 @@ struct dsn_part {
 	int		 is_message;	/* message/rfc822 or message/global */
 	int		 enclosed;	/* inside a returned message */
 	int		 keep;
+	char		 charset[40];	/* lower case, or "" */
 	struct buf	 text;
 };
 
@@ -108,6 +109,19 @@ void	dsn_collect_init(struct dsn_parser *p);
  * tags stripped). Returns 0 or -1 (out of memory).
  */
 int	dsn_main_text(struct dsn_parser *p, struct buf *out);
+
+/* ---- dsn_charset.c ---- */
+
+/*
+ * Append s[0..n), written in charset (NULL or "": ASCII/UTF-8), to out as
+ * UTF-8. Invalid input becomes U+FFFD; an unknown charset keeps valid
+ * UTF-8 and replaces the rest. Returns a buf status (BUF_ERR_LIMIT: out
+ * is full, what fitted is there).
+ */
+int	dsn_to_utf8(struct buf *out, const char *charset, const char *s,
+	    size_t n);
+/* A header value with its RFC 2047 encoded words decoded to UTF-8. */
+int	dsn_words_to_utf8(struct buf *out, const char *value);
 
 /* ---- dsn_fields.c ---- */
 
