@@ -210,12 +210,43 @@ stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 	if (data && !dsn_memstr_ci(d, n, "rcpt to") &&
 	    strcmp(r->cls.reason, "userunknown") == 0)
 		dsn_set_reason(r, "filtered");
-	else if (mail && strcmp(r->cls.category ? r->cls.category : "",
-	    "recipient") == 0)
+	else if (mail && (strcmp(r->cls.category ? r->cls.category : "",
+	    "recipient") == 0 || strcmp(r->cls.reason, "onhold") == 0 ||
+	    strcmp(r->cls.reason, "undefined") == 0))
 		dsn_set_reason(r, "rejected");
 	else if (refused_at_greeting(d, n) &&
 	    greeting_means_blocked(r->cls.reason))
 		dsn_set_reason(r, "blocked");
+}
+
+/*
+ * Words beyond the codes: at least two words of three letters or more
+ * once "550", "5.7.1" and addresses are left out. A bare 550 or 554 says
+ * only "refused"; words no pattern knows say something we cannot read.
+ */
+static int
+diag_has_words(const char *d)
+{
+	int words = 0;
+
+	while (d && *d) {
+		const char *b = d;
+		size_t letters = 0;
+		int at = 0;
+
+		while (*d && *d != ' ') {
+			if (isalpha((unsigned char)*d))
+				letters++;
+			if (*d == '@')
+				at = 1;
+			d++;
+		}
+		if (!at && letters >= 3 && d - b >= 3)
+			words++;
+		while (*d == ' ')
+			d++;
+	}
+	return words >= 2;
 }
 
 int
@@ -285,6 +316,14 @@ dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_
 	    strcmp(r->cls.source, "text") != 0 &&
 	    strcmp(r->cls.category, "transient") == 0)
 		dsn_set_reason(r, "expired");
+	/*
+	 * Only the reply code (550, 554) said "rejected", the words said
+	 * something no pattern knows: on hold, not a guess. The SMTP stage
+	 * below may still tell (a refusal at MAIL FROM is the sender's).
+	 */
+	if (strcmp(r->cls.source, "reply") == 0 &&
+	    strcmp(r->cls.reason, "rejected") == 0 && diag_has_words(r->diag))
+		dsn_set_reason(r, "onhold");
 	stage_adjust(r, refused_at_data(p, r) ||
 	    (p->stage_data_text && !p->stage_rcpt), p->stage_rcpt);
 	/*
@@ -942,8 +981,19 @@ dsn_build(struct dsn_parser *p)
 				break;
 			r->final_rcpt = dsn_dup_s(tr.v[i].addr);
 			r->provenance = tr.v[i].prov ? tr.v[i].prov : DSN_PROV_REASON;
-			r->diag = has_words(tr.v[i].diag) ? dsn_dup_s(tr.v[i].diag) :
-			    tr.general_diag ? dsn_dup_s(tr.general_diag) : NULL;
+			/*
+			 * Its own lines, unless they say nothing of a failure:
+			 * a labelled block of Subject/Sent fields, an address
+			 * named only by the returned message or a list footer.
+			 */
+			if (has_words(tr.v[i].diag) &&
+			    r->provenance != DSN_PROV_RETURNED &&
+			    (!tr.v[i].field ||
+			    dsn_failure_words(tr.v[i].diag, strlen(tr.v[i].diag))))
+				r->diag = dsn_dup_s(tr.v[i].diag);
+			else
+				r->diag = tr.general_diag ? dsn_dup_s(tr.general_diag) :
+				    NULL;
 			r->remote_mta = tr.v[i].remote ? dsn_dup_s(tr.v[i].remote) : NULL;
 			if (r->final_rcpt == NULL || dsn_rcpt_finish(p, r, NULL) < 0)
 				goto oom;

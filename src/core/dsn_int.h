@@ -174,6 +174,9 @@ struct dsn_text_rcpt {
 	char	*status;	/* "5.1.1" when the text says so (qmail "#5.1.1") */
 	int	 excluded;	/* the bounce's own address: a last resort */
 	enum dsn_provenance prov;	/* which shape of the text named it */
+	int	 weak;		/* only a "To:" field named it: a last resort */
+	int	 field;		/* first named by a "Label: address" field */
+	int	 accepted;	/* a transcript shows its RCPT accepted (2xx) */
 };
 
 struct dsn_text_result {

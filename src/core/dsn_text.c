@@ -361,6 +361,25 @@ static const char *const strong_markers[] = {
 	"trouble delivering",
 	"error sending your",
 	"could not be delivered to",
+	/* delay warnings (Sendmail, Exim, Exchange, Domino, Postfix) */
+	"could not send message for past",
+	"has not yet been delivered",
+	"delivery delayed report",
+	"delivery is delayed to",
+	"delivery has been delayed",
+	"has been delayed in delivery",
+	"this is a warning only",
+	"this is a warning message only",
+	/* Japanese, Chinese, German, French, Spanish, Russian notices */
+	"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93",	/* 配信できません */
+	"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x81\xab\xe5\xa4\xb1\xe6\x95\x97",	/* 配信に失敗 */
+	"\xe9\x80\x81\xe4\xbf\xa1\xe3\x81\xab\xe5\xa4\xb1\xe6\x95\x97",	/* 送信に失敗 */
+	"\xe6\x97\xa0\xe6\xb3\x95\xe6\x8a\x95\xe9\x80\x92",	/* 无法投递 */
+	"\xe6\x8a\x95\xe9\x80\x92\xe5\xa4\xb1\xe8\xb4\xa5",	/* 投递失败 */
+	"konnte nicht zugestellt werden",
+	"n'a pas pu \xc3\xaatre distribu\xc3\xa9",
+	"no se ha podido entregar",
+	"\xd0\xbd\xd0\xb5 \xd0\xbc\xd0\xbe\xd0\xb6\xd0\xb5\xd1\x82 \xd0\xb1\xd1\x8b\xd1\x82\xd1\x8c \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",	/* не может быть доставлено */
 	NULL
 };
 
@@ -437,6 +456,53 @@ dsn_failure_words(const char *p, size_t n)
 }
 
 /*
+ * Labels of the field or line that names a failed recipient in a notice
+ * (English, German, French, Spanish, Italian, Portuguese, Japanese,
+ * Chinese, Russian). "To" is read only when the field holds one address.
+ */
+static const char *const rcpt_labels[] = {
+	"original recipient", "recipient address", "failed recipient",
+	"intended recipient", "final recipient", "recipient", "recipients",
+	"addressed to", "to", "unable to deliver to", "undeliverable to",
+	"empf\xc3\xa4nger", "destinataire", "destinatario", "destinat\xc3\xa1rio",
+	"\xe5\xae\x9b\xe5\x85\x88",			/* 宛先 */
+	"\xe5\x8f\x97\xe4\xbf\xa1\xe8\x80\x85",		/* 受信者 */
+	"\xe6\x94\xb6\xe4\xbb\xb6\xe4\xba\xba",		/* 收件人 */
+	"\xd0\xbf\xd0\xbe\xd0\xbb\xd1\x83\xd1\x87\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8c", /* получатель */
+	NULL
+};
+
+/*
+ * When the line is "LABEL: value" (blanks allowed before the colon, a
+ * full-width colon too), the start of the value; else NULL.
+ */
+static const char *
+labelled_value(const char *p, const char *e)
+{
+	size_t i;
+
+	for (i = 0; rcpt_labels[i]; i++) {
+		size_t n = strlen(rcpt_labels[i]);
+		const char *q = p + n;
+
+		if ((size_t)(e - p) <= n || !dsn_has_prefix_ci(p, rcpt_labels[i]))
+			continue;
+		while (q < e && *q == ' ')
+			q++;
+		if (q < e && *q == ':')
+			q++;
+		else if (e - q >= 3 && memcmp(q, "\xef\xbc\x9a", 3) == 0)
+			q += 3;	/* U+FF1A FULLWIDTH COLON */
+		else
+			continue;
+		while (q < e && (*q == ' ' || *q == '\t'))
+			q++;
+		return q < e ? q : NULL;
+	}
+	return NULL;
+}
+
+/*
  * Is this line a recipient line? Returns the kind, the address (malloc'd
  * in *addr) and where the inline diagnostic starts.
  */
@@ -462,6 +528,39 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 			*restn = 0;
 			/* in a transcript the reply follows; elsewhere it is a summary */
 			return q > p ? REST_BELOW : REST_ADDR;
+		}
+	}
+	/* "Original recipient: a", "Recipient address: <a>", "To: a" */
+	{
+		const char *q = labelled_value(p, e);
+
+		if (q != NULL) {
+			const char *a0;
+
+			if (dsn_has_prefix_ci(q, "rfc822;"))
+				q += 7;
+			while (q < e && (*q == ' ' || *q == '<' || *q == '"'))
+				q++;
+			a0 = memchr(q, '@', (size_t)(e - q));
+			/* one address only: a list is a quoted header field */
+			if (a0 == NULL || memchr(a0 + 1, '@', (size_t)(e - a0 - 1)))
+				return REST_NONE;
+			for (i = 0; q + i < a0; i++)
+				if (!local_char((unsigned char)q[i]))
+					return REST_NONE;
+			if ((len = addr_around(l->p, l->n, (size_t)(a0 - l->p), &start)) == 0 ||
+			    l->p + start != q)
+				return REST_NONE;
+			if ((*addr = lower_dup(q, len)) == NULL)
+				return REST_NONE;
+			q += len;
+			while (q < e && (*q == ' ' || *q == '>' || *q == '"' ||
+			    *q == ',' || *q == ';'))
+				q++;
+			*rest = q;
+			*restn = (size_t)(e - q);
+			return *restn > 0 && dsn_failure_words(q, *restn) ?
+			    REST_INLINE : REST_BELOW;
 		}
 	}
 	/* list bullets */
@@ -599,6 +698,33 @@ sentence_recipient(const struct line *l)
 		to += 4;
 	}
 	return NULL;
+}
+
+/* Is the diagnostic so far only a heading ("because:", "Reason:")? */
+static int
+heading_only(const char *d)
+{
+	size_t n;
+
+	if (d == NULL || strchr(d, '\n') != NULL)
+		return 0;
+	n = strlen(d);
+	return n > 1 && n < 40 && d[n - 1] == ':';
+}
+
+/* "<<< 250 2.1.5 Ok", "250 Accepted": a success reply in a transcript */
+static int
+transcript_ok_reply(const struct line *l)
+{
+	const char *p = l->p;
+	size_t n = l->n;
+
+	if (n >= 4 && memcmp(p, "<<< ", 4) == 0) {
+		p += 4;
+		n -= 4;
+	}
+	return n >= 3 && p[0] == '2' && isdigit((unsigned char)p[1]) &&
+	    isdigit((unsigned char)p[2]) && (n == 3 || p[3] == ' ' || p[3] == '-');
 }
 
 static int
@@ -768,7 +894,7 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		const char *rest = NULL;
 		size_t restn = 0, j, taken = 0;
 		enum rest_kind k;
-		int idx, ex;
+		int idx, ex, paras = 0;
 
 		if (line_blank(&lines[i]))
 			continue;
@@ -785,6 +911,16 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		}
 		if (ex)
 			res->v[idx].excluded = 1;
+		if (res->v[idx].prov == DSN_PROV_NONE && k != REST_NONE &&
+		    labelled_value(lines[i].p, lines[i].p + lines[i].n) != NULL)
+			res->v[idx].field = 1;
+		/* "To: a" alone: the notice's field, or a quoted header */
+		if (k != REST_NONE && dsn_has_prefix_ci(lines[i].p, "to") &&
+		    labelled_value(lines[i].p, lines[i].p + lines[i].n) != NULL) {
+			if (res->v[idx].prov == DSN_PROV_NONE)
+				res->v[idx].weak = 1;
+		} else
+			res->v[idx].weak = 0;
 		if (res->v[idx].prov == DSN_PROV_NONE)
 			res->v[idx].prov = k == REST_ADDR || dsn_memstr_ci(
 			    lines[i].p, lines[i].n, "rcpt to:") ? DSN_PROV_TRANSCRIPT :
@@ -819,9 +955,14 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 			enum rest_kind k2;
 
 			if (line_blank(&lines[j])) {
-				/* "address\n\nparagraph" (Gmail): take one paragraph */
-				if (res->v[idx].diag == NULL && k == REST_BELOW &&
-				    taken == 0) {
+				/*
+				 * "address\n\nparagraph" (Gmail): take one paragraph;
+				 * "address\n\nbecause:\n\nparagraph" (Domino): and
+				 * the one the heading announces.
+				 */
+				if (k == REST_BELOW && ((res->v[idx].diag == NULL &&
+				    taken == 0) || (heading_only(res->v[idx].diag) &&
+				    paras++ < 1))) {
 					size_t q = j;
 
 					while (q < end && line_blank(&lines[q]))
@@ -851,20 +992,37 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 				rc = -1;
 				break;
 			}
+			/* ">>> RCPT TO:<a>" answered "<<< 250 ...": accepted */
+			if (taken == 0 && res->v[idx].prov == DSN_PROV_TRANSCRIPT &&
+			    transcript_ok_reply(&lines[j]))
+				res->v[idx].accepted = 1;
 			taken++;
 		}
 		i = j > i ? j - 1 : i;
 	}
 
-	/* drop the bounce's own addresses when real recipients were found */
+	/*
+	 * Drop the recipients a transcript shows accepted; then the bounce's
+	 * own addresses and lone "To:" fields when real recipients were found.
+	 */
 	if (rc == 0) {
 		size_t w = 0, keep = 0;
 
+		for (i = 0; i < res->n; i++) {
+			if (res->v[i].accepted && res->v[i].prov == DSN_PROV_TRANSCRIPT) {
+				free(res->v[i].addr);
+				free(res->v[i].diag);
+				continue;
+			}
+			res->v[w++] = res->v[i];
+		}
+		res->n = w;
+		w = 0;
 		for (i = 0; i < res->n; i++)
-			if (!res->v[i].excluded)
+			if (!res->v[i].excluded && !res->v[i].weak)
 				keep++;
 		for (i = 0; i < res->n; i++) {
-			if (keep > 0 && res->v[i].excluded) {
+			if (keep > 0 && (res->v[i].excluded || res->v[i].weak)) {
 				free(res->v[i].addr);
 				free(res->v[i].diag);
 				continue;
