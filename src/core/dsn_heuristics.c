@@ -219,6 +219,9 @@ stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 		dsn_set_reason(r, "blocked");
 }
 
+static int	bare_unknown_user(const char *);
+static int	status_subject_is(const char *, char);
+
 /*
  * Words beyond the codes: at least two words of three letters or more
  * once "550", "5.7.1" and addresses are left out. A bare 550 or 554 says
@@ -327,6 +330,17 @@ dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_
 	stage_adjust(r, refused_at_data(p, r) ||
 	    (p->stage_data_text && !p->stage_rcpt), p->stage_rcpt);
 	/*
+	 * Bare "user unknown" words under a status that names neither the
+	 * address nor the mailbox (x.3.x the mail system, x.7.x a policy):
+	 * the status says what happened, the words are a filter's stock
+	 * refusal. (Under x.2.1, "mailbox disabled", the words mostly mean
+	 * what they say.)
+	 */
+	if (strcmp(r->cls.reason, "userunknown") == 0 && r->diag &&
+	    bare_unknown_user(r->diag) && (status_subject_is(r->status, '3') ||
+	    status_subject_is(r->status, '7')))
+		dsn_set_reason(r, "filtered");
+	/*
 	 * The server said something nothing here recognises: the failure is
 	 * on hold for a person to read, not of an unknown kind. Postfix's
 	 * bounce template ("This is the mail system at host ...") is no
@@ -345,7 +359,9 @@ dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_
 /*
  * The bare "user unknown" wordings a recipient check, a disabled account
  * and a content filter share (Sendmail "... User unknown", "Unknown
- * user", "User not exist", "This user doesn't have a X account").
+ * user", "User not exist", "This user doesn't have a X account": Yahoo
+ * documents that one as "the user does not exist", yet gateways in front
+ * of other servers answer with it after DATA too).
  */
 static int
 bare_unknown_user(const char *d)
