@@ -512,6 +512,14 @@ settle_actions(struct dsn_parser *p, const char *notice)
 		if (!r->permanent)
 			r->cls.hard = 0;
 		/*
+		 * Words that say the refusal is temporary ("try again later",
+		 * "temporarily") make no dead address, whatever the code.
+		 */
+		if (r->cls.hard && r->diag &&
+		    (dsn_memstr_ci(r->diag, strlen(r->diag), "try again later") ||
+		    dsn_memstr_ci(r->diag, strlen(r->diag), "temporar")))
+			r->cls.hard = 0;
+		/*
 		 * "User unknown" is also what content filters and disabled
 		 * accounts say. Suppressing a live address costs more than
 		 * one more bounce: hard needs the structure to agree, a
