@@ -537,6 +537,231 @@ START_TEST(test_envelope)
 }
 END_TEST
 
+/* ---- provenance, action, permanence ---- */
+
+#define DS_HEAD "From: MAILER-DAEMON@mx.example.org\nTo: a@example.org\n" \
+	"Subject: Delivery Status Notification (Failure)\nMIME-Version: 1.0\n" \
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+
+/*
+ * Each case: the recipients the report must give (in order, NULL-ended;
+ * a leading "!" marks one that must be there as action "unknown" with
+ * provenance "returned"), the first one's action, permanence and hard.
+ */
+struct pcase {
+	const char	*label;
+	const char	*msg;
+	enum dsn_kind	 kind;
+	const char	*rcpts[4];
+	const char	*action0;
+	int		 permanent0;
+	int		 hard0;
+};
+
+#define TXT_HEAD(subj) "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\n" \
+	"To: a@example.org\nSubject: " subj "\nMIME-Version: 1.0\n"
+#define RET_PART(to) "--R\nContent-Type: message/rfc822\n\nFrom: a@example.org\n" \
+	"To: " to "\nCc: cc1@example.net\nSubject: hi\n" \
+	"List-Post: <mailto:list@lists.example.org>\n\nhello\n--R--\n"
+
+static const struct pcase pcases[] = {
+	{ "no recipient in the notice: the returned To is not failed",
+	  TXT_HEAD("Undelivered Mail Returned to Sender")
+	  "Content-Type: multipart/mixed; boundary=R\n\n--R\nContent-Type: text/plain\n\n"
+	  "Your message could not be delivered.\n554 5.7.1 Message refused: spam\n\n"
+	  RET_PART("x@example.net"), DSN_KIND_DSN, { "!x@example.net", NULL },
+	  "unknown", 1, 0 },
+	{ "the returned To named by the notice is failed",
+	  TXT_HEAD("Undelivered Mail Returned to Sender")
+	  "Content-Type: multipart/mixed; boundary=R\n\n--R\nContent-Type: text/plain\n\n"
+	  "Your message could not be delivered.\n\n"
+	  "<x@example.net>: host mx.example.net[192.0.2.1] said: 550 5.1.1 User unknown\n"
+	  "    (in reply to RCPT TO command)\n\n"
+	  RET_PART("x@example.net"), DSN_KIND_DSN, { "x@example.net", NULL },
+	  "failed", 1, 1 },
+	{ "a list address alone on a footer line is not failed",
+	  TXT_HEAD("failure notice")
+	  "Content-Type: multipart/mixed; boundary=R\n\n--R\nContent-Type: text/plain\n\n"
+	  "The message could not be delivered: 550 5.7.1 rejected by local policy\n\n"
+	  "____\nlist mailing list\nlist@lists.example.org\nhttps://lists.example.org/\n\n"
+	  RET_PART("list@lists.example.org"), DSN_KIND_DSN,
+	  { "!list@lists.example.org", NULL }, "unknown", 1, 0 },
+	{ "a -request address next to a real recipient is dropped",
+	  TXT_HEAD("Undelivered Mail Returned to Sender") "\n"
+	  "Your message could not be delivered.\n\n"
+	  "<m@example.com>: host s.example.com[192.0.2.2] said: 552 5.2.2 Mailbox full\n\n"
+	  "To unsubscribe:\nlist-request@lists.example.org\n    failed to read this\n",
+	  DSN_KIND_DSN, { "m@example.com", NULL }, "failed", 1, 0 },
+	{ "the bounce's own sender alone is not failed",
+	  TXT_HEAD("Returned mail: see transcript for details") "\n"
+	  "The original message was received from a@example.org\n"
+	  "----- The following addresses had permanent fatal errors -----\n"
+	  "a@example.org\n    (reason: 550 5.1.1 user unknown)\n",
+	  DSN_KIND_DSN, { "!a@example.org", NULL }, "unknown", 1, 0 },
+	{ "a transcript's accepted RCPT is not failed",
+	  TXT_HEAD("Returned mail: see transcript for details") "\n"
+	  "   ----- Transcript of session follows -----\n"
+	  ">>> RCPT TO:<ok@example.com>\n<<< 250 2.1.5 Ok\n"
+	  ">>> RCPT TO:<bad@example.com>\n<<< 550 5.1.1 <bad@example.com>... User unknown\n",
+	  DSN_KIND_DSN, { "bad@example.com", NULL }, "failed", 1, 1 },
+	{ "Original recipient: field",
+	  TXT_HEAD("Delivery failure") "\n"
+	  "Your message could not be delivered.\n\n"
+	  "  Original recipient: o@example.com\n  Reason: 550 5.1.1 Mailbox does not exist\n",
+	  DSN_KIND_DSN, { "o@example.com", NULL }, "failed", 1, 1 },
+	{ "a quoted To: list is no recipient field",
+	  TXT_HEAD("Delivery failure") "\n"
+	  "Your message could not be delivered.\n\n  To: t1@example.com, t2@example.com\n"
+	  "  Recipient address: t2@example.com\n  Reason: 550 5.1.1 no such user\n",
+	  DSN_KIND_DSN, { "t2@example.com", NULL }, "failed", 1, 1 },
+	{ "Exim delay warning: delayed, never hard",
+	  TXT_HEAD("Warning: message 1abc-00 delayed 24 hours") "\n"
+	  "This message was created automatically by mail delivery software.\n"
+	  "A message that you sent has not yet been delivered to one or more of its\n"
+	  "recipients after more than 24 hours on the queue on mx.example.org.\n\n"
+	  "  d@example.com\n    Delay reason: SMTP error from remote mail server after RCPT TO:<d@example.com>:\n"
+	  "    550 5.1.1 user unknown\n\n"
+	  "No action is required on your part. Delivery attempts will continue for\nsome time.\n",
+	  DSN_KIND_DSN, { "d@example.com", NULL }, "delayed", 0, 0 },
+	{ "qmail gave up: failed, permanent",
+	  TXT_HEAD("failure notice") "\n"
+	  "Hi. This is the qmail-send program at mx.example.org.\n"
+	  "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+	  "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+	  "<q@example.com>:\nI'm not going to try again; this message has been in the queue too long.\n",
+	  DSN_KIND_DSN, { "q@example.com", NULL }, "failed", 1, 0 },
+	{ "Action: delayed with a 5.1.1 status is never hard", DS_HEAD
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Final-Recipient: rfc822; y@example.com\nAction: delayed\nStatus: 5.1.1\n"
+	  "--B--\n", DSN_KIND_DSN, { "y@example.com", NULL }, "delayed", 0, 0 },
+	{ "temporary words in a 5xx make no hard failure", DS_HEAD
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Final-Recipient: rfc822; z@example.com\nAction: failed\nStatus: 5.1.1\n"
+	  "Diagnostic-Code: smtp; 550 5.1.1 user unknown, try again later\n"
+	  "--B--\n", DSN_KIND_DSN, { "z@example.com", NULL }, "failed", 1, 0 },
+	{ "a mailer daemon's auto-replied rejection is a bounce",
+	  "From: MAILER-DAEMON@mx.example.org\nTo: a@example.org\n"
+	  "Subject: Message rejected\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
+	  "Content-Type: multipart/mixed; boundary=R\n\n--R\nContent-Type: text/plain\n\n"
+	  "r@example.net: 550 5.1.1 No such user here\n\n" RET_PART("r@example.net"),
+	  DSN_KIND_DSN, { "r@example.net", NULL }, "failed", 1, 1 },
+	{ "a person's auto-reply stays one",
+	  "From: Pat <pat@example.net>\nTo: a@example.org\nSubject: Automatic reply: hi\n"
+	  "Auto-Submitted: auto-replied\n\nI am away until Monday; my colleague\n"
+	  "is at office@example.net.\n", DSN_KIND_AUTOREPLY, { "pat@example.net", NULL },
+	  NULL, 0, 0 },
+	{ "X.400 Final-Recipient: the plain Original-Recipient", DS_HEAD
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Original-Recipient: rfc822;ian@example.de\n"
+	  "Final-Recipient: X400;\"/C=DE/ADMD= /PRMD=EX/O=EXCH/S=Jones/G=Ian/\"\n"
+	  "Action: failed\nStatus: 5.1.1\n--B--\n", DSN_KIND_DSN,
+	  { "ian@example.de", NULL }, "failed", 1, 1 },
+	{ "HTML-only notice with character references",
+	  TXT_HEAD("Undeliverable: hi")
+	  "Content-Type: text/html\n\n<html><body><p>Your message to <b>h&#64;example.com</b>"
+	  " couldn't be delivered.</p><p>Remote Server returned '550 5.1.10 "
+	  "RESOLVER.ADR.RecipientNotFound; Recipient not found'</p></body></html>\n",
+	  DSN_KIND_DSN, { "h@example.com", NULL }, "failed", 1, 1 },
+};
+
+START_TEST(test_provenance)
+{
+	const struct pcase *c = &pcases[_i];
+	struct dsn_report *rep = NULL;
+	size_t k, n = 0;
+
+	ck_assert_int_eq(dsn_parse_bytes(cl, c->msg, strlen(c->msg), NULL, 0, &rep), 0);
+	ck_assert_msg(rep->kind == c->kind, "%s: kind %s", c->label,
+	    dsn_kind_name(rep->kind));
+	while (n < 4 && c->rcpts[n])
+		n++;
+	ck_assert_msg(rep->nrcpts == n, "%s: %zu recipients (first %s)", c->label,
+	    rep->nrcpts, rep->nrcpts ? rep->rcpts[0].final_rcpt : "-");
+	for (k = 0; k < n; k++) {
+		const struct dsn_recipient *r = &rep->rcpts[k];
+		const char *want = c->rcpts[k];
+		int returned = want[0] == '!';
+
+		ck_assert_str_eq(r->final_rcpt, want + returned);
+		if (c->kind != DSN_KIND_DSN)
+			continue;
+		ck_assert_msg((r->provenance == DSN_PROV_RETURNED) == returned,
+		    "%s: %s provenance %s", c->label, r->final_rcpt,
+		    dsn_provenance_name(r->provenance));
+		if (returned) {
+			ck_assert_str_eq(r->action, "unknown");
+			ck_assert_int_eq(r->cls.hard, 0);
+		}
+	}
+	if (c->action0) {
+		ck_assert_msg(rep->rcpts[0].action && strcmp(rep->rcpts[0].action,
+		    c->action0) == 0, "%s: action %s", c->label,
+		    rep->rcpts[0].action ? rep->rcpts[0].action : "NULL");
+		ck_assert_msg(rep->rcpts[0].permanent == c->permanent0,
+		    "%s: permanent %d", c->label, rep->rcpts[0].permanent);
+		ck_assert_msg(rep->rcpts[0].cls.hard == c->hard0, "%s: hard %d (%s)",
+		    c->label, rep->rcpts[0].cls.hard, rep->rcpts[0].cls.reason);
+	}
+	dsn_report_free(rep);
+}
+END_TEST
+
+/* ---- charsets ---- */
+
+struct ccase {
+	const char	*label;
+	const char	*msg;
+	const char	*diag_has;	/* UTF-8 the diagnostic must hold */
+	const char	*subject;	/* the report's subject, or NULL */
+};
+
+static const struct ccase ccases[] = {
+	{ "KOI8-R quoted-printable",
+	  TXT_HEAD("x") "Content-Type: text/plain; charset=KOI8-R\n"
+	  "Content-Transfer-Encoding: quoted-printable\n\n"
+	  "  u@example.ru\n    554 5.7.1 =F3=D0=C1=CD spam\n",
+	  "\xd0\xa1\xd0\xbf\xd0\xb0\xd0\xbc", NULL },	/* Спам */
+	{ "Latin-1 8bit and an encoded-word subject",
+	  "From: MAILER-DAEMON@mx.example.de\nTo: a@example.org\n"
+	  "Subject: =?ISO-8859-1?Q?Unzustellbar=3A_f=FCr_dich?=\n"
+	  "Content-Type: text/plain; charset=ISO-8859-1\n\n"
+	  "u@example.de: 550 5.1.1 Empf\xe4nger unbekannt\n",
+	  "Empf\xc3\xa4nger", "Unzustellbar: f\xc3\xbcr dich" },
+	{ "ISO-2022-JP with a cut escape sequence",
+	  TXT_HEAD("x") "Content-Type: text/plain; charset=ISO-2022-JP\n\n"
+	  "u@example.jp: 550 5.1.1 \x1b$B%f!<%6\x1b(B unknown \x1b$",
+	  "\xe3\x83\xa6\xe3\x83\xbc\xe3\x82\xb6", NULL },	/* ユーザ */
+	{ "invalid UTF-8 is replaced, not passed on",
+	  TXT_HEAD("x") "Content-Type: text/plain; charset=UTF-8\n\n"
+	  "u@example.com: 550 5.1.1 bad \xff\xfe bytes \xc3(\n",
+	  "bad \xef\xbf\xbd\xef\xbf\xbd bytes \xef\xbf\xbd(", NULL },
+	{ "an unknown charset keeps ASCII, replaces the rest",
+	  TXT_HEAD("x") "Content-Type: text/plain; charset=x-no-such-charset\n\n"
+	  "u@example.com: 550 5.1.1 gone \xa4\n",
+	  "gone \xef\xbf\xbd", NULL },
+	{ "GB2312 base64",
+	  TXT_HEAD("x") "Content-Type: text/plain; charset=gb2312\n"
+	  "Content-Transfer-Encoding: base64\n\n"
+	  "dUBleGFtcGxlLmNuOiA1NTIgNS4yLjIg08O7p8L6\n",	/* "u@example.cn: 552 5.2.2 " + 用户满 (GB2312) */
+	  "\xe7\x94\xa8", NULL },	/* 用 */
+};
+
+START_TEST(test_charsets)
+{
+	const struct ccase *c = &ccases[_i];
+	struct dsn_report *rep = NULL;
+
+	ck_assert_int_eq(dsn_parse_bytes(cl, c->msg, strlen(c->msg), NULL, 0, &rep), 0);
+	ck_assert_msg(rep->kind == DSN_KIND_DSN && rep->nrcpts == 1, "%s: kind %s, %zu",
+	    c->label, dsn_kind_name(rep->kind), rep->nrcpts);
+	ck_assert_msg(rep->rcpts[0].diag && strstr(rep->rcpts[0].diag, c->diag_has),
+	    "%s: diag %s", c->label, rep->rcpts[0].diag ? rep->rcpts[0].diag : "NULL");
+	if (c->subject)
+		ck_assert_str_eq(rep->subject, c->subject);
+	dsn_report_free(rep);
+}
+END_TEST
+
 /* ---- inline messages: shapes and decisions ---- */
 
 struct icase {
@@ -549,9 +774,6 @@ struct icase {
 	const char	*status0;
 };
 
-#define DS_HEAD "From: MAILER-DAEMON@mx.example.org\nTo: a@example.org\n" \
-	"Subject: Delivery Status Notification (Failure)\nMIME-Version: 1.0\n" \
-	"Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
 
 static const struct icase icases[] = {
 	{ "recipients without blank lines", DS_HEAD
@@ -946,6 +1168,10 @@ dsn_suite(void)
 	tcase_add_test(tc, test_envelope);
 	tcase_add_loop_test(tc, test_inline, 0,
 	    (int)(sizeof(icases) / sizeof(icases[0])));
+	tcase_add_loop_test(tc, test_provenance, 0,
+	    (int)(sizeof(pcases) / sizeof(pcases[0])));
+	tcase_add_loop_test(tc, test_charsets, 0,
+	    (int)(sizeof(ccases) / sizeof(ccases[0])));
 	tcase_add_test(tc, test_null_sender_autoreply);
 	tcase_add_test(tc, test_log_line);
 	tcase_add_test(tc, test_log_escaping);

@@ -32,6 +32,8 @@ static const struct value_case from_cases[] = {
 	{ "newsletter", "Delivery Hero News <news@deliveryhero.example>", 0 },
 	{ "post office", "Post Office <po@example.com>", 0 },
 	{ "empty", "", 0 },
+	{ "null path as author", "<>", 1 },
+	{ "null path with blanks", " <> ", 1 },
 	{ "null", NULL, 0 },
 };
 
@@ -45,6 +47,10 @@ static const struct value_case bounce_subject_cases[] = {
 	{ "french", "Non remis : Rendez-vous", 1 },
 	{ "spanish", "No entregado: hola", 1 },
 	{ "case", "UNDELIVERED MAIL RETURNED TO SENDER", 1 },
+	{ "postfix delay", "Delayed Mail (still being retried)", 1 },
+	{ "exchange delay", "Delivery delayed:Quarterly figures", 1 },
+	{ "domino delay", "DELAYED: Quarterly figures", 1 },
+	{ "japanese", "\xe9\x85\x8d\xe4\xbf\xa1\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc", 1 },
 	{ "parcel", "Re: delivery of the chairs", 0 },
 	{ "returned items", "Returned items and refunds", 0 },
 	{ "report", "Quarterly report", 0 },

@@ -77,7 +77,8 @@ struct dsn_recipient {
 	 * "delayed" (a delay warning: retries go on), "delivered",
 	 * "relayed", "expanded", or "unknown" (provenance
 	 * DSN_PROV_RETURNED). From the Action field, else from the words of
-	 * the notice. permanent: the MTA gave up (action "failed").
+	 * the notice. permanent: the MTA gave up (action "failed"; for
+	 * "unknown", the notice is no delay warning).
 	 */
 	enum dsn_provenance provenance;
 	int	 permanent;

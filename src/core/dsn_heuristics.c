@@ -509,6 +509,13 @@ settle_actions(struct dsn_parser *p, const char *notice)
 		}
 		a = r->action;
 		r->permanent = dsn_streq_ci(a, "failed") || dsn_streq_ci(a, "expired");
+		/* not a failed recipient, yet the notice says final or not */
+		if (dsn_streq_ci(a, "unknown")) {
+			if (delay < 0)
+				delay = notice_is_delay(p, notice);
+			r->permanent = !delay;
+			r->cls.hard = 0;
+		}
 		if (!r->permanent)
 			r->cls.hard = 0;
 		/*
