@@ -1202,6 +1202,7 @@ main(void)
 	list_files(DATA "/classes/autoreplied");
 	list_files(DATA "/classes/onhold");
 	list_files(DATA "/classes/charset");
+	list_files(DATA "/classes/blind");
 	if (ncorpus < 200 || nall < 200) {
 		fprintf(stderr, "check_dsn: corpus missing (%zu labelled, %zu files)\n",
 		    ncorpus, nall);

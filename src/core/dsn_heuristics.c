@@ -391,7 +391,7 @@ status_subject_is(const char *st, char subject)
  * Postfix "undeliverable", "permanent error", "giving up".
  */
 static const char *const gave_up_words[] = {
-	"not going to try again", "giving up", "gave up",
+	"not going to try again", "giving up", "gave up", "given up",
 	"retry timeout exceeded", "retry time not reached for any host",
 	"point to non-existent hosts", "cannot send message for",
 	"could not be delivered", "couldn't be delivered",
@@ -422,10 +422,25 @@ static const char *const delay_words[] = {
 	"message delayed", "has been delayed", "delivery delay",
 	"still undelivered after", "warning: could not send message",
 	"this is a warning message only", "this is a warning only",
-	"you do not need to resend", "no action is required on your part",
+	"no action is required on your part",
 	"temporary failure, will", "delivery incomplete",
 	"delivery status notification (delay)", "warning: message",
 	NULL
+};
+
+/*
+ * Delay words that no failure notice uses, whatever else it quotes
+ * ("THIS IS A WARNING ONLY", "It will be retried until ...", "Will keep
+ * trying until message is 5 days old"). "You do not need to resend" is
+ * not one: MDaemon ends its final failures with it.
+ */
+static const char *const warning_words[] = {
+	"this is a warning only", "this is a warning message only",
+	"warning: could not send message", "will retry", "will be retried",
+	"will keep trying", "will continue", "attempts will continue",
+	"not yet been delivered", "hasn't been delivered yet",
+	"has not been delivered yet", "delivery is delayed",
+	"delivery has been delayed", NULL
 };
 
 static int
@@ -460,13 +475,10 @@ notice_is_delay(const struct dsn_parser *p, const char *notice)
 		delay = 1;
 	if (!delay)
 		return 0;
-	if (any_word(notice, n, gave_up_words) &&
-	    !dsn_memstr_ci(notice, n, "warning: could not send message") &&
-	    !dsn_memstr_ci(notice, n, "will retry") &&
-	    !dsn_memstr_ci(notice, n, "will keep trying") &&
-	    !dsn_memstr_ci(notice, n, "will continue"))
-		return 0;
-	return 1;
+	/* said outright: a warning, retries go on */
+	if (any_word(notice, n, warning_words))
+		return 1;
+	return !any_word(notice, n, gave_up_words);
 }
 
 /*

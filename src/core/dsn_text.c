@@ -530,6 +530,23 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 			return q > p ? REST_BELOW : REST_ADDR;
 		}
 	}
+	/*
+	 * Transcripts with a time stamp or an arrow first (MDaemon "Mon
+	 * 2023-03-20 10:05:59: --> RCPT To:<a>", "-> RCPT TO:<a>"): the
+	 * command after "--> " or "->", the reply on the next line.
+	 */
+	{
+		const char *r = dsn_memstr_ci(p, (size_t)(e - p), "rcpt to:");
+
+		if (r != NULL && r - p >= 2 && r - p < 64 && r[-1] == ' ' &&
+		    r[-2] == '>' && e - r > 8) {
+			if ((*addr = dsn_addr_extract(r, (size_t)(e - r))) == NULL)
+				return REST_NONE;
+			*rest = e;
+			*restn = 0;
+			return REST_BELOW;
+		}
+	}
 	/* "Original recipient: a", "Recipient address: <a>", "To: a" */
 	{
 		const char *q = labelled_value(p, e);
