@@ -481,6 +481,17 @@ notice_is_delay(const struct dsn_parser *p, const char *notice)
 	return !any_word(notice, n, gave_up_words);
 }
 
+/* The words of a connection that never came up (not of a DNS answer). */
+static int
+connect_failed(const char *d)
+{
+	static const char *const w[] = { "timed out", "timeout",
+	    "connection refused", "no route to host", "unreachable",
+	    "not reachable", "establish an smtp connection", NULL };
+
+	return any_word(d, strlen(d), w);
+}
+
 /*
  * Give every recipient of a failure report its action, permanence and
  * final hard/soft. An Action field is kept; without one the words of the
@@ -520,6 +531,22 @@ settle_actions(struct dsn_parser *p, const char *notice)
 				return -1;
 		}
 		a = r->action;
+		/*
+		 * A text bounce's final failure whose words or codes were only
+		 * temporary (4xx, a connection that timed out or was refused):
+		 * retries ran out, the message expired in the queue. A report's
+		 * recipients had this decided in dsn_rcpt_finish().
+		 */
+		if (r->provenance != DSN_PROV_REPORT && dsn_streq_ci(a, "failed") &&
+		    r->cls.category && strcmp(r->cls.category, "transient") == 0 &&
+		    strcmp(r->cls.reason, "expired") != 0 &&
+		    strcmp(r->cls.reason, "onhold") != 0 &&
+		    ((r->status && r->status[0] == '4') ||
+		    (r->reply_code >= 400 && r->reply_code < 500) ||
+		    (strcmp(r->cls.reason, "networkerror") == 0 &&
+		    !(r->status && r->status[0] == '5') && r->reply_code < 500 &&
+		    r->diag && connect_failed(r->diag))))
+			dsn_set_reason(r, "expired");
 		r->permanent = dsn_streq_ci(a, "failed") || dsn_streq_ci(a, "expired");
 		/* not a failed recipient, yet the notice says final or not */
 		if (dsn_streq_ci(a, "unknown")) {
