@@ -656,6 +656,12 @@ static const struct pcase pcases[] = {
 	  "Final-Recipient: X400;\"/C=DE/ADMD= /PRMD=EX/O=EXCH/S=Jones/G=Ian/\"\n"
 	  "Action: failed\nStatus: 5.1.1\n--B--\n", DSN_KIND_DSN,
 	  { "ian@example.de", NULL }, "failed", 1, 1 },
+	{ "X.400 Final-Recipient with a gateway @: the Original-Recipient", DS_HEAD
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Final-Recipient: rfc822;\"/C=US/O=CORP/S=Roe/G=Jo/\"@gw.example.com\n"
+	  "Original-Recipient: rfc822;jo.roe@example.com\n"
+	  "Action: failed\nStatus: 5.1.1\n--B--\n", DSN_KIND_DSN,
+	  { "jo.roe@example.com", NULL }, "failed", 1, 1 },
 	{ "HTML-only notice with character references",
 	  TXT_HEAD("Undeliverable: hi")
 	  "Content-Type: text/html\n\n<html><body><p>Your message to <b>h&#64;example.com</b>"
