@@ -345,10 +345,11 @@ static const struct ccase others[] = {
 	  "FROM", "securityerror" },
 	{ "unrecognized command", "5.5.1", 500, "500 5.5.1 Unrecognized command",
 	  "syntaxerror" },
+	/* a temporary refusal until the queue lifetime ran out: expired */
 	{ "qmail held recipient", "", 0,
 	  "203.0.113.4 does not like recipient. Remote host said: 451 4.3.0 try later "
 	  "Giving up on 203.0.113.4. I'm not going to try again; this message has "
-	  "been in the queue too long.", "onhold" },
+	  "been in the queue too long.", "expired" },
 	{ "qmail helo refused", "", 0,
 	  "Connected to 203.0.113.4 but my name was rejected. Remote host said: 550 "
 	  "unqualified HELO", "blocked" },
