@@ -1,9 +1,11 @@
 #!/bin/sh
 # Agreement of the bounce parser and classifier with the corpus labels
 # (tests/data/dsn/labels.tsv) and with our own labelled messages
-# (tests/data/dsn/extra/labels.tsv). Prints per-field percentages and every
-# mismatch; fails when reason agreement drops below the floor, so a change
-# that makes classification worse is noticed.
+# (tests/data/dsn/extra/labels.tsv). Prints reason, category, enhanced
+# status, reply code and hard/soft agreement (with the number of soft
+# failures called hard) and every mismatch; fails when reason agreement
+# drops below the floor, so a change that makes classification worse is
+# noticed. Recipients, action and permanence: tests/dsn_recipients.sh.
 #
 # usage: tests/dsn_agreement.sh [-q]   (top_srcdir/top_builddir from make)
 top_srcdir=${top_srcdir:-.}
