@@ -4,13 +4,16 @@
 #   bench/postfix_bench.sh [-m MESSAGES] [-s SESSIONS] [-l BYTES] [-r ROUNDS]
 #
 # One private Postfix on loopback (tests/e2e/lib.sh) relaying to smtp-sink,
-# with three smtpd listeners: no milter, milter-egress on a unix socket, and
-# milter-egress on an inet socket (a second daemon, same config). smtp-source
+# with four smtpd listeners: no milter, bench/null_milter (a libmilter filter
+# that answers "continue" to everything: the cost of the protocol alone) on a
+# unix socket, milter-egress on a unix socket, and milter-egress on an inet
+# socket (a second daemon, same config). smtp-source
 # sends MESSAGES messages of BYTES payload over SESSIONS parallel sessions to
 # each listener in turn; a run lasts until every message has been delivered
 # to the sink. The variants are interleaved (the order rotates every round)
 # so drift hits all of them alike; the figures are messages/s end to end and
-# the ratio to the run without milter. Asserts nothing.
+# the ratio to the run without milter. Asserts nothing. A quick run:
+# -m 200 -r 1.
 #
 # The daemon runs with its default configuration: every check registered,
 # each with its default action. smtp-source's messages carry From, To, Date
@@ -36,14 +39,14 @@ if [ -z "$top_builddir" ]; then
 fi
 . "$SRCDIR/tests/e2e/lib.sh"
 
-MESSAGES=2000 SESSIONS=10 LENGTH=5120 ROUNDS=3
+MESSAGES=2000 SESSIONS=10 LENGTH=5120 ROUNDS=5
 while getopts m:s:l:r:h o; do
 	case $o in
 	m) MESSAGES=$OPTARG ;;
 	s) SESSIONS=$OPTARG ;;
 	l) LENGTH=$OPTARG ;;
 	r) ROUNDS=$OPTARG ;;
-	*) sed -n '2,24p' "$0"; exit 2 ;;
+	*) sed -n '2,27p' "$0"; exit 2 ;;
 	esac
 done
 
@@ -51,11 +54,18 @@ EGRESS_TESTS_REQUIRED=1	# a benchmark that cannot run is an error
 e2e_require milter
 command -v smtp-source >/dev/null 2>&1 || e2e_fail "smtp-source not installed"
 
+NULL_MILTER=${NULL_MILTER:-$top_builddir/bench/null_milter}
+[ -x "$NULL_MILTER" ] || e2e_fail "$NULL_MILTER not built (make bench/null_milter)"
+
 e2e_init
 INET_MILTER_PORT=$(e2e_free_port)
 INET_SMTP_PORT=$(e2e_free_port)
+NULL_SMTP_PORT=$(e2e_free_port)
+NULL_SOCKET=$E2E_DIR/run/null.sock
 E2E_EXTRA_MASTER="127.0.0.1:$INET_SMTP_PORT inet n - n - - smtpd
-  -o syslog_name=postfix/inet -o smtpd_milters=inet:127.0.0.1:$INET_MILTER_PORT"
+  -o syslog_name=postfix/inet -o smtpd_milters=inet:127.0.0.1:$INET_MILTER_PORT
+127.0.0.1:$NULL_SMTP_PORT inet n - n - - smtpd
+  -o syslog_name=postfix/null -o smtpd_milters=unix:$NULL_SOCKET"
 e2e_write_postfix_config \
 	"default_process_limit = 200" \
 	"smtpd_client_connection_count_limit = 0" \
@@ -72,6 +82,12 @@ e2e_start_milter "$E2E_DIR/milter.conf"
 	>>"$E2E_DIR/log/milter-inet.log" 2>&1 &
 E2E_EXTRA_PIDS=$!
 e2e_wait_port "$INET_MILTER_PORT" 10 || e2e_fail "inet milter did not start"
+"$NULL_MILTER" "unix:$NULL_SOCKET" >>"$E2E_DIR/log/null-milter.log" 2>&1 &
+E2E_EXTRA_PIDS="$E2E_EXTRA_PIDS $!"
+_t=100
+while [ ! -S "$NULL_SOCKET" ] && [ $_t -gt 0 ]; do sleep 0.1; _t=$((_t - 1)); done
+[ -S "$NULL_SOCKET" ] || e2e_fail "null milter socket did not appear"
+chmod 666 "$NULL_SOCKET"
 e2e_start_postfix
 
 now() { date +%s.%N; }
@@ -104,30 +120,32 @@ run() {
 echo "milter-egress behind Postfix $(postconf -c "$E2E_DIR/etc" -h mail_version): $MESSAGES messages x ${LENGTH} B, $SESSIONS sessions, $ROUNDS rounds"
 # warm-up: start the smtpd/cleanup/smtp processes of every listener
 MESSAGES_SAVE=$MESSAGES; MESSAGES=$((SESSIONS * 2))
-for p in "$E2E_PLAIN_PORT" "$E2E_SMTP_PORT" "$INET_SMTP_PORT"; do run "$p" >/dev/null; done
+for p in "$E2E_PLAIN_PORT" "$NULL_SMTP_PORT" "$E2E_SMTP_PORT" "$INET_SMTP_PORT"; do run "$p" >/dev/null; done
 MESSAGES=$MESSAGES_SAVE
 
-printf '%-6s %12s %12s %12s\n' round "no milter" "unix socket" "inet socket"
+printf '%-6s %12s %12s %12s %12s\n' round "no milter" "null milter" "unix socket" "inet socket"
 : >"$E2E_DIR/results"
 r=1
 while [ $r -le "$ROUNDS" ]; do
 	# rotate the order every round
-	case $((r % 3)) in
-	1) order="plain unix inet" ;;
-	2) order="unix inet plain" ;;
-	0) order="inet plain unix" ;;
+	case $((r % 4)) in
+	1) order="plain null unix inet" ;;
+	2) order="null unix inet plain" ;;
+	3) order="unix inet plain null" ;;
+	0) order="inet plain null unix" ;;
 	esac
 	for v in $order; do
 		case $v in
 		plain) port=$E2E_PLAIN_PORT ;;
+		null) port=$NULL_SMTP_PORT ;;
 		unix) port=$E2E_SMTP_PORT ;;
 		inet) port=$INET_SMTP_PORT ;;
 		esac
 		eval "res_$v=\$(run $port)"
 	done
 	# shellcheck disable=SC2154
-	printf '%-6s %12s %12s %12s\n' "$r" "$res_plain" "$res_unix" "$res_inet"
-	echo "$res_plain $res_unix $res_inet" >>"$E2E_DIR/results"
+	printf '%-6s %12s %12s %12s %12s\n' "$r" "$res_plain" "$res_null" "$res_unix" "$res_inet"
+	echo "$res_plain $res_unix $res_inet $res_null" >>"$E2E_DIR/results"
 	r=$((r + 1))
 done
 
@@ -136,9 +154,10 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 m_plain=$(awk '{ print $1 }' "$E2E_DIR/results" | median)
 m_unix=$(awk '{ print $2 }' "$E2E_DIR/results" | median)
 m_inet=$(awk '{ print $3 }' "$E2E_DIR/results" | median)
-printf '%-6s %12s %12s %12s  msg/s\n' median "$m_plain" "$m_unix" "$m_inet"
-awk -v p="$m_plain" -v u="$m_unix" -v i="$m_inet" 'BEGIN {
-	printf "ratio to no milter: unix %.2f, inet %.2f\n", u / p, i / p }'
+m_null=$(awk '{ print $4 }' "$E2E_DIR/results" | median)
+printf '%-6s %12s %12s %12s %12s  msg/s\n' median "$m_plain" "$m_null" "$m_unix" "$m_inet"
+awk -v p="$m_plain" -v u="$m_unix" -v i="$m_inet" -v z="$m_null" 'BEGIN {
+	printf "ratio to no milter: null milter %.3f, milter-egress unix %.3f, inet %.3f\n", z / p, u / p, i / p }'
 n=$(grep -c 'action=' "$E2E_MILTER_LOG" 2>/dev/null || echo 0)
 f=$(grep -o 'findings=[^ ]*' "$E2E_MILTER_LOG" | sort | uniq -c | sort -rn | head -3 |
 	awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')

@@ -13,16 +13,22 @@ export PATH
 # iproute2 (ss) for the tests' port checks; libunbound (+ libevent-dev, which
 # its pkg-config file names) for egressctl diagnose, nsd and python3-spf
 # (the SPF oracle) for its end-to-end test; libmicrohttpd for the daemon's
-# /metrics endpoint, curl and prometheus (promtool) for the metrics test.
+# /metrics endpoint, curl and prometheus (promtool) for the metrics test;
+# libvectorscan-dev for the one-pass bounce pattern matcher (optional:
+# --without-vectorscan).
 # Sendmail conflicts with postfix, so tests/e2e/sendmail.sh unpacks
 # sendmail-bin and sendmail-cf privately (apt-get download); listed here are
 # m4 (to build sendmail.cf) and the libraries of sendmail-bin's Depends: line.
 EGRESS_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config
 libmilter-dev libpcre2-dev libconfig-dev check liblmdb-dev libhiredis-dev
-libpsl-dev postfix swaks miltertest redis-server clang libclang-rt-14-dev
-valgrind iproute2 libunbound-dev libevent-dev nsd python3-spf
-libmicrohttpd-dev curl prometheus m4 libwrap0 liblockfile1 libdb5.3
-libldap-2.5-0 libsasl2-2 libnsl2"
+libpsl-dev libvectorscan-dev postfix swaks miltertest redis-server clang
+libclang-rt-14-dev valgrind iproute2 libunbound-dev libevent-dev nsd
+python3-spf libmicrohttpd-dev curl prometheus m4 libwrap0 liblockfile1
+libdb5.3 libldap-2.5-0 libsasl2-2 libnsl2"
+
+# Only the benchmarks (bench/*.sh) use these: Sisimai, the bounce parser
+# bench/dsn_bench.sh compares against. install_deps bench installs them too.
+EGRESS_BENCH_PACKAGES="libsisimai-perl"
 
 : "${JOBS:=2}"
 
@@ -55,6 +61,7 @@ missing_packages() {
 # without its configuration dialog and without configuring the system
 # instance (tests run their own private instance).
 install_deps() {
+	[ "${1:-}" = bench ] && EGRESS_DEB_PACKAGES="$EGRESS_DEB_PACKAGES $EGRESS_BENCH_PACKAGES"
 	if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 		echo "not a Debian system: install the build dependencies yourself"
 		return 0
