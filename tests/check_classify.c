@@ -4,6 +4,7 @@
  * precedence of text and codes, categories, hard/soft, and pattern-file
  * validation errors.
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "egress/bounce.h"
 #include "egress/classify.h"
 #include "egress/config.h"
+#include "egress/dsn.h"
 
 static struct classifier *cl;
 
@@ -680,6 +682,183 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/* ---- the two engines: one pass (Vectorscan) and PCRE2 alone ---- */
+
+/* Every file of dir through both classifiers; returns the files compared. */
+static size_t
+compare_dir(const struct classifier *a, const struct classifier *b,
+    const char *dir)
+{
+	DIR *d;
+	struct dirent *de;
+	size_t nfiles = 0;
+
+	ck_assert_ptr_nonnull(d = opendir(dir));
+	while ((de = readdir(d)) != NULL) {
+		char path[1024], *data;
+		struct dsn_report *ra, *rb;
+		struct buf ja, jb;
+		FILE *fp;
+		long sz;
+		size_t i, n;
+
+		n = strlen(de->d_name);
+		if (n < 4 || strcmp(de->d_name + n - 4, ".eml") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		ck_assert_ptr_nonnull(fp = fopen(path, "rb"));
+		ck_assert_int_eq(fseek(fp, 0, SEEK_END), 0);
+		ck_assert_int_ge(sz = ftell(fp), 0);
+		rewind(fp);
+		ck_assert_ptr_nonnull(data = malloc((size_t)sz + 1));
+		n = fread(data, 1, (size_t)sz, fp);
+		fclose(fp);
+		ck_assert_int_eq(dsn_parse_bytes(a, data, n, NULL, 0, &ra), 0);
+		ck_assert_int_eq(dsn_parse_bytes(b, data, n, NULL, 0, &rb), 0);
+		ck_assert_uint_eq(ra->nrcpts, rb->nrcpts);
+		buf_init(&ja, 0);
+		buf_init(&jb, 0);
+		for (i = 0; i < (ra->nrcpts ? ra->nrcpts : 1); i++) {
+			buf_reset(&ja);
+			buf_reset(&jb);
+			ck_assert_int_eq(dsn_format_json(&ja, ra, i, path), 0);
+			ck_assert_int_eq(dsn_format_json(&jb, rb, i, path), 0);
+			ck_assert_msg(strcmp(buf_cstr(&ja), buf_cstr(&jb)) == 0,
+			    "%s: engines differ:\n  one pass: %s\n  pcre2:    %s",
+			    path, buf_cstr(&ja), buf_cstr(&jb));
+		}
+		buf_fini(&ja);
+		buf_fini(&jb);
+		dsn_report_free(ra);
+		dsn_report_free(rb);
+		free(data);
+		nfiles++;
+	}
+	closedir(d);
+	return nfiles;
+}
+
+/*
+ * The shipped patterns over the whole bounce corpus, and over every test
+ * wording of this file: the one-pass engine and PCRE2 alone give the same
+ * reports, byte for byte. (Without Vectorscan both are PCRE2: trivially.)
+ */
+START_TEST(test_engines_agree)
+{
+	struct cfg_errors errs;
+	struct classifier *pc;
+	size_t n, i;
+
+	cfg_errors_init(&errs, "bounce-patterns.conf");
+	pc = classifier_load(SRCDIR "/conf/bounce-patterns.conf", NULL, &errs);
+	cfg_errors_fini(&errs);
+	ck_assert_ptr_nonnull(pc);
+	classifier_use_pcre2(pc);
+	ck_assert_str_eq(classifier_engine(pc), "pcre2");
+#ifdef EGRESS_VECTORSCAN
+	/* the shipped file finds the built-in database: no compile */
+	ck_assert_str_eq(classifier_engine(cl), "vectorscan");
+	ck_assert_str_eq(classifier_warnings(cl), "");
+#endif
+	n = compare_dir(cl, pc, SRCDIR "/tests/data/dsn");
+	n += compare_dir(cl, pc, SRCDIR "/tests/data/dsn/extra");
+	ck_assert_uint_ge(n, 200);
+	for (i = 0; i < sizeof(wordings554) / sizeof(wordings554[0]); i++) {
+		struct classification x, y;
+
+		classify(cl, wordings554[i].status, 554, wordings554[i].diag, &x);
+		classify(pc, wordings554[i].status, 554, wordings554[i].diag, &y);
+		ck_assert_str_eq(x.reason, y.reason);
+		ck_assert_str_eq(x.source, y.source);
+	}
+	classifier_free(pc);
+}
+END_TEST
+
+/*
+ * What Vectorscan lacks: a line it refuses even as a prefilter is named
+ * (file:line) and still matched in its place in file order; text that is
+ * not UTF-8 is matched as PCRE2 matches it; a serialized database round
+ * trips, and one of other patterns is refused with a warning.
+ */
+START_TEST(test_engine_fallbacks)
+{
+	static const char pats[] =
+	    "# a branch reset: not for Vectorscan, even as a prefilter\n"
+	    "mailboxfull box (?|(full)|(over quota))\n"
+	    "blocked blocked\n"
+	    "userunknown caf\xc3\xa9 unknown\n"
+	    "[generic]\n"
+	    "rejected (?<!not )rejected\n";
+	static const struct { const char *diag, *want; } cases[] = {
+	    { "box over quota, also blocked", "mailboxfull" },
+	    { "box empty, blocked", "blocked" },
+	    { "CAF\xc3\x89 UNKNOWN", "userunknown" },
+	    { "\xff\xfe caf\xc3\xa9 unknown \xc3", "userunknown" },
+	    { "caf\xff unknown", "rejected" },	/* 554 alone */
+	    { "message rejected", "rejected" },
+	};
+	struct cfg_errors errs;
+	struct classifier *c, *p, *d;
+	struct buf db;
+	size_t i;
+
+	cfg_errors_init(&errs, "pats");
+	ck_assert_ptr_nonnull(c = classifier_load_string(pats, "pats", NULL, &errs));
+	ck_assert_ptr_nonnull(p = classifier_load_string(pats, "pats", NULL, &errs));
+	cfg_errors_fini(&errs);
+	classifier_use_pcre2(p);
+#ifdef EGRESS_VECTORSCAN
+	ck_assert_str_eq(classifier_engine(c), "pending");
+	ck_assert_int_eq(classifier_prepare(c), 0);
+	ck_assert_str_eq(classifier_engine(c), "vectorscan");
+	ck_assert_msg(strstr(classifier_warnings(c), "pats:2: pattern not "
+	    "supported by Vectorscan") != NULL, "warnings: %s",
+	    classifier_warnings(c));
+	ck_assert_ptr_null(strstr(classifier_warnings(c), "pats:6:"));
+#endif
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct classification x, y;
+
+		classify(c, "5.0.0", 554, cases[i].diag, &x);
+		classify(p, "5.0.0", 554, cases[i].diag, &y);
+		ck_assert_msg(strcmp(x.reason, cases[i].want) == 0,
+		    "case %zu: %s, want %s", i, x.reason, cases[i].want);
+		ck_assert_str_eq(x.reason, y.reason);
+	}
+	buf_init(&db, CLASSIFY_DB_MAX);
+#ifdef EGRESS_VECTORSCAN
+	ck_assert_int_eq(classifier_db_serialize(c, &db), 0);
+	cfg_errors_init(&errs, "pats");
+	d = classifier_load_string_db(pats, "pats", NULL, db.data, db.len, &errs);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(classifier_engine(d), "vectorscan");
+	classifier_free(d);
+	/* other text, same database: refused, compiled when needed */
+	d = classifier_load_string_db("blocked blocked\n", "other", NULL,
+	    db.data, db.len, &errs);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(classifier_engine(d), "pending");
+	ck_assert_ptr_nonnull(strstr(classifier_warnings(d), "other patterns"));
+	classifier_free(d);
+	/* garbage */
+	d = classifier_load_string_db("blocked blocked\n", "other", NULL,
+	    "EGRESSHSxx", 10, &errs);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(classifier_engine(d), "pending");
+	classifier_free(d);
+	cfg_errors_fini(&errs);
+#else
+	(void)d;
+	ck_assert_int_eq(classifier_db_serialize(c, &db), -1);
+	ck_assert_int_eq(classifier_prepare(c), -1);
+#endif
+	buf_fini(&db);
+	classifier_free(c);
+	classifier_free(p);
+}
+END_TEST
+
 /* ---- the bounce section of the configuration ---- */
 
 struct conf_case {
@@ -794,6 +973,8 @@ classify_suite(void)
 	tcase_add_test(tc, test_local_order_and_tiers);
 	tcase_add_test(tc, test_match_limit);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_engines_agree);
+	tcase_add_test(tc, test_engine_fallbacks);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("config");

@@ -16,8 +16,25 @@
  * text. Reasons and their categories are the vocabulary of DESIGN.md
  * (vocab.h).
  *
- * A loaded classifier is immutable and may be shared by threads: classify()
- * allocates its own PCRE2 match data per call.
+ * Matching engine: built with Vectorscan, every pattern of the file goes
+ * into one multi-pattern database and a diagnostic is scanned once; the
+ * lowest matching line of a tier (file order) is then confirmed with its
+ * own PCRE2 code, so the answers are PCRE2's. A pattern Vectorscan cannot
+ * take even as a prefilter (a construct it lacks) is matched with PCRE2 in
+ * its place in file order, and named by classifier_warnings(). Without
+ * Vectorscan (configure --without-vectorscan, or a CPU it does not run on)
+ * PCRE2 matches the lines one after another: the same classifications.
+ *
+ * The database costs about a second to compile for the shipped file, so it
+ * is compiled once, never per message: loaded ready from a serialized file
+ * (classifier_db_serialize(), `egressctl compile-patterns`; ignored when it
+ * was built from other patterns or by another Vectorscan), built by
+ * classifier_prepare() (the daemon, on every load and reload), or else
+ * built by the first classify() that needs it.
+ *
+ * A loaded classifier may be shared by threads: classify() allocates its
+ * own PCRE2 match data per call and takes a Vectorscan scratch space from
+ * the classifier's pool under a lock.
  */
 #ifndef EGRESS_CLASSIFY_H
 #define EGRESS_CLASSIFY_H
@@ -32,6 +49,8 @@ struct cfg_errors;
 #define CLASSIFY_DIAG_MAX	4096	/* diagnostic bytes matched */
 #define CLASSIFY_PATTERNS_MAX	4096	/* entries per pattern file */
 #define CLASSIFY_LINE_MAX	2048	/* bytes per pattern-file line */
+#define CLASSIFY_DB_SUFFIX	".hsdb"	/* serialized database: FILE + this */
+#define CLASSIFY_DB_MAX		(64 * 1024 * 1024)	/* bytes read of it */
 
 struct classification {
 	const char	*reason;	/* static vocabulary string */
@@ -52,8 +71,10 @@ struct classifier;
 /*
  * Load and compile the pattern file at path. Errors (unknown reason, bad
  * pattern with its offset, unreadable file) are recorded in errs as
- * "FILE:LINE: ..." and NULL is returned. limits may be NULL.
- * The caller owns the result (classifier_free).
+ * "FILE:LINE: ..." and NULL is returned. limits may be NULL. A serialized
+ * database at path + CLASSIFY_DB_SUFFIX is read too when there is one
+ * (see classifier_load_string_db()). The caller owns the result
+ * (classifier_free).
  */
 struct classifier	*classifier_load(const char *path,
 			    const struct classify_limits *limits,
@@ -63,9 +84,49 @@ struct classifier	*classifier_load_string(const char *text,
 			    const char *name,
 			    const struct classify_limits *limits,
 			    struct cfg_errors *errs);
+/*
+ * Same, with a serialized database (db, dblen bytes; NULL for none) that
+ * classifier_db_serialize() wrote for the same text. One that does not fit
+ * is not an error: it is noted in classifier_warnings() and the database
+ * is compiled when first needed. db is read, not kept.
+ */
+struct classifier	*classifier_load_string_db(const char *text,
+			    const char *name, const struct classify_limits *limits,
+			    const void *db, size_t dblen, struct cfg_errors *errs);
 void			 classifier_free(struct classifier *);
 /* Number of compiled pattern entries. */
 size_t			 classifier_count(const struct classifier *);
+
+/*
+ * Build the one-pass database now unless it is ready (idempotent, safe
+ * while other threads classify). Returns 0 when classify() will use it,
+ * -1 when it runs on PCRE2 alone (no Vectorscan, or the build failed: see
+ * classifier_warnings()); either way classifications are the same.
+ */
+int			 classifier_prepare(struct classifier *);
+/*
+ * What the engine has to say, one "NAME:LINE: ..." line each (patterns
+ * matched by PCRE2 instead of Vectorscan, a serialized database that did
+ * not fit, a failed build); "" when nothing. Complete after
+ * classifier_prepare(). Returns a pointer to, not a copy of, the
+ * classifier's text, valid until the next classifier call on it.
+ */
+const char		*classifier_warnings(const struct classifier *);
+/* "vectorscan", "pcre2" or "pending" (not built yet): what classify() uses. */
+const char		*classifier_engine(const struct classifier *);
+/*
+ * Append the one-pass database, serialized with what identifies the
+ * pattern text it was built from, to out (building it first). Returns 0,
+ * or -1 when there is no database (no Vectorscan, build failed, out of
+ * memory or out over its limit).
+ */
+int			 classifier_db_serialize(struct classifier *, struct buf *out);
+/*
+ * Give up the one-pass database and match with PCRE2 alone, line after line
+ * (what a build without Vectorscan does). For tests that compare the two
+ * engines; call before the classifier is shared.
+ */
+void			 classifier_use_pcre2(struct classifier *);
 
 /*
  * Classify one failure. status ("5.7.1", may be NULL/""), reply_code

@@ -14,16 +14,38 @@
  * diagnostic is cut at CLASSIFY_DIAG_MAX bytes and its whitespace collapsed
  * before matching.
  *
- * Each line is compiled on its own (so an error names its line and offset);
- * runs of consecutive lines with the same tier and reason are then matched
- * as one alternation, which gives the same answers with far fewer matches.
+ * Each line is compiled on its own with PCRE2 (so an error names its line
+ * and offset). Two engines then find the first matching line of a tier:
  *
- * Threading: a classifier is immutable after load; classify() uses per-call
- * match data and is safe to call from many threads at once.
+ *   one pass (Vectorscan builds): every line in one multi-pattern database,
+ *     caseless, UTF-8, one report per line; a scan marks the lines that
+ *     match anywhere, and the lowest marked line of the tier whose own
+ *     PCRE2 code also matches wins. PCRE2 has the last word, so the answer
+ *     is PCRE2's; Vectorscan only saves trying the lines that cannot match.
+ *     A line it rejects exactly is compiled as a prefilter (a superset of
+ *     its matches); one it rejects even so is "always tried" with PCRE2 in
+ *     its place in file order and named in the warnings. Text that is not
+ *     valid UTF-8 is scanned with each bad byte replaced by '?' (PCRE2
+ *     matches never span such bytes, so no match is lost) and confirmed on
+ *     the original.
+ *   PCRE2 alone (no Vectorscan, or its build failed): runs of consecutive
+ *     lines with the same tier and reason are matched as one alternation
+ *     (JIT), which gives the same answers with far fewer matches.
+ *
+ * The database is built once per classifier: from a serialized copy
+ * handed to the loader (checked against a hash of the pattern text;
+ * Vectorscan itself refuses one of another version or platform), by
+ * classifier_prepare(), or else by the first classify() that needs it.
+ *
+ * Threading: the patterns are immutable after load. The engine state is
+ * atomic; building it and the pool of Vectorscan scratch spaces are under
+ * the classifier's mutex. classify() uses per-call match data and is safe
+ * to call from many threads at once.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +53,11 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#ifdef EGRESS_VECTORSCAN
+#include <pthread.h>
+
+#include <hs.h>
+#endif
 
 #include "egress/cfg.h"
 #include "egress/classify.h"
@@ -43,15 +70,38 @@ struct entry {
 	const char	*reason;	/* static vocabulary string */
 	enum tier	 tier;
 	pcre2_code	*re;
-	char		*src;		/* pattern text, kept until merged */
+	char		*src;		/* pattern text */
+	unsigned	 line;		/* in the pattern file */
+	int		 borrowed;	/* m[] only: re belongs to a v[] entry */
 };
 
+enum engine { ENGINE_PENDING, ENGINE_ONEPASS, ENGINE_PCRE2 };
+
+/* How a line takes part in the one-pass database. */
+enum mode { MODE_EXACT = 0, MODE_PREFILTER = 1, MODE_PCRE2 = 2 };
+
+#define BITWORDS	((CLASSIFY_PATTERNS_MAX + 63) / 64)
+
 struct classifier {
-	struct entry		*v;	/* one per line: validation, count */
+	struct entry		*v;	/* one per line, file order */
 	size_t			 n;
-	struct entry		*m;	/* what is matched: runs merged */
+	struct entry		*m;	/* PCRE2 alone: runs merged */
 	size_t			 nm;
 	pcre2_match_context	*mctx;
+	char			*name;	/* labels warnings */
+	uint64_t		 text_hash;
+	struct buf		 warnings;
+	atomic_int		 engine;	/* enum engine */
+#ifdef EGRESS_VECTORSCAN
+	pthread_mutex_t		 lock;	/* build, pool */
+	int			 built;	/* a build was tried (under lock) */
+	hs_database_t		*db;
+	hs_scratch_t		*proto;	/* never scanned with: cloned */
+	hs_scratch_t		**pool;
+	size_t			 npool, cappool;
+	unsigned char		*mode;	/* enum mode, per v[] entry */
+	uint64_t		 always[BITWORDS];	/* MODE_PCRE2 lines */
+#endif
 };
 
 /* ---- hard or soft ---- */
@@ -255,6 +305,40 @@ load_error(struct cfg_errors *errs, const char *name, unsigned line,
 		return;
 }
 
+static void
+load_warning(struct classifier *cl, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Warnings are advisory: one that does not fit is dropped. */
+static void
+load_warning(struct classifier *cl, unsigned line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (buf_printf(&cl->warnings, "%s:%u: %s\n", cl->name ? cl->name : "-",
+	    line, msg) != BUF_OK)
+		return;
+}
+
+static void	onepass_free(struct classifier *);
+
+static void
+merged_free(struct classifier *cl)
+{
+	size_t i;
+
+	for (i = 0; i < cl->nm; i++)
+		if (!cl->m[i].borrowed)
+			pcre2_code_free(cl->m[i].re);
+	free(cl->m);
+	cl->m = NULL;
+	cl->nm = 0;
+}
+
 void
 classifier_free(struct classifier *cl)
 {
@@ -262,15 +346,19 @@ classifier_free(struct classifier *cl)
 
 	if (cl == NULL)
 		return;
+	onepass_free(cl);
+#ifdef EGRESS_VECTORSCAN
+	pthread_mutex_destroy(&cl->lock);
+#endif
+	merged_free(cl);
 	for (i = 0; i < cl->n; i++) {
 		pcre2_code_free(cl->v[i].re);
 		free(cl->v[i].src);
 	}
-	for (i = 0; i < cl->nm; i++)
-		pcre2_code_free(cl->m[i].re);
 	free(cl->v);
-	free(cl->m);
 	pcre2_match_context_free(cl->mctx);
+	buf_fini(&cl->warnings);
+	free(cl->name);
 	free(cl);
 }
 
@@ -345,8 +433,6 @@ load_line(struct classifier *cl, char *s, const char *name, unsigned lineno,
 		    (size_t)erroff, (const char *)msg);
 		return -1;
 	}
-	/* JIT is an optimisation: failure to JIT just means the interpreter. */
-	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	if ((cl->n & (cl->n + 1)) == 0 || cl->n == 0) {
 		size_t ncap = cl->n ? (cl->n + 1) * 2 : 16;
 
@@ -360,6 +446,8 @@ load_line(struct classifier *cl, char *s, const char *name, unsigned lineno,
 	cl->v[cl->n].reason = r;
 	cl->v[cl->n].tier = *tier;
 	cl->v[cl->n].re = re;
+	cl->v[cl->n].line = lineno;
+	cl->v[cl->n].borrowed = 0;
 	if ((cl->v[cl->n].src = strdup(pat)) == NULL) {
 		pcre2_code_free(re);
 		load_error(errs, name, lineno, "out of memory");
@@ -388,13 +476,15 @@ mergeable(const struct entry *e)
  * whichever of them matches, so each such run is compiled once more as
  * one alternation: the first-line-wins order between reasons is kept and
  * a classification runs a few dozen matches instead of a few hundred.
- * A run that cannot be merged is matched line by line.
+ * A run that cannot be merged is matched line by line (the lines' own
+ * codes, borrowed). What m[] matches is JIT-compiled.
  */
 static int
 merge_runs(struct classifier *cl)
 {
 	size_t i = 0, j, k;
 
+	merged_free(cl);
 	if ((cl->m = calloc(cl->n ? cl->n : 1, sizeof(*cl->m))) == NULL)
 		return -1;
 	while (i < cl->n) {
@@ -422,33 +512,462 @@ merge_runs(struct classifier *cl)
 			buf_fini(&b);
 		}
 		if (re != NULL) {
+			/* JIT is an optimisation: without it, the interpreter */
 			(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 			cl->m[cl->nm].reason = cl->v[i].reason;
 			cl->m[cl->nm].tier = cl->v[i].tier;
+			cl->m[cl->nm].line = cl->v[i].line;
 			cl->m[cl->nm++].re = re;
-		}
-		if (re == NULL) {
+		} else {
 			/* one line, or a run that did not compile merged */
 			for (k = i; k < j; k++) {
-				/* the line's own code moves over */
+				(void)pcre2_jit_compile(cl->v[k].re, PCRE2_JIT_COMPLETE);
 				cl->m[cl->nm] = cl->v[k];
-				cl->m[cl->nm++].src = NULL;
-				cl->v[k].re = NULL;
-			}
-		} else {
-			/* the lines' own codes are no longer needed */
-			for (k = i; k < j; k++) {
-				pcre2_code_free(cl->v[k].re);
-				cl->v[k].re = NULL;
+				cl->m[cl->nm].src = NULL;
+				cl->m[cl->nm++].borrowed = 1;
 			}
 		}
 		i = j;
 	}
-	for (i = 0; i < cl->n; i++) {
-		free(cl->v[i].src);
-		cl->v[i].src = NULL;
-	}
 	return 0;
+}
+
+/* FNV-1a, 64 bits: identifies the pattern text a serialized database is for. */
+static uint64_t
+text_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* ---- the one-pass engine ---- */
+
+#define DB_MAGIC	"EGRESSHS"
+#define DB_FORMAT	1u
+
+/* Serialized: this header, n mode bytes, then Vectorscan's own bytes. */
+struct db_header {
+	char		magic[8];
+	uint32_t	format;
+	uint32_t	n;
+	uint64_t	hash;
+};
+
+#ifdef EGRESS_VECTORSCAN
+
+#ifndef CLASSIFY_NO_BUILTIN_DB
+/*
+ * src/core/bounce_builtin_db.c, generated at build time by src/cli/dbgen
+ * from conf/bounce-patterns.conf: the shipped patterns' database, used for
+ * any pattern text with the same hash (the installed file, a copy in /etc).
+ */
+extern const unsigned char	bounce_builtin_db[];
+extern const size_t		bounce_builtin_db_len;
+#endif
+
+static void
+onepass_free(struct classifier *cl)
+{
+	size_t i;
+
+	for (i = 0; i < cl->npool; i++)
+		hs_free_scratch(cl->pool[i]);
+	free(cl->pool);
+	cl->pool = NULL;
+	cl->npool = cl->cappool = 0;
+	hs_free_scratch(cl->proto);
+	cl->proto = NULL;
+	hs_free_database(cl->db);
+	cl->db = NULL;
+	free(cl->mode);
+	cl->mode = NULL;
+}
+
+/* db and mode are set: the scratch prototype, the always-tried lines. */
+static int
+onepass_ready(struct classifier *cl)
+{
+	size_t i;
+
+	if (hs_alloc_scratch(cl->db, &cl->proto) != HS_SUCCESS) {
+		cl->proto = NULL;
+		return -1;
+	}
+	memset(cl->always, 0, sizeof(cl->always));
+	for (i = 0; i < cl->n; i++)
+		if (cl->mode[i] == MODE_PCRE2)
+			cl->always[i / 64] |= (uint64_t)1 << (i % 64);
+	return 0;
+}
+
+/*
+ * Compile every line into one database. A line Vectorscan refuses is
+ * retried as a prefilter, then left to PCRE2 (a warning); Vectorscan
+ * reports the first expression it refuses, so each refusal is one retry
+ * and stops at the parse of that expression. Lock held.
+ */
+static int
+onepass_compile(struct classifier *cl)
+{
+	const char **pats = NULL;
+	unsigned *flags = NULL, *ids = NULL;
+	hs_compile_error_t *ce = NULL;
+	hs_database_t *db = NULL;
+	size_t i, m, tries;
+	int rc = -1;
+
+	if (hs_valid_platform() != HS_SUCCESS) {
+		load_warning(cl, 0, "Vectorscan does not run on this CPU: "
+		    "patterns matched with PCRE2 alone");
+		return -1;
+	}
+	if ((cl->mode = calloc(cl->n ? cl->n : 1, 1)) == NULL ||
+	    (pats = calloc(cl->n ? cl->n : 1, sizeof(*pats))) == NULL ||
+	    (flags = calloc(cl->n ? cl->n : 1, sizeof(*flags))) == NULL ||
+	    (ids = calloc(cl->n ? cl->n : 1, sizeof(*ids))) == NULL)
+		goto out;
+	for (tries = 0; tries <= 2 * cl->n; tries++) {
+		for (i = m = 0; i < cl->n; i++) {
+			if (cl->mode[i] == MODE_PCRE2)
+				continue;
+			pats[m] = cl->v[i].src;
+			flags[m] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH |
+			    HS_FLAG_UTF8 | HS_FLAG_ALLOWEMPTY;
+			if (cl->mode[i] == MODE_PREFILTER)
+				flags[m] |= HS_FLAG_PREFILTER;
+			ids[m++] = (unsigned)i;
+		}
+		if (m == 0)
+			goto out;	/* nothing for Vectorscan */
+		if (hs_compile_multi(pats, flags, ids, (unsigned)m, HS_MODE_BLOCK,
+		    NULL, &db, &ce) == HS_SUCCESS)
+			break;
+		db = NULL;
+		if (ce == NULL || ce->expression < 0 || (size_t)ce->expression >= m) {
+			load_warning(cl, 0, "Vectorscan database not built (%s): "
+			    "patterns matched with PCRE2 alone",
+			    ce && ce->message ? ce->message : "unknown error");
+			goto out;
+		}
+		i = ids[ce->expression];
+		if (cl->mode[i] == MODE_EXACT)
+			cl->mode[i] = MODE_PREFILTER;
+		else {
+			cl->mode[i] = MODE_PCRE2;
+			load_warning(cl, cl->v[i].line, "pattern not supported by "
+			    "Vectorscan (%s): matched with PCRE2 in its place",
+			    ce->message);
+		}
+		hs_free_compile_error(ce);
+		ce = NULL;
+	}
+	if (db == NULL)
+		goto out;
+	cl->db = db;
+	rc = onepass_ready(cl);
+out:
+	if (ce)
+		hs_free_compile_error(ce);
+	free(pats);
+	free(flags);
+	free(ids);
+	if (rc != 0)
+		onepass_free(cl);
+	return rc;
+}
+
+/* A serialized database for this text, or -1 (with a warning). */
+static int
+onepass_deserialize(struct classifier *cl, const void *data, size_t len)
+{
+	struct db_header h;
+	const unsigned char *p = data;
+	size_t i;
+	hs_error_t e;
+
+	if (len < sizeof(h)) {
+		load_warning(cl, 0, "serialized pattern database truncated");
+		return -1;
+	}
+	memcpy(&h, p, sizeof(h));
+	if (memcmp(h.magic, DB_MAGIC, sizeof(h.magic)) != 0 ||
+	    h.format != DB_FORMAT) {
+		load_warning(cl, 0, "serialized pattern database: not one "
+		    "(or of another format)");
+		return -1;
+	}
+	if (h.n != cl->n || h.hash != cl->text_hash ||
+	    len - sizeof(h) < (size_t)h.n) {
+		load_warning(cl, 0, "serialized pattern database built from "
+		    "other patterns: ignored (egressctl compile-patterns "
+		    "rebuilds it)");
+		return -1;
+	}
+	if ((cl->mode = malloc(cl->n ? cl->n : 1)) == NULL)
+		return -1;
+	memcpy(cl->mode, p + sizeof(h), cl->n);
+	for (i = 0; i < cl->n; i++)
+		if (cl->mode[i] > MODE_PCRE2) {
+			load_warning(cl, 0, "serialized pattern database corrupt");
+			onepass_free(cl);
+			return -1;
+		}
+	e = hs_deserialize_database((const char *)p + sizeof(h) + cl->n,
+	    len - sizeof(h) - cl->n, &cl->db);
+	if (e != HS_SUCCESS) {
+		cl->db = NULL;
+		load_warning(cl, 0, "serialized pattern database not usable "
+		    "(%s): ignored", e == HS_DB_VERSION_ERROR ? "another "
+		    "Vectorscan version" : e == HS_DB_PLATFORM_ERROR ? "another "
+		    "platform" : "corrupt");
+		onepass_free(cl);
+		return -1;
+	}
+	if (onepass_ready(cl) != 0) {
+		onepass_free(cl);
+		return -1;
+	}
+	for (i = 0; i < cl->n; i++)
+		if (cl->mode[i] == MODE_PCRE2)
+			load_warning(cl, cl->v[i].line, "pattern not supported "
+			    "by Vectorscan: matched with PCRE2 in its place");
+	return 0;
+}
+
+int
+classifier_prepare(struct classifier *cl)
+{
+	int e;
+
+	if (cl == NULL)
+		return -1;
+	if ((e = atomic_load(&cl->engine)) != ENGINE_PENDING)
+		return e == ENGINE_ONEPASS ? 0 : -1;
+	pthread_mutex_lock(&cl->lock);
+	if (!cl->built) {
+		cl->built = 1;
+		if (onepass_compile(cl) == 0)
+			atomic_store(&cl->engine, ENGINE_ONEPASS);
+		else if (merge_runs(cl) == 0)
+			atomic_store(&cl->engine, ENGINE_PCRE2);
+		else {
+			/* out of memory merging: PCRE2 line by line */
+			merged_free(cl);
+			atomic_store(&cl->engine, ENGINE_PCRE2);
+		}
+	}
+	pthread_mutex_unlock(&cl->lock);
+	return atomic_load(&cl->engine) == ENGINE_ONEPASS ? 0 : -1;
+}
+
+void
+classifier_use_pcre2(struct classifier *cl)
+{
+	pthread_mutex_lock(&cl->lock);
+	cl->built = 1;
+	onepass_free(cl);
+	if (cl->m == NULL && merge_runs(cl) != 0)
+		merged_free(cl);
+	atomic_store(&cl->engine, ENGINE_PCRE2);
+	pthread_mutex_unlock(&cl->lock);
+}
+
+int
+classifier_db_serialize(struct classifier *cl, struct buf *out)
+{
+	struct db_header h;
+	char *bytes = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (classifier_prepare(cl) != 0)
+		return -1;
+	if (hs_serialize_database(cl->db, &bytes, &len) != HS_SUCCESS)
+		return -1;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, DB_MAGIC, sizeof(h.magic));
+	h.format = DB_FORMAT;
+	h.n = (uint32_t)cl->n;
+	h.hash = cl->text_hash;
+	if (buf_append(out, &h, sizeof(h)) == BUF_OK &&
+	    buf_append(out, cl->mode, cl->n) == BUF_OK &&
+	    buf_append(out, bytes, len) == BUF_OK)
+		rc = 0;
+	free(bytes);	/* hs_serialize_database allocates with malloc */
+	return rc;
+}
+
+static hs_scratch_t *
+scratch_get(struct classifier *cl)
+{
+	hs_scratch_t *s = NULL;
+
+	pthread_mutex_lock(&cl->lock);
+	if (cl->npool > 0)
+		s = cl->pool[--cl->npool];
+	else if (hs_clone_scratch(cl->proto, &s) != HS_SUCCESS)
+		s = NULL;
+	pthread_mutex_unlock(&cl->lock);
+	return s;
+}
+
+static void
+scratch_put(struct classifier *cl, hs_scratch_t *s)
+{
+	pthread_mutex_lock(&cl->lock);
+	if (cl->npool == cl->cappool) {
+		size_t cap = cl->cappool ? cl->cappool * 2 : 4;
+		hs_scratch_t **np = realloc(cl->pool, cap * sizeof(*np));
+
+		if (np == NULL) {
+			pthread_mutex_unlock(&cl->lock);
+			hs_free_scratch(s);
+			return;
+		}
+		cl->pool = np;
+		cl->cappool = cap;
+	}
+	cl->pool[cl->npool++] = s;
+	pthread_mutex_unlock(&cl->lock);
+}
+
+static int
+on_match(unsigned int id, unsigned long long from, unsigned long long to,
+    unsigned int flags, void *ctx)
+{
+	uint64_t *hit = ctx;
+
+	(void)from; (void)to; (void)flags;
+	if (id < CLASSIFY_PATTERNS_MAX)
+		hit[id / 64] |= (uint64_t)1 << (id % 64);
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629), 0 if none. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t k, i;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		k = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		k = 3;
+		if (c == 0xe0)
+			lo = 0xa0;	/* no overlong forms */
+		else if (c == 0xed)
+			hi = 0x9f;	/* no surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		k = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;	/* nothing above U+10FFFF */
+	} else
+		return 0;
+	if (n < k || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < k; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return k;
+}
+
+/*
+ * Scan text (n bytes, NUL-terminated) once; set hit bits for every line
+ * that may match, the always-tried lines included. -1 when no scratch
+ * space could be had (the caller tries every line).
+ */
+static int
+onepass_scan(struct classifier *cl, const char *text, size_t n, uint64_t *hit)
+{
+	char clean[CLASSIFY_DIAG_MAX + 1];
+	const char *scan = text;
+	hs_scratch_t *s;
+	size_t i, k;
+	int rc = 0;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)text[i] >= 0x80)
+			break;
+	if (i < n) {
+		/* bad bytes become '?' for the scan only */
+		memcpy(clean, text, i);
+		while (i < n) {
+			if ((k = utf8_len((const unsigned char *)text + i, n - i)) == 0) {
+				clean[i++] = '?';
+				continue;
+			}
+			memcpy(clean + i, text + i, k);
+			i += k;
+		}
+		clean[n] = '\0';
+		scan = clean;
+	}
+	if ((s = scratch_get(cl)) == NULL)
+		return -1;
+	memcpy(hit, cl->always, sizeof(cl->always));
+	if (hs_scan(cl->db, scan, (unsigned)n, 0, s, on_match, hit) != HS_SUCCESS)
+		rc = -1;
+	scratch_put(cl, s);
+	return rc;
+}
+
+#else /* !EGRESS_VECTORSCAN */
+
+static void
+onepass_free(struct classifier *cl)
+{
+	(void)cl;
+}
+
+int
+classifier_prepare(struct classifier *cl)
+{
+	(void)cl;
+	return -1;
+}
+
+void
+classifier_use_pcre2(struct classifier *cl)
+{
+	(void)cl;
+}
+
+int
+classifier_db_serialize(struct classifier *cl, struct buf *out)
+{
+	(void)cl; (void)out;
+	return -1;
+}
+
+#endif /* EGRESS_VECTORSCAN */
+
+const char *
+classifier_warnings(const struct classifier *cl)
+{
+	return cl ? buf_cstr(&cl->warnings) : "";
+}
+
+const char *
+classifier_engine(const struct classifier *cl)
+{
+	int e;
+
+	if (cl == NULL)
+		return "pcre2";
+	e = atomic_load(&((struct classifier *)cl)->engine);
+	return e == ENGINE_ONEPASS ? "vectorscan" : e == ENGINE_PCRE2 ?
+	    "pcre2" : "pending";
 }
 
 static struct classifier *
@@ -458,7 +977,18 @@ classifier_new(const struct classify_limits *limits)
 
 	if ((cl = calloc(1, sizeof(*cl))) == NULL)
 		return NULL;
+	buf_init(&cl->warnings, 64 * 1024);
+	atomic_init(&cl->engine, ENGINE_PENDING);
+#ifdef EGRESS_VECTORSCAN
+	if (pthread_mutex_init(&cl->lock, NULL) != 0) {
+		free(cl);
+		return NULL;
+	}
+#endif
 	if ((cl->mctx = pcre2_match_context_create(NULL)) == NULL) {
+#ifdef EGRESS_VECTORSCAN
+		pthread_mutex_destroy(&cl->lock);
+#endif
 		free(cl);
 		return NULL;
 	}
@@ -480,6 +1010,14 @@ classifier_new(const struct classify_limits *limits)
 struct classifier *
 classifier_load_string(const char *text, const char *name,
     const struct classify_limits *limits, struct cfg_errors *errs)
+{
+	return classifier_load_string_db(text, name, limits, NULL, 0, errs);
+}
+
+struct classifier *
+classifier_load_string_db(const char *text, const char *name,
+    const struct classify_limits *limits, const void *db, size_t dblen,
+    struct cfg_errors *errs)
 {
 	struct classifier *cl;
 	enum tier tier = TIER_SPECIFIC;
@@ -514,67 +1052,121 @@ classifier_load_string(const char *text, const char *name,
 		classifier_free(cl);
 		return NULL;
 	}
+	if ((cl->name = strdup(name ? name : "-")) == NULL) {
+		load_error(errs, name, lineno, "out of memory");
+		classifier_free(cl);
+		return NULL;
+	}
+	cl->text_hash = text_hash(text ? text : "");
+#ifdef EGRESS_VECTORSCAN
+	/*
+	 * A fitting serialized database is ready now: the one handed in, else
+	 * the built-in one when this is the shipped text; else it is built
+	 * when first needed.
+	 */
+	if (db != NULL && onepass_deserialize(cl, db, dblen) == 0) {
+		cl->built = 1;
+		atomic_store(&cl->engine, ENGINE_ONEPASS);
+	}
+#ifndef CLASSIFY_NO_BUILTIN_DB
+	if (!cl->built && bounce_builtin_db_len >= sizeof(struct db_header)) {
+		struct db_header h;
+
+		memcpy(&h, bounce_builtin_db, sizeof(h));
+		if (h.hash == cl->text_hash && h.n == cl->n &&
+		    onepass_deserialize(cl, bounce_builtin_db,
+		    bounce_builtin_db_len) == 0) {
+			cl->built = 1;
+			atomic_store(&cl->engine, ENGINE_ONEPASS);
+		}
+	}
+#endif
+	if (cl->n == 0) {
+		cl->built = 1;
+		atomic_store(&cl->engine, ENGINE_PCRE2);
+	}
+#else
+	(void)db; (void)dblen;
 	if (merge_runs(cl) < 0) {
 		load_error(errs, name, lineno, "out of memory");
 		classifier_free(cl);
 		return NULL;
 	}
+	atomic_store(&cl->engine, ENGINE_PCRE2);
+#endif
 	return cl;
+}
+
+/*
+ * Read a whole file into b (at most b's limit). 0, or -1 with errno set
+ * (EFBIG when over the limit).
+ */
+static int
+read_file(const char *path, struct buf *b)
+{
+	FILE *fp;
+	char chunk[8192];
+	size_t n;
+	int rc = 0;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		if (buf_append(b, chunk, n) != BUF_OK) {
+			errno = EFBIG;
+			rc = -1;
+			break;
+		}
+	if (rc == 0 && ferror(fp)) {
+		errno = EIO;
+		rc = -1;
+	}
+	fclose(fp);
+	return rc;
 }
 
 struct classifier *
 classifier_load(const char *path, const struct classify_limits *limits,
     struct cfg_errors *errs)
 {
-	FILE *fp;
-	struct buf b;
+	struct buf b, db;
 	struct classifier *cl = NULL;
-	char chunk[8192];
+	char *dbpath = NULL;
 	size_t n;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		load_error(errs, path, 0, "cannot open pattern file: %s",
-		    strerror(errno));
-		return NULL;
-	}
 	buf_init(&b, (size_t)CLASSIFY_PATTERNS_MAX * CLASSIFY_LINE_MAX);
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		if (buf_append(&b, chunk, n) != BUF_OK) {
+	buf_init(&db, CLASSIFY_DB_MAX);
+	if (read_file(path, &b) != 0) {
+		if (errno == EFBIG)
 			load_error(errs, path, 0, "pattern file too large");
-			goto out;
-		}
-	if (ferror(fp)) {
-		load_error(errs, path, 0, "read error: %s", strerror(errno));
+		else
+			load_error(errs, path, 0, "cannot open pattern file: %s",
+			    strerror(errno));
 		goto out;
 	}
 	if (memchr(buf_cstr(&b), '\0', b.len) != NULL) {
 		load_error(errs, path, 0, "pattern file contains NUL bytes");
 		goto out;
 	}
-	cl = classifier_load_string(buf_cstr(&b), path, limits, errs);
+	/* the serialized database beside it, if any: a missing one is normal */
+	n = strlen(path) + sizeof(CLASSIFY_DB_SUFFIX);
+	if ((dbpath = malloc(n)) == NULL) {
+		load_error(errs, path, 0, "out of memory");
+		goto out;
+	}
+	snprintf(dbpath, n, "%s%s", path, CLASSIFY_DB_SUFFIX);
+	if (read_file(dbpath, &db) != 0)
+		buf_reset(&db);
+	cl = classifier_load_string_db(buf_cstr(&b), path, limits,
+	    db.len ? db.data : NULL, db.len, errs);
 out:
-	fclose(fp);
+	free(dbpath);
+	buf_fini(&db);
 	buf_fini(&b);
 	return cl;
 }
 
 /* ---- classification ---- */
-
-static const char *
-match_tier(const struct classifier *cl, enum tier tier, const char *s,
-    size_t n, pcre2_match_data *md)
-{
-	size_t i;
-
-	for (i = 0; i < cl->nm; i++) {
-		if (cl->m[i].tier != tier)
-			continue;
-		if (pcre2_match(cl->m[i].re, (PCRE2_SPTR)s, n, 0, 0, md,
-		    cl->mctx) >= 0)
-			return cl->m[i].reason;
-	}
-	return NULL;
-}
 
 /* Collapse whitespace runs to one space, cut at CLASSIFY_DIAG_MAX. */
 static size_t
@@ -611,13 +1203,72 @@ set_out(struct classification *out, const char *reason, const char *source,
 	out->source = source;
 }
 
+#ifdef EGRESS_VECTORSCAN
+/*
+ * The one-pass answer for both tiers: the lowest line of each tier that
+ * the scan marked and PCRE2 confirms. Returns -1 when the scan could not
+ * run (the caller matches with PCRE2 alone).
+ */
+static int
+match_onepass(struct classifier *cl, const char *s, size_t n,
+    pcre2_match_data *md, const char **spec, const char **gen)
+{
+	uint64_t hit[BITWORDS];
+	size_t w, words = (cl->n + 63) / 64;
+
+	*spec = *gen = NULL;
+	if (onepass_scan(cl, s, n, hit) != 0)
+		return -1;
+	for (w = 0; w < words && *spec == NULL; w++) {
+		uint64_t bits = hit[w];
+
+		while (bits && *spec == NULL) {
+			size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+			const struct entry *e = &cl->v[i];
+
+			bits &= bits - 1;
+			if (e->tier == TIER_SPECIFIC && *spec == NULL &&
+			    pcre2_match(e->re, (PCRE2_SPTR)s, n, 0, 0, md,
+			    cl->mctx) >= 0)
+				*spec = e->reason;
+			else if (e->tier == TIER_GENERIC && *gen == NULL &&
+			    pcre2_match(e->re, (PCRE2_SPTR)s, n, 0, 0, md,
+			    cl->mctx) >= 0)
+				*gen = e->reason;
+		}
+	}
+	return 0;
+}
+#endif
+
+/*
+ * PCRE2 alone: the merged runs when there are any, else every line in
+ * file order (their own codes).
+ */
+static void
+match_pcre2(const struct classifier *cl, const char *s, size_t n,
+    pcre2_match_data *md, const char **spec, const char **gen)
+{
+	const struct entry *v = cl->m ? cl->m : cl->v;
+	size_t i, nv = cl->m ? cl->nm : cl->n;
+
+	*spec = *gen = NULL;
+	for (i = 0; i < nv && *spec == NULL; i++) {
+		const char **slot = v[i].tier == TIER_SPECIFIC ? spec : gen;
+
+		if (*slot == NULL && pcre2_match(v[i].re, (PCRE2_SPTR)s, n, 0, 0,
+		    md, cl->mctx) >= 0)
+			*slot = v[i].reason;
+	}
+}
+
 void
 classify(const struct classifier *cl, const char *status, int reply_code,
     const char *diag, struct classification *out)
 {
 	static char empty[] = "";
 	const struct status_def *sd;
-	const char *r = NULL;
+	const char *spec = NULL, *gen = NULL;
 	char text[CLASSIFY_DIAG_MAX + 1] = "";
 	size_t n = 0;
 	int klass;
@@ -634,16 +1285,30 @@ classify(const struct classifier *cl, const char *status, int reply_code,
 		n = diag_normalise(text, diag);
 		md = pcre2_match_data_create(1, NULL);
 	}
-	if (md && (r = match_tier(cl, TIER_SPECIFIC, text, n, md)) != NULL) {
-		set_out(out, r, "text", status, reply_code);
+	if (md) {
+#ifdef EGRESS_VECTORSCAN
+		/* classify() is logically const: only the engine's cache changes */
+		struct classifier *mut = (struct classifier *)cl;
+
+		if (atomic_load(&mut->engine) == ENGINE_PENDING)
+			(void)classifier_prepare(mut);
+		if (atomic_load(&mut->engine) != ENGINE_ONEPASS ||
+		    match_onepass(mut, text, n, md, &spec, &gen) != 0)
+			match_pcre2(cl, text, n, md, &spec, &gen);
+#else
+		match_pcre2(cl, text, n, md, &spec, &gen);
+#endif
+	}
+	if (spec != NULL) {
+		set_out(out, spec, "text", status, reply_code);
 		goto done;
 	}
 	if (sd && sd->specific) {
 		set_out(out, sd->reason, "status", status, reply_code);
 		goto done;
 	}
-	if (md && (r = match_tier(cl, TIER_GENERIC, text, n, md)) != NULL) {
-		set_out(out, r, "text", status, reply_code);
+	if (gen != NULL) {
+		set_out(out, gen, "text", status, reply_code);
 		goto done;
 	}
 	if (sd && !(strcmp(sd->code, "0.0") == 0 || strcmp(sd->code, "7.1") == 0 ||
@@ -651,8 +1316,8 @@ classify(const struct classifier *cl, const char *status, int reply_code,
 		set_out(out, sd->reason, "status", status, reply_code);
 		goto done;
 	}
-	if ((r = reply_reason(reply_code)) != NULL) {
-		set_out(out, r, "reply", status, reply_code);
+	if ((spec = reply_reason(reply_code)) != NULL) {	/* reused */
+		set_out(out, spec, "reply", status, reply_code);
 		goto done;
 	}
 	if (sd) {
