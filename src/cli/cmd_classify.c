@@ -18,6 +18,11 @@
  * --follow keeps reading as the file grows (and starts over when it is
  * truncated or replaced by rotation).
  *
+ * compile-patterns [-o OUT] FILE: the one-pass (Vectorscan) database of a
+ * pattern file, serialized to OUT (default FILE.hsdb, where the loader
+ * looks for it), so that egressctl and the daemon need not compile it at
+ * start-up. The shipped file's database is built in already.
+ *
  * Exit status: 0, 64 usage, 65 unreadable input, 70 internal failure,
  * 78 bad configuration or pattern file.
  */
@@ -44,6 +49,21 @@
 enum fmt { FMT_TEXT, FMT_JSON };
 
 /* ---- classifier from the options ---- */
+
+/* What the matching engine said at load, one "warning:" line each. */
+static void
+print_warnings(const struct classifier *cl)
+{
+	const char *w = classifier_warnings(cl), *nl;
+
+	for (; w && *w; w = nl + 1) {
+		if ((nl = strchr(w, '\n')) == NULL)
+			nl = w + strlen(w) - 1;
+		fprintf(stderr, "egressctl: warning: %.*s\n", (int)(nl - w), w);
+		if (nl[1] == '\0')
+			break;
+	}
+}
 
 /*
  * --patterns FILE wins; else the config's compiled patterns (the config is
@@ -76,6 +96,10 @@ get_classifier(const struct ctl_opts *o, const char *patterns,
 	if ((*owned = classifier_load(path, NULL, &errs)) == NULL) {
 		fputs(buf_cstr(&errs.text), stderr);
 		*status = CTL_EXIT_CONFIG;
+	} else {
+		/* built now (the shipped file's is built in), never silently */
+		(void)classifier_prepare(*owned);
+		print_warnings(*owned);
 	}
 	cfg_errors_fini(&errs);
 	return *owned;
@@ -635,5 +659,76 @@ out:
 	free(line);
 	classifier_free(owned);
 	config_free(cfg);
+	return status;
+}
+
+/* ---- compile-patterns [-o OUT] FILE ---- */
+
+int
+cmd_compile_patterns(const struct ctl_opts *o, int argc, char **argv)
+{
+	struct cfg_errors errs;
+	struct classifier *cl;
+	struct buf db, path;
+	const char *out = NULL, *file = NULL;
+	FILE *fp;
+	int i, status = CTL_EXIT_OK;
+
+	(void)o;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else if (argv[i][0] == '-' || file != NULL) {
+			file = NULL;
+			break;
+		} else
+			file = argv[i];
+	}
+	if (file == NULL) {
+		fprintf(stderr, "usage: egressctl compile-patterns [-o OUT] FILE\n");
+		return CTL_EXIT_USAGE;
+	}
+	cfg_errors_init(&errs, file);
+	if ((cl = classifier_load(file, NULL, &errs)) == NULL) {
+		fputs(buf_cstr(&errs.text), stderr);
+		cfg_errors_fini(&errs);
+		return CTL_EXIT_CONFIG;
+	}
+	cfg_errors_fini(&errs);
+	buf_init(&db, CLASSIFY_DB_MAX);
+	buf_init(&path, 0);
+	if (classifier_prepare(cl) != 0 || classifier_db_serialize(cl, &db) != 0) {
+		print_warnings(cl);
+		fprintf(stderr, "egressctl compile-patterns: %s: no one-pass "
+		    "database (built without Vectorscan, or it cannot take "
+		    "these patterns): PCRE2 matches them alone\n", file);
+		status = CTL_EXIT_SOFTWARE;
+		goto done;
+	}
+	print_warnings(cl);
+	if (out == NULL) {
+		if (buf_printf(&path, "%s%s", file, CLASSIFY_DB_SUFFIX) != BUF_OK) {
+			status = CTL_EXIT_SOFTWARE;
+			goto done;
+		}
+		out = buf_cstr(&path);
+	}
+	if ((fp = fopen(out, "wb")) != NULL) {
+		size_t w = fwrite(db.data, 1, db.len, fp);
+
+		if (fclose(fp) != 0 || w != db.len)
+			fp = NULL;
+	}
+	if (fp == NULL) {
+		fprintf(stderr, "egressctl compile-patterns: %s: %s\n", out,
+		    strerror(errno));
+		status = CTL_EXIT_SOFTWARE;
+		goto done;
+	}
+	printf("%s: %zu patterns, %zu bytes\n", out, classifier_count(cl), db.len);
+done:
+	buf_fini(&db);
+	buf_fini(&path);
+	classifier_free(cl);
 	return status;
 }

@@ -48,5 +48,6 @@ int	cmd_classify_log(const struct ctl_opts *, int argc, char **argv);
 int	cmd_diagnose(const struct ctl_opts *, int argc, char **argv);
 /* the daemon's counters (cmd_stats.c) */
 int	cmd_stats(const struct ctl_opts *, int argc, char **argv);
+int	cmd_compile_patterns(const struct ctl_opts *, int argc, char **argv);
 
 #endif

@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "report", cmd_report, "report [--since 24h] [--top N] [--json] failures by category, reason, domain, sender" },
 	{ "classify", cmd_classify, "classify [--format text|json] FILE.eml...  recognise and classify bounces" },
 	{ "diagnose", cmd_diagnose, "diagnose [--json] FILE.eml|ADDR|@DOMAIN  DNS lists, rDNS, SPF, DMARC, DKIM, MX behind a failure" },
+	{ "compile-patterns", cmd_compile_patterns, "compile-patterns [-o OUT] FILE          build FILE's one-pass database (FILE.hsdb)" },
 	{ "classify-log", cmd_classify_log, "classify-log [--follow] [--format text|json] FILE|-  classify failures in MTA logs" },
 	{ "stats", cmd_stats, "stats [--url URL] [--raw]                what the running daemon counted (its /metrics)" },
 	{ NULL, NULL, NULL },

@@ -32,6 +32,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "egress/classify.h"
 #include "egress/config.h"
 #include "egress/store.h"
 #include "shell.h"
@@ -174,6 +175,30 @@ store_log(void *arg, int level, const char *msg)
 
 /* ---- reload ---- */
 
+/*
+ * Build the bounce patterns' one-pass database with the snapshot, so that
+ * no message waits for it, and say what the engine could not take (a
+ * pattern PCRE2 matches alone, a stale serialized database).
+ */
+static void
+patterns_prepare(const struct config *c, int to_stderr)
+{
+	const char *w, *nl;
+
+	if (c->bounce.classifier == NULL)
+		return;
+	(void)classifier_prepare(c->bounce.classifier);
+	for (w = classifier_warnings(c->bounce.classifier);
+	    (nl = strchr(w, '\n')) != NULL; w = nl + 1) {
+		if (to_stderr)
+			fprintf(stderr, "milter-egress: warning: %.*s\n",
+			    (int)(nl - w), w);
+		else
+			shell_log(LOG_WARNING, "bounce patterns: %.*s",
+			    (int)(nl - w), w);
+	}
+}
+
 static void *
 reload_thread(void *arg)
 {
@@ -202,6 +227,7 @@ reload_thread(void *arg)
 			free(text);
 			metrics_reload(shell_metrics(), 0);
 		} else {
+			patterns_prepare(c, 0);
 			shell_config_set(c);	/* c stays alive: it is current */
 			shell_log(LOG_INFO, "configuration reloaded from %s", path);
 			shell_metrics_reloaded(c);
@@ -347,6 +373,7 @@ main(int argc, char **argv)
 		return EX_CONFIG_STATUS;
 	}
 	cfg_errors_fini(&errs);
+	patterns_prepare(cfg, 1);
 	if (check_only) {
 		printf("%s: configuration valid\n", path);
 		config_free(cfg);
