@@ -4,7 +4,11 @@
  *
  * Extraction is a byte-at-a-time state machine, so its output depends only
  * on the byte stream, never on how it was chunked: a URL split across two
- * part_data chunks is carried in the scanner's token buffer. Bounds: a text
+ * part_data chunks is carried in the scanner's token buffer. Text outside
+ * tags (all of text/plain) takes a faster road to the same result: a
+ * vectorised search finds the next whitespace (or '<'), a token that ends
+ * inside the chunk is looked at where it lies, and only a token with a
+ * ':' or '.' (every bare URL has one) is searched for URLs. Bounds: a text
  * token, an attribute value and a URL are cut at CONTENT_URL_MAX bytes (the
  * rest of an over-long token is skipped up to the next delimiter); anchor
  * text is cut at CONTENT_ANCHOR_MAX. Memory per scanner is fixed (about
@@ -49,6 +53,7 @@
 #include <libpsl.h>
 
 #include "egress/content.h"
+#include "bytescan.h"
 
 #define TAG_MAX		16
 #define ATTR_NAME_MAX	16
@@ -262,17 +267,35 @@ prefix_ci(const char *p, size_t n, const char *pre)
 	return n >= l && strncasecmp(p, pre, l) == 0;
 }
 
+/* prefix_ci() for a lowercase ASCII pre of length l, inline. */
+static inline int
+prefix_lc(const char *p, size_t n, const char *pre, size_t l)
+{
+	size_t i;
+
+	if (n < l)
+		return 0;
+	for (i = 0; i < l; i++)
+		if (lower((unsigned char)p[i]) != pre[i])
+			return 0;
+	return 1;
+}
+
 /* Length of the URL scheme prefix at p that starts a bare URL, or 0. */
 static size_t
 bare_url_start(const char *p, size_t n)
 {
-	if (prefix_ci(p, n, "http://"))
+	int c = n > 0 ? lower((unsigned char)p[0]) : 0;
+
+	if (c != 'h' && c != 'f' && c != 'w')
+		return 0;
+	if (prefix_lc(p, n, "http://", 7))
 		return 7;
-	if (prefix_ci(p, n, "https://"))
+	if (prefix_lc(p, n, "https://", 8))
 		return 8;
-	if (prefix_ci(p, n, "ftp://"))
+	if (prefix_lc(p, n, "ftp://", 6))
 		return 6;
-	if (prefix_ci(p, n, "www.") && n > 4 && is_alnum((unsigned char)p[4]))
+	if (prefix_lc(p, n, "www.", 4) && n > 4 && is_alnum((unsigned char)p[4]))
 		return 4;
 	return 0;
 }
@@ -369,24 +392,43 @@ link_scanner_images(const struct link_scanner *ls)
 	return ls->images;
 }
 
+/*
+ * A whole (decoded) text token t[0..n): count its letters and digits, look
+ * for bare URLs. Every bare URL start ("http://", "https://", "ftp://",
+ * "www.") holds a ':' or a '.', so a token without either has none.
+ */
+static int
+token_text(struct link_scanner *ls, const char *t, size_t n)
+{
+	size_t i, chars = 0;
+	int punct = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned c = (unsigned char)t[i];
+
+		chars += is_alnum((int)c) || c >= 0x80;
+		punct |= c == ':' || c == '.';
+	}
+	ls->text_chars += chars;
+	return punct ? find_bare_urls(ls, t, n) : 0;
+}
+
 static int
 flush_token(struct link_scanner *ls)
 {
 	char dec[CONTENT_URL_MAX];
 	const char *t = ls->tok;
-	size_t n = ls->toklen, i;
+	size_t n = ls->toklen;
 
 	if (n == 0)
 		return 0;
 	ls->toklen = 0;
-	if (ls->html) {
+	/* decoding is the identity without '&', up to its output bound */
+	if (ls->html && (n + 4 >= sizeof(dec) || memchr(ls->tok, '&', n) != NULL)) {
 		n = entity_decode(ls->tok, n, dec, sizeof(dec));
 		t = dec;
 	}
-	for (i = 0; i < n; i++)
-		if (is_alnum((unsigned char)t[i]) || (unsigned char)t[i] >= 0x80)
-			ls->text_chars++;
-	return find_bare_urls(ls, t, n);
+	return token_text(ls, t, n);
 }
 
 static inline void
@@ -395,6 +437,60 @@ tok_add(struct link_scanner *ls, int c)
 	/* Over-long tokens are cut; the rest up to a delimiter is skipped. */
 	if (ls->toklen < sizeof(ls->tok))
 		ls->tok[ls->toklen++] = (char)c;
+}
+
+/* tok_add() for n bytes. */
+static inline void
+tok_add_bytes(struct link_scanner *ls, const char *p, size_t n)
+{
+	if (n > sizeof(ls->tok) - ls->toklen)
+		n = sizeof(ls->tok) - ls->toklen;
+	memcpy(ls->tok + ls->toklen, p, n);
+	ls->toklen += n;
+}
+
+/*
+ * Text outside tags and anchors, p[0..n): what tok_add() byte by byte and
+ * flush_token() at each whitespace would do, a token at a time. Stops
+ * before a '<' in HTML (the caller steps into the tag); returns the bytes
+ * consumed, or (size_t)-1 when a callback failed. A token reaching the end
+ * of the chunk is carried in tok; one wholly inside it is read in place.
+ */
+static size_t
+text_run(struct link_scanner *ls, const char *p, size_t n)
+{
+	const char *lt;
+	size_t i = 0, e = n, k;
+	int rc;
+
+	if (ls->html && (lt = memchr(p, '<', n)) != NULL)
+		e = (size_t)(lt - p);
+	while (i < e) {
+		k = bytescan_space(p + i, e - i, 0);
+		if (i + k == n) {
+			tok_add_bytes(ls, p + i, k);
+			return n;
+		}
+		/* the token p[i..i+k) ends here (k may be 0) */
+		if (ls->toklen > 0) {
+			tok_add_bytes(ls, p + i, k);
+			rc = flush_token(ls);
+		} else if (k == 0)
+			rc = 0;
+		else if (ls->html && (k + 4 >= sizeof(ls->tok) ||
+		    memchr(p + i, '&', k) != NULL)) {
+			tok_add_bytes(ls, p + i, k);
+			rc = flush_token(ls);
+		} else
+			rc = token_text(ls, p + i, k < sizeof(ls->tok) ? k :
+			    sizeof(ls->tok));
+		if (rc != 0)
+			return (size_t)-1;
+		i += k;
+		if (i < e)
+			i++;	/* the whitespace */
+	}
+	return e;
 }
 
 static inline void
@@ -688,21 +784,23 @@ step_html(struct link_scanner *ls, int c)
 int
 link_scanner_feed(struct link_scanner *ls, const char *p, size_t n)
 {
-	size_t i;
+	size_t i = 0, k;
 
 	if (ls->failed)
 		return -1;
-	for (i = 0; i < n; i++) {
-		int c = (unsigned char)p[i], rc;
+	while (i < n) {
+		int rc;
 
-		if (ls->html)
-			rc = step_html(ls, c);
-		else if (is_space(c))
-			rc = flush_token(ls);
-		else {
-			tok_add(ls, c);
-			rc = 0;
+		if (!ls->html || (ls->state == S_TEXT && !ls->in_a)) {
+			if ((k = text_run(ls, p + i, n - i)) == (size_t)-1) {
+				ls->failed = 1;
+				return -1;
+			}
+			if ((i += k) == n)
+				break;
+			/* text_run() stopped at a '<': step_html() opens the tag */
 		}
+		rc = step_html(ls, (unsigned char)p[i++]);
 		if (rc != 0) {
 			ls->failed = 1;
 			return -1;

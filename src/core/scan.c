@@ -48,6 +48,7 @@
 #include "egress/recog.h"
 #include "egress/rfc5322.h"
 #include "egress/scan.h"
+#include "bytescan.h"
 
 #define SCAN_MAX_HANDLERS	4
 
@@ -595,41 +596,45 @@ body_byte(struct scan *s, unsigned char c, unsigned long long maxlen)
 
 /*
  * The body line checks. Most lines hold neither CR nor NUL before their
- * CRLF: their bytes are counted in one step (memchr finds the line end)
- * and only the line ending goes through body_byte(). Any other segment
- * goes through body_byte() byte by byte, up to and including its LF, so
- * the work stays linear whatever the input.
+ * CRLF: one vectorised search (bytescan_any3) finds the next LF, CR or NUL,
+ * the bytes before it are counted in one step, and a CRLF ends the line
+ * at once. Anything else (a bare CR or LF, a NUL, a CR last in the chunk)
+ * goes through body_byte() one byte at a time, so the work stays linear
+ * and the findings are those of the byte-by-byte machine.
  */
 static int
 body_lines(struct scan *s, const char *p, size_t n)
 {
 	const unsigned long long maxlen = s->cfg->limits.line_length > 0 ?
 	    (unsigned long long)s->cfg->limits.line_length : ~0ULL;
-	size_t i = 0, end, clen, k;
-	const char *nl;
+	size_t i = 0, j;
 
 	while (i < n) {
-		nl = memchr(p + i, '\n', n - i);
-		end = nl != NULL ? (size_t)(nl - p) : n;
-		clen = end - i;
-		if (clen > 0 && p[end - 1] == '\r')
-			clen--;		/* a CR last in the chunk may still be bare */
-		if (!s->prev_cr && clen > 0 && memchr(p + i, '\r', clen) == NULL &&
-		    memchr(p + i, '\0', clen) == NULL) {
-			s->linelen += clen;
-			if (s->linelen > maxlen && !(s->seen & SEEN_LINE_LONG)) {
-				s->seen |= SEEN_LINE_LONG;
-				if (scan_add(s, "body.line_too_long", "line %llu",
-				    s->lineno) != 0)
-					return -1;
+		if (!s->prev_cr) {
+			j = i + bytescan_any3(p + i, n - i, '\n', '\r', '\0');
+			if (j > i) {
+				s->linelen += j - i;
+				if (s->linelen > maxlen && !(s->seen & SEEN_LINE_LONG)) {
+					s->seen |= SEEN_LINE_LONG;
+					if (scan_add(s, "body.line_too_long",
+					    "line %llu", s->lineno) != 0)
+						return -1;
+				}
+				i = j;
+				if (i == n)
+					break;
 			}
-			i += clen;
+			if (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n') {
+				/* what body_byte() does for CR then LF */
+				s->lineno++;
+				s->linelen = 0;
+				i += 2;
+				continue;
+			}
 		}
-		/* The rest of the segment, its line ending included. */
-		k = nl != NULL ? end + 1 : n;
-		for (; i < k; i++)
-			if (body_byte(s, (unsigned char)p[i], maxlen) != 0)
-				return -1;
+		if (body_byte(s, (unsigned char)p[i], maxlen) != 0)
+			return -1;
+		i++;
 	}
 	return 0;
 }
