@@ -98,4 +98,70 @@ bytescan_space(const char *p, size_t n, int lt)
 	return n;
 }
 
+/*
+ * Over p[0..n): the number of ASCII letters and digits and of bytes at or
+ * above 0x80 (what the link scanner counts as text), and in *longest the
+ * longest run without whitespace (space, \t \n \v \f \r), counting a
+ * run that touches either end of p.
+ */
+static inline size_t
+bytescan_text_stats(const char *p, size_t n, size_t *longest)
+{
+	size_t i = 0, count = 0, run = 0, best = 0;
+
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(' '), nine = _mm_set1_epi8(9),
+	    four = _mm_set1_epi8(4), lca = _mm_set1_epi8('a'),
+	    z25 = _mm_set1_epi8(25), zero = _mm_set1_epi8('0'),
+	    bit5 = _mm_set1_epi8(0x20);
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i l = _mm_sub_epi8(_mm_or_si128(x, bit5), lca);
+		__m128i d = _mm_sub_epi8(x, zero);
+		__m128i cc = _mm_sub_epi8(x, nine);
+		__m128i alpha = _mm_cmpeq_epi8(_mm_min_epu8(l, z25), l);
+		__m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
+		__m128i ws = _mm_or_si128(_mm_cmpeq_epi8(x, sp),
+		    _mm_cmpeq_epi8(_mm_min_epu8(cc, four), cc));
+		unsigned text = (unsigned)_mm_movemask_epi8(
+		    _mm_or_si128(alpha, digit)) | (unsigned)_mm_movemask_epi8(x);
+		unsigned w = (unsigned)_mm_movemask_epi8(ws);
+
+		count += (size_t)__builtin_popcount(text);
+		if (w == 0) {
+			run += 16;
+			continue;
+		}
+		/*
+		 * The run reaching the block's first whitespace ends there;
+		 * runs between two whitespace bytes of the block are shorter
+		 * than 16 (too short to matter to a caller asking about the
+		 * token limit); the block's tail starts the next run.
+		 */
+		run += (size_t)__builtin_ctz(w);
+		if (run > best)
+			best = run;
+		run = 15 - (size_t)(31 - __builtin_clz(w));
+	}
+#endif
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == ' ' || (c >= 9 && c <= 13)) {
+			if (run > best)
+				best = run;
+			run = 0;
+			continue;
+		}
+		run++;
+		count += ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
+		    (c >= '0' && c <= '9') || c >= 0x80;
+	}
+	if (run > best)
+		best = run;
+	*longest = best;
+	return count;
+}
+
 #endif

@@ -450,46 +450,110 @@ tok_add_bytes(struct link_scanner *ls, const char *p, size_t n)
 }
 
 /*
+ * One whole token t[0..k) of a run (k > 0): what tok_add() byte by byte
+ * and flush_token() would do. Tokens the plain path cannot take as they
+ * lie (cut at the token limit, or with entities to decode in HTML) go
+ * through tok.
+ */
+static int
+run_token(struct link_scanner *ls, const char *t, size_t k)
+{
+	if ((ls->html && (k + 4 >= sizeof(ls->tok) ||
+	    memchr(t, '&', k) != NULL)) || k > sizeof(ls->tok)) {
+		tok_add_bytes(ls, t, k);
+		return flush_token(ls);
+	}
+	return token_text(ls, t, k);
+}
+
+/* Raw text-character count of t[0..k), as token_text() counts. */
+static size_t
+raw_chars(const char *t, size_t k)
+{
+	size_t i, chars = 0;
+
+	for (i = 0; i < k; i++)
+		chars += is_alnum((unsigned char)t[i]) || (unsigned char)t[i] >= 0x80;
+	return chars;
+}
+
+/*
+ * Complete tokens p[0..n) separated by whitespace, with no '<' in HTML.
+ * The count is taken over the whole run at once (whitespace counts for
+ * nothing, so it is the sum over the tokens), and only the tokens holding
+ * a ':' or a '.' (every bare URL start has one) or, in HTML, a '&' are
+ * looked at one by one. A run with a token near the token limit is taken
+ * token by token instead: cutting it changes what is counted.
+ */
+static int
+run_tokens(struct link_scanner *ls, const char *p, size_t n)
+{
+	size_t i = 0, k, longest, chars;
+
+	chars = bytescan_text_stats(p, n, &longest);
+	if (longest + 8 >= sizeof(ls->tok)) {
+		while (i < n) {
+			k = bytescan_space(p + i, n - i, 0);
+			if (k > 0 && run_token(ls, p + i, k) != 0)
+				return -1;
+			i += k + (i + k < n);
+		}
+		return 0;
+	}
+	ls->text_chars += chars;
+	while (i < n) {
+		size_t q = i + bytescan_any3(p + i, n - i, ':', '.',
+		    ls->html ? '&' : ':'), a;
+
+		if (q == n)
+			break;
+		/* the token around q: back to whitespace (or i), then forward */
+		for (a = q; a > i && !is_space((unsigned char)p[a - 1]); a--)
+			;
+		k = bytescan_space(p + a, n - a, 0);
+		/* run_token() counts again what it reads */
+		ls->text_chars -= raw_chars(p + a, k);
+		if (run_token(ls, p + a, k) != 0)
+			return -1;
+		i = a + k;
+	}
+	return 0;
+}
+
+/*
  * Text outside tags and anchors, p[0..n): what tok_add() byte by byte and
- * flush_token() at each whitespace would do, a token at a time. Stops
- * before a '<' in HTML (the caller steps into the tag); returns the bytes
- * consumed, or (size_t)-1 when a callback failed. A token reaching the end
- * of the chunk is carried in tok; one wholly inside it is read in place.
+ * flush_token() at each whitespace would do. Stops before a '<' in HTML
+ * (the caller steps into the tag); returns the bytes consumed, or
+ * (size_t)-1 when a callback failed. A token carried from the previous
+ * chunk is completed first; one reaching the end of the chunk is carried
+ * in tok; the complete tokens between are read where they lie.
  */
 static size_t
 text_run(struct link_scanner *ls, const char *p, size_t n)
 {
 	const char *lt;
-	size_t i = 0, e = n, k;
-	int rc;
+	size_t i = 0, e = n, t, k;
 
 	if (ls->html && (lt = memchr(p, '<', n)) != NULL)
 		e = (size_t)(lt - p);
-	while (i < e) {
-		k = bytescan_space(p + i, e - i, 0);
-		if (i + k == n) {
-			tok_add_bytes(ls, p + i, k);
-			return n;
-		}
-		/* the token p[i..i+k) ends here (k may be 0) */
-		if (ls->toklen > 0) {
-			tok_add_bytes(ls, p + i, k);
-			rc = flush_token(ls);
-		} else if (k == 0)
-			rc = 0;
-		else if (ls->html && (k + 4 >= sizeof(ls->tok) ||
-		    memchr(p + i, '&', k) != NULL)) {
-			tok_add_bytes(ls, p + i, k);
-			rc = flush_token(ls);
-		} else
-			rc = token_text(ls, p + i, k < sizeof(ls->tok) ? k :
-			    sizeof(ls->tok));
-		if (rc != 0)
+	if (ls->toklen > 0) {
+		k = bytescan_space(p, e, 0);
+		tok_add_bytes(ls, p, k);
+		if (k == n)
+			return n;	/* still not complete */
+		if (flush_token(ls) != 0)
 			return (size_t)-1;
-		i += k;
-		if (i < e)
-			i++;	/* the whitespace */
+		i = k < e ? k + 1 : k;
 	}
+	/* a last token reaching the end of the chunk is carried */
+	t = e;
+	if (e == n)
+		while (t > i && !is_space((unsigned char)p[t - 1]))
+			t--;
+	if (t > i && run_tokens(ls, p + i, t - i) != 0)
+		return (size_t)-1;
+	if (t < e)
+		tok_add_bytes(ls, p + t, e - t);
 	return e;
 }
 

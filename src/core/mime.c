@@ -47,6 +47,7 @@
 #include "egress/mime.h"
 #include "egress/rfc5322.h"
 #include "mime_int.h"
+#include "bytescan.h"
 
 #define OBUF_SIZE	8192	/* part_data batch */
 #define DBUF_SIZE	4096	/* decoder output slice */
@@ -421,10 +422,7 @@ leaf_raw(struct mime_parser *p, struct mime_entry *e, const char *s,
 	if (n == 0)
 		return 0;
 	if (e->check8 && !p->saw_8bit) {
-		for (i = 0; i < n; i++)
-			if ((unsigned char)s[i] >= 0x80)
-				break;
-		if (i < n) {
+		if (bytescan_high(s, n) < n) {
 			p->saw_8bit = 1;
 			if (FINDING(p, "mime.8bit_undeclared",
 			    "part %u: 8-bit data in a 7bit part", e->info.id))
