@@ -28,6 +28,7 @@
 #include "egress/smtpcode.h"
 
 #include "dsn_int.h"
+#include "bytescan.h"
 
 /* ---- small string helpers ---- */
 
@@ -40,27 +41,65 @@ dsn_has_prefix_ci(const char *s, const char *prefix)
 	return 1;
 }
 
+static inline int
+fold(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/*
+ * Caseless (ASCII) search. The candidates are the positions whose first
+ * and last bytes match the needle's, 16 at a time (bytescan.h's way); only
+ * those are compared in full. The first match in s is returned.
+ */
 const char *
 dsn_memstr_ci(const char *s, size_t n, const char *needle)
 {
-	size_t m = strlen(needle), i, j;
-	int lo, up;
+	size_t m = strlen(needle), i = 0, j;
+	int f0, fl;
 
 	if (m == 0)
 		return s;
 	if (n < m)
 		return NULL;
-	/* cheap first-byte test before the caseless compare */
-	lo = tolower((unsigned char)needle[0]);
-	up = toupper((unsigned char)needle[0]);
-	for (i = 0; i + m <= n; i++) {
-		if ((unsigned char)s[i] != lo && (unsigned char)s[i] != up)
+	f0 = fold((unsigned char)needle[0]);
+	fl = fold((unsigned char)needle[m - 1]);
+#ifdef __SSE2__
+	{
+		const __m128i lo0 = _mm_set1_epi8((char)f0),
+		    up0 = _mm_set1_epi8((char)toupper(f0)),
+		    lol = _mm_set1_epi8((char)fl),
+		    upl = _mm_set1_epi8((char)toupper(fl));
+
+		for (; i + m + 15 <= n; i += 16) {
+			__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			__m128i z = _mm_loadu_si128((const __m128i *)(const void *)(s + i + m - 1));
+			unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+			    _mm_or_si128(_mm_cmpeq_epi8(a, lo0), _mm_cmpeq_epi8(a, up0)),
+			    _mm_or_si128(_mm_cmpeq_epi8(z, lol), _mm_cmpeq_epi8(z, upl))));
+
+			while (mask != 0) {
+				size_t k = i + (size_t)__builtin_ctz(mask);
+
+				for (j = 1; j + 1 < m; j++)
+					if (fold((unsigned char)s[k + j]) !=
+					    fold((unsigned char)needle[j]))
+						break;
+				if (j + 1 >= m)
+					return s + k;
+				mask &= mask - 1;
+			}
+		}
+	}
+#endif
+	for (; i + m <= n; i++) {
+		if (fold((unsigned char)s[i]) != f0 ||
+		    fold((unsigned char)s[i + m - 1]) != fl)
 			continue;
-		for (j = 1; j < m; j++)
-			if (s[i + j] != needle[j] && tolower((unsigned char)s[i + j]) !=
-			    tolower((unsigned char)needle[j]))
+		for (j = 1; j + 1 < m; j++)
+			if (fold((unsigned char)s[i + j]) != fold((unsigned char)needle[j]))
 				break;
-		if (j == m)
+		if (j + 1 >= m)
 			return s + i;
 	}
 	return NULL;
