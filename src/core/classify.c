@@ -532,17 +532,28 @@ merge_runs(struct classifier *cl)
 	return 0;
 }
 
-/* FNV-1a, 64 bits: identifies the pattern text a serialized database is for. */
+/*
+ * FNV-1a, 64 bits: identifies the pattern text a serialized database is
+ * for, and catches a damaged database before Vectorscan reads it.
+ */
 static uint64_t
-text_hash(const char *s)
+bytes_hash(const void *p, size_t n)
 {
+	const unsigned char *s = p;
 	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
 
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
+	for (i = 0; i < n; i++) {
+		h ^= s[i];
 		h *= 0x100000001b3ULL;
 	}
 	return h;
+}
+
+static uint64_t
+text_hash(const char *s)
+{
+	return bytes_hash(s, strlen(s));
 }
 
 /* ---- the one-pass engine ---- */
@@ -555,7 +566,8 @@ struct db_header {
 	char		magic[8];
 	uint32_t	format;
 	uint32_t	n;
-	uint64_t	hash;
+	uint64_t	hash;		/* of the pattern text */
+	uint64_t	payload;	/* of what follows the header */
 };
 
 #ifdef EGRESS_VECTORSCAN
@@ -681,9 +693,13 @@ out:
 	return rc;
 }
 
-/* A serialized database for this text, or -1 (with a warning). */
+/*
+ * A serialized database for this text, or -1 (with a warning). trusted:
+ * the built-in one, whose payload hash need not be checked.
+ */
 static int
-onepass_deserialize(struct classifier *cl, const void *data, size_t len)
+onepass_deserialize(struct classifier *cl, const void *data, size_t len,
+    int trusted)
 {
 	struct db_header h;
 	const unsigned char *p = data;
@@ -706,6 +722,11 @@ onepass_deserialize(struct classifier *cl, const void *data, size_t len)
 		load_warning(cl, 0, "serialized pattern database built from "
 		    "other patterns: ignored (egressctl compile-patterns "
 		    "rebuilds it)");
+		return -1;
+	}
+	if (!trusted && bytes_hash(p + sizeof(h), len - sizeof(h)) != h.payload) {
+		load_warning(cl, 0, "serialized pattern database damaged: "
+		    "ignored");
 		return -1;
 	}
 	if ((cl->mode = malloc(cl->n ? cl->n : 1)) == NULL)
@@ -794,6 +815,17 @@ classifier_db_serialize(struct classifier *cl, struct buf *out)
 	h.format = DB_FORMAT;
 	h.n = (uint32_t)cl->n;
 	h.hash = cl->text_hash;
+	h.payload = bytes_hash(cl->mode, cl->n);
+	{
+		/* FNV-1a continues over the concatenation */
+		const unsigned char *q = (const unsigned char *)bytes;
+		size_t i;
+
+		for (i = 0; i < len; i++) {
+			h.payload ^= q[i];
+			h.payload *= 0x100000001b3ULL;
+		}
+	}
 	if (buf_append(out, &h, sizeof(h)) == BUF_OK &&
 	    buf_append(out, cl->mode, cl->n) == BUF_OK &&
 	    buf_append(out, bytes, len) == BUF_OK)
@@ -1064,7 +1096,7 @@ classifier_load_string_db(const char *text, const char *name,
 	 * the built-in one when this is the shipped text; else it is built
 	 * when first needed.
 	 */
-	if (db != NULL && onepass_deserialize(cl, db, dblen) == 0) {
+	if (db != NULL && onepass_deserialize(cl, db, dblen, 0) == 0) {
 		cl->built = 1;
 		atomic_store(&cl->engine, ENGINE_ONEPASS);
 	}
@@ -1075,7 +1107,7 @@ classifier_load_string_db(const char *text, const char *name,
 		memcpy(&h, bounce_builtin_db, sizeof(h));
 		if (h.hash == cl->text_hash && h.n == cl->n &&
 		    onepass_deserialize(cl, bounce_builtin_db,
-		    bounce_builtin_db_len) == 0) {
+		    bounce_builtin_db_len, 1) == 0) {
 			cl->built = 1;
 			atomic_store(&cl->engine, ENGINE_ONEPASS);
 		}
