@@ -113,7 +113,10 @@ bytescan_text_stats(const char *p, size_t n, size_t *longest)
 	const __m128i sp = _mm_set1_epi8(' '), nine = _mm_set1_epi8(9),
 	    four = _mm_set1_epi8(4), lca = _mm_set1_epi8('a'),
 	    z25 = _mm_set1_epi8(25), zero = _mm_set1_epi8('0'),
-	    bit5 = _mm_set1_epi8(0x20);
+	    bit5 = _mm_set1_epi8(0x20), nil = _mm_setzero_si128();
+	/* per-byte-lane counters, folded into count before they can wrap */
+	__m128i acc = nil;
+	unsigned steps = 0;
 
 	for (; i + 16 <= n; i += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
@@ -124,11 +127,19 @@ bytescan_text_stats(const char *p, size_t n, size_t *longest)
 		__m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
 		__m128i ws = _mm_or_si128(_mm_cmpeq_epi8(x, sp),
 		    _mm_cmpeq_epi8(_mm_min_epu8(cc, four), cc));
-		unsigned text = (unsigned)_mm_movemask_epi8(
-		    _mm_or_si128(alpha, digit)) | (unsigned)_mm_movemask_epi8(x);
+		__m128i text = _mm_or_si128(_mm_or_si128(alpha, digit),
+		    _mm_cmplt_epi8(x, nil));
 		unsigned w = (unsigned)_mm_movemask_epi8(ws);
 
-		count += (size_t)__builtin_popcount(text);
+		acc = _mm_sub_epi8(acc, text);	/* -(-1) per text byte */
+		if (++steps == 255) {
+			__m128i s2 = _mm_sad_epu8(acc, nil);
+
+			count += (size_t)_mm_cvtsi128_si32(s2) +
+			    (size_t)_mm_cvtsi128_si32(_mm_srli_si128(s2, 8));
+			acc = nil;
+			steps = 0;
+		}
 		if (w == 0) {
 			run += 16;
 			continue;
@@ -143,6 +154,12 @@ bytescan_text_stats(const char *p, size_t n, size_t *longest)
 		if (run > best)
 			best = run;
 		run = 15 - (size_t)(31 - __builtin_clz(w));
+	}
+	{
+		__m128i s2 = _mm_sad_epu8(acc, nil);
+
+		count += (size_t)_mm_cvtsi128_si32(s2) +
+		    (size_t)_mm_cvtsi128_si32(_mm_srli_si128(s2, 8));
 	}
 #endif
 	for (; i < n; i++) {
