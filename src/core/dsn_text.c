@@ -71,13 +71,20 @@ dsn_memstr_ci(const char *s, size_t n, const char *needle)
 		    lol = _mm_set1_epi8((char)fl),
 		    upl = _mm_set1_epi8((char)toupper(fl));
 
-		for (; i + m + 15 <= n; i += 16) {
-			__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-			__m128i z = _mm_loadu_si128((const __m128i *)(const void *)(s + i + m - 1));
+		/*
+		 * Blocks of 16 positions; the last block is moved back to end
+		 * at the last position (its positions already seen masked).
+		 */
+		while (n >= m + 15 && i <= n - m) {
+			size_t base = i <= n - m - 15 ? i : n - m - 15;
+			__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(s + base));
+			__m128i z = _mm_loadu_si128((const __m128i *)(const void *)(s + base + m - 1));
 			unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(
 			    _mm_or_si128(_mm_cmpeq_epi8(a, lo0), _mm_cmpeq_epi8(a, up0)),
 			    _mm_or_si128(_mm_cmpeq_epi8(z, lol), _mm_cmpeq_epi8(z, upl))));
 
+			mask &= ~((1u << (i - base)) - 1);
+			i = base;
 			while (mask != 0) {
 				size_t k = i + (size_t)__builtin_ctz(mask);
 
@@ -89,6 +96,7 @@ dsn_memstr_ci(const char *s, size_t n, const char *needle)
 					return s + k;
 				mask &= mask - 1;
 			}
+			i += 16;
 		}
 	}
 #endif
