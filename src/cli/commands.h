@@ -44,10 +44,10 @@ int	cmd_suppress(const struct ctl_opts *, int argc, char **argv);
 int	cmd_report(const struct ctl_opts *, int argc, char **argv);
 int	cmd_classify(const struct ctl_opts *, int argc, char **argv);
 int	cmd_classify_log(const struct ctl_opts *, int argc, char **argv);
+int	cmd_compile_patterns(const struct ctl_opts *, int argc, char **argv);
 /* diagnose (cmd_diagnose.c) */
 int	cmd_diagnose(const struct ctl_opts *, int argc, char **argv);
 /* the daemon's counters (cmd_stats.c) */
 int	cmd_stats(const struct ctl_opts *, int argc, char **argv);
-int	cmd_compile_patterns(const struct ctl_opts *, int argc, char **argv);
 
 #endif
