@@ -305,6 +305,7 @@ load_error(struct cfg_errors *errs, const char *name, unsigned line,
 		return;
 }
 
+#ifdef EGRESS_VECTORSCAN
 static void
 load_warning(struct classifier *cl, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -323,6 +324,8 @@ load_warning(struct classifier *cl, unsigned line, const char *fmt, ...)
 	    line, msg) != BUF_OK)
 		return;
 }
+
+#endif
 
 static void	onepass_free(struct classifier *);
 
