@@ -36,6 +36,16 @@ bytescan_any3(const char *p, size_t n, char a, char b, char c)
 		if (m != 0)
 			return i + (size_t)__builtin_ctz((unsigned)m);
 	}
+	if (i < n && n >= 16) {
+		/* the last block moved back to end at n: no byte-wise tail */
+		size_t base = n - 16;
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + base));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)),
+		    _mm_cmpeq_epi8(x, vc))) >> (i - base);
+
+		return m != 0 ? i + (size_t)__builtin_ctz(m) : n;
+	}
 #endif
 	for (; i < n; i++)
 		if (p[i] == a || p[i] == b || p[i] == c)
@@ -56,6 +66,13 @@ bytescan_high(const char *p, size_t n)
 
 		if (m != 0)
 			return i + (size_t)__builtin_ctz((unsigned)m);
+	}
+	if (i < n && n >= 16) {
+		size_t base = n - 16;
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128(
+		    (const __m128i *)(const void *)(p + base))) >> (i - base);
+
+		return m != 0 ? i + (size_t)__builtin_ctz(m) : n;
 	}
 #endif
 	for (; i < n; i++)
