@@ -80,4 +80,33 @@ kill "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 check "follow" test "$(wc -l <"$tmp/follow.txt")" -eq 2
 
+# compile-patterns: a pattern file's one-pass database beside it. A line
+# Vectorscan cannot take is named (file:line) and still matched, in its
+# place in file order, with or without the database; a database of other
+# text is refused with a warning, never used. Without Vectorscan the
+# command says so (exit 70) and classification is the same.
+cat >"$tmp/pat.conf" <<'PATS'
+# local additions first
+mailboxfull box (?|(full)|(over quota))
+blocked blocked by policy
+PATS
+printf 'From: MAILER-DAEMON@example.org\nTo: a@example.org\nSubject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\nContent-Type: text/plain\n\nThis is the mail system at host mx.example.org.\n\n<u@example.net>: host mx.example.net[192.0.2.1] said: 552 5.2.2 box over\n    quota, blocked by policy (in reply to RCPT TO command)\n' >"$tmp/full.eml"
+"$ctl" compile-patterns "$tmp/pat.conf" >"$tmp/cp.out" 2>"$tmp/cp.err"
+st=$?
+if [ $st -eq 0 ]; then
+	check "database written" test -s "$tmp/pat.conf.hsdb"
+	check "refused line named" grep -q "pat.conf:2: pattern not supported by Vectorscan" "$tmp/cp.err"
+	"$ctl" classify --patterns "$tmp/pat.conf" "$tmp/full.eml" >"$tmp/cl.out" 2>"$tmp/cl.err"
+	check "classified with the database" grep -q "reason=mailboxfull" "$tmp/cl.out"
+	check "warning at classify" grep -q "pat.conf:2: pattern not supported" "$tmp/cl.err"
+	echo "blocked other" >>"$tmp/pat.conf"
+	"$ctl" classify --patterns "$tmp/pat.conf" "$tmp/full.eml" >"$tmp/cl2.out" 2>"$tmp/cl2.err"
+	check "stale database refused" grep -q "built from other patterns" "$tmp/cl2.err"
+	check "same answer compiled" grep -q "reason=mailboxfull" "$tmp/cl2.out"
+else
+	check "no Vectorscan: exit 70" test $st -eq 70
+	"$ctl" classify --patterns "$tmp/pat.conf" "$tmp/full.eml" >"$tmp/cl.out" 2>&1
+	check "classified with PCRE2" grep -q "reason=mailboxfull" "$tmp/cl.out"
+fi
+
 exit $fail
