@@ -633,8 +633,18 @@ onepass_compile(struct classifier *cl)
 	unsigned *flags = NULL, *ids = NULL;
 	hs_compile_error_t *ce = NULL;
 	hs_database_t *db = NULL;
+	/*
+	 * Built for any CPU Vectorscan runs on, not for this one: a database
+	 * serialized here (at build time, by compile-patterns) must load on
+	 * the machine that runs it, and the diagnostics scanned are short.
+	 */
+	hs_platform_info_t generic;
 	size_t i, m, tries;
 	int rc = -1;
+
+	memset(&generic, 0, sizeof(generic));
+	generic.tune = HS_TUNE_FAMILY_GENERIC;
+	generic.cpu_features = 0;
 
 	if (hs_valid_platform() != HS_SUCCESS) {
 		load_warning(cl, 0, "Vectorscan does not run on this CPU: "
@@ -660,7 +670,7 @@ onepass_compile(struct classifier *cl)
 		if (m == 0)
 			goto out;	/* nothing for Vectorscan */
 		if (hs_compile_multi(pats, flags, ids, (unsigned)m, HS_MODE_BLOCK,
-		    NULL, &db, &ce) == HS_SUCCESS)
+		    &generic, &db, &ce) == HS_SUCCESS)
 			break;
 		db = NULL;
 		if (ce == NULL || ce->expression < 0 || (size_t)ce->expression >= m) {
