@@ -27,7 +27,7 @@
 #include "egress/config.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-#define MAX_WANT	3
+#define MAX_WANT	5
 
 static char *
 data_path(const char *rel)
@@ -91,7 +91,29 @@ static const struct {
 	  { { 4, "milter.socket_mode", "\"0980\" is not an octal mode" } } },
 	{ "bad_socket_mode_int.conf", 1,
 	  { { 3, "milter.socket_mode", "expected a string, found an integer" } } },
-	{ "bad_socket.conf", 1, { { 3, "milter.socket", "\"tcp:25@localhost\" is not unix:PATH" } } },
+	{ "bad_socket.conf", 1, { { 3, "milter.socket", "\"tcp:25@localhost\": not unix:PATH" } } },
+	{ "bad_socket_empty.conf", 1,
+	  { { 3, "milter.socket", "\"unix:\": the socket path must be absolute" } } },
+	{ "bad_socket_port.conf", 1,
+	  { { 3, "milter.socket", "the port must be a number from 1 to 65535" } } },
+	{ "bad_redis_addr.conf", 1,
+	  { { 3, "store.redis", "the port must be a number from 1 to 65535" } } },
+	{ "bad_int_overflow.conf", 3,
+	  { { 3, "limits.recipients",
+	      "value 99999999999999999999 out of range [1, 100000] (too large for a 64-bit integer)" },
+	    { 4, "limits.header_count", "value 4294967297 out of range" },
+	    { 5, "limits.urls", "value 99999999999999999999L out of range" } } },
+	{ "bad_section_type.conf", 5,
+	  { { 2, "store", "expected a group { ... }, found an integer" },
+	    { 3, "policy", "expected a group { ... }, found a string" },
+	    { 4, "bounce", "expected a group { ... }, found a boolean" },
+	    { 5, "content", "expected a group { ... }, found an array" },
+	    { 6, "roles", "expected a group { ... }, found an integer" } } },
+	{ "bad_nested_type.conf", 1,
+	  { { 3, "policy.warmup", "expected a group { ... }, found an integer" } } },
+	{ "bad_header_names.conf", 2,
+	  { { 3, "policy.tag_header", "\"X-Status\\x0d\\x0aBcc: victim@example.org\" is not a header field name" },
+	    { 6, "bounce.header_name", "is not a header field name" } } },
 	{ "bad_check_id.conf", 1,
 	  { { 4, "checks[1].id", "unknown check id \"rfc5322.date.mising\"" } } },
 	{ "bad_check_action.conf", 1, { { 4, "checks[0].action", "unknown action \"block\"" } } },
@@ -110,7 +132,7 @@ static const struct {
 	  { { 3, "milter.syslog_facility", "unknown facility \"mail2\"" } } },
 	{ "bad_mode.conf", 1, { { 2, "mode", "\"enforcing\" is neither" } } },
 	{ "bad_fail_mode.conf", 1, { { 2, "fail_mode", "\"hold\" is not accept, tempfail or reject" } } },
-	{ "bad_tag_header.conf", 1, { { 2, "tag_header", "not a valid header field name" } } },
+	{ "bad_tag_header.conf", 1, { { 2, "tag_header", "\"X Egress\" is not a header field name" } } },
 	{ "bad_group_type.conf", 3,
 	  { { 2, "limits", "expected a group { ... }, found an integer" },
 	    { 3, "milter", "expected a group { ... }, found a string" },

@@ -28,6 +28,9 @@ struct cfg_errors {
 	struct buf	 text;
 	int		 count;
 	const char	*file;		/* not owned */
+	/* the source text last read back (integer literals), owned */
+	char		*src_name;
+	char		*src_text;
 };
 
 void	cfg_errors_init(struct cfg_errors *, const char *file);
@@ -40,7 +43,9 @@ void	cfg_error(struct cfg_errors *, const config_setting_t *where,
 /*
  * Typed getters on a group setting (which may be NULL: then nothing is set).
  * Each returns 0 when the key is absent (the out value keeps its default),
- * 1 when it was set, -1 after recording an error.
+ * 1 when it was set, -1 after recording an error. Integers are checked as
+ * written in the file: a literal libconfig wrapped or clamped (4294967297,
+ * 99999999999999999999) is reported with its own text.
  */
 int	cfg_int(const config_setting_t *grp, const char *key, long long min,
 	    long long max, long long *out, struct cfg_errors *);
@@ -49,6 +54,23 @@ int	cfg_bool(const config_setting_t *grp, const char *key, int *out,
 /* *out is replaced by a malloc'd copy (the old value is freed). */
 int	cfg_string(const config_setting_t *grp, const char *key, char **out,
 	    struct cfg_errors *);
+/*
+ * A header field name (RFC 5322 1*ftext, at most 76 characters): anything
+ * else, a CR or LF above all, is an error that shows the value escaped.
+ */
+int	cfg_header_name(const config_setting_t *grp, const char *key,
+	    char **out, struct cfg_errors *);
+int	cfg_header_name_is_valid(const char *name);
+/*
+ * A milter socket: unix:/ABSOLUTE/PATH (local: too), inet:PORT[@HOST] or
+ * inet6:PORT[@HOST] with PORT 1..65535. cfg_socket_check() returns 0 or -1
+ * with the reason in why (for a -p given on the command line).
+ */
+int	cfg_socket(const config_setting_t *grp, const char *key, char **out,
+	    struct cfg_errors *);
+int	cfg_socket_check(const char *spec, char *why, size_t whysz);
+/* A client address: HOST:PORT, [V6]:PORT or unix:/PATH (Redis). */
+int	cfg_hostport_check(const char *spec, char *why, size_t whysz);
 /* Durations: integer seconds or a string "90s", "30m", "12h", "7d", "2w". */
 int	cfg_duration(const config_setting_t *grp, const char *key,
 	    long long min, long long max, long long *out, struct cfg_errors *);

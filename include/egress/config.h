@@ -29,6 +29,7 @@
 #include "egress/findings.h"
 #include "egress/limits.h"
 #include "egress/metrics.h"
+#include "egress/roles.h"
 #include "egress/sender.h"
 #include "egress/storeconf.h"
 
@@ -87,6 +88,7 @@ struct config {
 	struct content_config content;		/* `content` section (content.h) */
 	struct diagnose_conf diagnose;		/* `diagnose` section (diagconf.h) */
 	struct metrics_conf metrics;		/* `metrics` section (metrics.h) */
+	struct roles_conf roles;		/* `roles` section (roles.h) */
 };
 
 /*

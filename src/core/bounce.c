@@ -82,12 +82,7 @@ bounce_config_load(struct bounce_conf *b, const config_setting_t *grp,
 		cfg_allow_keys(grp, keys, e);
 		cfg_bool(grp, "enabled", &b->enabled, e);
 		cfg_bool(grp, "add_header", &b->add_header, e);
-		if (cfg_string(grp, "header_name", &b->header_name, e) > 0 &&
-		    !rfc5322_field_name_is_valid(b->header_name,
-		    strlen(b->header_name)))
-			cfg_error(e, config_setting_get_member(grp, "header_name"),
-			    "bounce.header_name",
-			    "\"%s\" is not a valid header field name", b->header_name);
+		cfg_header_name(grp, "header_name", &b->header_name, e);
 		if (cfg_string(grp, "log_json", &b->log_json, e) > 0 &&
 		    b->log_json[0] == '\0') {
 			free(b->log_json);

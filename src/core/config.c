@@ -111,6 +111,16 @@ metrics_load(struct config *c, const config_setting_t *g, const char *dir,
 	return metrics_config_load(&c->metrics, g, e);
 }
 
+static int  roles_defaults(struct config *c) { return roles_conf_default(&c->roles); }
+static void roles_fini(struct config *c) { roles_conf_fini(&c->roles); }
+static int
+roles_load(struct config *c, const config_setting_t *g, const char *dir,
+    struct cfg_errors *e)
+{
+	(void)dir;
+	return roles_config_load(&c->roles, g, e);
+}
+
 static const struct section sections[] = {
 	{ "store",   store_defaults,   store_fini,   store_load },
 	{ "policy",  policy_defaults,  policy_fini,  policy_load },
@@ -118,6 +128,7 @@ static const struct section sections[] = {
 	{ "content", content_defaults, content_fini, content_load },
 	{ "diagnose", diagnose_defaults, diagnose_fini, diagnose_load },
 	{ "metrics", metrics_defaults, metrics_fini, metrics_load },
+	{ "roles",   roles_defaults,   roles_fini,   roles_load },
 };
 #define NSECTIONS	(sizeof(sections) / sizeof(sections[0]))
 
@@ -435,14 +446,7 @@ load_milter(struct milter_conf *m, const config_setting_t *g, struct cfg_errors 
 	if (g == NULL)
 		return;
 	cfg_allow_keys(g, keys, e);
-	if (cfg_string(g, "socket", &m->socket, e) > 0 &&
-	    strncmp(m->socket, "unix:", 5) != 0 &&
-	    strncmp(m->socket, "local:", 6) != 0 &&
-	    strncmp(m->socket, "inet:", 5) != 0 &&
-	    strncmp(m->socket, "inet6:", 6) != 0)
-		cfg_error(e, cfg_member(g, "socket"), "milter.socket",
-		    "\"%s\" is not unix:PATH, inet:PORT@HOST or inet6:PORT@HOST",
-		    m->socket);
+	cfg_socket(g, "socket", &m->socket, e);
 	{
 		char *mode = NULL, *end;
 
@@ -569,12 +573,7 @@ config_load(const char *path, struct cfg_errors *e)
 			cfg_error(e, cfg_member(root, "fail_mode"), "fail_mode",
 			    "\"%s\" is not accept, tempfail or reject", s);
 	}
-	if (cfg_string(root, "tag_header", &c->tag_header, e) > 0) {
-		if (!rfc5322_field_name_is_valid(c->tag_header,
-		    strlen(c->tag_header)))
-			cfg_error(e, cfg_member(root, "tag_header"), "tag_header",
-			    "\"%s\" is not a valid header field name", c->tag_header);
-	}
+	cfg_header_name(root, "tag_header", &c->tag_header, e);
 	cfg_string(root, "hold_reason", &c->hold_reason, e);
 
 	if ((g = cfg_group(root, "repair", e)) != NULL) {
@@ -607,7 +606,7 @@ config_load(const char *path, struct cfg_errors *e)
 	load_exempt(c, cfg_group(root, "exempt", e), e);
 	load_checks(c, cfg_member(root, "checks"), e);
 	for (i = 0; i < NSECTIONS; i++)
-		(void)sections[i].load(c, cfg_member(root, sections[i].key),
+		(void)sections[i].load(c, cfg_group(root, sections[i].key, e),
 		    confdir, e);
 out:
 	free(s);

@@ -387,7 +387,7 @@ policy_config_load(struct policy_conf *p, const config_setting_t *grp,
 	} else if (rc < 0)
 		bad = 1;
 	strlist_free(&keys);
-	if (cfg_string(grp, "tag_header", &p->tag_header, errs) < 0)
+	if (cfg_header_name(grp, "tag_header", &p->tag_header, errs) < 0)
 		bad = 1;
 	if (load_rate(grp, "rate", &p->rate.interval_ms, errs) < 0)
 		bad = 1;
@@ -398,7 +398,7 @@ policy_config_load(struct policy_conf *p, const config_setting_t *grp,
 			bad = 1;
 		p->rate.burst = b;
 	}
-	w = config_setting_get_member(grp, "warmup");
+	w = cfg_group(grp, "warmup", errs);
 	if (w != NULL) {
 		cfg_allow_keys(w, warmup_keys, errs);
 		if (cfg_bool(w, "enabled", &p->warmup.enabled, errs) < 0 ||

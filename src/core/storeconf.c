@@ -7,6 +7,8 @@
  * reads the result when it opens. Defaults are documented in
  * milter-egress.conf(5).
  */
+#include <sys/stat.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +115,35 @@ store_config_load(struct store_conf *c, const config_setting_t *grp,
 	if (c->redis_password != NULL && c->redis_password[0] == '\0') {
 		free(c->redis_password);
 		c->redis_password = NULL;
+	}
+	if (c->state_dir != NULL) {
+		const config_setting_t *sd = config_setting_get_member(grp, "state_dir");
+		struct stat st;
+
+		/*
+		 * Absent is fine here (the daemon creates nothing, but a
+		 * package may create it after checking the file); something
+		 * that is not a directory can never work.
+		 */
+		if (c->state_dir[0] != '/') {
+			cfg_error(errs, sd, "state_dir", "\"%s\" is not an absolute path",
+			    c->state_dir);
+			bad = 1;
+		} else if (sd != NULL && stat(c->state_dir, &st) == 0 &&
+		    !S_ISDIR(st.st_mode)) {
+			cfg_error(errs, sd, "state_dir", "%s: %s", c->state_dir,
+			    strerror(ENOTDIR));
+			bad = 1;
+		}
+	}
+	if (c->redis != NULL) {
+		char why[160];
+
+		if (cfg_hostport_check(c->redis, why, sizeof(why)) != 0) {
+			cfg_error(errs, config_setting_get_member(grp, "redis"), "redis",
+			    "\"%s\": %s", c->redis, why);
+			bad = 1;
+		}
 	}
 	if (!bad && c->map_max < c->map_size) {
 		cfg_error(errs, config_setting_get_member(grp, "map_max"), "map_max",
