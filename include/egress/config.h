@@ -54,6 +54,8 @@ struct milter_conf {
 	char		*syslog_ident;
 	long long	 timeout;		/* libmilter I/O timeout, seconds */
 	long long	 backlog;
+	char		*log_file;		/* NULL: syslog */
+	long long	 shutdown_timeout;	/* seconds to wait for sessions */
 };
 
 struct exempt_conf {

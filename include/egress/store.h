@@ -108,6 +108,8 @@ void		 store_close(struct store *);
 /* Wait until every counter queued so far is committed. */
 __attribute__((warn_unused_result)) int store_flush(struct store *);
 const char	*store_backend_name(const struct store *);
+/* "LMDB VERSION\nhiredis VERSION\n" (run-time LMDB, hiredis headers). */
+void		 store_lib_versions(char *out, size_t outsz);
 /* Bucket width and retention in force (seconds). */
 int64_t		 store_bucket(const struct store *);
 int64_t		 store_retention(const struct store *);

@@ -170,6 +170,7 @@ config_set_defaults(struct config *c)
 	c->milter.socket_mode = 0660;
 	c->milter.timeout = 600;
 	c->milter.backlog = 128;
+	c->milter.shutdown_timeout = 30;
 	if ((c->tag_header = strdup("X-Egress-Findings")) == NULL ||
 	    (c->hold_reason = strdup("milter-egress")) == NULL ||
 	    (c->milter.socket = strdup("unix:/run/milter-egress/milter-egress.sock")) == NULL ||
@@ -210,6 +211,7 @@ config_free(struct config *c)
 	free(c->milter.spool_dir);
 	free(c->milter.user);
 	free(c->milter.pidfile);
+	free(c->milter.log_file);
 	free(c->milter.syslog_facility);
 	free(c->milter.syslog_ident);
 	strlist_free(&c->exempt.senders);
@@ -437,7 +439,8 @@ load_milter(struct milter_conf *m, const config_setting_t *g, struct cfg_errors 
 {
 	static const char *const keys[] = { "socket", "socket_mode",
 	    "socket_group", "user", "pidfile", "syslog_facility", "syslog_ident",
-	    "timeout", "backlog", "spool_dir", NULL };
+	    "timeout", "backlog", "spool_dir", "log_file", "shutdown_timeout",
+	    NULL };
 	static const char *const facilities[] = { "mail", "daemon", "user",
 	    "local0", "local1", "local2", "local3", "local4", "local5",
 	    "local6", "local7", NULL };
@@ -469,7 +472,19 @@ load_milter(struct milter_conf *m, const config_setting_t *g, struct cfg_errors 
 		cfg_error(e, cfg_member(g, "spool_dir"), "spool_dir",
 		    "\"%s\" is not an absolute path", m->spool_dir);
 	cfg_string(g, "user", &m->user, e);
-	cfg_string(g, "pidfile", &m->pidfile, e);
+	if (cfg_string(g, "pidfile", &m->pidfile, e) > 0 && m->pidfile[0] != '\0' &&
+	    m->pidfile[0] != '/')
+		cfg_error(e, cfg_member(g, "pidfile"), "pidfile",
+		    "\"%s\" is not an absolute path", m->pidfile);
+	if (cfg_string(g, "log_file", &m->log_file, e) > 0) {
+		if (m->log_file[0] == '\0') {
+			free(m->log_file);
+			m->log_file = NULL;
+		} else if (m->log_file[0] != '/')
+			cfg_error(e, cfg_member(g, "log_file"), "log_file",
+			    "\"%s\" is not an absolute path", m->log_file);
+	}
+	cfg_duration(g, "shutdown_timeout", 0, 3600, &m->shutdown_timeout, e);
 	cfg_string(g, "syslog_ident", &m->syslog_ident, e);
 	if (cfg_string(g, "syslog_facility", &m->syslog_facility, e) > 0) {
 		for (i = 0; facilities[i]; i++)

@@ -280,6 +280,7 @@ egress_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	 */
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return SMFIS_ALL_OPTS;
+	shell_session_begin();
 	*pf0 = want & f0;
 	/* Steps we do not use. */
 	proto |= f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA);
@@ -301,9 +302,12 @@ egress_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 	struct connctx *c;
 	const char *addr, *j, *v;
 
-	if ((c = conn_get(ctx)) == NULL && (c = calloc(1, sizeof(*c))) == NULL) {
-		shell_log(LOG_ERR, "connect: out of memory: tempfail");
-		return SMFIS_TEMPFAIL;
+	if ((c = conn_get(ctx)) == NULL) {
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			shell_log(LOG_ERR, "connect: out of memory: tempfail");
+			return SMFIS_TEMPFAIL;
+		}
+		shell_session_begin();
 	}
 	c->cfg = shell_config_get();
 	metrics_session(shell_metrics(), 1);
@@ -1157,6 +1161,7 @@ egress_close(SMFICTX *ctx)
 		shell_config_put(c->cfg);
 		free(c);
 		smfi_setpriv(ctx, NULL);
+		shell_session_end();
 	}
 	return SMFIS_CONTINUE;
 }

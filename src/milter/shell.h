@@ -22,10 +22,24 @@
 /* Reload signal: libmilter takes SIGHUP, SIGTERM and SIGINT for itself. */
 #define SHELL_RELOAD_SIGNAL	SIGUSR1
 
-/* Logging sink: syslog, or stderr in the foreground. */
-void	shell_log_open(const struct config *, int foreground);
+/*
+ * Logging sink: stderr in the foreground, else milter.log_file, else
+ * syslog; stderr and file lines start with an RFC 3339 time stamp.
+ * shell_log_open returns -1 with errno when the log file cannot be opened;
+ * shell_log_reopen reopens it (SIGUSR1, after logrotate moved it).
+ */
+int	shell_log_open(const struct config *, int foreground);
+void	shell_log_reopen(void);
 void	shell_log(int priority, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Sessions (one per MTA connection) are counted so that shutdown can wait
+ * for them before it closes the store: begin when the connection context
+ * is created, end when it is freed.
+ */
+void	shell_session_begin(void);
+void	shell_session_end(void);
 
 /* The sender-record store, or NULL when store.enabled is false. */
 struct store;

@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <hiredis/hiredis.h>
+#include <lmdb.h>
+
 #include "egress/assert.h"
 #include "egress/path.h"
 #include "egress/store.h"
@@ -511,4 +514,14 @@ store_rate_take(struct store *st, const char *key, const char *name,
 		return STORE_OK;
 	return st->ops->rate_take(st, key, name, now_ms, r, init_tat, allowed,
 	    retry_ms);
+}
+
+void
+store_lib_versions(char *out, size_t outsz)
+{
+	int maj, min, pat;
+
+	(void)mdb_version(&maj, &min, &pat);
+	snprintf(out, outsz, "LMDB %d.%d.%d\nhiredis %d.%d.%d (headers)\n",
+	    maj, min, pat, HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
 }
