@@ -181,12 +181,21 @@ expect 71 "socket directory $tmp/absent: No such file or directory" "missing run
 empty_dir "$run" "missing run directory"
 sock=unix:$run/milter.sock
 
-# -- 7. No state directory, a file as state directory.
-state=$tmp/nostate
+# -- 7. A state directory that cannot be created, one that is created, a
+# file as state directory.
+state=$tmp/absent/state
 c7=$(conf nostate)
 start "$c7"
-expect 71 "state directory $tmp/nostate (store.state_dir): No such file or directory" "missing state directory"
+expect 71 "state directory $tmp/absent/state (store.state_dir) cannot be created by root: No such file or directory" "missing state directory"
 empty_dir "$run" "missing state directory"
+state=$tmp/newstate
+c7a=$(conf newstate)
+start "$c7a"
+pid=$(cat "$pidf" 2>/dev/null); pids="$pids $pid"
+[ "$st" -eq 0 ] && [ -d "$tmp/newstate" ] && ok "missing state directory with a parent: created" ||
+	{ not_ok "missing state directory with a parent: exit $st"; cat "$tmp/err"; }
+stop "$pid" "created state directory"
+empty_dir "$run" "created state directory"
 : >"$tmp/statefile"
 state=$tmp/statefile
 c7b=$(conf statefile)

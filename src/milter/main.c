@@ -563,39 +563,51 @@ notify_ready(int foreground)
 }
 
 /*
- * The state directory must exist, be a directory and be writable by the
- * user the daemon will run as: probed by creating and removing a file with
- * that user's effective ids (real uid stays root, so the switch back works;
- * no thread exists yet, so the switch applies to the whole process).
+ * The state directory must be a directory the user the daemon will run as
+ * can write; a missing one is created (as that user, mode 0750, its
+ * parent must exist), as the LMDB store would. Probed by creating and
+ * removing a file with that user's effective ids (the real uid stays
+ * root, so the switch back works; no thread exists yet, so the switch
+ * applies to the whole process).
  */
 static void
 check_state_dir(const char *dir, const struct passwd *pw)
 {
 	char probe[PATH_BUF];
+	const char *what = NULL;
 	struct stat st;
-	int fd, err = 0, switched = 0;
+	int fd, err = 0, switched = 0, found;
 
-	if (stat(dir, &st) != 0)
+	if (!(found = stat(dir, &st) == 0) && errno != ENOENT)
 		die("state directory %s (store.state_dir): %s", dir, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
+	if (found && !S_ISDIR(st.st_mode))
 		die("state directory %s (store.state_dir): %s", dir, strerror(ENOTDIR));
 	if (pw != NULL && geteuid() == 0) {
 		if (setegid(pw->pw_gid) != 0 || seteuid(pw->pw_uid) != 0)
 			die("cannot switch to user %s: %s", pw->pw_name, strerror(errno));
 		switched = 1;
 	}
-	snprintf(probe, sizeof(probe), "%s/.milter-egress-probe.XXXXXX", dir);
-	if ((fd = mkstemp(probe)) < 0)
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
 		err = errno;
-	else {
-		close(fd);
-		(void)unlink(probe);
+		what = "cannot be created by";
+	} else {
+		snprintf(probe, sizeof(probe), "%s/.milter-egress-probe.XXXXXX", dir);
+		if ((fd = mkstemp(probe)) < 0) {
+			err = errno;
+			what = "is not writable by";
+		} else {
+			close(fd);
+			(void)unlink(probe);
+		}
 	}
 	if (switched && (seteuid(0) != 0 || setegid(0) != 0))
 		die("cannot switch back to root: %s", strerror(errno));
-	if (err != 0)
-		die("state directory %s (store.state_dir) is not writable by %s: %s",
-		    dir, pw ? pw->pw_name : "this user", strerror(err));
+	if (err != 0) {
+		struct passwd *me = pw ? NULL : getpwuid(geteuid());
+
+		die("state directory %s (store.state_dir) %s %s: %s", dir, what,
+		    pw ? pw->pw_name : me ? me->pw_name : "this user", strerror(err));
+	}
 }
 
 /* "inet:PORT@HOST" -> a test bind, so that the reason has an errno. */
