@@ -83,6 +83,29 @@ for f in "$data"/bad_*.conf; do
 	has "$tmp/err" "$f:"
 done
 
+# The holes a new user found: each is refused by -n with FILE:LINE: KEY.
+# bad_one TEXT WANT: a file of TEXT is refused (78) and stderr has WANT.
+bad_one() {
+	printf '%s\n' "$1" >"$tmp/one.conf"
+	check "$tmp/one.conf" 78
+	has "$tmp/err" "$tmp/one.conf:$2"
+}
+bad_one 'store = 5;' '1: store: expected a group { ... }, found an integer'
+bad_one 'policy = "x";' '1: policy: expected a group { ... }, found a string'
+bad_one 'bounce = true;' '1: bounce: expected a group { ... }, found a boolean'
+bad_one 'policy = { tag_header = "X-A\r\nBcc: x@example.org"; };' \
+	'1: policy.tag_header: "X-A\x0d\x0aBcc: x@example.org" is not a header field name'
+bad_one 'milter = { socket = "unix:"; };' '1: milter.socket: "unix:": the socket path must be absolute'
+bad_one 'milter = { socket = "inet:99999@127.0.0.1"; };' \
+	'1: milter.socket: "inet:99999@127.0.0.1": the port must be a number from 1 to 65535'
+bad_one 'limits = { recipients = 99999999999999999999; };' \
+	'1: limits.recipients: value 99999999999999999999 out of range [1, 100000] (too large for a 64-bit integer)'
+bad_one 'limits = { recipients = 4294967297; };' '1: limits.recipients: value 4294967297 out of range'
+: >"$tmp/afile"
+bad_one "store = { state_dir = \"$tmp/afile\"; };" "1: store.state_dir: $tmp/afile: Not a directory"
+bad_one 'milter = { log_file = "relative.log"; };' '1: milter.log_file: "relative.log" is not an absolute path'
+bad_one 'roles = { default = "inbound"; };' '1: roles.default: "inbound" is not both, outbound, bounces or off'
+
 # Past 50 errors the rest are counted, not shown.
 {
 	echo "limits = {"

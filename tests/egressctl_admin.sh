@@ -40,6 +40,7 @@ run_suite() {
 	expect "       3  reputation" $E report --since 24h
 	expect '"destinations":\[{"name":"gmail.com","count":3}' $E report --json --top 1
 	expect "gone@example.org .*userunknown .*bounce" $E suppress list
+	expect "^RECIPIENT  *REASON  *SOURCE  *CREATED  *EXPIRES  *BY$" $E suppress list
 	# operator actions
 	expect "suspended until" $E suspend alice@example.com --for 1h --why "abuse report"
 	expect "action=reject check=sender.suspended reply=550 5.7.1 Sender suspended by the postmaster" \

@@ -760,9 +760,14 @@ supp_print_cb(void *arg, const char *addr, const struct store_supp *s)
 		json_kv_str(l->w, "expires", expires);
 		json_kv_str(l->w, "who", s->who);
 		json_obj_end(l->w);
-	} else
-		printf("%-40s %-14s %-9s %s  %s  %s\n", addr, s->reason,
+	} else {
+		/* The header row, over the first one (nothing when empty). */
+		if (l->n == 0)
+			printf("%-40s %-14s %-9s %-20s %-20s %s\n", "RECIPIENT",
+			    "REASON", "SOURCE", "CREATED", "EXPIRES", "BY");
+		printf("%-40s %-14s %-9s %-20s %-20s %s\n", addr, s->reason,
 		    supp_source_name(s->source), created, expires, s->who);
+	}
 	l->n++;
 	return 0;
 }
