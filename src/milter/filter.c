@@ -50,6 +50,7 @@
 #include "egress/policy.h"
 #include "egress/reencode.h"
 #include "egress/rfc5322.h"
+#include "egress/roles.h"
 #include "egress/scan.h"
 #include "egress/sender.h"
 #include "egress/store.h"
@@ -61,6 +62,9 @@
 #define FILTER_LOG_MAX		8192	/* one log line */
 /* Where a replaced Message-ID is kept (milter-egress.conf(5)). */
 #define FILTER_ORIG_MSGID_HEADER	"X-Egress-Original-Message-ID"
+/* What a removed (suppressed) recipient of a non-SMTP submission leaves on
+ * the delivered copy, one field per recipient (milter-egress.conf(5)). */
+#define FILTER_SUPPRESSED_HEADER	"X-Egress-Suppressed"
 #define FILTER_LOG_FIELD	320	/* input bytes of one untrusted log field */
 #define FILTER_LOG_ESC		(4 * FILTER_LOG_FIELD + 1)	/* escaped, NUL */
 
@@ -81,7 +85,10 @@ struct msgctx {
 	struct sender_keys keys;
 	struct sender_facts facts;	/* what the record found, MAIL and RCPT */
 	char		**drop_rcpts;	/* suppressed, to remove at eom (non-SMTP) */
+	char		**drop_whys;	/* the reply of each, for the notice */
 	size_t		  ndrop;
+	unsigned	  supp_hdrs;	/* notice fields already present */
+	struct role	  role;		/* outbound checks, bounces, or both */
 	char		  drop_reply[SENDER_REPLY_MAX];	/* the first one's */
 	unsigned	  sender_hdrs;	/* sender-status headers already present */
 	/* the long-line repair */
@@ -104,6 +111,7 @@ struct connctx {
 	char		 client_addr[FILTER_HOST_MAX];
 	char		 client_name[FILTER_HOST_MAX];
 	char		 myhostname[FILTER_HOST_MAX];
+	char		 daemon_name[FILTER_HOST_MAX];	/* {daemon_name} */
 	int		 noreply_hdr;	/* negotiated SMFIP_NR_HDR */
 	int		 noreply_body;
 	int		 noreply_eoh;
@@ -169,9 +177,12 @@ msg_free(struct msgctx *m)
 	for (i = 0; i < m->nrcpt; i++)
 		free(m->rcpts[i]);
 	free(m->rcpts);
-	for (i = 0; i < m->ndrop; i++)
+	for (i = 0; i < m->ndrop; i++) {
 		free(m->drop_rcpts[i]);
+		free(m->drop_whys[i]);
+	}
 	free(m->drop_rcpts);
+	free(m->drop_whys);
 	free(m->top_ctype);
 	free(m->top_cte);
 	free(m->msgid);
@@ -325,6 +336,8 @@ egress_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 		c->tcp_client = ((struct sockaddr_in *)(void *)sa)->sin_port != 0;
 	else if (sa != NULL && sa->sa_family == AF_INET6)
 		c->tcp_client = ((struct sockaddr_in6 *)(void *)sa)->sin6_port != 0;
+	if ((j = smfi_getsymval(ctx, "{daemon_name}")) != NULL)
+		copy_str(c->daemon_name, sizeof(c->daemon_name), j);
 	smfi_setpriv(ctx, c);
 	return SMFIS_CONTINUE;
 }
@@ -389,6 +402,21 @@ egress_envfrom(SMFICTX *ctx, char **argv)
 	m->nonsmtp = smfi_getsymval(ctx, "i") != NULL &&
 	    (c->mta_postfix || !c->tcp_client);
 	(void)msg_qid(ctx, m);
+	/* Which jobs apply: a stranger's mail on a bounces listener is only
+	 * watched for bounces, never checked, refused or recorded. */
+	{
+		struct role_facts rf = { c->daemon_name[0] ? c->daemon_name : NULL,
+		    m->env.auth_user, m->env.client_addr, m->nonsmtp };
+
+		role_decide(&c->cfg->roles, &rf, &m->role);
+	}
+	if (m->role.listener == ROLE_MODE_OFF) {
+		msg_free(m);
+		c->msg = NULL;
+		return SMFIS_ACCEPT;
+	}
+	if (!m->role.outbound)
+		return SMFIS_CONTINUE;
 	/* Refuse early when the client announces a size over the limit. */
 	if (m->env.esmtp_size > 0 && c->cfg->limits.message_size > 0 &&
 	    m->env.esmtp_size > c->cfg->limits.message_size) {
@@ -456,7 +484,7 @@ egress_envrcpt(SMFICTX *ctx, char **argv)
 		m->rcpt_cap = ncap;
 	}
 	copy_addr(addr, sizeof(addr), argv[0]);
-	if (shell_store() != NULL && m->mail_from[0] != '\0') {
+	if (shell_store() != NULL && m->mail_from[0] != '\0' && m->role.outbound) {
 		struct sender_facts d;
 		struct verdict v;
 		char dom[RFC5322_DOMAIN_MAX + 1];
@@ -478,14 +506,23 @@ egress_envrcpt(SMFICTX *ctx, char **argv)
 				/* Non-SMTP: removed at end of message. */
 				char **nv = realloc(m->drop_rcpts,
 				    (m->ndrop + 1) * sizeof(*nv));
+				char **nw = nv == NULL ? NULL : realloc(m->drop_whys,
+				    (m->ndrop + 1) * sizeof(*nw));
 
-				if (nv == NULL || (nv[m->ndrop] = strdup(addr)) == NULL) {
-					if (nv != NULL)
-						m->drop_rcpts = nv;
+				if (nv != NULL)
+					m->drop_rcpts = nv;
+				if (nw != NULL)
+					m->drop_whys = nw;
+				if (nv == NULL || nw == NULL ||
+				    (nv[m->ndrop] = strdup(addr)) == NULL) {
 					m->failed = 1;
 					return SMFIS_CONTINUE;
 				}
-				m->drop_rcpts = nv;
+				if ((nw[m->ndrop] = strdup(v.reply)) == NULL) {
+					free(nv[m->ndrop]);
+					m->failed = 1;
+					return SMFIS_CONTINUE;
+				}
 				if (m->ndrop++ == 0)
 					copy_str(m->drop_reply, sizeof(m->drop_reply),
 					    v.reply);
@@ -585,6 +622,8 @@ egress_header(SMFICTX *ctx, char *name, char *value)
 	if (c->cfg->bounce.add_header &&
 	    strcasecmp(name, c->cfg->bounce.header_name) == 0)
 		m->bounce_hdrs++;
+	if (strcasecmp(name, FILTER_SUPPRESSED_HEADER) == 0)
+		m->supp_hdrs++;
 	if (strcasecmp(name, "DKIM-Signature") == 0) {
 		struct dkim_sig sig;
 
@@ -811,6 +850,15 @@ repair_apply(SMFICTX *ctx, struct msgctx *m)
 	return 0;
 }
 
+/* Make a header value of one line of printable US-ASCII (in place). */
+static void
+hdr_printable(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
 static sfsistat
 apply_verdict(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
     const struct verdict *v)
@@ -875,15 +923,30 @@ apply_verdict(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	    (c->cfg->mode == MODE_ENFORCE || v->tag) &&
 	    smfi_addheader(ctx, (char *)m->facts.header_name, m->facts.header) != MI_SUCCESS)
 		return fail_status(c, ctx, "add sender status header");
-	/* Suppressed recipients of a non-SMTP submission. */
-	if (v->action <= ACT_HOLD)
+	/*
+	 * Suppressed recipients of a non-SMTP submission: removed, and the
+	 * delivered copy says which and why (the sender could not be told at
+	 * RCPT time; the remaining recipients, and a sender who reads the
+	 * copy or a Bcc of it, can see what happened). A notice the sender
+	 * brought is removed first: it cannot be trusted.
+	 */
+	if (v->action <= ACT_HOLD && m->ndrop > 0) {
+		for (i = m->supp_hdrs; i > 0; i--)
+			(void)smfi_chgheader(ctx, FILTER_SUPPRESSED_HEADER, (int)i, NULL);
 		for (i = 0; i < m->ndrop; i++) {
 			char quoted[FILTER_ADDR_MAX + 2];
+			char note[FILTER_ADDR_MAX + SENDER_REPLY_MAX + 16];
 
 			snprintf(quoted, sizeof(quoted), "<%s>", m->drop_rcpts[i]);
 			if (smfi_delrcpt(ctx, quoted) != MI_SUCCESS)
 				return fail_status(c, ctx, "remove suppressed recipient");
+			snprintf(note, sizeof(note), "<%s>; removed: %s",
+			    m->drop_rcpts[i], m->drop_whys[i]);
+			hdr_printable(note);
+			if (smfi_addheader(ctx, FILTER_SUPPRESSED_HEADER, note) != MI_SUCCESS)
+				return fail_status(c, ctx, "add suppressed notice");
 		}
+	}
 	if (v->tag) {
 		buf_init(&tag, 4096);
 		if (policy_tag_value(scan_findings(m->scan), v, &tag) != BUF_OK &&
@@ -1068,6 +1131,27 @@ egress_eom(SMFICTX *ctx)
 		c->msg = NULL;
 		return st;
 	}
+	/*
+	 * Not a submission (a stranger on a bounces listener): accept as it
+	 * is; only a bounce is reported and recorded.
+	 */
+	if (!m->role.outbound) {
+		if ((r = scan_dsn(m->scan)) != NULL && r->kind != DSN_KIND_NONE) {
+			metrics_report(shell_metrics(), r, MMATCH_UNKNOWN);
+			report_bounce(ctx, c, m, r, 1);
+			record_bounce(ctx, c, m, r);
+		} else {
+			char e_from[FILTER_LOG_ESC], e_dn[FILTER_LOG_ESC];
+
+			shell_log(LOG_INFO, "%s: not checked: role=%s why=%s daemon=%s sender=<%s>",
+			    msg_qid(ctx, m), role_mode_name(m->role.listener),
+			    m->role.why, log_str(e_dn, c->daemon_name[0] ?
+			    c->daemon_name : "-"), log_str(e_from, m->mail_from));
+		}
+		msg_free(m);
+		c->msg = NULL;
+		return SMFIS_ACCEPT;
+	}
 	/* The sender record's facts join the findings (and the policy). */
 	for (i = 0; i < m->facts.n; i++)
 		if (findings_add(scan_findings(m->scan), m->facts.v[i].check_id,
@@ -1127,7 +1211,9 @@ egress_eom(SMFICTX *ctx)
 	    scan_findings(m->scan), &m->facts);
 	preflight_apply(ctx, c, m, &v);
 	st = apply_verdict(ctx, c, m, &v);
-	if ((r = scan_dsn(m->scan)) != NULL && r->kind != DSN_KIND_NONE) {
+	/* An outbound-only listener watches no bounces (local clients' DSNs). */
+	if (m->role.bounces &&
+	    (r = scan_dsn(m->scan)) != NULL && r->kind != DSN_KIND_NONE) {
 		metrics_report(shell_metrics(), r, MMATCH_UNKNOWN);
 		report_bounce(ctx, c, m, r, st == SMFIS_ACCEPT);
 		record_bounce(ctx, c, m, r);

@@ -20,7 +20,8 @@
 #  3. a "550 5.1.1 User unknown" DSN for S to nobody@gone.example: the next
 #     attempt at that recipient gets 550 5.1.1 at RCPT; submitted with
 #     sendmail (non_smtpd_milters, where the simulated RCPT must not be
-#     refused) it is removed at end of message, and a submission to it alone
+#     refused) it is removed at end of message (the delivered copy carries
+#     X-Egress-Suppressed: <addr>; removed: REPLY), and a submission to it alone
 #     is refused at end of message with the same 550 5.1.1 reply;
 #  4. egressctl suspend S: S's mail is refused (550 5.7.1 at MAIL FROM);
 #     egressctl release S: it is accepted and delivered again, to
@@ -146,6 +147,11 @@ grep -q '^X-Rcpt-Args: <somebody@gone.example>' "$f" || e2e_fail "local: somebod
 ! grep -q '^X-Rcpt-Args: <nobody@gone.example>' "$f" || e2e_fail "local: delivered to the suppressed recipient"
 grep -q "recipient sender=<$S> rcpt=<nobody@gone.example> action=remove" "$E2E_MILTER_LOG" ||
 	e2e_fail "local: removal not logged"
+# the delivered copy says which recipient was removed and why
+note=$(e2e_header "$f" X-Egress-Suppressed)
+[ "$note" = "<nobody@gone.example>; removed: 550 5.1.1 <nobody@gone.example>: Recipient previously bounced: userunknown" ] ||
+	e2e_fail "local: X-Egress-Suppressed is \"$note\""
+echo "local: X-Egress-Suppressed: $note"
 echo "local: sendmail $S -> nobody@, somebody@gone.example: delivered to somebody@ only"
 # ... and a submission whose every recipient is suppressed is refused
 msg local_all "$S" nobody@gone.example
