@@ -183,7 +183,7 @@ fi
 "$bin" -h 2>&1 | sed -n 's/^  -\([A-Za-z]\).*/\1/p' >"$tmp/opts"
 [ -s "$tmp/opts" ] || not_ok "milter-egress -h lists no options"
 while read -r opt; do
-	if grep -Eq "^\.(B|BI) \\\\-$opt( |\$)" "$top_srcdir/man/milter-egress.8"; then
+	if grep -Eq "^\.(B|BI|BR) \\\\-$opt( |\$)" "$top_srcdir/man/milter-egress.8"; then
 		ok "milter-egress.8 describes -$opt"
 	else
 		not_ok "milter-egress -$opt is not described in man/milter-egress.8"
