@@ -26,11 +26,13 @@
  * waits for it with sigwait(). A reload that fails keeps the old snapshot
  * and logs why; connections keep the snapshot they started with.
  *
- * Shutdown: after smfi_main() returns, wait up to milter.shutdown_timeout
- * for every session to end (a counter under a mutex, signalled by the
- * last one to close), and only then close the store; sessions still
- * running at the deadline leave the store open (LMDB is crash-safe: the
- * process exits with it open), which is logged. The pid file and the unix
+ * Shutdown: after smfi_main() returns, no new callback enters the filter
+ * and the daemon waits up to milter.shutdown_timeout for the running ones
+ * to return (a counter under a mutex, signalled by the last one), and only
+ * then closes the store; callbacks still running at the deadline leave the
+ * store open (LMDB is crash-safe: the process exits with it open), which
+ * is logged. See "sessions and callbacks" below for why callbacks and not
+ * connections are waited for. The pid file and the unix
  * socket are removed at exit; after the privilege drop that needs their
  * directory to be writable by milter.user (the packaged /run/milter-egress
  * is), else the pid file is emptied instead and a warning is logged.
@@ -60,6 +62,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "egress/assert.h"
 #include "egress/classify.h"
 #include "egress/config.h"
 #include "egress/store.h"
@@ -249,11 +252,25 @@ shell_log(int priority, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* ---- sessions: counted so that shutdown can wait for them ---- */
+/* ---- sessions and callbacks: counted so that shutdown can wait ---- */
 
+/*
+ * libmilter (8.14 and later, as built in Debian, with its worker pool)
+ * stops dispatching commands once it is told to stop: a session in the
+ * middle of a message is then never served again nor closed, so waiting
+ * for open sessions would always run into the deadline. What must not
+ * overlap store_close() is a callback running inside the filter; those are
+ * counted (cb_active) by wrappers around every callback, under one mutex
+ * with the stopping flag. A callback that would start after the stop has
+ * begun does not run the filter: it answers tempfail (the MTA keeps the
+ * mail), so nothing can reach the store once the wait is over. Open
+ * sessions (sess_active) are counted for the log only.
+ */
 static pthread_mutex_t	 sess_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 sess_done;
-static unsigned		 sess_active;
+static unsigned		 sess_active;	/* open connections */
+static unsigned		 cb_active;	/* callbacks running in the filter */
+static int		 stopping;
 
 void
 shell_session_begin(void)
@@ -267,14 +284,39 @@ void
 shell_session_end(void)
 {
 	pthread_mutex_lock(&sess_lock);
-	if (sess_active > 0 && --sess_active == 0)
+	if (sess_active > 0)
+		sess_active--;
+	pthread_mutex_unlock(&sess_lock);
+}
+
+/* Enter a callback: 0 when stopping (the filter must not run). */
+static int
+cb_enter(void)
+{
+	int ok;
+
+	pthread_mutex_lock(&sess_lock);
+	if ((ok = !stopping))
+		cb_active++;
+	pthread_mutex_unlock(&sess_lock);
+	return ok;
+}
+
+static void
+cb_leave(void)
+{
+	pthread_mutex_lock(&sess_lock);
+	if (--cb_active == 0 && stopping)
 		pthread_cond_broadcast(&sess_done);
 	pthread_mutex_unlock(&sess_lock);
 }
 
-/* Wait up to secs for the count to reach zero; returns what is left. */
+/*
+ * Stop new callbacks and wait up to secs for the running ones to return.
+ * Returns how many are still running; *open gets the open sessions.
+ */
 static unsigned
-sessions_wait(long long secs)
+callbacks_drain(long long secs, unsigned *open)
 {
 	struct timespec deadline;
 	unsigned left;
@@ -282,12 +324,64 @@ sessions_wait(long long secs)
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += (time_t)secs;
 	pthread_mutex_lock(&sess_lock);
-	while (sess_active > 0 &&
+	stopping = 1;
+	while (cb_active > 0 &&
 	    pthread_cond_timedwait(&sess_done, &sess_lock, &deadline) != ETIMEDOUT)
 		;
-	left = sess_active;
+	left = cb_active;
+	*open = sess_active;
 	pthread_mutex_unlock(&sess_lock);
 	return left;
+}
+
+/* The filter registered with libmilter: egress_filter, every callback wrapped. */
+static struct smfiDesc	 wrapped;
+
+#define WRAP(name, stopped, params, args)				\
+static sfsistat								\
+w_##name params								\
+{									\
+	sfsistat r;							\
+									\
+	if (!cb_enter())						\
+		return (stopped);					\
+	r = egress_filter.xxfi_##name args;				\
+	cb_leave();							\
+	return r;							\
+}
+
+WRAP(connect, SMFIS_TEMPFAIL, (SMFICTX *c, char *h, _SOCK_ADDR *a), (c, h, a))
+WRAP(envfrom, SMFIS_TEMPFAIL, (SMFICTX *c, char **v), (c, v))
+WRAP(envrcpt, SMFIS_TEMPFAIL, (SMFICTX *c, char **v), (c, v))
+WRAP(header, SMFIS_TEMPFAIL, (SMFICTX *c, char *n, char *v), (c, n, v))
+WRAP(eoh, SMFIS_TEMPFAIL, (SMFICTX *c), (c))
+WRAP(body, SMFIS_TEMPFAIL, (SMFICTX *c, unsigned char *p, size_t n), (c, p, n))
+WRAP(eom, SMFIS_TEMPFAIL, (SMFICTX *c), (c))
+WRAP(abort, SMFIS_CONTINUE, (SMFICTX *c), (c))
+WRAP(close, SMFIS_CONTINUE, (SMFICTX *c), (c))
+WRAP(negotiate, SMFIS_REJECT, (SMFICTX *c, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *p0, unsigned long *p1,
+    unsigned long *p2, unsigned long *p3), (c, f0, f1, f2, f3, p0, p1, p2, p3))
+
+static void
+wrap_filter(void)
+{
+	wrapped = egress_filter;
+#define SET(name)	if (egress_filter.xxfi_##name != NULL) wrapped.xxfi_##name = w_##name
+	SET(connect);
+	SET(envfrom);
+	SET(envrcpt);
+	SET(header);
+	SET(eoh);
+	SET(body);
+	SET(eom);
+	SET(abort);
+	SET(close);
+	SET(negotiate);
+#undef SET
+	/* no helo, unknown or data callbacks: the filter has none */
+	EGRESS_ASSERT(egress_filter.xxfi_helo == NULL && egress_filter.xxfi_unknown == NULL &&
+	    egress_filter.xxfi_data == NULL);
 }
 
 static pthread_mutex_t	 json_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -770,7 +864,7 @@ main(int argc, char **argv)
 	sigset_t set;
 	struct stat st;
 	long long shutdown_timeout;
-	unsigned left;
+	unsigned left, open_sessions;
 	char why[160];
 
 	while ((ch = getopt_long(argc, argv, "c:p:fnVh", longopts, NULL)) != -1) {
@@ -852,7 +946,8 @@ main(int argc, char **argv)
 	if (smfi_settimeout((int)cfg->milter.timeout) != MI_SUCCESS ||
 	    smfi_setbacklog((int)cfg->milter.backlog) != MI_SUCCESS)
 		die("cannot set libmilter timeout or backlog");
-	if (smfi_register(egress_filter) != MI_SUCCESS)
+	wrap_filter();
+	if (smfi_register(wrapped) != MI_SUCCESS)
 		die("smfi_register failed");
 	errno = 0;
 	if (smfi_opensocket(1) != MI_SUCCESS)
@@ -950,12 +1045,16 @@ main(int argc, char **argv)
 	shell_log(LOG_INFO, "stopping milter-egress (smfi_main returned %d)", rc);
 	shell_preflight_stop();
 	shell_metrics_stop();
-	if ((left = sessions_wait(shutdown_timeout)) == 0)
+	if ((left = callbacks_drain(shutdown_timeout, &open_sessions)) == 0)
 		store_close(store_handle);
 	else
-		shell_log(LOG_WARNING, "%u session%s still running after %llds: "
+		shell_log(LOG_WARNING, "%u callback%s still running after %llds: "
 		    "exiting without closing the store", left, left == 1 ? "" : "s",
 		    shutdown_timeout);
+	if (open_sessions > 0)
+		shell_log(LOG_INFO, "%u connection%s still open at exit: the MTA "
+		    "applies its milter_default_action", open_sessions,
+		    open_sessions == 1 ? "" : "s");
 	store_handle = NULL;
 	run_files_remove();
 	shell_log(LOG_INFO, "stopped");

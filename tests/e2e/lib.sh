@@ -545,7 +545,7 @@ e2e_cleanup() {
 	e2e_stop_milter
 	# a sanitizer report from the daemon (ASan/UBSan builds) fails the test
 	if [ -f "${E2E_MILTER_LOG:-}" ] &&
-		grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$E2E_MILTER_LOG"; then
+		grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|WARNING: ThreadSanitizer\|runtime error:' "$E2E_MILTER_LOG"; then
 		echo "FAIL: sanitizer report in the milter log:" >&2
 		grep -A 30 -m 1 'Sanitizer\|runtime error:' "$E2E_MILTER_LOG" >&2
 		[ "$_st" = 0 ] && _st=1
