@@ -887,7 +887,7 @@ static const struct conf_case conf_cases[] = {
 	  "nope.conf:0: cannot open pattern file" },
 	{ "unknown key", "bounce = {\n  pattern = \"x\";\n};\n", ":2: bounce.pattern: unknown key" },
 	{ "bad header name", "bounce = {\n  header_name = \"X Bad:\";\n};\n",
-	  "is not a valid header field name" },
+	  "\"X Bad:\" is not a header field name" },
 	{ "text_limit range", "bounce = {\n  text_limit = 10;\n};\n", "text_limit" },
 };
 

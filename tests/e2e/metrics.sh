@@ -55,7 +55,7 @@ delta() {
 P=milter_egress_
 
 scrape 0
-[ "$(value 0 "${P}build_info{version=\"$("$MILTER_EGRESS" -V | cut -d' ' -f2)\"}")" = 1 ] ||
+[ "$(value 0 "${P}build_info{version=\"$("$MILTER_EGRESS" -V | head -n 1 | cut -d' ' -f2)\"}")" = 1 ] ||
 	e2e_fail "build_info does not carry the version"
 
 # the port is taken: a second daemon says so and exits non-zero, before serving
