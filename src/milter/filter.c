@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,7 +119,42 @@ struct connctx {
 	int		 mta_postfix;	/* the "v" macro names Postfix */
 	int		 tcp_client;	/* connect gave a TCP client port */
 	struct msgctx	*msg;
+	struct connctx	*prev, *next;	/* the open list (conn_open) */
 };
+
+/*
+ * Every open connection context, so that those libmilter abandons at a
+ * stop (it never calls close for a session it stopped serving) are freed
+ * at exit (filter_free_open) instead of leaking.
+ */
+static pthread_mutex_t	 open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct connctx	*open_head;
+
+static void
+conn_open(struct connctx *c)
+{
+	shell_session_begin();
+	pthread_mutex_lock(&open_lock);
+	c->prev = NULL;
+	if ((c->next = open_head) != NULL)
+		open_head->prev = c;
+	open_head = c;
+	pthread_mutex_unlock(&open_lock);
+}
+
+static void
+conn_closed(struct connctx *c)
+{
+	pthread_mutex_lock(&open_lock);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		open_head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&open_lock);
+	shell_session_end();
+}
 
 static struct connctx *
 conn_get(SMFICTX *ctx)
@@ -291,7 +327,7 @@ egress_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	 */
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return SMFIS_ALL_OPTS;
-	shell_session_begin();
+	conn_open(c);
 	*pf0 = want & f0;
 	/* Steps we do not use. */
 	proto |= f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA);
@@ -318,7 +354,7 @@ egress_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 			shell_log(LOG_ERR, "connect: out of memory: tempfail");
 			return SMFIS_TEMPFAIL;
 		}
-		shell_session_begin();
+		conn_open(c);
 	}
 	c->cfg = shell_config_get();
 	metrics_session(shell_metrics(), 1);
@@ -1245,9 +1281,9 @@ egress_close(SMFICTX *ctx)
 		if (c->cfg != NULL)
 			metrics_session(shell_metrics(), -1);
 		shell_config_put(c->cfg);
+		conn_closed(c);
 		free(c);
 		smfi_setpriv(ctx, NULL);
-		shell_session_end();
 	}
 	return SMFIS_CONTINUE;
 }
@@ -1312,6 +1348,22 @@ timed_eom(SMFICTX *ctx)
 
 	shell_metrics_stage(MSTAGE_EOM, t0);
 	return st;
+}
+
+void
+filter_free_open(void)
+{
+	struct connctx *c, *next;
+
+	pthread_mutex_lock(&open_lock);
+	for (c = open_head; c != NULL; c = next) {
+		next = c->next;
+		msg_free(c->msg);
+		shell_config_put(c->cfg);
+		free(c);
+	}
+	open_head = NULL;
+	pthread_mutex_unlock(&open_lock);
 }
 
 struct smfiDesc egress_filter = {

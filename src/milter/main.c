@@ -1045,9 +1045,10 @@ main(int argc, char **argv)
 	shell_log(LOG_INFO, "stopping milter-egress (smfi_main returned %d)", rc);
 	shell_preflight_stop();
 	shell_metrics_stop();
-	if ((left = callbacks_drain(shutdown_timeout, &open_sessions)) == 0)
+	if ((left = callbacks_drain(shutdown_timeout, &open_sessions)) == 0) {
+		filter_free_open();
 		store_close(store_handle);
-	else
+	} else
 		shell_log(LOG_WARNING, "%u callback%s still running after %llds: "
 		    "exiting without closing the store", left, left == 1 ? "" : "s",
 		    shutdown_timeout);

@@ -112,6 +112,12 @@ struct verdict;
 void		 shell_metrics_verdict(const struct verdict *, int monitor,
 		    const struct findings *, const struct sender_facts *);
 
+/*
+ * Free the connection contexts still open (libmilter abandons the open
+ * sessions at a stop). Only once no callback can run any more.
+ */
+void	filter_free_open(void);
+
 /* The filter description given to smfi_register(). */
 extern struct smfiDesc	egress_filter;
 
