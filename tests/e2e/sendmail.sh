@@ -59,7 +59,7 @@ f=$(e2e_wait_delivered "e2e clean message") || e2e_fail "clean: not delivered"
 e2e_strip_transport "$f" | diff -u "$DATA/clean.eml" - || e2e_fail "clean: message changed"
 grep -q "by $SM_HOST (8\.[0-9.]*/[0-9.]*) with ESMTP id $qid" "$f" ||
 	e2e_fail "clean: delivered copy is not Sendmail's $qid"
-e2e_wait_log "^milter-egress\[[0-9]*\]: $qid: sender=<sender@example.org> nrcpt=1 findings=none .*action=accept" \
+e2e_wait_log "^([0-9T:.+-]+ )?milter-egress\[[0-9]*\]: $qid: sender=<sender@example.org> nrcpt=1 findings=none .*action=accept" \
 	5 "$E2E_MILTER_LOG" || e2e_fail "clean: no accept line under queue id $qid"
 echo "1. clean: delivered unchanged, milter logged it as $qid"
 
