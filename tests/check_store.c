@@ -28,6 +28,7 @@
 #include "egress/checks.h"
 #include "egress/config.h"
 #include "egress/findings.h"
+#include "egress/ledger.h"
 #include "egress/policy.h"
 #include "egress/sender.h"
 #include "egress/store.h"
@@ -143,6 +144,9 @@ logcap_fn(void *arg, int level, const char *msg)
 }
 
 static struct logcap logs;
+/* Settings a test wants before its store opens (reset after each open). */
+static long long tweak_max_entries;
+static int tweak_relaxed;
 static char lmdb_dir[256];
 static int prefix_seq;
 
@@ -167,9 +171,16 @@ open_backend(int backend, struct store_conf *c)
 		free(c->key_prefix);
 		c->backend = STORE_REDIS;
 		if (asprintf(&c->redis, "unix:%s", redis_sock) < 0 ||
-		    asprintf(&c->key_prefix, "t%d-%d", (int)getpid(), ++prefix_seq) < 0)
+		    asprintf(&c->key_prefix, "t%d-%d", (int)getpid(), ++prefix_seq) < 0 ||
+		    asprintf(&c->ledger.key_file, "%s/ledger.key", redis_dir) < 0)
 			ck_abort();
 	}
+	if (tweak_max_entries > 0)
+		c->ledger.max_entries = tweak_max_entries;
+	if (tweak_relaxed)
+		c->ledger.require = LEDGER_RELAXED;
+	tweak_max_entries = 0;
+	tweak_relaxed = 0;
 	st = store_open(c, logcap_fn, &logs, err, sizeof(err));
 	ck_assert_msg(st != NULL, "store_open: %s", err);
 	return st;
@@ -896,6 +907,244 @@ START_TEST(test_hostile_text)
 }
 END_TEST
 
+/* ---- the ledger ---- */
+
+static struct ledger_entry *
+entry_for(struct store *st, const char *msgid, const char *qid, const char *from,
+    int64_t when, enum ledger_verdict v, const char *const *rcpts)
+{
+	static struct ledger_entry e;
+	struct policy_conf p;
+	struct sender_keys k;
+
+	ck_assert_int_eq(policy_conf_default(&p), 0);
+	keys_for(&p, from, &k);
+	ledger_entry_init(&e, msgid, qid, &k, when, v);
+	for (; *rcpts != NULL; rcpts++)
+		ledger_entry_add_rcpt(&e, store_ledger_key(st), *rcpts);
+	policy_conf_fini(&p);
+	return &e;
+}
+
+START_TEST(test_ledger)
+{
+	static struct ledger_entry got;
+	const char *rcpts[] = { "r1@y.test", "<R2@Y.test>", NULL };
+	const char *key;
+	int first;
+
+	BEGIN("ledger");
+	ck_assert(store_ledger_ready(st));
+	ck_assert_ptr_nonnull(store_ledger_key(st));
+	ck_assert_int_eq(store_ledger_put(st, entry_for(st, "a1.b@x.test", "4ABC12",
+	    "s@x.test", NOW, LEDGER_REPAIRED, rcpts)), STORE_OK);
+	/* visible at once, by either id, before any commit */
+	ck_assert_int_eq(store_ledger_get(st, "a1.b@x.test", NOW, &got), STORE_OK);
+	ck_assert_str_eq(got.qid, "4ABC12");
+	ck_assert_str_eq(got.env, "env:s@x.test");
+	ck_assert_int_eq(got.verdict, LEDGER_REPAIRED);
+	ck_assert_uint_eq(got.nrcpt, 2);
+	ck_assert(ledger_entry_has_rcpt(&got, ledger_rcpt_hash(store_ledger_key(st),
+	    "r2@y.test")));
+	ck_assert(!ledger_entry_has_rcpt(&got, ledger_rcpt_hash(store_ledger_key(st),
+	    "r3@y.test")));
+	memset(&got, 0, sizeof(got));
+	ck_assert_int_eq(store_ledger_get_qid(st, "4ABC12", NOW, &got), STORE_OK);
+	ck_assert_str_eq(got.msgid, "a1.b@x.test");
+	ck_assert_int_eq(store_flush(st), STORE_OK);
+	/* and after the commit */
+	ck_assert_int_eq(store_ledger_get_qid(st, "4ABC12", NOW, &got), STORE_OK);
+	ck_assert_int_eq(store_ledger_get(st, "a1.b@x.test", NOW, &got), STORE_OK);
+	ck_assert_int_eq(got.when, NOW);
+	/* unknown ids; ids that cannot be keys */
+	ck_assert_int_eq(store_ledger_get(st, "a1.b@x.tes", NOW, &got), STORE_NOTFOUND);
+	ck_assert_int_eq(store_ledger_get_qid(st, "4ABC1", NOW, &got), STORE_NOTFOUND);
+	ck_assert_int_eq(store_ledger_get(st, "a b@x", NOW, &got), STORE_NOTFOUND);
+	ck_assert_int_eq(store_ledger_put(st, entry_for(st, "bad\x1b@x", "", "s@x.test",
+	    NOW, LEDGER_ACCEPTED, rcpts)), STORE_ERROR);
+	/* kept ttl */
+	ck_assert_int_eq(store_ledger_get(st, "a1.b@x.test", NOW + conf.ledger.ttl, &got),
+	    STORE_OK);
+	ck_assert_int_eq(store_ledger_get(st, "a1.b@x.test", NOW + conf.ledger.ttl + 1,
+	    &got), STORE_NOTFOUND);
+	/* the same Message-ID again under another queue id replaces the entry */
+	ck_assert_int_eq(store_ledger_put(st, entry_for(st, "a1.b@x.test", "5DEF",
+	    "s@x.test", NOW + 1, LEDGER_ACCEPTED, rcpts)), STORE_OK);
+	ck_assert_int_eq(store_flush(st), STORE_OK);
+	ck_assert_int_eq(store_ledger_get_qid(st, "4ABC12", NOW + 1, &got), STORE_NOTFOUND);
+	ck_assert_int_eq(store_ledger_get_qid(st, "5DEF", NOW + 1, &got), STORE_OK);
+	ck_assert_int_eq(got.verdict, LEDGER_ACCEPTED);
+	/* one-time markers */
+	key = "0123456789abcdef0123456789abcdef";
+	ck_assert_int_eq(store_ledger_once(st, key, NOW, &first), STORE_OK);
+	ck_assert_int_eq(first, 1);
+	ck_assert_int_eq(store_ledger_once(st, key, NOW + 5, &first), STORE_OK);
+	ck_assert_int_eq(first, 0);
+	ck_assert_int_eq(store_ledger_once(st, "not hex", NOW, &first), STORE_ERROR);
+	END();
+}
+END_TEST
+
+/* Every answer of sender_bounce_evidence, on both backends. */
+START_TEST(test_ledger_evidence)
+{
+	static struct ledger_entry got;
+	const char *rcpts[] = { "r1@y.test", NULL };
+	struct bounce_evidence b;
+	enum ledger_reason why;
+	int counts;
+
+	BEGIN("evidence");
+	ck_assert_int_eq(store_ledger_put(st, entry_for(st, "m1@x.test", "Q1",
+	    "s@x.test", NOW, LEDGER_ACCEPTED, rcpts)), STORE_OK);
+	ck_assert_int_eq(store_ledger_put(st, entry_for(st, "m2@x.test", "Q2",
+	    "s@x.test", NOW, LEDGER_REJECTED, rcpts)), STORE_OK);
+	memset(&b, 0, sizeof(b));
+	b.message_id = "<m1@x.test>";
+	b.sender = "S@x.test";
+	b.rcpt = "R1@y.test";
+	b.status = "5.1.1";
+	/* matched, once */
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_str_eq(ledger_reason_name(why), "matched");
+	ck_assert_int_eq(counts, 1);
+	ck_assert_str_eq(got.env, "env:s@x.test");
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_str_eq(ledger_reason_name(why), "duplicate");
+	ck_assert_int_eq(counts, 0);
+	/* another status of the same recipient is another failure */
+	b.status = "5.2.2";
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_int_eq(why, LEDGER_MATCHED);
+	/* by queue id (Postfix's own report), with or without the Message-ID */
+	b.message_id = NULL;
+	b.queue_id = "Q1";
+	b.status = "5.7.1";
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_int_eq(why, LEDGER_MATCHED);
+	/* a queue id and a Message-ID that disagree: the Message-ID decides */
+	b.message_id = "<m9@x.test>";
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_str_eq(ledger_reason_name(why), "unknown-message");
+	ck_assert_int_eq(counts, 0);
+	/* nothing to look up */
+	b.message_id = b.queue_id = NULL;
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_str_eq(ledger_reason_name(why), "no-original-id");
+	/* another recipient, another sender */
+	b.message_id = "m1@x.test";
+	b.rcpt = "r2@y.test";
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_str_eq(ledger_reason_name(why), "recipient-not-in-message");
+	b.rcpt = "r1@y.test";
+	b.sender = "victim@x.test";
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_str_eq(ledger_reason_name(why), "sender-mismatch");
+	/* the milter's own rejection, returned */
+	b.sender = "s@x.test";
+	b.message_id = "m2@x.test";
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_str_eq(ledger_reason_name(why), "own-rejection");
+	ck_assert_int_eq(counts, 0);
+	/* a local client's bounce, whatever it names */
+	b.message_id = "m1@x.test";
+	b.status = "5.0.0";
+	b.local = 1;
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_str_eq(ledger_reason_name(why), "local-submission");
+	ck_assert_int_eq(counts, 0);
+	/* strict: a miss does not count */
+	b.local = 0;
+	b.message_id = "m7@x.test";
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_int_eq(why, LEDGER_UNKNOWN_MESSAGE);
+	ck_assert_int_eq(counts, 0);
+	/* unmatched counts: per sender key and globally */
+	{
+		struct policy_conf p;
+		struct sender_keys k;
+
+		ck_assert_int_eq(policy_conf_default(&p), 0);
+		keys_for(&p, "s@x.test", &k);
+		ck_assert_int_eq(sender_record_unmatched(st, &k, LEDGER_UNKNOWN_MESSAGE,
+		    NOW * 1000), STORE_OK);
+		ck_assert_int_eq(sender_record_unmatched(st, NULL, LEDGER_DUPLICATE,
+		    NOW * 1000), STORE_OK);
+		ck_assert_uint_eq(sum_of(st, "env:s@x.test", "u/unknown-message", NOW - 300,
+		    NOW), 1);
+		ck_assert_uint_eq(sum_of(st, LEDGER_UNMATCHED_KEY, NULL, NOW - 300, NOW), 2);
+		policy_conf_fini(&p);
+	}
+	END();
+}
+END_TEST
+
+/* relaxed: ledger misses count, local, own rejections and duplicates never */
+START_TEST(test_ledger_relaxed)
+{
+	static struct ledger_entry got;
+	const char *rcpts[] = { "r1@y.test", NULL };
+	struct bounce_evidence b;
+	enum ledger_reason why;
+	int counts;
+
+	tweak_relaxed = 1;
+	BEGIN("relaxed");
+	ck_assert_int_eq(store_ledger_put(st, entry_for(st, "m2@x.test", "Q2",
+	    "s@x.test", NOW, LEDGER_REJECTED, rcpts)), STORE_OK);
+	memset(&b, 0, sizeof(b));
+	b.message_id = "m7@x.test";
+	b.sender = "s@x.test";
+	b.rcpt = "r1@y.test";
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_int_eq(why, LEDGER_UNKNOWN_MESSAGE);
+	ck_assert_int_eq(counts, 1);
+	b.message_id = "m2@x.test";
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_int_eq(why, LEDGER_OWN_REJECTION);
+	ck_assert_int_eq(counts, 0);
+	b.local = 1;
+	b.message_id = "m7@x.test";
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_int_eq(why, LEDGER_LOCAL_SUBMISSION);
+	ck_assert_int_eq(counts, 0);
+	END();
+}
+END_TEST
+
+/* The size bound: beyond max_entries the oldest entries go first. */
+START_TEST(test_ledger_bound)
+{
+	static struct ledger_entry got;
+	const char *rcpts[] = { "r@y.test", NULL };
+	char id[64];
+	int i, n = 0;
+
+	tweak_max_entries = 1000;
+	BEGIN("bound");
+	for (i = 0; i < 1100; i++) {
+		snprintf(id, sizeof(id), "n%04d@x.test", i);
+		ck_assert_int_eq(store_ledger_put(st, entry_for(st, id, "", "s@x.test",
+		    NOW - 2000 + i, LEDGER_ACCEPTED, rcpts)), STORE_OK);
+		if (i % 200 == 199)
+			ck_assert_int_eq(store_flush(st), STORE_OK);
+	}
+	ck_assert_int_eq(store_flush(st), STORE_OK);
+	/* an extra commit, so the writer has evicted after the last batch */
+	ck_assert_int_eq(store_meta_touch(st, "env:s@x.test", NOW, 1, 0), STORE_OK);
+	ck_assert_int_eq(store_flush(st), STORE_OK);
+	for (i = 0; i < 1100; i++) {
+		snprintf(id, sizeof(id), "n%04d@x.test", i);
+		if (store_ledger_get(st, id, NOW, &got) == STORE_OK) {
+			n++;
+			ck_assert_int_ge(i, 100);	/* the oldest went */
+		}
+	}
+	ck_assert_int_eq(n, 1000);
+	END();
+}
+END_TEST
+
 /* ---- expiry: one scenario, both backends, one answer ---- */
 
 static int
@@ -1391,6 +1640,10 @@ store_suite(void)
 	tcase_add_loop_test(tc, test_record_warmup, 0, 2);
 	tcase_add_loop_test(tc, test_record_auth_link, 0, 2);
 	tcase_add_loop_test(tc, test_hostile_text, 0, 2);
+	tcase_add_loop_test(tc, test_ledger, 0, 2);
+	tcase_add_loop_test(tc, test_ledger_evidence, 0, 2);
+	tcase_add_loop_test(tc, test_ledger_relaxed, 0, 2);
+	tcase_add_loop_test(tc, test_ledger_bound, 0, 2);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tb, test_lmdb_map_growth);
 	tcase_add_test(tb, test_lmdb_two_processes);

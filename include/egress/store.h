@@ -14,7 +14,11 @@
  *    force (tag, throttle, hold, suspend) with since/until/who/why;
  *  - suppressions: per recipient address, reason, source, created, expires;
  *  - rate buckets: GCRA state per key and bucket name;
- *  - links: which SASL login last sent as an envelope address.
+ *  - links: which SASL login last sent as an envelope address;
+ *  - the ledger (ledger.h): one entry per message the milter passed or
+ *    refused, found by Message-ID or queue id, kept ledger.ttl and at most
+ *    ledger.max_entries (the oldest go first); one-time markers that make a
+ *    failure count once.
  *
  * Durability. Suppressions, statuses and releases are committed durably
  * before the call returns. Counters (events, meta touches, rate state) are
@@ -46,6 +50,7 @@
 #include <libconfig.h>
 
 #include "egress/buf.h"
+#include "egress/ledger.h"
 #include "egress/sender.h"
 #include "egress/storeconf.h"
 
@@ -201,6 +206,45 @@ int	store_rate_take(struct store *, const char *key, const char *name,
 	    int64_t now_ms, const struct rate *r, int64_t init_tat,
 	    int *allowed, int64_t *retry_ms);
 
+/* ---- the ledger (DESIGN.md "Evidence") ---- */
+
+/*
+ * Is the ledger in use? It is when enabled and the key could be read (or
+ * created: STATE_DIR/ledger.key, or ledger.key_file, 32 hex digits, made
+ * once from getrandom(2) with mode 0600 when absent). The key is read at
+ * the first ledger call, once per store; without one every ledger call
+ * returns STORE_UNAVAILABLE and why has been logged once.
+ */
+int	store_ledger_ready(struct store *);
+/* The installation's hash key; NULL when the ledger is not ready. */
+const unsigned char *store_ledger_key(struct store *);
+/* Settings in force (a copy of the configuration's). */
+const struct ledger_conf *store_ledger_conf(const struct store *);
+
+/*
+ * Record entry e (its msgid must be set; its qid may be ""), replacing an
+ * entry of the same Message-ID. Asynchronous like the counters on LMDB
+ * (group commit; reads in this process see it at once), one atomic script
+ * on Redis. The entry is kept ledger.ttl after e->when.
+ */
+__attribute__((warn_unused_result))
+int	store_ledger_put(struct store *, const struct ledger_entry *e);
+/* The entry of a Message-ID (normalised, ledger_msgid_norm) or queue id. */
+__attribute__((warn_unused_result))
+int	store_ledger_get(struct store *, const char *msgid, int64_t now,
+	    struct ledger_entry *out);
+__attribute__((warn_unused_result))
+int	store_ledger_get_qid(struct store *, const char *qid, int64_t now,
+	    struct ledger_entry *out);
+/*
+ * Set the one-time marker (ledger_mark()); *first is 1 when it was not set
+ * before (then the failure counts), 0 when it was. Durable before it
+ * returns, atomic across processes and nodes. Kept ledger.ttl.
+ */
+__attribute__((warn_unused_result))
+int	store_ledger_once(struct store *, const char *marker, int64_t now,
+	    int *first);
+
 /* ================================================================
  * The sender record: what the milter and egressctl call.
  * Implemented in src/store/record.c over the calls above and the pure
@@ -246,6 +290,44 @@ __attribute__((warn_unused_result))
 int	sender_record_failure(struct store *, const struct policy_conf *,
 	    const struct sender_keys *, const char *dest, const char *category,
 	    const char *reason, int hard, const char *rcpt, int64_t now_ms);
+
+/*
+ * One failed recipient of a bounce, with what the bounce says about the
+ * message it returns (sender_bounce_evidence).
+ */
+struct bounce_evidence {
+	const char	*message_id;	/* the returned message's, or NULL */
+	const char	*queue_id;	/* X-Postfix-Queue-ID, or NULL */
+	const char	*sender;	/* original envelope sender, or NULL */
+	const char	*rcpt;		/* the failed recipient */
+	const char	*status;	/* "5.1.1", or NULL */
+	int		 local;		/* from an authenticated or local client */
+};
+
+/*
+ * Weigh one failure against the ledger. *why is LEDGER_MATCHED when it
+ * counts: then *entry is the message it names (whose sender keys should be
+ * charged) and the failure's one-time marker is now set. Otherwise *why
+ * says why not (ledger.h); for the unknown-message, no-original-id,
+ * recipient-not-in-message and sender-mismatch reasons *counts is 1 under
+ * require_match = relaxed (and off), 0 otherwise; local submissions, own
+ * rejections and duplicates never count. Returns a store status; on
+ * STORE_UNAVAILABLE or STORE_ERROR nothing counts.
+ */
+__attribute__((warn_unused_result))
+int	sender_bounce_evidence(struct store *, const struct bounce_evidence *,
+	    int64_t now, struct ledger_entry *entry, enum ledger_reason *why,
+	    int *counts);
+
+/*
+ * Count a failure that did not count (asynchronous): event field
+ * "u/REASON" for each sender key of keys (may be NULL) and for the global
+ * key LEDGER_UNMATCHED_KEY, which egressctl report reads.
+ */
+#define LEDGER_UNMATCHED_KEY	"ledger:unmatched"
+__attribute__((warn_unused_result))
+int	sender_record_unmatched(struct store *, const struct sender_keys *keys,
+	    enum ledger_reason why, int64_t now_ms);
 
 /* Operator actions (egressctl): durable before they return. */
 __attribute__((warn_unused_result))

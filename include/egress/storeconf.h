@@ -10,6 +10,8 @@
 
 #include <libconfig.h>
 
+#include "egress/ledger.h"
+
 struct cfg_errors;
 
 enum store_backend { STORE_LMDB = 0, STORE_REDIS };
@@ -35,6 +37,7 @@ struct store_conf {
 	char		*key_prefix;		/* Redis key prefix */
 	char		*redis_password;	/* AUTH, or NULL */
 	long long	 redis_db;		/* SELECT (not with Cluster) */
+	struct ledger_conf ledger;		/* `ledger` section (ledger.h) */
 };
 
 __attribute__((warn_unused_result))

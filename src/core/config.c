@@ -59,6 +59,17 @@ store_load(struct config *c, const config_setting_t *g, const char *dir,
 	return store_config_load(&c->store, g, e);
 }
 
+/* `ledger` fills a part of the store settings: defaults and freeing are theirs. */
+static int  ledger_defaults(struct config *c) { (void)c; return 0; }
+static void ledger_fini(struct config *c) { (void)c; }
+static int
+ledger_load(struct config *c, const config_setting_t *g, const char *dir,
+    struct cfg_errors *e)
+{
+	(void)dir;
+	return ledger_config_load(&c->store.ledger, g, e);
+}
+
 static int  policy_defaults(struct config *c) { return policy_conf_default(&c->policy); }
 static void policy_fini(struct config *c) { policy_conf_fini(&c->policy); }
 static int
@@ -123,6 +134,7 @@ roles_load(struct config *c, const config_setting_t *g, const char *dir,
 
 static const struct section sections[] = {
 	{ "store",   store_defaults,   store_fini,   store_load },
+	{ "ledger",  ledger_defaults,  ledger_fini,  ledger_load },
 	{ "policy",  policy_defaults,  policy_fini,  policy_load },
 	{ "bounce",  bounce_defaults,  bounce_fini,  bounce_load },
 	{ "content", content_defaults, content_fini, content_load },

@@ -39,6 +39,7 @@ store_conf_default(struct store_conf *c)
 	c->state_dir = strdup("/var/lib/milter-egress");
 	c->redis = strdup("127.0.0.1:6379");
 	c->key_prefix = strdup("egress");
+	ledger_conf_default(&c->ledger);
 	if (c->state_dir == NULL || c->redis == NULL || c->key_prefix == NULL) {
 		store_conf_fini(c);
 		return -1;
@@ -55,6 +56,7 @@ store_conf_fini(struct store_conf *c)
 	free(c->redis);
 	free(c->key_prefix);
 	free(c->redis_password);
+	ledger_conf_fini(&c->ledger);
 	memset(c, 0, sizeof(*c));
 }
 

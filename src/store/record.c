@@ -502,3 +502,94 @@ sender_suspend(struct store *st, const char *key, int64_t now,
 {
 	return manual_status(st, key, SACT_SUSPEND, now, duration, who, why);
 }
+
+/* ---- evidence: does a bounce name a message this server sent? ---- */
+
+/*
+ * The ledger misses that relaxed (and off) still count; local submissions,
+ * own rejections and duplicates never do (DESIGN.md "Evidence").
+ */
+static int
+miss_counts(const struct ledger_conf *lc, enum ledger_reason why)
+{
+	if (why == LEDGER_LOCAL_SUBMISSION || why == LEDGER_OWN_REJECTION ||
+	    why == LEDGER_DUPLICATE)
+		return 0;
+	return lc->require != LEDGER_STRICT;
+}
+
+int
+sender_bounce_evidence(struct store *st, const struct bounce_evidence *b,
+    int64_t now, struct ledger_entry *e, enum ledger_reason *why, int *counts)
+{
+	const struct ledger_conf *lc = store_ledger_conf(st);
+	const unsigned char *key = store_ledger_key(st);
+	char msgid[LEDGER_MSGID_MAX + 1], senv[SENDER_KEY_MAX + 8];
+	char addr[STORE_ADDR_MAX], mark[LEDGER_MARK_MAX];
+	int rc = STORE_NOTFOUND, first;
+
+	*counts = 0;
+	*why = LEDGER_UNKNOWN_MESSAGE;
+	if (b->local) {
+		*why = LEDGER_LOCAL_SUBMISSION;
+		return STORE_OK;
+	}
+	if (key == NULL)
+		return STORE_UNAVAILABLE;
+	if (ledger_msgid_norm(b->message_id, msgid, sizeof(msgid)) != 0)
+		msgid[0] = '\0';
+	/* the queue id first: only this MTA's own reports carry it */
+	if (b->queue_id != NULL && b->queue_id[0] != '\0') {
+		rc = store_ledger_get_qid(st, b->queue_id, now, e);
+		/* a queue id is reused in time: the Message-ID must agree too */
+		if (rc == STORE_OK && msgid[0] != '\0' && strcmp(msgid, e->msgid) != 0)
+			rc = STORE_NOTFOUND;
+	}
+	if (rc == STORE_NOTFOUND && msgid[0] != '\0')
+		rc = store_ledger_get(st, msgid, now, e);
+	if (rc == STORE_NOTFOUND) {
+		*why = msgid[0] == '\0' && (b->queue_id == NULL || b->queue_id[0] == '\0') ?
+		    LEDGER_NO_ORIGINAL_ID : LEDGER_UNKNOWN_MESSAGE;
+		*counts = miss_counts(lc, *why);
+		return STORE_OK;
+	}
+	if (rc != STORE_OK)
+		return rc;
+	senv[0] = '\0';
+	store_addr_norm(b->sender, addr, sizeof(addr));
+	if (addr[0] != '\0')
+		snprintf(senv, sizeof(senv), "env:%s", addr);
+	*why = ledger_match(e, senv, ledger_rcpt_hash(key, b->rcpt));
+	if (*why != LEDGER_MATCHED) {
+		*counts = miss_counts(lc, *why);
+		return STORE_OK;
+	}
+	ledger_mark(key, e->msgid, b->rcpt, b->status, mark);
+	if ((rc = store_ledger_once(st, mark, now, &first)) != STORE_OK)
+		return rc;
+	if (!first)
+		*why = LEDGER_DUPLICATE;
+	else
+		*counts = 1;
+	return STORE_OK;
+}
+
+int
+sender_record_unmatched(struct store *st, const struct sender_keys *keys,
+    enum ledger_reason why, int64_t now_ms)
+{
+	char field[64];
+	const char *f[1] = { field };
+	const char *key;
+	int64_t now = now_ms / 1000;
+	int i, rc, worst = STORE_OK;
+
+	snprintf(field, sizeof(field), "u/%s", ledger_reason_name(why));
+	for (i = 0; keys != NULL && i < 3; i++)
+		if ((key = sender_keys_at(keys, i)) != NULL &&
+		    (rc = store_event_add(st, key, now, f, 1)) != STORE_OK)
+			worst = rc;
+	if ((rc = store_event_add(st, LEDGER_UNMATCHED_KEY, now, f, 1)) != STORE_OK)
+		worst = rc;
+	return worst;
+}

@@ -12,12 +12,17 @@
  * Threading: stateless apart from the struct store, which the backends
  * guard themselves.
  */
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 #include <lmdb.h>
@@ -238,6 +243,85 @@ dup_or_null(const char *s, int *bad)
 	return d;
 }
 
+/*
+ * The ledger's hash key: read the key file, or create it when it does not
+ * exist (32 hex digits from getrandom, mode 0600, O_EXCL so that two
+ * processes starting at once agree on one key: the loser reads the
+ * winner's). Created by root in a directory of another owner, the file is
+ * given to that owner (the daemon runs as its own user). Failure is not
+ * fatal: the ledger stays off and that is logged.
+ */
+static void
+ledger_key_load(struct store *st)
+{
+	char path[4096], text[128], dir[4096], *slash;
+	unsigned char key[LEDGER_KEY_LEN];
+	struct stat sb;
+	ssize_t n;
+	size_t i;
+	int fd, tries;
+
+	if (st->conf.ledger.key_file != NULL)
+		snprintf(path, sizeof(path), "%s", st->conf.ledger.key_file);
+	else if (st->conf.state_dir != NULL && st->conf.state_dir[0] != '\0')
+		snprintf(path, sizeof(path), "%s/ledger.key", st->conf.state_dir);
+	else {
+		store_logf(st, STORE_LOG_WARNING, "ledger: no key_file and no state_dir: "
+		    "ledger off, bounces are not matched");
+		return;
+	}
+	for (tries = 0; tries < 2; tries++) {
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+			n = read(fd, text, sizeof(text) - 1);
+			close(fd);
+			if (n < 0 || ledger_key_parse(text, (size_t)n, st->ledger_key) != 0) {
+				store_logf(st, STORE_LOG_ERR, "ledger: %s: not 32 hex digits: "
+				    "ledger off, bounces are not matched", path);
+				return;
+			}
+			st->ledger_ready = 1;
+			return;
+		}
+		if (errno != ENOENT)
+			break;
+		snprintf(dir, sizeof(dir), "%s", path);
+		if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
+			*slash = '\0';
+		else
+			snprintf(dir, sizeof(dir), ".");
+		(void)mkdir(dir, 0750);
+		if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
+			store_logf(st, STORE_LOG_ERR, "ledger: getrandom: %s", strerror(errno));
+			return;
+		}
+		for (i = 0; i < LEDGER_KEY_LEN; i++)
+			snprintf(text + 2 * i, 3, "%02x", key[i]);
+		text[2 * LEDGER_KEY_LEN] = '\n';
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+			if (errno == EEXIST)
+				continue;	/* another process made it: read that */
+			break;
+		}
+		n = write(fd, text, 2 * LEDGER_KEY_LEN + 1);
+		if (n != 2 * LEDGER_KEY_LEN + 1 || fsync(fd) != 0) {
+			close(fd);
+			(void)unlink(path);
+			break;
+		}
+		close(fd);
+		if (geteuid() == 0 && stat(dir, &sb) == 0 && sb.st_uid != 0 &&
+		    chown(path, sb.st_uid, sb.st_gid) != 0)
+			store_logf(st, STORE_LOG_WARNING, "ledger: chown %s: %s", path,
+			    strerror(errno));
+		store_logf(st, STORE_LOG_INFO, "ledger: created the key %s", path);
+		memcpy(st->ledger_key, key, sizeof(key));
+		st->ledger_ready = 1;
+		return;
+	}
+	store_logf(st, STORE_LOG_ERR, "ledger: key %s: %s: ledger off, bounces are "
+	    "not matched", path, strerror(errno));
+}
+
 struct store *
 store_open(const struct store_conf *conf, store_log_fn *log, void *logarg,
     char *err, size_t errlen)
@@ -255,12 +339,14 @@ store_open(const struct store_conf *conf, store_log_fn *log, void *logarg,
 	st->conf.redis = dup_or_null(conf->redis, &bad);
 	st->conf.key_prefix = dup_or_null(conf->key_prefix, &bad);
 	st->conf.redis_password = dup_or_null(conf->redis_password, &bad);
+	st->conf.ledger.key_file = dup_or_null(conf->ledger.key_file, &bad);
 	if (st->conf.bucket <= 0)
 		st->conf.bucket = 300;
 	if (st->conf.retention < st->conf.bucket)
 		st->conf.retention = st->conf.bucket;
 	st->log = log;
 	st->logarg = logarg;
+	st->ledger_once = (pthread_once_t)PTHREAD_ONCE_INIT;
 	st->ops = conf->backend == STORE_REDIS ? &store_redis_ops : &store_lmdb_ops;
 	if (bad) {
 		snprintf(err, errlen, "out of memory");
@@ -524,4 +610,136 @@ store_lib_versions(char *out, size_t outsz)
 	(void)mdb_version(&maj, &min, &pat);
 	snprintf(out, outsz, "LMDB %d.%d.%d\nhiredis %d.%d.%d (headers)\n",
 	    maj, min, pat, HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
+}
+
+/* ---- the ledger ---- */
+
+/*
+ * pthread_once takes no argument: the store being keyed is handed over in
+ * a thread-local slot for the length of the call.
+ */
+static _Thread_local struct store *keying;
+
+static void
+ledger_key_once(void)
+{
+	ledger_key_load(keying);
+}
+
+int
+store_ledger_ready(struct store *st)
+{
+	EGRESS_ASSERT(st != NULL);
+	if (!st->conf.ledger.enabled)
+		return 0;
+	keying = st;
+	(void)pthread_once(&st->ledger_once, ledger_key_once);
+	keying = NULL;
+	return st->ledger_ready;
+}
+
+const unsigned char *
+store_ledger_key(struct store *st)
+{
+	return store_ledger_ready(st) ? st->ledger_key : NULL;
+}
+
+const struct ledger_conf *
+store_ledger_conf(const struct store *st)
+{
+	EGRESS_ASSERT(st != NULL);
+	return &st->conf.ledger;
+}
+
+/* An id as the backends key it: printable, no white space, bounded. */
+static int
+id_ok(const char *s, size_t max)
+{
+	size_t n;
+
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	for (n = 0; s[n] != '\0'; n++)
+		if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] == 0x7f)
+			return 0;
+	return n <= max;
+}
+
+int
+store_ledger_put(struct store *st, const struct ledger_entry *e)
+{
+	char *rec;
+	int n, rc;
+
+	EGRESS_ASSERT(st != NULL && e != NULL);
+	if (!store_ledger_ready(st))
+		return STORE_UNAVAILABLE;
+	if (!id_ok(e->msgid, LEDGER_MSGID_MAX) ||
+	    (e->qid[0] != '\0' && !id_ok(e->qid, LEDGER_QID_MAX)))
+		return STORE_ERROR;
+	if ((rec = malloc(LEDGER_REC_MAX)) == NULL)
+		return STORE_ERROR;
+	if ((n = ledger_encode(e, rec, LEDGER_REC_MAX)) < 0)
+		rc = STORE_ERROR;
+	else
+		rc = st->ops->ledger_put(st, e, rec, (size_t)n);
+	free(rec);
+	return rc;
+}
+
+int
+store_ledger_get(struct store *st, const char *msgid, int64_t now,
+    struct ledger_entry *out)
+{
+	int rc;
+
+	EGRESS_ASSERT(st != NULL && out != NULL);
+	if (!store_ledger_ready(st))
+		return STORE_UNAVAILABLE;
+	if (!id_ok(msgid, LEDGER_MSGID_MAX))
+		return STORE_NOTFOUND;
+	rc = st->ops->ledger_get(st, msgid, out);
+	if (rc == STORE_OK && (strcmp(out->msgid, msgid) != 0 ||
+	    store_expired_ledger(st, out->when, now)))
+		rc = STORE_NOTFOUND;
+	return rc;
+}
+
+int
+store_ledger_get_qid(struct store *st, const char *qid, int64_t now,
+    struct ledger_entry *out)
+{
+	char msgid[LEDGER_MSGID_MAX + 1];
+	int rc;
+
+	EGRESS_ASSERT(st != NULL && out != NULL);
+	if (!store_ledger_ready(st))
+		return STORE_UNAVAILABLE;
+	if (!id_ok(qid, LEDGER_QID_MAX))
+		return STORE_NOTFOUND;
+	rc = st->ops->ledger_qid(st, qid, msgid, sizeof(msgid));
+	if (rc != STORE_OK)
+		return rc;
+	rc = store_ledger_get(st, msgid, now, out);
+	/* the Message-ID was recorded again for another queue id */
+	if (rc == STORE_OK && strcmp(out->qid, qid) != 0)
+		rc = STORE_NOTFOUND;
+	return rc;
+}
+
+int
+store_ledger_once(struct store *st, const char *marker, int64_t now, int *first)
+{
+	size_t n;
+
+	EGRESS_ASSERT(st != NULL && first != NULL);
+	*first = 0;
+	if (!store_ledger_ready(st))
+		return STORE_UNAVAILABLE;
+	if (marker == NULL || (n = strlen(marker)) == 0 || n >= LEDGER_MARK_MAX)
+		return STORE_ERROR;
+	for (; *marker != '\0'; marker++)
+		if (!isxdigit((unsigned char)*marker))
+			return STORE_ERROR;
+	return st->ops->ledger_once(st, marker - n, now, first);
 }

@@ -98,3 +98,14 @@ store_expired_rate(const struct store *st, int64_t tat_ms, int64_t now)
 	(void)st;
 	return tat_ms <= now * 1000;
 }
+
+/*
+ * Ledger entries and one-time markers: kept ledger.ttl after they were made
+ * (an entry is made when its message passed the milter). The size bound
+ * (ledger.max_entries) is the backends', oldest first.
+ */
+int
+store_expired_ledger(const struct store *st, int64_t when, int64_t now)
+{
+	return when + st->conf.ledger.ttl < now;
+}

@@ -6,6 +6,7 @@
 #ifndef EGRESS_STORE_INT_H
 #define EGRESS_STORE_INT_H
 
+#include <pthread.h>
 #include <stdarg.h>
 
 #include "egress/store.h"
@@ -41,6 +42,16 @@ struct store_ops {
 	int	(*rate_take)(struct store *, const char *key, const char *name,
 		    int64_t now_ms, const struct rate *, int64_t init_tat,
 		    int *allowed, int64_t *retry_ms);
+	/* the ledger: rec is the encoded entry (ledger_encode) */
+	int	(*ledger_put)(struct store *, const struct ledger_entry *,
+		    const char *rec, size_t reclen);
+	int	(*ledger_get)(struct store *, const char *msgid,
+		    struct ledger_entry *);
+	/* the Message-ID recorded for a queue id */
+	int	(*ledger_qid)(struct store *, const char *qid, char *msgid,
+		    size_t msgidlen);
+	int	(*ledger_once)(struct store *, const char *marker, int64_t now,
+		    int *first);
 };
 
 struct store {
@@ -49,6 +60,9 @@ struct store {
 	store_log_fn		*log;
 	void			*logarg;
 	void			*impl;		/* backend state */
+	pthread_once_t		 ledger_once;	/* the key is read once */
+	int			 ledger_ready;	/* enabled and keyed */
+	unsigned char		 ledger_key[LEDGER_KEY_LEN];
 };
 
 extern const struct store_ops store_lmdb_ops;
@@ -80,6 +94,8 @@ int	store_expired_supp(const struct store *, const struct store_supp *,
 int	store_expired_link(const struct store *, int64_t when, const char *target,
 	    int64_t now);
 int	store_expired_rate(const struct store *, int64_t tat_ms, int64_t now);
+/* A ledger entry or one-time marker made at `when`. */
+int	store_expired_ledger(const struct store *, int64_t when, int64_t now);
 
 /* Sum of an event field list used by the backends' expiry: bucket start. */
 static inline int64_t

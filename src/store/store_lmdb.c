@@ -5,13 +5,18 @@
  * named databases: "ev" (event buckets, key = sender key NUL bucket as 8
  * big-endian bytes), "meta", "st" (key = sender key NUL destination),
  * "sup" (key = address), "rate" (key = sender key NUL bucket name) and
- * "link" (key = "env:ADDRESS", value = when + "auth:LOGIN").
+ * "link" (key = "env:ADDRESS", value = when + "auth:LOGIN"), and three for
+ * the ledger: "lg" (key "m:MESSAGE-ID" = the encoded entry, "q:QUEUE-ID" =
+ * the Message-ID), "lgt" (key = when as 8 big-endian bytes + Message-ID:
+ * the entries in time order, oldest first) and "lgx" (key = one-time
+ * marker, value = when).
  *
  * Writes come in two kinds.
  *  - Durable (statuses, releases, suppressions): the calling thread commits
  *    its own write transaction; LMDB's commit is synchronous, so the record
  *    is on disk when the call returns.
- *  - Counters (events, meta touches, rate state, links): queued in memory and
+ *  - Counters (events, meta touches, rate state, links) and ledger
+ *    entries: queued in memory and
  *    applied by one writer thread per process in one transaction per
  *    commit_interval_ms (group commit). The caller never waits on fsync.
  *    Reads in this process add the queued counters to what they read, so a
@@ -31,7 +36,11 @@
  * Expiry (the rules: store_expire.c): reads ignore expired records
  * (store.c), iterators skip them, and the writer thread deletes
  * at most sweep_batch expired records per database per commit, resuming
- * where the previous sweep stopped.
+ * where the previous sweep stopped. Ledger entries leave in time order:
+ * after each batch the writer deletes, oldest first, the entries past
+ * ledger.ttl and those beyond ledger.max_entries (with their queue-id
+ * index); one-time markers ("lgx") and stale queue-id records are swept.
+ * One-time markers are durable writes (a synchronous transaction).
  *
  * Rate buckets (GCRA) are taken in an in-memory table under one mutex and
  * written behind through the queue, so a restart keeps them. Only the
@@ -45,6 +54,7 @@
 #include <sys/types.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +74,9 @@
 #define META_VERSION		1
 #define PEND_HASH		4096	/* pending-index buckets */
 
-enum op_type { OP_EVENT, OP_META, OP_RATE, OP_LINK };
+enum op_type { OP_EVENT, OP_META, OP_RATE, OP_LINK, OP_LEDGER, OP_LEDGER_Q };
+
+#define NSWEEP	8	/* databases the sweep visits */
 
 struct op {
 	struct op	*next;
@@ -95,7 +107,7 @@ struct meta_rec {
 
 struct lmdb {
 	MDB_env		*env;
-	MDB_dbi		 ev, meta, st, sup, rate, link;
+	MDB_dbi		 ev, meta, st, sup, rate, link, lg, lgt, lgx;
 	pthread_rwlock_t resize;
 
 	pthread_mutex_t	 mu;		/* queue, inflight, generations */
@@ -119,8 +131,8 @@ struct lmdb {
 	size_t		 nrate;
 
 	/* sweep positions, writer thread only */
-	char		 sweep_pos[6][LMDB_KEY_MAX + 1];
-	size_t		 sweep_len[6];
+	char		 sweep_pos[NSWEEP][LMDB_KEY_MAX + 1];
+	size_t		 sweep_len[NSWEEP];
 };
 
 #define L(st)	((struct lmdb *)(st)->impl)
@@ -502,6 +514,173 @@ apply_rate(struct lmdb *l, MDB_txn *txn, const struct op *o)
 
 static void	meta_out(const struct meta_rec *, struct store_meta *);
 
+/* ---- the ledger (writer thread) ---- */
+
+/* Time-index key: when (big-endian, offset so order is numeric) + msgid. */
+static size_t
+lgt_key(char *out, int64_t when, const char *msgid, size_t mlen)
+{
+	unsigned char b[8];
+
+	if (8 + mlen > LMDB_KEY_MAX)
+		return 0;
+	be64_put(b, (uint64_t)when ^ (1ULL << 63));
+	memcpy(out, b, 8);
+	memcpy(out + 8, msgid, mlen);
+	return 8 + mlen;
+}
+
+/* "q:QID" -> MSGID whose entry is gone or names another queue id. */
+static int
+ledger_q_stale(struct lmdb *l, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	char mk[LMDB_KEY_MAX];
+	struct ledger_entry *e;
+	MDB_val ek, ev;
+	int stale;
+
+	if (k->mv_size < 2 || memcmp(k->mv_data, "q:", 2) != 0)
+		return 0;
+	if (v->mv_size == 0 || v->mv_size + 2 > sizeof(mk))
+		return 1;
+	memcpy(mk, "m:", 2);
+	memcpy(mk + 2, v->mv_data, v->mv_size);
+	ek.mv_size = v->mv_size + 2;
+	ek.mv_data = mk;
+	if (mdb_get(txn, l->lg, &ek, &ev) != 0)
+		return 1;
+	if ((e = malloc(sizeof(*e))) == NULL)
+		return 0;
+	stale = ledger_decode(ev.mv_data, ev.mv_size, e) != 0 ||
+	    strlen(e->qid) != k->mv_size - 2 ||
+	    memcmp(e->qid, (char *)k->mv_data + 2, k->mv_size - 2) != 0;
+	free(e);
+	return stale;
+}
+
+/* Delete entry "m:msgid" (its queue id too, when it still points here). */
+static int
+ledger_drop(struct lmdb *l, MDB_txn *txn, const char *msgid, size_t mlen,
+    struct ledger_entry *e)
+{
+	char k[LMDB_KEY_MAX];
+	MDB_val mk, mv, qk, qv;
+	int rc;
+
+	if (mlen + 2 > sizeof(k))
+		return 0;
+	memcpy(k, "m:", 2);
+	memcpy(k + 2, msgid, mlen);
+	mk.mv_size = mlen + 2;
+	mk.mv_data = k;
+	if ((rc = mdb_get(txn, l->lg, &mk, &mv)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if (ledger_decode(mv.mv_data, mv.mv_size, e) == 0 && e->qid[0] != '\0') {
+		char q[LMDB_KEY_MAX];
+		size_t ql = strlen(e->qid);
+
+		memcpy(q, "q:", 2);
+		memcpy(q + 2, e->qid, ql);
+		qk.mv_size = ql + 2;
+		qk.mv_data = q;
+		if (mdb_get(txn, l->lg, &qk, &qv) == 0 && qv.mv_size == mlen &&
+		    memcmp(qv.mv_data, msgid, mlen) == 0 &&
+		    (rc = mdb_del(txn, l->lg, &qk, NULL)) != 0)
+			return rc;
+	}
+	rc = mdb_del(txn, l->lg, &mk, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+apply_ledger(struct lmdb *l, MDB_txn *txn, const struct op *o)
+{
+	MDB_val k = { o->keylen, (void *)o->buf }, v, tk, tv;
+	const char *msgid = o->buf + 2;
+	size_t mlen = o->keylen - 2;
+	char t[LMDB_KEY_MAX];
+	struct ledger_entry *e;
+	int rc;
+
+	if (o->type == OP_LEDGER_Q) {
+		v.mv_size = o->datalen;
+		v.mv_data = (void *)(o->buf + o->keylen);
+		return mdb_put(txn, l->lg, &k, &v, 0);
+	}
+	if ((e = malloc(sizeof(*e))) == NULL)
+		return ENOMEM;
+	/* a Message-ID recorded again: its old place in time goes */
+	rc = mdb_get(txn, l->lg, &k, &v);
+	if (rc == 0 && ledger_decode(v.mv_data, v.mv_size, e) == 0 &&
+	    (tk.mv_size = lgt_key(t, e->when, msgid, mlen)) > 0) {
+		tk.mv_data = t;
+		rc = mdb_del(txn, l->lgt, &tk, NULL);
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+	} else if (rc == MDB_NOTFOUND || rc == 0)
+		rc = 0;
+	free(e);
+	if (rc != 0)
+		return rc;
+	v.mv_size = o->datalen;
+	v.mv_data = (void *)(o->buf + o->keylen);
+	if ((rc = mdb_put(txn, l->lg, &k, &v, 0)) != 0)
+		return rc;
+	if ((tk.mv_size = lgt_key(t, o->t, msgid, mlen)) == 0)
+		return 0;
+	tk.mv_data = t;
+	tv.mv_size = 1;
+	tv.mv_data = (void *)"";
+	return mdb_put(txn, l->lgt, &tk, &tv, 0);
+}
+
+/*
+ * Oldest first: drop entries past the TTL, and entries beyond max_entries.
+ * At most sweep_batch expired ones per commit; every excess one (a batch
+ * adds at most queue_max entries, so the excess is bounded too).
+ */
+static int
+ledger_evict(struct store *st, MDB_txn *txn, int64_t now)
+{
+	struct lmdb *l = L(st);
+	struct ledger_entry *e;
+	MDB_cursor *c;
+	MDB_stat ms;
+	MDB_val k, v;
+	long long expired = 0;
+	size_t n;
+	int rc;
+
+	if ((rc = mdb_stat(txn, l->lgt, &ms)) != 0)
+		return rc;
+	n = ms.ms_entries;
+	if ((e = malloc(sizeof(*e))) == NULL)
+		return ENOMEM;
+	if ((rc = mdb_cursor_open(txn, l->lgt, &c)) != 0) {
+		free(e);
+		return rc;
+	}
+	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == 0 && k.mv_size >= 8) {
+		int64_t when = (int64_t)(be64_get(k.mv_data) ^ (1ULL << 63));
+		int over = (long long)n > st->conf.ledger.max_entries;
+
+		if (!over && (!store_expired_ledger(st, when, now) ||
+		    expired >= st->conf.sweep_batch))
+			break;
+		if (!over)
+			expired++;
+		if ((rc = ledger_drop(l, txn, (char *)k.mv_data + 8, k.mv_size - 8, e))
+		    != 0 || (rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+		n--;
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	free(e);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /*
  * Delete expired records of one database, at most sweep_batch examined;
  * what is expired is store_expire.c's to say.
@@ -577,6 +756,19 @@ sweep_db(struct store *st, MDB_txn *txn, int which, MDB_dbi dbi, int64_t now)
 				del = 1;
 			break;
 		}
+		case 6: {	/* lgx: one-time markers */
+			int64_t when;
+
+			if (v.mv_size == sizeof(when)) {
+				memcpy(&when, v.mv_data, sizeof(when));
+				del = store_expired_ledger(st, when, now);
+			} else
+				del = 1;
+			break;
+		}
+		case 7:		/* lg: a queue id whose entry has gone */
+			del = ledger_q_stale(l, txn, &k, &v);
+			break;
 		}
 		if (del && (rc = mdb_cursor_del(c, 0)) != 0)
 			break;
@@ -613,13 +805,18 @@ apply_batch(struct store *st, MDB_txn *txn, void *arg)
 		case OP_META: rc = apply_meta(l, txn, o); break;
 		case OP_RATE: rc = apply_rate(l, txn, o); break;
 		case OP_LINK: rc = apply_link(l, txn, o); break;
+		case OP_LEDGER:
+		case OP_LEDGER_Q: rc = apply_ledger(l, txn, o); break;
 		}
 	}
+	if (rc == 0)
+		rc = ledger_evict(st, txn, now);
 	if (rc == 0 && st->conf.sweep_batch > 0) {
-		MDB_dbi dbis[6] = { l->ev, l->meta, l->st, l->sup, l->rate, l->link };
+		MDB_dbi dbis[NSWEEP] = { l->ev, l->meta, l->st, l->sup, l->rate,
+		    l->link, l->lgx, l->lg };
 		int i;
 
-		for (i = 0; i < 6 && rc == 0; i++)
+		for (i = 0; i < NSWEEP && rc == 0; i++)
 			rc = sweep_db(st, txn, i, dbis[i], now);
 	}
 	if (rc != 0) {
@@ -1434,6 +1631,171 @@ lm_rate_take(struct store *st, const char *key, const char *name,
 	return STORE_OK;
 }
 
+/* ---- the ledger ---- */
+
+static int
+lm_ledger_put(struct store *st, const struct ledger_entry *e, const char *rec,
+    size_t reclen)
+{
+	char k[LMDB_KEY_MAX];
+	size_t ml = strlen(e->msgid), ql = strlen(e->qid);
+	struct op *o, *q = NULL;
+
+	if (ml + 2 > LMDB_KEY_MAX || ql + 2 > LMDB_KEY_MAX)
+		return STORE_ERROR;
+	memcpy(k, "m:", 2);
+	memcpy(k + 2, e->msgid, ml);
+	if ((o = op_new(OP_LEDGER, k, ml + 2, reclen)) == NULL)
+		return STORE_ERROR;
+	memcpy(o->buf + o->keylen, rec, reclen);
+	o->t = e->when;
+	if (ql > 0) {
+		memcpy(k, "q:", 2);
+		memcpy(k + 2, e->qid, ql);
+		if ((q = op_new(OP_LEDGER_Q, k, ql + 2, ml)) == NULL) {
+			free(o);
+			return STORE_ERROR;
+		}
+		memcpy(q->buf + q->keylen, e->msgid, ml);
+		q->t = e->when;
+	}
+	(void)enqueue(st, o);
+	if (q != NULL)
+		(void)enqueue(st, q);
+	return STORE_OK;
+}
+
+/*
+ * The committed value of "PREFIX:ID" in lg, unless a queued op of type
+ * has a newer one. out gets a malloc'd copy (caller frees), *outlen its size.
+ */
+static int
+ledger_read(struct store *st, enum op_type type, const char *prefix,
+    const char *id, char **out, size_t *outlen)
+{
+	char k[LMDB_KEY_MAX];
+	size_t il = strlen(id), i;
+	struct pending pend;
+	MDB_txn *txn;
+	MDB_val mk, mv;
+	int64_t best = INT64_MIN;
+	int rc;
+
+	*out = NULL;
+	if (il + 2 > LMDB_KEY_MAX)
+		return STORE_NOTFOUND;
+	memcpy(k, prefix, 2);
+	memcpy(k + 2, id, il);
+	mk.mv_size = il + 2;
+	mk.mv_data = k;
+	if (rtxn_begin_pending(st, &txn, type, k, il + 2, 0, &pend) != 0)
+		return STORE_ERROR;
+	rc = mdb_get(txn, L(st)->lg, &mk, &mv);
+	if (rc == 0) {
+		if ((*out = malloc(mv.mv_size + 1)) == NULL)
+			rc = ENOMEM;
+		else {
+			memcpy(*out, mv.mv_data, mv.mv_size);
+			*outlen = mv.mv_size;
+		}
+	}
+	rtxn_end(st, txn);
+	/* queued since the snapshot: the newest wins */
+	for (i = 0; i < pend.n && rc != ENOMEM; i++) {
+		const struct op *o = pend.v[i];
+
+		if (o->t < best)
+			continue;
+		best = o->t;
+		free(*out);
+		if ((*out = malloc(o->datalen + 1)) == NULL) {
+			rc = ENOMEM;
+			break;
+		}
+		memcpy(*out, o->buf + o->keylen, o->datalen);
+		*outlen = o->datalen;
+		rc = 0;
+	}
+	pend_free(&pend);
+	if (rc != 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc == 0 ? STORE_OK : rc == MDB_NOTFOUND ? STORE_NOTFOUND : STORE_ERROR;
+}
+
+static int
+lm_ledger_get(struct store *st, const char *msgid, struct ledger_entry *out)
+{
+	char *v;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = ledger_read(st, OP_LEDGER, "m:", msgid, &v, &len)) != STORE_OK)
+		return rc;
+	rc = ledger_decode(v, len, out) == 0 ? STORE_OK : STORE_ERROR;
+	free(v);
+	return rc;
+}
+
+static int
+lm_ledger_qid(struct store *st, const char *qid, char *msgid, size_t msgidlen)
+{
+	char *v;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = ledger_read(st, OP_LEDGER_Q, "q:", qid, &v, &len)) != STORE_OK)
+		return rc;
+	if (len == 0 || len >= msgidlen || memchr(v, '\0', len) != NULL)
+		rc = STORE_ERROR;
+	else {
+		memcpy(msgid, v, len);
+		msgid[len] = '\0';
+	}
+	free(v);
+	return rc;
+}
+
+struct once_arg {
+	const char	*marker;
+	int64_t		 now;
+	int		 first;
+};
+
+static int
+once_fn(struct store *st, MDB_txn *txn, void *arg)
+{
+	struct once_arg *a = arg;
+	MDB_val k = { strlen(a->marker), (void *)a->marker }, v;
+	int64_t when;
+	int rc;
+
+	rc = mdb_get(txn, L(st)->lgx, &k, &v);
+	if (rc == 0 && v.mv_size == sizeof(when)) {
+		memcpy(&when, v.mv_data, sizeof(when));
+		if (!store_expired_ledger(st, when, a->now)) {
+			a->first = 0;
+			return 0;
+		}
+	} else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	a->first = 1;
+	v.mv_size = sizeof(a->now);
+	v.mv_data = &a->now;
+	return mdb_put(txn, L(st)->lgx, &k, &v, 0);
+}
+
+static int
+lm_ledger_once(struct store *st, const char *marker, int64_t now, int *first)
+{
+	struct once_arg a = { marker, now, 0 };
+	int rc = map_rc(wtxn_run(st, once_fn, &a));
+
+	*first = rc == STORE_OK ? a.first : 0;
+	return rc;
+}
+
 /* ---- lifetime ---- */
 
 static int
@@ -1546,7 +1908,7 @@ lm_open(struct store *st, char *err, size_t errlen)
 		goto fail;
 	}
 	if ((rc = mdb_env_create(&l->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(l->env, 8)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(l->env, 12)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(l->env, 1022)) != 0 ||
 	    (rc = mdb_env_set_mapsize(l->env, (size_t)st->conf.map_size)) != 0 ||
 	    (rc = mdb_env_open(l->env, dir, MDB_NOTLS, 0640)) != 0) {
@@ -1567,7 +1929,10 @@ lm_open(struct store *st, char *err, size_t errlen)
 	    (rc = mdb_dbi_open(txn, "st", MDB_CREATE, &l->st)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "sup", MDB_CREATE, &l->sup)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "rate", MDB_CREATE, &l->rate)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "link", MDB_CREATE, &l->link)) != 0) {
+	    (rc = mdb_dbi_open(txn, "link", MDB_CREATE, &l->link)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "lg", MDB_CREATE, &l->lg)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "lgt", MDB_CREATE, &l->lgt)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "lgx", MDB_CREATE, &l->lgx)) != 0) {
 		mdb_txn_abort(txn);
 		snprintf(err, errlen, "lmdb: open databases: %s", mdb_strerror(rc));
 		goto fail;
@@ -1608,4 +1973,8 @@ const struct store_ops store_lmdb_ops = {
 	.link_put = lm_link_put,
 	.link_get = lm_link_get,
 	.rate_take = lm_rate_take,
+	.ledger_put = lm_ledger_put,
+	.ledger_get = lm_ledger_get,
+	.ledger_qid = lm_ledger_qid,
+	.ledger_once = lm_ledger_once,
 };

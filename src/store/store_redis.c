@@ -11,6 +11,12 @@
  *   P:{SK}:rt:NAME     GCRA theoretical arrival time (ms)
  *   P:{env:ADDR}:auth  "WHEN<TAB>auth:LOGIN", the login's address link
  *   P:sup:{ADDR}       encoded suppression, PEXPIRE until it expires
+ *   P:{ledger}:m:MSGID encoded ledger entry, PEXPIRE ledger.ttl
+ *   P:{ledger}:q:QID   the Message-ID of a queue id, PEXPIRE ledger.ttl
+ *   P:{ledger}:t       sorted set MSGID by time: the size bound, oldest first
+ *   P:{ledger}:x:MARK  one-time marker (SET NX), PEXPIRE ledger.ttl
+ * The ledger's keys share one hash tag, so its script stays in one slot
+ * (in a Cluster the ledger lives on one shard).
  * Expiry is relative (PEXPIRE from the record's own times), so the store
  * behaves the same under an injected clock; reads and iterators also check
  * the times with store_expire.c's rules, which decide, the key deadlines
@@ -52,7 +58,8 @@
 #define REDIS_ARGS_MAX	(STORE_FIELDS_MAX + 8)
 #define SCAN_COUNT	"1000"
 
-enum script_id { SC_EV_ADD, SC_EV_SCAN, SC_META, SC_RELEASE, SC_STATUS, SC_RATE, SC__COUNT };
+enum script_id { SC_EV_ADD, SC_EV_SCAN, SC_META, SC_RELEASE, SC_STATUS, SC_RATE,
+    SC_LEDGER, SC__COUNT };
 
 static const char *const scripts[SC__COUNT] = {
 	/* SC_EV_ADD: KEYS idx, bucket key; ARGV bucket, ttl, oldest, fields... */
@@ -113,6 +120,23 @@ static const char *const scripts[SC__COUNT] = {
 	"t = t + iv\n"
 	"redis.call('SET', KEYS[1], string.format('%.0f', t), 'PX', string.format('%.0f', t - now + 1000))\n"
 	"return {1, '0'}\n",
+	/*
+	 * SC_LEDGER: KEYS entry, qid key ("" none), time index; ARGV record,
+	 * msgid, when, ttl ms, max entries, oldest kept when, entry key prefix
+	 */
+	"redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])\n"
+	"if KEYS[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4]) end\n"
+	"redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])\n"
+	"redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[6])\n"
+	"local over = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[5])\n"
+	"if over > 0 then\n"
+	"  for _, m in ipairs(redis.call('ZRANGE', KEYS[3], 0, over - 1)) do\n"
+	"    redis.call('DEL', ARGV[7] .. m)\n"
+	"  end\n"
+	"  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, over - 1)\n"
+	"end\n"
+	"redis.call('PEXPIRE', KEYS[3], ARGV[4])\n"
+	"return 1\n",
 };
 
 struct redis {
@@ -1082,6 +1106,139 @@ rd_rate_take(struct store *st, const char *key, const char *name,
 	return rc;
 }
 
+/* ---- the ledger ---- */
+
+static int
+lkey(struct store *st, char *out, const char *kind, const char *id)
+{
+	int n = snprintf(out, REDIS_KEY_MAX, "%s:{ledger}:%s%s", st->conf.key_prefix,
+	    kind, id);
+
+	return n > 0 && n < REDIS_KEY_MAX ? 0 : -1;
+}
+
+static int
+rd_ledger_put(struct store *st, const struct ledger_entry *e, const char *rec,
+    size_t reclen)
+{
+	char mk[REDIS_KEY_MAX], qk[REDIS_KEY_MAX], tk[REDIS_KEY_MAX], pfx[REDIS_KEY_MAX];
+	char when[24], ttl[24], max[24], oldest[24];
+	const char *argv[10];
+	size_t lens[10];
+	redisReply *rep;
+	int rc, i;
+
+	qk[0] = '\0';
+	if (lkey(st, mk, "m:", e->msgid) != 0 || lkey(st, tk, "t", "") != 0 ||
+	    lkey(st, pfx, "m:", "") != 0 ||
+	    (e->qid[0] != '\0' && lkey(st, qk, "q:", e->qid) != 0))
+		return STORE_ERROR;
+	snprintf(when, sizeof(when), "%lld", (long long)e->when);
+	snprintf(ttl, sizeof(ttl), "%lld", st->conf.ledger.ttl * 1000);
+	snprintf(max, sizeof(max), "%lld", st->conf.ledger.max_entries);
+	snprintf(oldest, sizeof(oldest), "%lld", (long long)(e->when - st->conf.ledger.ttl));
+	argv[0] = mk;
+	argv[1] = qk;
+	argv[2] = tk;
+	argv[3] = rec;
+	argv[4] = e->msgid;
+	argv[5] = when;
+	argv[6] = ttl;
+	argv[7] = max;
+	argv[8] = oldest;
+	argv[9] = pfx;
+	for (i = 0; i < 10; i++)
+		lens[i] = i == 3 ? reclen : strlen(argv[i]);
+	rep = run_script(st, SC_LEDGER, 3, 10, argv, lens, &rc);
+	if (rep != NULL)
+		freeReplyObject(rep);
+	return rc;
+}
+
+/* GET key into a malloc'd string (caller frees). */
+static int
+get_str(struct store *st, const char *key, char **out, size_t *len)
+{
+	const char *argv[2] = { "GET", key };
+	redisReply *rep;
+	int rc;
+
+	*out = NULL;
+	if ((rep = run(st, 2, argv, NULL, &rc)) == NULL)
+		return rc;
+	if (rep->type == REDIS_REPLY_NIL)
+		rc = STORE_NOTFOUND;
+	else if (rep->type != REDIS_REPLY_STRING)
+		rc = STORE_ERROR;
+	else if ((*out = malloc(rep->len + 1)) == NULL)
+		rc = STORE_ERROR;
+	else {
+		memcpy(*out, rep->str, rep->len);
+		(*out)[rep->len] = '\0';
+		*len = rep->len;
+	}
+	freeReplyObject(rep);
+	return rc;
+}
+
+static int
+rd_ledger_get(struct store *st, const char *msgid, struct ledger_entry *out)
+{
+	char k[REDIS_KEY_MAX], *v;
+	size_t len = 0;
+	int rc;
+
+	if (lkey(st, k, "m:", msgid) != 0)
+		return STORE_NOTFOUND;
+	if ((rc = get_str(st, k, &v, &len)) != STORE_OK)
+		return rc;
+	rc = ledger_decode(v, len, out) == 0 ? STORE_OK : STORE_ERROR;
+	free(v);
+	return rc;
+}
+
+static int
+rd_ledger_qid(struct store *st, const char *qid, char *msgid, size_t msgidlen)
+{
+	char k[REDIS_KEY_MAX], *v;
+	size_t len = 0;
+	int rc;
+
+	if (lkey(st, k, "q:", qid) != 0)
+		return STORE_NOTFOUND;
+	if ((rc = get_str(st, k, &v, &len)) != STORE_OK)
+		return rc;
+	if (len == 0 || len >= msgidlen || memchr(v, '\0', len) != NULL)
+		rc = STORE_ERROR;
+	else
+		memcpy(msgid, v, len + 1);
+	free(v);
+	return rc;
+}
+
+static int
+rd_ledger_once(struct store *st, const char *marker, int64_t now, int *first)
+{
+	char k[REDIS_KEY_MAX], when[24], ttl[24];
+	const char *argv[6] = { "SET", k, when, "NX", "PX", ttl };
+	redisReply *rep;
+	int rc;
+
+	*first = 0;
+	if (lkey(st, k, "x:", marker) != 0)
+		return STORE_ERROR;
+	snprintf(when, sizeof(when), "%lld", (long long)now);
+	snprintf(ttl, sizeof(ttl), "%lld", st->conf.ledger.ttl * 1000);
+	if ((rep = run(st, 6, argv, NULL, &rc)) == NULL)
+		return rc;
+	if (rep->type == REDIS_REPLY_STATUS)
+		*first = 1;
+	else if (rep->type != REDIS_REPLY_NIL)
+		rc = STORE_ERROR;
+	freeReplyObject(rep);
+	return rc;
+}
+
 static int
 rd_flush(struct store *st)
 {
@@ -1166,4 +1323,8 @@ const struct store_ops store_redis_ops = {
 	.link_put = rd_link_put,
 	.link_get = rd_link_get,
 	.rate_take = rd_rate_take,
+	.ledger_put = rd_ledger_put,
+	.ledger_get = rd_ledger_get,
+	.ledger_qid = rd_ledger_qid,
+	.ledger_once = rd_ledger_once,
 };
