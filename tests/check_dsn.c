@@ -474,6 +474,22 @@ START_TEST(test_fields_two_recipients)
 }
 END_TEST
 
+/* What the ledger matches on: Postfix's queue id, the returned Message-ID. */
+START_TEST(test_fields_postfix_ids)
+{
+	struct dsn_report *rep = parse_file("extra/postfix-queue-id.eml");
+
+	ck_assert_int_eq(rep->kind, DSN_KIND_DSN);
+	ck_assert_str_eq(rep->queue_id, "4QabcD12");
+	ck_assert_str_eq(rep->returned_message_id, "<plans-7@example.net>");
+	ck_assert_str_eq(rep->message_id, "<plans-7@example.net>");
+	ck_assert_str_eq(rep->sender, "carol@example.net");
+	ck_assert_uint_eq(rep->nrcpts, 1);
+	ck_assert_str_eq(rep->rcpts[0].final_rcpt, "dan@example.com");
+	dsn_report_free(rep);
+}
+END_TEST
+
 START_TEST(test_fields_exim_text)
 {
 	struct dsn_report *rep = parse_file("extra/exim-poor-reputation.eml");
@@ -1169,6 +1185,7 @@ dsn_suite(void)
 	tcase_add_test(tc, test_fields_rfc3464);
 	tcase_add_test(tc, test_fields_two_recipients);
 	tcase_add_test(tc, test_fields_exim_text);
+	tcase_add_test(tc, test_fields_postfix_ids);
 	tcase_add_test(tc, test_fields_arf);
 	tcase_add_test(tc, test_fields_vacation);
 	tcase_add_test(tc, test_envelope);

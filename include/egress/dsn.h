@@ -91,6 +91,14 @@ struct dsn_report {
 	char		*date;		/* Arrival-Date or Date, or NULL */
 	char		*sender;	/* original envelope sender, or NULL */
 	char		*message_id;	/* of the returned message, or NULL */
+	/*
+	 * The Message-ID field of the returned message's own header (the
+	 * headers a report returns), where message_id may come from a report
+	 * field (X-Original-Message-ID) instead; and the MTA's queue id of the
+	 * original message (Postfix: X-Postfix-Queue-ID). NULL when absent.
+	 */
+	char		*returned_message_id;
+	char		*queue_id;
 	char		*subject;	/* of the report itself, or NULL */
 	char		*feedback_type;	/* ARF Feedback-Type, or NULL */
 	struct dsn_recipient *rcpts;

@@ -297,7 +297,9 @@ int	sender_record_failure(struct store *, const struct policy_conf *,
  */
 struct bounce_evidence {
 	const char	*message_id;	/* the returned message's, or NULL */
-	const char	*queue_id;	/* X-Postfix-Queue-ID, or NULL */
+	/* X-Postfix-Queue-ID of this MTA's own report, or NULL; when set it
+	 * alone finds the entry (a Message-ID given must then agree) */
+	const char	*queue_id;
 	const char	*sender;	/* original envelope sender, or NULL */
 	const char	*rcpt;		/* the failed recipient */
 	const char	*status;	/* "5.1.1", or NULL */

@@ -146,6 +146,8 @@ report_fini(struct dsn_report *rep)
 	free(rep->date);
 	free(rep->sender);
 	free(rep->message_id);
+	free(rep->returned_message_id);
+	free(rep->queue_id);
 	free(rep->subject);
 	free(rep->feedback_type);
 	memset(rep, 0, sizeof(*rep));

@@ -308,6 +308,10 @@ dsn_parse_delivery_status(struct dsn_parser *p, const char *t, size_t n)
 				    field_is(fl, "X-Original-Sender")) && p->rep.sender == NULL) {
 					if ((p->rep.sender = dsn_typed_value(v, 1)) == NULL)
 						rc = -1;
+				} else if (field_is(fl, "X-Postfix-Queue-ID") &&
+				    p->rep.queue_id == NULL) {
+					if ((p->rep.queue_id = dsn_trim_dup(v, strlen(v))) == NULL)
+						rc = -1;
 				} else if ((field_is(fl, "X-Original-Message-ID") ||
 				    field_is(fl, "Original-Message-ID")) &&
 				    p->rep.message_id == NULL) {

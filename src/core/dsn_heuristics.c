@@ -883,6 +883,9 @@ set_sender_and_msgid(struct dsn_parser *p)
 		rep->sender = first_addr(p->ret_from);
 	if (rep->message_id == NULL && p->ret_msgid)
 		rep->message_id = dsn_dup_s(p->ret_msgid);
+	if (rep->returned_message_id == NULL && p->ret_msgid &&
+	    (rep->returned_message_id = dsn_dup_s(p->ret_msgid)) == NULL)
+		return -1;
 	if (rep->date == NULL && dsn_top_header(p, "Date"))
 		rep->date = dsn_dup_s(dsn_top_header(p, "Date"));
 	if (rep->subject == NULL && dsn_top_header(p, "Subject"))

@@ -47,6 +47,7 @@
 #include "egress/dsn.h"
 #include "egress/findings.h"
 #include "egress/json.h"
+#include "egress/ledger.h"
 #include "egress/path.h"
 #include "egress/policy.h"
 #include "egress/reencode.h"
@@ -105,6 +106,10 @@ struct msgctx {
 	/* the DMARC preflight */
 	char		  from_domain[256];	/* of the first From field, or "" */
 	char		  dkim_d[256];		/* d= of the first DKIM-Signature */
+	/* the ledger */
+	unsigned	  nhdrs;	/* header fields seen */
+	int		  pickup;	/* non-SMTP with pickup(8)'s "from userid" */
+	char		  final_msgid[LEDGER_MSGID_MAX + 1];	/* generated one */
 };
 
 struct connctx {
@@ -660,6 +665,14 @@ egress_header(SMFICTX *ctx, char *name, char *value)
 		m->bounce_hdrs++;
 	if (strcasecmp(name, FILTER_SUPPRESSED_HEADER) == 0)
 		m->supp_hdrs++;
+	/*
+	 * pickup(8) puts "Received: by HOST (Postfix, from userid N)" first on
+	 * everything a local user submits with sendmail(1); Postfix's own
+	 * bounces (bounce(8) writes to cleanup directly) have no such field.
+	 */
+	if (m->nhdrs++ == 0 && m->nonsmtp && strcasecmp(name, "Received") == 0 &&
+	    strstr(value, "(Postfix, from userid ") != NULL)
+		m->pickup = 1;
 	if (strcasecmp(name, "DKIM-Signature") == 0) {
 		struct dkim_sig sig;
 
@@ -925,6 +938,7 @@ apply_verdict(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 		make_message_id(c, m, hdr, sizeof(hdr));
 		if (smfi_addheader(ctx, "Message-ID", hdr) != MI_SUCCESS)
 			return fail_status(c, ctx, "add Message-ID");
+		(void)ledger_msgid_norm(hdr, m->final_msgid, sizeof(m->final_msgid));
 	}
 	if (v->replace_message_id && m->msgid != NULL) {
 		char old[RFC5322_DOMAIN_MAX + 128];
@@ -943,6 +957,7 @@ apply_verdict(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 		if (smfi_chgheader(ctx, "Message-ID", 1, hdr) != MI_SUCCESS ||
 		    smfi_addheader(ctx, FILTER_ORIG_MSGID_HEADER, old) != MI_SUCCESS)
 			return fail_status(c, ctx, "replace Message-ID");
+		(void)ledger_msgid_norm(hdr, m->final_msgid, sizeof(m->final_msgid));
 	}
 	if (v->repair_lines && m->repair != NULL && repair_apply(ctx, m) != 0)
 		return fail_status(c, ctx, "line repair");
@@ -1044,16 +1059,165 @@ report_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 }
 
 /*
+ * The ledger: record what was passed (with its final Message-ID) or
+ * refused, so that a bounce can later be matched to it (DESIGN.md
+ * "Evidence"). Only mail with a sender key; a tempfail is not recorded
+ * (the client tries again). The write is queued (LMDB group commit), so
+ * the message never waits on it.
+ */
+static void
+ledger_record(SMFICTX *ctx, struct msgctx *m, const struct verdict *v,
+    sfsistat st)
+{
+	struct store *s = shell_store();
+	const unsigned char *key;
+	struct ledger_entry *e;
+	char msgid[LEDGER_MSGID_MAX + 1];
+	const char *qid;
+	enum ledger_verdict lv;
+	size_t i;
+	int rc;
+
+	if (s == NULL || !m->have_keys || (key = store_ledger_key(s)) == NULL)
+		return;
+	if (st == SMFIS_REJECT)
+		lv = LEDGER_REJECTED;
+	else if (st != SMFIS_ACCEPT)
+		return;
+	else if (v->action == ACT_HOLD)
+		lv = LEDGER_HELD;
+	else if (m->final_msgid[0] != '\0' || v->add_date ||
+	    (v->repair_lines && m->repair != NULL))
+		lv = LEDGER_REPAIRED;
+	else
+		lv = v->tag ? LEDGER_TAGGED : LEDGER_ACCEPTED;
+	qid = msg_qid(ctx, m);
+	if (strcmp(qid, "NOQUEUE") == 0)
+		qid = "";
+	if (m->final_msgid[0] != '\0')
+		snprintf(msgid, sizeof(msgid), "%s", m->final_msgid);
+	else if (ledger_msgid_norm(m->msgid, msgid, sizeof(msgid)) != 0) {
+		/* no usable Message-ID: the queue id alone finds the entry */
+		if (qid[0] == '\0' || strlen(qid) + 20 > sizeof(msgid))
+			return;
+		snprintf(msgid, sizeof(msgid), "%s@queue-id.invalid", qid);
+	}
+	if ((e = malloc(sizeof(*e))) == NULL) {
+		shell_log(LOG_WARNING, "%s: ledger: out of memory", msg_qid(ctx, m));
+		return;
+	}
+	ledger_entry_init(e, msgid, strlen(qid) <= LEDGER_QID_MAX ? qid : "",
+	    &m->keys, (int64_t)time(NULL), lv);
+	for (i = 0; i < m->nrcpt; i++)
+		ledger_entry_add_rcpt(e, key, m->rcpts[i]);
+	rc = store_ledger_put(s, e);
+	free(e);
+	if (rc != STORE_OK) {
+		char e_id[FILTER_LOG_ESC];
+
+		shell_log(LOG_WARNING, "%s: ledger: message <%s> not recorded (%s)",
+		    msg_qid(ctx, m), log_str(e_id, msgid),
+		    rc == STORE_UNAVAILABLE ? "store unavailable" : "store error");
+	}
+}
+
+/* The sender keys of a ledger entry: the ones charged when a bounce matches. */
+static void
+keys_of_entry(const struct ledger_entry *e, struct sender_keys *k)
+{
+	memset(k, 0, sizeof(*k));
+	snprintf(k->env, sizeof(k->env), "%s", e->env);
+	snprintf(k->auth, sizeof(k->auth), "%s", e->auth);
+	snprintf(k->dom, sizeof(k->dom), "%s", e->dom);
+	if (strncmp(e->env, "env:", 4) == 0)
+		snprintf(k->addr, sizeof(k->addr), "%s", e->env + 4);
+}
+
+/*
+ * May this failure change the sender record? Logs the answer when it is
+ * not a plain match ("unmatched bounce ... reason=..."), counts misses
+ * apart, and sets *keys to the keys to charge (the ledger entry's on a
+ * match). Returns 1 when the failure counts.
+ */
+static int
+bounce_counts(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
+    const struct dsn_report *r, const struct dsn_recipient *d,
+    const struct sender_keys *named, int have_named, const char *sender,
+    struct sender_keys *keys)
+{
+	struct store *s = shell_store();
+	struct bounce_evidence b;
+	struct ledger_entry *e;
+	enum ledger_reason why;
+	char e_from[FILTER_LOG_ESC], e_rcpt[FILTER_LOG_ESC], e_id[FILTER_LOG_ESC];
+	char e_st[FILTER_LOG_ESC], e_q[FILTER_LOG_ESC];
+	int counts, rc;
+
+	if (have_named)
+		*keys = *named;
+	if (c->cfg->store.ledger.require == LEDGER_OFF || !c->cfg->store.ledger.enabled)
+		return have_named;
+	memset(&b, 0, sizeof(b));
+	b.message_id = r->returned_message_id != NULL ? r->returned_message_id :
+	    r->message_id;
+	/* only this MTA's own reports say which of our queue ids it was */
+	b.queue_id = m->nonsmtp && !m->pickup ? r->queue_id : NULL;
+	b.sender = sender;
+	b.rcpt = d->final_rcpt;
+	b.status = d->status;
+	b.local = m->auth_user[0] != '\0' || m->pickup;
+	if ((e = malloc(sizeof(*e))) == NULL)
+		return 0;
+	rc = sender_bounce_evidence(s, &b, (int64_t)time(NULL), e, &why, &counts);
+	if (rc != STORE_OK) {
+		shell_log(LOG_WARNING, "%s: sender record not updated for <%s> (ledger %s)",
+		    msg_qid(ctx, m), log_str(e_rcpt, d->final_rcpt),
+		    rc == STORE_UNAVAILABLE ? "unavailable" : "error");
+		free(e);
+		return 0;
+	}
+	if (why == LEDGER_MATCHED) {
+		keys_of_entry(e, keys);
+		shell_log(LOG_INFO, "%s: matched bounce sender=<%s> rcpt=<%s> status=%s "
+		    "ledger=%s msgid=<%s> verdict=%s", msg_qid(ctx, m),
+		    log_str(e_from, e->env + (strncmp(e->env, "env:", 4) == 0 ? 4 : 0)),
+		    log_str(e_rcpt, d->final_rcpt), log_str(e_st, d->status ? d->status : "-"),
+		    e->qid[0] ? e->qid : "-", log_str(e_id, e->msgid),
+		    ledger_verdict_name(e->verdict));
+		free(e);
+		return 1;
+	}
+	/* the id as the ledger knows it (escaped all the same) */
+	if (ledger_msgid_norm(b.message_id, e->msgid, sizeof(e->msgid)) != 0)
+		snprintf(e->msgid, sizeof(e->msgid), "-");
+	shell_log(LOG_INFO, "%s: unmatched bounce sender=<%s> rcpt=<%s> status=%s "
+	    "reason=%s msgid=%s%s%s queue_id=%s counted=%s", msg_qid(ctx, m),
+	    log_str(e_from, sender), log_str(e_rcpt, d->final_rcpt),
+	    log_str(e_st, d->status ? d->status : "-"), ledger_reason_name(why),
+	    e->msgid[0] != '-' ? "<" : "", log_str(e_id, e->msgid),
+	    e->msgid[0] != '-' ? ">" : "", log_str(e_q, b.queue_id ? b.queue_id : "-"),
+	    counts && have_named ? "yes" : "no");
+	free(e);
+	if (sender_record_unmatched(s, have_named ? named : NULL, why, now_ms()) !=
+	    STORE_OK)
+		shell_log(LOG_WARNING, "%s: unmatched count not updated", msg_qid(ctx, m));
+	return counts && have_named;
+}
+
+/*
  * Hand every failed recipient of a bounce (and every complaint) to the
  * sender record. The original sender is the report's, else the bounce's
  * envelope recipient (a bounce goes back to the original MAIL FROM).
+ * A DSN's failure counts only when the ledger vouches for it
+ * (bounce_counts; ledger.require_match).
  */
 static void
 record_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
     const struct dsn_report *r)
 {
-	struct sender_keys keys;
+	struct sender_keys named, keys;
 	const char *sender;
+	int have_named;
 	size_t i;
 
 	/*
@@ -1065,8 +1229,9 @@ record_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 		return;
 	sender = r->sender != NULL && r->sender[0] ? r->sender :
 	    m->nrcpt > 0 ? m->rcpts[0] : NULL;
-	if (sender == NULL ||
-	    sender_keys_make(&c->cfg->policy, sender, NULL, &keys) != 0)
+	have_named = sender != NULL &&
+	    sender_keys_make(&c->cfg->policy, sender, NULL, &named) == 0;
+	if (!have_named && r->kind != DSN_KIND_DSN)
 		return;
 	for (i = 0; i < r->nrcpts; i++) {
 		const struct dsn_recipient *d = &r->rcpts[i];
@@ -1077,6 +1242,12 @@ record_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 		if (r->kind == DSN_KIND_DSN && d->action != NULL &&
 		    strcasecmp(d->action, "failed") != 0)
 			continue;	/* delayed, delivered, relayed, expanded */
+		if (r->kind == DSN_KIND_DSN) {
+			if (!bounce_counts(ctx, c, m, r, d, &named, have_named, sender,
+			    &keys))
+				continue;
+		} else
+			keys = named;
 		if (d->final_rcpt == NULL ||
 		    rfc5322_addr_domain(d->final_rcpt, dom, sizeof(dom)) != 0)
 			dom[0] = '\0';
@@ -1247,6 +1418,7 @@ egress_eom(SMFICTX *ctx)
 	    scan_findings(m->scan), &m->facts);
 	preflight_apply(ctx, c, m, &v);
 	st = apply_verdict(ctx, c, m, &v);
+	ledger_record(ctx, m, &v, st);
 	/* An outbound-only listener watches no bounces (local clients' DSNs). */
 	if (m->role.bounces &&
 	    (r = scan_dsn(m->scan)) != NULL && r->kind != DSN_KIND_NONE) {

@@ -538,14 +538,17 @@ sender_bounce_evidence(struct store *st, const struct bounce_evidence *b,
 		return STORE_UNAVAILABLE;
 	if (ledger_msgid_norm(b->message_id, msgid, sizeof(msgid)) != 0)
 		msgid[0] = '\0';
-	/* the queue id first: only this MTA's own reports carry it */
+	/*
+	 * A queue id (only this MTA's own reports are given one) decides
+	 * alone which message it was: a Message-ID can be shared by several
+	 * messages, a queue id is this MTA's name for one. Queue ids are
+	 * reused in time, so a Message-ID the report returns must agree.
+	 */
 	if (b->queue_id != NULL && b->queue_id[0] != '\0') {
 		rc = store_ledger_get_qid(st, b->queue_id, now, e);
-		/* a queue id is reused in time: the Message-ID must agree too */
 		if (rc == STORE_OK && msgid[0] != '\0' && strcmp(msgid, e->msgid) != 0)
 			rc = STORE_NOTFOUND;
-	}
-	if (rc == STORE_NOTFOUND && msgid[0] != '\0')
+	} else if (msgid[0] != '\0')
 		rc = store_ledger_get(st, msgid, now, e);
 	if (rc == STORE_NOTFOUND) {
 		*why = msgid[0] == '\0' && (b->queue_id == NULL || b->queue_id[0] == '\0') ?
