@@ -1046,6 +1046,22 @@ START_TEST(test_ledger_evidence)
 	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
 	ck_assert_str_eq(ledger_reason_name(why), "own-rejection");
 	ck_assert_int_eq(counts, 0);
+	/* outside SMTP: a queue id in the ledger, or else a local submission */
+	b.sender = "s@x.test";
+	b.message_id = "m1@x.test";
+	b.status = "4.4.7";
+	b.nonsmtp = 1;
+	b.queue_id = "Q1";
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_int_eq(why, LEDGER_MATCHED);
+	b.queue_id = "Q404";
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_str_eq(ledger_reason_name(why), "local-submission");
+	b.queue_id = NULL;
+	ck_assert_int_eq(sender_bounce_evidence(st, &b, NOW, &got, &why, &counts), STORE_OK);
+	ck_assert_str_eq(ledger_reason_name(why), "local-submission");
+	ck_assert_int_eq(counts, 0);
+	b.nonsmtp = 0;
 	/* a local client's bounce, whatever it names */
 	b.message_id = "m1@x.test";
 	b.status = "5.0.0";

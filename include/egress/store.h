@@ -303,7 +303,14 @@ struct bounce_evidence {
 	const char	*sender;	/* original envelope sender, or NULL */
 	const char	*rcpt;		/* the failed recipient */
 	const char	*status;	/* "5.1.1", or NULL */
-	int		 local;		/* from an authenticated or local client */
+	int		 local;		/* from an authenticated client */
+	/*
+	 * Reached the milter outside SMTP: the MTA's own report, or a local
+	 * user's sendmail(1) submission, which the MTA does not tell apart.
+	 * Then only a queue id in the ledger counts; any other such bounce is
+	 * a local submission.
+	 */
+	int		 nonsmtp;
 };
 
 /*

@@ -242,8 +242,10 @@ agg_total(const struct agg *a)
 struct fold {
 	struct agg	 cat, reason, dest, sender;
 	struct agg	 evidence;	/* "x/BUCKET/CHECK TEXT" from diagnose */
+	struct agg	 unmatched;	/* "u/REASON": bounces that did not count */
 	const char	*key;
 	int		 skip_totals;	/* count this key only in `sender` */
+	int		 want_unmatched;	/* fold "u/" fields into `unmatched` */
 	int		 err;
 };
 
@@ -256,6 +258,11 @@ fold_cb(void *arg, int64_t bucket, const char *field, uint64_t count)
 	(void)bucket;
 	if (strncmp(field, "x/", 2) == 0)
 		return f->err |= agg_add(&f->evidence, field + 2, count), 0;
+	if (strncmp(field, "u/", 2) == 0) {
+		if (f->want_unmatched)
+			f->err |= agg_add(&f->unmatched, field + 2, count);
+		return 0;
+	}
 	if (strncmp(field, "c/", 2) == 0 && f->key != NULL)
 		f->err |= agg_add(&f->sender, f->key, count);
 	if (f->skip_totals)
@@ -284,6 +291,21 @@ fold_free(struct fold *f)
 	agg_free(&f->dest);
 	agg_free(&f->sender);
 	agg_free(&f->evidence);
+	agg_free(&f->unmatched);
+}
+
+/* "unmatched bounces in the last 7d: 2 (unknown-message=1, ...)" */
+static void
+print_unmatched_text(const char *wname, const struct agg *a)
+{
+	size_t j;
+
+	printf("unmatched bounces in the last %s: %llu", wname,
+	    (unsigned long long)agg_total(a));
+	for (j = 0; j < a->n; j++)
+		printf("%s%s=%llu", j ? ", " : " (", a->v[j].name,
+		    (unsigned long long)a->v[j].count);
+	printf("%s\n", a->n ? ")" : "");
 }
 
 static void
@@ -586,6 +608,7 @@ cmd_sender(const struct ctl_opts *o, int argc, char **argv)
 		char wname[16];
 
 		memset(&f, 0, sizeof(f));
+		f.want_unmatched = 1;
 		duration_format(windows[w], wname, sizeof(wname));
 		if ((rc = store_event_scan(st, key, now - windows[w], now, fold_cb, &f))
 		    != STORE_OK || f.err) {
@@ -605,6 +628,9 @@ cmd_sender(const struct ctl_opts *o, int argc, char **argv)
 			print_agg_json(&jw, "destinations", &f.dest, 20);
 			agg_sort(&f.evidence);
 			print_agg_json(&jw, "evidence", &f.evidence, 20);
+			agg_sort(&f.unmatched);
+			json_kv_uint(&jw, "unmatched", agg_total(&f.unmatched));
+			print_agg_json(&jw, "unmatched_reasons", &f.unmatched, 100);
 			json_obj_end(&jw);
 		} else {
 			size_t j;
@@ -623,6 +649,11 @@ cmd_sender(const struct ctl_opts *o, int argc, char **argv)
 			for (j = 0; w == 2 && j < f.evidence.n && j < 10; j++)
 				printf("  evidence: %s (%llu)\n", f.evidence.v[j].name,
 				    (unsigned long long)f.evidence.v[j].count);
+			/* shown when there were some: most senders have none */
+			if (f.unmatched.n > 0) {
+				agg_sort(&f.unmatched);
+				print_unmatched_text(wname, &f.unmatched);
+			}
 		}
 		fold_free(&f);
 	}
@@ -931,6 +962,7 @@ cmd_report(const struct ctl_opts *o, int argc, char **argv)
 	struct store *st;
 	struct report r;
 	struct supp_count sc;
+	struct fold um;
 	long long since = 86400, top = REPORT_TOP_DEFAULT;
 	char sname[16];
 	int json = 0, status = 0, rc, i;
@@ -965,7 +997,14 @@ cmd_report(const struct ctl_opts *o, int argc, char **argv)
 		rc = store_supp_each(st, r.now, count_supp_cb, &sc);
 	if (rc == STORE_OK)
 		rc = store_status_each(st, NULL, r.now, count_status_cb, &sc);
-	if (rc != STORE_OK || r.f.err) {
+	/* bounces that did not count, all senders together */
+	memset(&um, 0, sizeof(um));
+	um.want_unmatched = 1;
+	if (rc == STORE_OK)
+		rc = store_event_scan(st, LEDGER_UNMATCHED_KEY, r.since, r.now, fold_cb,
+		    &um);
+	agg_sort(&um.unmatched);
+	if (rc != STORE_OK || r.f.err || um.err) {
 		status = store_failed(rc, "report");
 		goto out;
 	}
@@ -988,6 +1027,8 @@ cmd_report(const struct ctl_opts *o, int argc, char **argv)
 		print_agg_json(&jw, "reasons", &r.f.reason, (size_t)top);
 		print_agg_json(&jw, "destinations", &r.f.dest, (size_t)top);
 		print_agg_json(&jw, "senders", &r.f.sender, (size_t)top);
+		json_kv_uint(&jw, "unmatched", agg_total(&um.unmatched));
+		print_agg_json(&jw, "unmatched_reasons", &um.unmatched, (size_t)top);
 		json_key(&jw, "suppressed");
 		json_obj_begin(&jw);
 		json_kv_uint(&jw, "bounce", sc.by_source[SUPP_BOUNCE]);
@@ -1009,6 +1050,7 @@ cmd_report(const struct ctl_opts *o, int argc, char **argv)
 		print_agg_text("by reason", &r.f.reason, (size_t)top);
 		print_agg_text("by destination domain", &r.f.dest, (size_t)top);
 		print_agg_text("by sender", &r.f.sender, (size_t)top);
+		print_unmatched_text(sname, &um.unmatched);
 		printf("in force now: %llu tagged, %llu throttled, %llu held, %llu suspended; "
 		    "suppressed recipients: %llu bounced, %llu complained, %llu manual\n",
 		    (unsigned long long)sc.actions[SACT_TAG],
@@ -1021,5 +1063,6 @@ cmd_report(const struct ctl_opts *o, int argc, char **argv)
 	}
 out:
 	fold_free(&r.f);
+	fold_free(&um);
 	return close_store(st, cfg, status);
 }

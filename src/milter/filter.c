@@ -107,8 +107,6 @@ struct msgctx {
 	char		  from_domain[256];	/* of the first From field, or "" */
 	char		  dkim_d[256];		/* d= of the first DKIM-Signature */
 	/* the ledger */
-	unsigned	  nhdrs;	/* header fields seen */
-	int		  pickup;	/* non-SMTP with pickup(8)'s "from userid" */
 	char		  final_msgid[LEDGER_MSGID_MAX + 1];	/* generated one */
 };
 
@@ -665,14 +663,6 @@ egress_header(SMFICTX *ctx, char *name, char *value)
 		m->bounce_hdrs++;
 	if (strcasecmp(name, FILTER_SUPPRESSED_HEADER) == 0)
 		m->supp_hdrs++;
-	/*
-	 * pickup(8) puts "Received: by HOST (Postfix, from userid N)" first on
-	 * everything a local user submits with sendmail(1); Postfix's own
-	 * bounces (bounce(8) writes to cleanup directly) have no such field.
-	 */
-	if (m->nhdrs++ == 0 && m->nonsmtp && strcasecmp(name, "Received") == 0 &&
-	    strstr(value, "(Postfix, from userid ") != NULL)
-		m->pickup = 1;
 	if (strcasecmp(name, "DKIM-Signature") == 0) {
 		struct dkim_sig sig;
 
@@ -1121,6 +1111,13 @@ ledger_record(SMFICTX *ctx, struct msgctx *m, const struct verdict *v,
 	}
 }
 
+static int
+is_loopback(const char *addr)
+{
+	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+	    strcasecmp(addr, "IPv6:::1") == 0;
+}
+
 /* The sender keys of a ledger entry: the ones charged when a bounce matches. */
 static void
 keys_of_entry(const struct ledger_entry *e, struct sender_keys *k)
@@ -1160,12 +1157,19 @@ bounce_counts(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	memset(&b, 0, sizeof(b));
 	b.message_id = r->returned_message_id != NULL ? r->returned_message_id :
 	    r->message_id;
-	/* only this MTA's own reports say which of our queue ids it was */
-	b.queue_id = m->nonsmtp && !m->pickup ? r->queue_id : NULL;
+	/*
+	 * Outside SMTP (Postfix's cleanup, "localhost [127.0.0.1]") come both
+	 * Postfix's own reports and what local users submit with sendmail(1);
+	 * the milter sees the same macros for both. Only this MTA's reports
+	 * name one of its queue ids, so there the queue id decides, and a
+	 * report without a known one is taken for a local submission.
+	 */
+	b.nonsmtp = m->nonsmtp && is_loopback(c->client_addr);
+	b.queue_id = b.nonsmtp ? r->queue_id : NULL;
 	b.sender = sender;
 	b.rcpt = d->final_rcpt;
 	b.status = d->status;
-	b.local = m->auth_user[0] != '\0' || m->pickup;
+	b.local = m->auth_user[0] != '\0';
 	if ((e = malloc(sizeof(*e))) == NULL)
 		return 0;
 	rc = sender_bounce_evidence(s, &b, (int64_t)time(NULL), e, &why, &counts);

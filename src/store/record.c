@@ -548,10 +548,11 @@ sender_bounce_evidence(struct store *st, const struct bounce_evidence *b,
 		rc = store_ledger_get_qid(st, b->queue_id, now, e);
 		if (rc == STORE_OK && msgid[0] != '\0' && strcmp(msgid, e->msgid) != 0)
 			rc = STORE_NOTFOUND;
-	} else if (msgid[0] != '\0')
+	} else if (msgid[0] != '\0' && !b->nonsmtp)
 		rc = store_ledger_get(st, msgid, now, e);
 	if (rc == STORE_NOTFOUND) {
-		*why = msgid[0] == '\0' && (b->queue_id == NULL || b->queue_id[0] == '\0') ?
+		*why = b->nonsmtp ? LEDGER_LOCAL_SUBMISSION :
+		    msgid[0] == '\0' && (b->queue_id == NULL || b->queue_id[0] == '\0') ?
 		    LEDGER_NO_ORIGINAL_ID : LEDGER_UNKNOWN_MESSAGE;
 		*counts = miss_counts(lc, *why);
 		return STORE_OK;
