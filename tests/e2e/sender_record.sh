@@ -11,7 +11,10 @@
 # (The shipped defaults throttle after 3 reputation failures too, at 6/h.)
 #
 # Bounces are injected as remote DSNs over SMTP (MAIL FROM:<>, RCPT TO the
-# original sender), built from tests/data/e2e/dsn_remote.eml.
+# original sender), built from tests/data/e2e/dsn_remote.eml. Each returns a
+# message S really sent to the failed recipient through the milter listener
+# (its Message-ID read at the capture sink): only such bounces count
+# (the ledger, tests/e2e/ledger.sh).
 #  1. S -> x@blocked.example is accepted before any bounce;
 #  2. three "554 5.7.1 ... blocked using zen.spamhaus.org" DSNs for S to
 #     blocked.example: S's next message there gets 451 4.7.1 at RCPT, while
@@ -83,16 +86,24 @@ send_refused() {
 		e2e_fail "$1: not refused at $4"
 	echo "$1: $2 -> $3 refused at $4: $_r"
 }
-# dsn NAME FAILED_RCPT STATUS DIAG: a remote DSN for S
+# dsn NAME FAILED_RCPT STATUS DIAG: a remote DSN for S, for the message S
+# has just sent to FAILED_RCPT
 dsn() {
+	send_ok "sent_$1" "$S" "$2"
+	_mid=$(sed -n 's/^Message-I[Dd]: *//p' "$(e2e_delivered "e2e sent_$1")" |
+		tr -d '\r' | head -n 1)
+	[ -n "$_mid" ] || e2e_fail "$1: no Message-ID at the sink"
 	sed -e "s|@SENDER@|$S|g" -e "s|@RCPT@|$2|g" -e "s|@DEST@|${2#*@}|g" \
 		-e "s|@STATUS@|$3|g" -e "s|@DIAG@|$4|g" -e "s|@TAG@|$1|g" \
+		-e "s|^Message-ID: <orig\\..*|Message-ID: $_mid|" \
 		"$DATA/dsn_remote.eml" >"$E2E_DIR/$1.eml"
 	e2e_send "$1" "$E2E_DIR/$1.eml" "" --from '<>' --to "$S" ||
 		e2e_fail "$1: DSN refused: $(e2e_reply "$1")"
 	e2e_wait_delivered "($1)" 20 >/dev/null || e2e_fail "$1: DSN not delivered"
 	e2e_wait_log "bounce sender=<$S> rcpt=<$2> " 10 "$E2E_MILTER_LOG" ||
 		e2e_fail "$1: bounce not logged"
+	e2e_wait_log "matched bounce sender=<$S> rcpt=<$2> " 10 "$E2E_MILTER_LOG" ||
+		e2e_fail "$1: bounce not matched to the message S sent"
 }
 # wait_sender ERE: wait until "egressctl sender S" output matches
 wait_sender() {
@@ -160,8 +171,12 @@ sendmail -C "$E2E_DIR/etc" -f "$S" nobody@gone.example <"$E2E_DIR/local_all.eml"
 e2e_wait_log 'cleanup.*milter-reject: END-OF-MESSAGE .*5\.1\.1 <nobody@gone.example>: Recipient previously bounced' 20 ||
 	e2e_fail "local_all: not refused"
 e2e_wait_queue_empty 10 || e2e_fail "local_all: queue not empty"
-[ -z "$(grep -l '^X-Rcpt-Args: <nobody@gone.example>' "$E2E_DIR"/sink/* 2>/dev/null)" ] ||
-	e2e_fail "local_all: delivered to the suppressed recipient"
+# (the sink also holds the message sent_uu delivered to nobody@ before its
+# bounce, and Postfix's notice returning local_all to S)
+for _f in $(grep -l '^X-Rcpt-Args: <nobody@gone.example>' "$E2E_DIR"/sink/* 2>/dev/null); do
+	! grep -q '^Subject: e2e local_all' "$_f" ||
+		e2e_fail "local_all: delivered to the suppressed recipient"
+done
 echo "local_all: sendmail $S -> nobody@gone.example only: refused at end of message"
 echo "  $(grep -o 'milter-reject: .*' "$E2E_MAILLOG" | tail -n 1)"
 
