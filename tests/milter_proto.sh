@@ -176,6 +176,15 @@ else
 	grep -a 'forged\|4FAKE' "$E2E_MILTER_LOG" | cat -v | sed 's/^/     /'
 	failed=1
 fi
+# enforce_bounce_sasl.lua: a SASL client's DSN never counts
+if grep -q '4SASLDSN: unmatched bounce sender=<victim@example.org> rcpt=<gone@dest.example> status=5.1.1 reason=local-submission msgid=<sasl-fake.1@example.org> ' \
+    "$E2E_MILTER_LOG"; then
+	echo "ok   bounce_sasl: $(grep -m 1 '4SASLDSN: unmatched' "$E2E_MILTER_LOG" | sed 's/^[^:]*: //' | cut -c1-150)"
+else
+	echo "FAIL bounce_sasl: no local-submission line:"
+	grep -a '4SASLDSN' "$E2E_MILTER_LOG" | sed 's/^/     /'
+	failed=1
+fi
 run_group monitor
 check_config
 check_reload

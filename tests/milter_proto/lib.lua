@@ -3,7 +3,8 @@
 -- Loaded by every tests/milter_proto/*.lua script (dofile); miltertest is run
 -- by tests/milter_proto.sh with -D sock=SOCKET -D lib=THIS_FILE.
 -- A message is a table { from = "a@b", rcpts = { ... }, qid = "...",
--- headers = { { name, value }, ... }, body = "CRLF text", chunk = N }.
+-- headers = { { name, value }, ... }, body = "CRLF text", chunk = N,
+-- mail_macros = { name, value, ... } }.
 
 -- miltertest exits 1 on a Lua error without printing it: say it first.
 function fail(msg)
@@ -42,7 +43,9 @@ end
 -- Send one message up to (not including) end of message.
 function message_send(conn, m)
 	local from = m.from or "sender@example.org"
-	step("macro", mt.macro, conn, SMFIC_MAIL, "{mail_addr}", from)
+	-- m.mail_macros: more MAIL macros, e.g. { "{auth_authen}", "alice" }
+	step("macro", mt.macro, conn, SMFIC_MAIL, "{mail_addr}", from,
+	    (table.unpack or unpack)(m.mail_macros or {}))
 	step("mail", mt.mailfrom, conn, "<" .. from .. ">")
 	for _, r in ipairs(m.rcpts or { "rcpt@example.net" }) do
 		step("macro", mt.macro, conn, SMFIC_RCPT, "{rcpt_addr}", r,
