@@ -21,6 +21,7 @@
 
 #include <libconfig.h>
 
+#include "egress/batv.h"
 #include "egress/bounce.h"
 #include "egress/buf.h"
 #include "egress/cfg.h"
@@ -91,6 +92,7 @@ struct config {
 	struct diagnose_conf diagnose;		/* `diagnose` section (diagconf.h) */
 	struct metrics_conf metrics;		/* `metrics` section (metrics.h) */
 	struct roles_conf roles;		/* `roles` section (roles.h) */
+	struct batv_conf batv;			/* `batv` section (batv.h) */
 };
 
 /*

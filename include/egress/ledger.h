@@ -65,6 +65,8 @@ enum ledger_reason {
 	LEDGER_LOCAL_SUBMISSION,	/* bounce from an authenticated/local client */
 	LEDGER_OWN_REJECTION,		/* the MTA returning milter-egress's refusal */
 	LEDGER_DUPLICATE,		/* this failure was counted before */
+	LEDGER_BATV_INVALID,		/* to a BATV-tagged address, tag wrong */
+	LEDGER_BATV_EXPIRED,		/* to a BATV-tagged address, tag expired */
 	LEDGER__REASONS
 };
 

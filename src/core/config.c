@@ -132,6 +132,16 @@ roles_load(struct config *c, const config_setting_t *g, const char *dir,
 	return roles_config_load(&c->roles, g, e);
 }
 
+static int  batv_defaults(struct config *c) { batv_conf_default(&c->batv); return 0; }
+static void batv_fini(struct config *c) { batv_conf_fini(&c->batv); }
+static int
+batv_load(struct config *c, const config_setting_t *g, const char *dir,
+    struct cfg_errors *e)
+{
+	(void)dir;
+	return batv_config_load(&c->batv, g, e);
+}
+
 static const struct section sections[] = {
 	{ "store",   store_defaults,   store_fini,   store_load },
 	{ "ledger",  ledger_defaults,  ledger_fini,  ledger_load },
@@ -141,6 +151,7 @@ static const struct section sections[] = {
 	{ "diagnose", diagnose_defaults, diagnose_fini, diagnose_load },
 	{ "metrics", metrics_defaults, metrics_fini, metrics_load },
 	{ "roles",   roles_defaults,   roles_fini,   roles_load },
+	{ "batv",    batv_defaults,    batv_fini,    batv_load },
 };
 #define NSECTIONS	(sizeof(sections) / sizeof(sections[0]))
 

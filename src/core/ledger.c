@@ -26,7 +26,8 @@ static const char *const verdict_names[LEDGER__COUNT] = {
 
 static const char *const reason_names[LEDGER__REASONS] = {
 	"matched", "no-original-id", "unknown-message", "recipient-not-in-message",
-	"sender-mismatch", "local-submission", "own-rejection", "duplicate"
+	"sender-mismatch", "local-submission", "own-rejection", "duplicate",
+	"batv-invalid", "batv-expired"
 };
 
 static const char *const require_names[] = { "strict", "relaxed", "off" };

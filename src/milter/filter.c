@@ -40,6 +40,7 @@
 #include <libmilter/mfapi.h>
 
 #include "egress/authrec.h"
+#include "egress/batv.h"
 #include "egress/bounce.h"
 #include "egress/buf.h"
 #include "egress/checks.h"
@@ -108,6 +109,9 @@ struct msgctx {
 	char		  dkim_d[256];		/* d= of the first DKIM-Signature */
 	/* the ledger */
 	char		  final_msgid[LEDGER_MSGID_MAX + 1];	/* generated one */
+	/* BATV */
+	char		  mail_args[FILTER_ADDR_MAX];	/* ESMTP MAIL parameters */
+	enum batv_result  batv;		/* of a bounce's recipients: the worst */
 };
 
 struct connctx {
@@ -318,7 +322,7 @@ egress_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
-	    SMFIF_DELRCPT | SMFIF_CHGBODY;
+	    SMFIF_DELRCPT | SMFIF_CHGBODY | SMFIF_CHGFROM;
 	unsigned long proto = 0;
 	struct connctx *c;
 
@@ -418,6 +422,11 @@ egress_envfrom(SMFICTX *ctx, char **argv)
 	m->env.client_addr = c->client_addr[0] ? c->client_addr : NULL;
 	m->env.esmtp_size = -1;
 	for (a = argv + 1; *a; a++) {
+		size_t al = strlen(m->mail_args);
+
+		/* kept for smfi_chgfrom (BATV), which replaces them too */
+		snprintf(m->mail_args + al, sizeof(m->mail_args) - al, "%s%s",
+		    al > 0 ? " " : "", *a);
 		if (strncasecmp(*a, "SIZE=", 5) == 0)
 			m->env.esmtp_size = strtoll(*a + 5, NULL, 10);
 		else if (strcasecmp(*a, "SMTPUTF8") == 0)
@@ -501,6 +510,67 @@ egress_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
+/* ---- BATV (batv.h) ---- */
+
+static long long
+batv_today(void)
+{
+	return (long long)(time(NULL) / 86400);
+}
+
+/*
+ * A recipient of a bounce: remember how its tag checks (the worst of the
+ * message's recipients is kept). With refuse_untagged, a remote bounce to
+ * an untagged address of a signing domain is refused here; never outside
+ * SMTP, where Postfix hands over its own bounces (which must not be lost).
+ */
+static sfsistat
+batv_rcpt(SMFICTX *ctx, struct connctx *c, struct msgctx *m, const char *addr)
+{
+	const struct batv_conf *bc = &c->cfg->batv;
+	enum batv_result r = batv_check(bc->key, batv_today(), bc->validity, addr,
+	    NULL, 0);
+	char e_rcpt[FILTER_LOG_ESC];
+
+	if (r > m->batv)
+		m->batv = r;
+	if (r != BATV_UNTAGGED || !bc->refuse_untagged || m->nonsmtp ||
+	    !batv_is_sender(bc, addr))
+		return SMFIS_CONTINUE;
+	shell_log(LOG_INFO, "%s: batv rcpt=<%s> result=untagged action=%s",
+	    msg_qid(ctx, m), log_str(e_rcpt, addr),
+	    c->cfg->mode == MODE_ENFORCE ? "reject" : "accept would=reject");
+	if (c->cfg->mode != MODE_ENFORCE)
+		return SMFIS_CONTINUE;
+	smfi_setreply(ctx, "550", "5.7.1",
+	    "This address sends no mail without a BATV tag: bounce refused");
+	return SMFIS_REJECT;
+}
+
+/* Sign the envelope sender of an accepted message of a signing domain. */
+static sfsistat
+batv_sign_from(SMFICTX *ctx, struct connctx *c, struct msgctx *m)
+{
+	const struct batv_conf *bc = &c->cfg->batv;
+	char tagged[BATV_ADDR_MAX + 2], e_from[FILTER_LOG_ESC];
+
+	if (!bc->enabled || m->mail_from[0] == '\0' ||
+	    strncasecmp(m->mail_from, "prvs=", 5) == 0 ||
+	    !batv_is_sender(bc, m->mail_from))
+		return SMFIS_ACCEPT;
+	tagged[0] = '<';
+	if (batv_sign(bc->key, bc->keynum, batv_today(), bc->validity, m->mail_from,
+	    tagged + 1, sizeof(tagged) - 2) != 0)
+		return SMFIS_ACCEPT;	/* too long to tag: sent as it is */
+	strcat(tagged, ">");
+	if (smfi_chgfrom(ctx, tagged, m->mail_args[0] ? m->mail_args : NULL) !=
+	    MI_SUCCESS)
+		return fail_status(c, ctx, "BATV sender");
+	shell_log(LOG_INFO, "%s: batv sender=<%s> signed=%s", msg_qid(ctx, m),
+	    log_str(e_from, m->mail_from), tagged);
+	return SMFIS_ACCEPT;
+}
+
 static sfsistat
 egress_envrcpt(SMFICTX *ctx, char **argv)
 {
@@ -523,6 +593,12 @@ egress_envrcpt(SMFICTX *ctx, char **argv)
 		m->rcpt_cap = ncap;
 	}
 	copy_addr(addr, sizeof(addr), argv[0]);
+	if (m->mail_from[0] == '\0' && c->cfg->batv.enabled) {
+		sfsistat st = batv_rcpt(ctx, c, m, addr);
+
+		if (st != SMFIS_CONTINUE)
+			return st;
+	}
 	if (shell_store() != NULL && m->mail_from[0] != '\0' && m->role.outbound) {
 		struct sender_facts d;
 		struct verdict v;
@@ -1153,7 +1229,7 @@ bounce_counts(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	if (have_named)
 		*keys = *named;
 	if (c->cfg->store.ledger.require == LEDGER_OFF || !c->cfg->store.ledger.enabled)
-		return have_named;
+		return have_named && m->batv != BATV_BAD && m->batv != BATV_EXPIRED;
 	memset(&b, 0, sizeof(b));
 	b.message_id = r->returned_message_id != NULL ? r->returned_message_id :
 	    r->message_id;
@@ -1172,7 +1248,13 @@ bounce_counts(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	b.local = m->auth_user[0] != '\0';
 	if ((e = malloc(sizeof(*e))) == NULL)
 		return 0;
-	rc = sender_bounce_evidence(s, &b, (int64_t)time(NULL), e, &why, &counts);
+	/* a bounce to a BATV-tagged address: the tag must hold */
+	if (m->batv == BATV_BAD || m->batv == BATV_EXPIRED) {
+		why = m->batv == BATV_BAD ? LEDGER_BATV_INVALID : LEDGER_BATV_EXPIRED;
+		counts = 0;
+		rc = STORE_OK;
+	} else
+		rc = sender_bounce_evidence(s, &b, (int64_t)time(NULL), e, &why, &counts);
 	if (rc != STORE_OK) {
 		shell_log(LOG_WARNING, "%s: sender record not updated for <%s> (ledger %s)",
 		    msg_qid(ctx, m), log_str(e_rcpt, d->final_rcpt),
@@ -1220,6 +1302,7 @@ record_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
     const struct dsn_report *r)
 {
 	struct sender_keys named, keys;
+	char untagged[BATV_ADDR_MAX];
 	const char *sender;
 	int have_named;
 	size_t i;
@@ -1233,6 +1316,11 @@ record_bounce(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 		return;
 	sender = r->sender != NULL && r->sender[0] ? r->sender :
 	    m->nrcpt > 0 ? m->rcpts[0] : NULL;
+	/* the address a BATV tag was put on */
+	if (sender != NULL && c->cfg->batv.enabled &&
+	    batv_check(c->cfg->batv.key, batv_today(), c->cfg->batv.validity, sender,
+	    untagged, sizeof(untagged)) != BATV_UNTAGGED && untagged[0] != '\0')
+		sender = untagged;
 	have_named = sender != NULL &&
 	    sender_keys_make(&c->cfg->policy, sender, NULL, &named) == 0;
 	if (!have_named && r->kind != DSN_KIND_DSN)
@@ -1422,6 +1510,8 @@ egress_eom(SMFICTX *ctx)
 	    scan_findings(m->scan), &m->facts);
 	preflight_apply(ctx, c, m, &v);
 	st = apply_verdict(ctx, c, m, &v);
+	if (st == SMFIS_ACCEPT)
+		st = batv_sign_from(ctx, c, m);
 	ledger_record(ctx, m, &v, st);
 	/* An outbound-only listener watches no bounces (local clients' DSNs). */
 	if (m->role.bounces &&
@@ -1546,7 +1636,7 @@ struct smfiDesc egress_filter = {
 	.xxfi_name = "milter-egress",
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
-	    SMFIF_DELRCPT | SMFIF_CHGBODY,
+	    SMFIF_DELRCPT | SMFIF_CHGBODY | SMFIF_CHGFROM,
 	.xxfi_connect = timed_connect,
 	.xxfi_helo = NULL,
 	.xxfi_envfrom = timed_envfrom,

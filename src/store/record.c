@@ -513,7 +513,8 @@ static int
 miss_counts(const struct ledger_conf *lc, enum ledger_reason why)
 {
 	if (why == LEDGER_LOCAL_SUBMISSION || why == LEDGER_OWN_REJECTION ||
-	    why == LEDGER_DUPLICATE)
+	    why == LEDGER_DUPLICATE || why == LEDGER_BATV_INVALID ||
+	    why == LEDGER_BATV_EXPIRED)
 		return 0;
 	return lc->require != LEDGER_STRICT;
 }
