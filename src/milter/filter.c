@@ -1213,6 +1213,13 @@ keys_of_entry(const struct ledger_entry *e, struct sender_keys *k)
  * match). Returns 1 when the failure counts.
  */
 static int
+ledger_consulted(const struct connctx *c)
+{
+	return shell_store() != NULL && c->cfg->store.ledger.enabled &&
+	    c->cfg->store.ledger.require != LEDGER_OFF;
+}
+
+static int
 bounce_counts(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
     const struct dsn_report *r, const struct dsn_recipient *d,
     const struct sender_keys *named, int have_named, const char *sender,
@@ -1256,12 +1263,15 @@ bounce_counts(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	} else
 		rc = sender_bounce_evidence(s, &b, (int64_t)time(NULL), e, &why, &counts);
 	if (rc != STORE_OK) {
+		metrics_bounce(shell_metrics(), d->cls.reason, MMATCH_UNKNOWN);
 		shell_log(LOG_WARNING, "%s: sender record not updated for <%s> (ledger %s)",
 		    msg_qid(ctx, m), log_str(e_rcpt, d->final_rcpt),
 		    rc == STORE_UNAVAILABLE ? "unavailable" : "error");
 		free(e);
 		return 0;
 	}
+	metrics_bounce(shell_metrics(), d->cls.reason,
+	    why == LEDGER_MATCHED ? MMATCH_YES : MMATCH_NO);
 	if (why == LEDGER_MATCHED) {
 		keys_of_entry(e, keys);
 		shell_log(LOG_INFO, "%s: matched bounce sender=<%s> rcpt=<%s> status=%s "
@@ -1516,7 +1526,9 @@ egress_eom(SMFICTX *ctx)
 	/* An outbound-only listener watches no bounces (local clients' DSNs). */
 	if (m->role.bounces &&
 	    (r = scan_dsn(m->scan)) != NULL && r->kind != DSN_KIND_NONE) {
-		metrics_report(shell_metrics(), r, MMATCH_UNKNOWN);
+		/* a DSN weighed against the ledger is counted by record_bounce */
+		if (r->kind != DSN_KIND_DSN || !ledger_consulted(c))
+			metrics_report(shell_metrics(), r, MMATCH_UNKNOWN);
 		report_bounce(ctx, c, m, r, st == SMFIS_ACCEPT);
 		record_bounce(ctx, c, m, r);
 	}
