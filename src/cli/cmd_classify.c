@@ -6,8 +6,9 @@
  * failed recipient; JSON output is one object per recipient per file (one
  * object with reason "none" for a message that is not a bounce).
  *
- * classify-log FILE|-: delivery failures recorded in MTA logs, classified
- * with the same classifier and printed the same way:
+ * classify-log FILE|-: delivery failures recorded in MTA logs (parsed by
+ * the core's maillog module, which the follower shares), classified with
+ * the same classifier and printed the same way:
  *   Postfix   "QID: to=<r>, relay=..., dsn=5.7.1, status=bounced (host X
  *             said: 554 ...)" (also deferred and expired), sender from the
  *             qmgr "QID: from=<s>" line;
@@ -39,12 +40,12 @@
 #include "egress/config.h"
 #include "egress/dsn.h"
 #include "egress/json.h"
+#include "egress/maillog.h"
 #include "commands.h"
 
 #define CLASSIFY_FILE_MAX	(64 * 1024 * 1024)	/* bytes read per message file */
-#define CLASSIFY_LOG_LINE_MAX	(64 * 1024)
+#define CLASSIFY_LOG_LINE_MAX	MAILLOG_LINE_MAX
 #define CLASSIFY_SENDERS	4096	/* queue id -> sender entries remembered */
-#define CLASSIFY_QID_MAX	64
 
 enum fmt { FMT_TEXT, FMT_JSON };
 
@@ -254,296 +255,42 @@ cmd_classify(const struct ctl_opts *o, int argc, char **argv)
 
 /* ---- classify-log ---- */
 
-struct sender_map {
-	char	qid[CLASSIFY_SENDERS][CLASSIFY_QID_MAX];
-	char	*sender[CLASSIFY_SENDERS];
-	size_t	 next;		/* ring: the oldest entry is replaced */
-};
-
-static void
-senders_put(struct sender_map *m, const char *qid, size_t qn, const char *s,
-    size_t sn)
-{
-	size_t i = m->next;
-	char *d;
-
-	if (qn == 0 || qn >= CLASSIFY_QID_MAX || (d = malloc(sn + 1)) == NULL)
-		return;
-	memcpy(d, s, sn);
-	d[sn] = '\0';
-	free(m->sender[i]);
-	memcpy(m->qid[i], qid, qn);
-	m->qid[i][qn] = '\0';
-	m->sender[i] = d;
-	m->next = (i + 1) % CLASSIFY_SENDERS;
-}
-
-static const char *
-senders_get(const struct sender_map *m, const char *qid, size_t qn)
-{
-	size_t k, i;
-
-	/* newest first */
-	for (k = 0; k < CLASSIFY_SENDERS; k++) {
-		i = (m->next + CLASSIFY_SENDERS - 1 - k) % CLASSIFY_SENDERS;
-		if (m->sender[i] == NULL)
-			return NULL;
-		if (strlen(m->qid[i]) == qn && memcmp(m->qid[i], qid, qn) == 0)
-			return m->sender[i];
-	}
-	return NULL;
-}
-
-/* The value of "key=" up to ", " or end; <> stripped. */
+/* Classify one delivery event and print it through the shared formatters. */
 static int
-kv(const char *line, const char *key, const char **v, size_t *n)
-{
-	const char *p = line;
-	size_t kl = strlen(key);
-
-	while ((p = strstr(p, key)) != NULL) {
-		if (p == line || p[-1] == ' ' || p[-1] == ',') {
-			const char *e;
-
-			p += kl;
-			e = p;
-			if (*e == '<') {
-				const char *gt = strchr(e, '>');
-
-				if (gt) {
-					*v = e + 1;
-					*n = (size_t)(gt - e - 1);
-					return 1;
-				}
-			}
-			while (*e && *e != ',' && *e != '\n')
-				e++;
-			*v = p;
-			*n = (size_t)(e - p);
-			return 1;
-		}
-		p += kl;
-	}
-	return 0;
-}
-
-/* The queue id: the token before ": " that follows "prog[pid]: ". */
-static int
-queue_id(const char *line, const char **q, size_t *n)
-{
-	const char *p = strstr(line, "]: ");
-	const char *e;
-
-	if (p == NULL)
-		return 0;
-	p += 3;
-	for (e = p; *e && *e != ':' && *e != ' '; e++)
-		;
-	if (*e != ':' || e == p || e - p >= CLASSIFY_QID_MAX)
-		return 0;
-	*q = p;
-	*n = (size_t)(e - p);
-	return 1;
-}
-
-struct log_event {
-	const char	*qid;
-	size_t		 qidn;
-	char		*rcpt;
-	char		*status;
-	char		*remote;
-	char		*diag;
-	const char	*what;		/* bounced, deferred, expired, failed */
-};
-
-static char *
-dupn(const char *s, size_t n)
-{
-	char *d = malloc(n + 1);
-
-	if (d) {
-		memcpy(d, s, n);
-		d[n] = '\0';
-	}
-	return d;
-}
-
-/* Returns 1 with ev filled for a failure line, 0 for other lines. */
-static int
-parse_log_line(const char *line, struct sender_map *m, struct log_event *ev)
-{
-	const char *v, *q, *p;
-	size_t n, qn;
-
-	memset(ev, 0, sizeof(*ev));
-	/* Exim: "DATE TIME ID ** addr ...: message" / "== addr ... defer" */
-	if ((p = strstr(line, " ** ")) != NULL || (p = strstr(line, " == ")) != NULL) {
-		const char *id = p, *a = p + 4, *ae, *msg;
-
-		while (id > line && id[-1] != ' ')
-			id--;
-		ev->qid = id;
-		ev->qidn = (size_t)(p - id);
-		for (ae = a; *ae && *ae != ' ' && *ae != ':'; ae++)
-			;
-		if (ae == a || memchr(a, '@', (size_t)(ae - a)) == NULL)
-			return 0;
-		ev->rcpt = dupn(a, (size_t)(ae - a));
-		ev->what = p[1] == '*' ? "bounced" : "deferred";
-		if ((q = strstr(ae, " H=")) != NULL) {
-			const char *he = q + 3;
-
-			while (*he && *he != ' ' && *he != ':')
-				he++;
-			ev->remote = dupn(q + 3, (size_t)(he - q - 3));
-			msg = strstr(he, ": ");
-		} else
-			msg = strstr(ae, ": ");
-		ev->diag = strdup(msg ? msg + 2 : ae);
-		if (ev->rcpt == NULL || ev->diag == NULL)
-			return -1;
-		return 1;
-	}
-	/* Exim arrival: "ID <= sender H=..." */
-	if ((p = strstr(line, " <= ")) != NULL) {
-		const char *id = p, *s = p + 4, *se;
-
-		while (id > line && id[-1] != ' ')
-			id--;
-		for (se = s; *se && *se != ' '; se++)
-			;
-		senders_put(m, id, (size_t)(p - id), s, (size_t)(se - s));
-		return 0;
-	}
-	if (!queue_id(line, &q, &qn))
-		return 0;
-	/* Postfix qmgr and Sendmail: "QID: from=<s>, size=..." */
-	if (kv(line, "from=", &v, &n) && !strstr(line, " to=")) {
-		senders_put(m, q, qn, v, n);
-		return 0;
-	}
-	if (!kv(line, "to=", &v, &n))
-		return 0;
-	ev->qid = q;
-	ev->qidn = qn;
-	/* Postfix: status=bounced (text) */
-	if (kv(line, "status=", &p, &n)) {
-		const char *paren;
-
-		if (strncmp(p, "bounced", 7) == 0)
-			ev->what = "bounced";
-		else if (strncmp(p, "deferred", 8) == 0)
-			ev->what = "deferred";
-		else if (strncmp(p, "expired", 7) == 0)
-			ev->what = "expired";
-		else if (strncmp(p, "undeliverable", 13) == 0)
-			ev->what = "bounced";
-		else
-			return 0;	/* sent, deliverable, ... */
-		paren = strchr(p, '(');
-		if (paren) {
-			size_t dl = strlen(paren + 1);
-
-			while (dl > 0 && (paren[1 + dl - 1] == '\n' ||
-			    paren[1 + dl - 1] == '\r' || paren[1 + dl - 1] == ' '))
-				dl--;
-			if (dl > 0 && paren[1 + dl - 1] == ')')
-				dl--;	/* the one that closes "(" */
-			ev->diag = dupn(paren + 1, dl);
-		}
-	} else if (kv(line, "stat=", &p, &n)) {
-		/* Sendmail: stat= runs to the end of the line */
-		size_t dl = strlen(p);
-
-		if (strncmp(p, "Sent", 4) == 0)
-			return 0;
-		ev->what = strncmp(p, "Deferred", 8) == 0 ? "deferred" : "bounced";
-		while (dl > 0 && (p[dl - 1] == '\n' || p[dl - 1] == '\r'))
-			dl--;
-		ev->diag = dupn(p, dl);
-	} else
-		return 0;
-	if (kv(line, "to=", &v, &n))
-		ev->rcpt = dupn(v, n);
-	if (kv(line, "dsn=", &p, &n))
-		ev->status = dupn(p, n);
-	if (kv(line, "relay=", &p, &n)) {
-		size_t k;
-
-		for (k = 0; k < n && p[k] != '[' && p[k] != ' ' && p[k] != ':'; k++)
-			;
-		if (k > 0 && !(k == 4 && strncmp(p, "none", 4) == 0)) {
-			ev->remote = dupn(p, k);
-			if (ev->remote && ev->remote[k - 1] == '.')
-				ev->remote[k - 1] = '\0';
-		}
-	}
-	if (ev->rcpt == NULL)
-		return -1;
-	return 1;
-}
-
-static void
-log_event_fini(struct log_event *ev)
-{
-	free(ev->rcpt);
-	free(ev->status);
-	free(ev->remote);
-	free(ev->diag);
-}
-
-/* Classify one event and print it through the shared formatters. */
-static int
-print_event(const struct classifier *cl, const struct log_event *ev,
-    const struct sender_map *m, const char *file, unsigned long lineno,
+print_event(const struct classifier *cl, const struct maillog_event *ev,
+    const struct maillog_qmap *m, const char *file, unsigned long lineno,
     enum fmt fmt)
 {
 	struct dsn_report rep;
-	struct dsn_recipient r;
+	struct maillog_rcpt mr;
 	struct buf out;
-	char st[16], *clean = NULL;
-	const char *sender;
-	int reply = 0, rc = 0;
+	const char *sender = NULL;
+	int rc = 0;
 
-	memset(&rep, 0, sizeof(rep));
-	memset(&r, 0, sizeof(r));
-	if (ev->diag && (clean = dsn_diag_clean(ev->diag, strlen(ev->diag),
-	    DSN_FIELD_MAX)) == NULL)
+	if (maillog_classify(cl, ev, &mr) != 0)
 		return -1;
-	dsn_diag_codes(clean, st, &reply);
-	r.final_rcpt = ev->rcpt;
-	r.status = ev->status && ev->status[0] ? ev->status : st[0] ? st : NULL;
-	r.reply_code = reply;
-	r.remote_mta = ev->remote;
-	r.diag = clean;
-	r.action = (char *)(strcmp(ev->what, "deferred") == 0 ? "delayed" : "failed");
-	classify(cl, r.status, r.reply_code, r.diag, &r.cls);
-	if (strcmp(ev->what, "expired") == 0 && strcmp(r.cls.source, "text") != 0) {
-		r.cls.reason = "expired";
-		r.cls.category = reason_category("expired");
-		r.cls.hard = 0;
-	}
-	sender = senders_get(m, ev->qid, ev->qidn);
+	(void)maillog_qmap_get(m, ev->qid.p, ev->qid.n, &sender, NULL);
+	memset(&rep, 0, sizeof(rep));
 	rep.kind = DSN_KIND_DSN;
 	rep.format = "log";
 	rep.sender = (char *)sender;
-	rep.rcpts = &r;
+	rep.rcpts = &mr.r;
 	rep.nrcpts = 1;
 	buf_init(&out, 0);
 	if (fmt == FMT_TEXT) {
-		if (buf_printf(&out, "%.*s: ", (int)ev->qidn, ev->qid) != BUF_OK ||
+		if (buf_printf(&out, "%.*s: ", (int)ev->qid.n, ev->qid.p) != BUF_OK ||
 		    dsn_format_log(&out, &rep, 0) != BUF_OK)
 			rc = -1;
 	} else {
-		char qid[CLASSIFY_QID_MAX];
+		char qid[MAILLOG_QID_MAX + 1];
 		struct json w;
 
-		snprintf(qid, sizeof(qid), "%.*s", (int)ev->qidn, ev->qid);
+		maillog_span_copy(&ev->qid, qid, sizeof(qid));
 		json_init(&w, &out);
 		json_obj_begin(&w);
 		json_kv_uint(&w, "line", lineno);
 		json_kv_str(&w, "queue_id", qid);
-		json_kv_str(&w, "event", ev->what);
+		json_kv_str(&w, "event", maillog_status_name(ev->status));
 		dsn_format_json_members(&w, &rep, 0, file);
 		json_obj_end(&w);
 		if (json_finish(&w) != BUF_OK)
@@ -552,7 +299,7 @@ print_event(const struct classifier *cl, const struct log_event *ev,
 	if (rc == 0)
 		puts(buf_cstr(&out));
 	buf_fini(&out);
-	free(clean);
+	maillog_rcpt_fini(&mr);
 	return rc;
 }
 
@@ -562,7 +309,7 @@ cmd_classify_log(const struct ctl_opts *o, int argc, char **argv)
 	const struct classifier *cl;
 	struct classifier *owned = NULL;
 	struct config *cfg = NULL;
-	struct sender_map *m = NULL;
+	struct maillog_qmap *m = NULL;
 	const char *patterns = NULL, *file = NULL;
 	enum fmt fmt = FMT_TEXT;
 	FILE *fp = NULL;
@@ -595,7 +342,7 @@ cmd_classify_log(const struct ctl_opts *o, int argc, char **argv)
 	cl = get_classifier(o, patterns, &cfg, &owned, &st);
 	if (st != 0)
 		return st;
-	if ((m = calloc(1, sizeof(*m))) == NULL ||
+	if ((m = maillog_qmap_new(CLASSIFY_SENDERS)) == NULL ||
 	    (line = malloc(CLASSIFY_LOG_LINE_MAX)) == NULL) {
 		status = CTL_EXIT_SOFTWARE;
 		goto out;
@@ -610,8 +357,8 @@ cmd_classify_log(const struct ctl_opts *o, int argc, char **argv)
 	if (fp != stdin && fstat(fileno(fp), &sb) == 0)
 		ino = sb.st_ino;
 	for (;;) {
-		struct log_event ev;
-		int r;
+		struct maillog_event ev;
+		enum maillog_kind k;
 
 		if (fgets(line, CLASSIFY_LOG_LINE_MAX, fp) == NULL) {
 			if (!follow || ferror(fp))
@@ -640,22 +387,23 @@ cmd_classify_log(const struct ctl_opts *o, int argc, char **argv)
 			continue;
 		}
 		lineno++;
-		if ((r = parse_log_line(line, m, &ev)) < 0 ||
-		    (r > 0 && print_event(cl, &ev, m, file, lineno, fmt) < 0)) {
-			log_event_fini(&ev);
+		k = maillog_parse(line, strlen(line), &ev);
+		if (k == MAILLOG_SENDER || k == MAILLOG_MSGID) {
+			if (maillog_qmap_learn(m, &ev) != 0) {
+				status = CTL_EXIT_SOFTWARE;
+				break;
+			}
+		} else if (k == MAILLOG_DELIVERY && ev.status != MAILLOG_SENT &&
+		    print_event(cl, &ev, m, file, lineno, fmt) < 0) {
 			status = CTL_EXIT_SOFTWARE;
 			break;
 		}
-		log_event_fini(&ev);
 	}
 	fflush(stdout);
 out:
 	if (fp && fp != stdin)
 		fclose(fp);
-	if (m)
-		for (i = 0; i < CLASSIFY_SENDERS; i++)
-			free(m->sender[i]);
-	free(m);
+	maillog_qmap_free(m);
 	free(line);
 	classifier_free(owned);
 	config_free(cfg);
