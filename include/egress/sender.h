@@ -95,11 +95,33 @@ struct warmup_conf {
 	long long	 burst;
 };
 
+/*
+ * Deferrals (4xx replies the MTA logs as status=deferred and retries; read
+ * by the delivery-log follower) count apart from failures: they never
+ * reach a failure rule, so nothing suspends, holds or tags a sender on
+ * deferrals alone. `threshold` deferrals whose category or reason is in
+ * `count`, from one sender key to one destination domain within `window`,
+ * throttle that key to that domain at `rate` for `duration`; mail to other
+ * domains flows.
+ */
+#define DEFERRAL_MATCH_MAX	16
+
+struct deferral_conf {
+	int		 enabled;
+	char		*count[DEFERRAL_MATCH_MAX];	/* categories or reasons, owned */
+	size_t		 ncount;
+	long long	 threshold;
+	long long	 window;	/* seconds */
+	long long	 duration;	/* seconds */
+	struct rate	 rate;		/* the throttled rate */
+};
+
 struct policy_conf {
 	unsigned	 keys;		/* enum sender_keytype bits */
 	char		*tag_header;	/* "X-Egress-Sender-Status" */
 	struct rate	 rate;		/* static per-key limit (MAIL FROM) */
 	struct warmup_conf warmup;
+	struct deferral_conf deferral;
 	struct policy_rule *rules;
 	size_t		 nrules;
 };
@@ -235,6 +257,19 @@ int64_t	rate_empty_tat(int64_t start_ms, int64_t interval_ms, int64_t burst);
  */
 int64_t	sender_warmup_interval(const struct policy_conf *p, int64_t first_seen,
 	    int64_t now);
+
+/* Non-zero when the deferral throttle counts a deferral of this class. */
+int	policy_deferral_counts(const struct policy_conf *p, const char *category,
+	    const char *reason);
+
+/*
+ * The status the deferral throttle stores for (key, destination) after
+ * count deferrals: a throttle at the configured rate until now + duration,
+ * category/reason of the deferral that triggered it.
+ */
+void	sender_status_from_deferrals(const struct policy_conf *p,
+	    const char *category, const char *reason, uint32_t count, int64_t now,
+	    struct sender_status *out);
 
 /* Non-zero when rule r counts a failure of this category/reason/hardness. */
 int	policy_rule_matches(const struct policy_rule *r, const char *category,

@@ -338,6 +338,19 @@ __attribute__((warn_unused_result))
 int	sender_record_unmatched(struct store *, const struct sender_keys *keys,
 	    enum ledger_reason why, int64_t now_ms);
 
+/*
+ * Record one classified deferral (a 4xx the MTA will retry, from the
+ * delivery log) for every sender key: counted apart from failures (no
+ * failure rule sees it), and when the policy's deferral throttle counts
+ * its category or reason and the count for (key, dest) within the window
+ * reaches the threshold, the key is throttled towards dest (durably).
+ * dest may be NULL (counted, never throttles).
+ */
+__attribute__((warn_unused_result))
+int	sender_record_deferral(struct store *, const struct policy_conf *,
+	    const struct sender_keys *, const char *dest, const char *category,
+	    const char *reason, int64_t now_ms);
+
 /* Operator actions (egressctl): durable before they return. */
 __attribute__((warn_unused_result))
 int	sender_hold(struct store *, const char *key, int64_t now,
@@ -345,6 +358,39 @@ int	sender_hold(struct store *, const char *key, int64_t now,
 __attribute__((warn_unused_result))
 int	sender_suspend(struct store *, const char *key, int64_t now,
 	    int64_t duration, const char *who, const char *why);
+
+/* ---- follower cursors (durable) ---- */
+
+/*
+ * Where a delivery-log follower stands in its file: the file's identity
+ * (device, inode, and a hash of its first bytes, so a file recreated with
+ * a recycled inode is told apart) and the offset of the first line not yet
+ * counted. pending is the end of a batch being counted (0 when none): a
+ * cursor found with pending > offset means the follower stopped while
+ * counting [offset, pending), and the follower skips that range rather
+ * than count any of it twice.
+ */
+#define STORE_CURSOR_NAME_MAX	300
+
+struct store_cursor {
+	uint64_t	dev;
+	uint64_t	ino;
+	uint64_t	head_hash;	/* of the first head_len bytes */
+	uint32_t	head_len;
+	int64_t		offset;
+	int64_t		pending;
+	int64_t		updated;	/* seconds */
+	uint64_t	lines;		/* lines counted so far in this file */
+};
+
+/* Store the cursor of follower name (durable before it returns). */
+__attribute__((warn_unused_result))
+int	store_cursor_put(struct store *, const char *name,
+	    const struct store_cursor *c);
+/* The cursor of follower name, or STORE_NOTFOUND. */
+__attribute__((warn_unused_result))
+int	store_cursor_get(struct store *, const char *name,
+	    struct store_cursor *out);
 
 /* Normalise an address for keys and suppressions (lower-case, no <>). */
 void	store_addr_norm(const char *in, char *out, size_t outlen);

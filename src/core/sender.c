@@ -145,6 +145,9 @@ static const struct rule_def default_rules[] = {
 	{ "policy", NULL, 0, SCOPE_SENDER, 5, H, SACT_TAG, D, NULL, 0 },
 };
 
+static int	deferral_default(struct deferral_conf *);
+static void	deferral_fini(struct deferral_conf *);
+
 static int
 rule_from_def(struct policy_rule *r, const struct rule_def *d)
 {
@@ -183,6 +186,8 @@ policy_conf_default(struct policy_conf *p)
 	p->rules = calloc(n, sizeof(*p->rules));
 	if (p->tag_header == NULL || p->rules == NULL)
 		goto fail;
+	if (deferral_default(&p->deferral) != 0)
+		goto fail;
 	for (i = 0; i < n; i++) {
 		p->nrules++;
 		if (rule_from_def(&p->rules[i], &default_rules[i]) != 0)
@@ -192,6 +197,82 @@ policy_conf_default(struct policy_conf *p)
 fail:
 	policy_conf_fini(p);
 	return -1;
+}
+
+/*
+ * Deferral defaults. A receiver that answers 4xx for reputation or rate
+ * ("421 4.7.0 [TSS04] ... unexpected volume or user complaints", "421
+ * 4.7.28 ... unusual rate", "450 4.7.1 ... try again later" with a
+ * reputation text) is asking for less mail now. Five such replies from one
+ * domain within an hour is a pattern, not one busy MX (Postfix itself
+ * retries a deferred message every 5 to 67 minutes, so five distinct
+ * deferrals in an hour means several messages or several tries were
+ * refused); throttle that sender towards that domain to one message every
+ * five minutes for an hour, which is about as long as the big providers'
+ * "come back later" windows last. "rejected" is counted because the
+ * classifier files TSS04 under it. Greylisting and network errors are
+ * transient and never counted.
+ */
+static int
+deferral_default(struct deferral_conf *d)
+{
+	static const char *const count[] = { "reputation", "rate", "rejected" };
+	size_t i;
+
+	memset(d, 0, sizeof(*d));
+	d->enabled = 1;
+	d->threshold = 5;
+	d->window = H;
+	d->duration = H;
+	d->rate.burst = 1;
+	if (rate_parse("12/h", &d->rate.interval_ms) != 0)
+		return -1;
+	for (i = 0; i < sizeof(count) / sizeof(count[0]); i++)
+		if ((d->count[d->ncount++] = strdup(count[i])) == NULL)
+			return -1;
+	return 0;
+}
+
+static void
+deferral_fini(struct deferral_conf *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->ncount; i++)
+		free(d->count[i]);
+	d->ncount = 0;
+}
+
+int
+policy_deferral_counts(const struct policy_conf *p, const char *category,
+    const char *reason)
+{
+	size_t i;
+
+	if (!p->deferral.enabled)
+		return 0;
+	for (i = 0; i < p->deferral.ncount; i++)
+		if ((category != NULL && strcmp(p->deferral.count[i], category) == 0) ||
+		    (reason != NULL && strcmp(p->deferral.count[i], reason) == 0))
+			return 1;
+	return 0;
+}
+
+void
+sender_status_from_deferrals(const struct policy_conf *p, const char *category,
+    const char *reason, uint32_t count, int64_t now, struct sender_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->action = SACT_THROTTLE;
+	out->since = now;
+	out->until = now + p->deferral.duration;
+	out->count = count;
+	out->window = (uint32_t)p->deferral.window;
+	out->interval_ms = p->deferral.rate.interval_ms;
+	out->burst = p->deferral.rate.burst;
+	snprintf(out->category, sizeof(out->category), "%s", category);
+	snprintf(out->reason, sizeof(out->reason), "%s", reason);
+	snprintf(out->who, sizeof(out->who), "deferrals");
 }
 
 static void
@@ -213,6 +294,7 @@ policy_conf_fini(struct policy_conf *p)
 		return;
 	free(p->tag_header);
 	rules_free(p->rules, p->nrules);
+	deferral_fini(&p->deferral);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -343,8 +425,67 @@ load_rule(const config_setting_t *rs, struct policy_rule *r,
 }
 
 static const char *const policy_keys[] = {
-	"keys", "tag_header", "rate", "rate_burst", "warmup", "rules", NULL
+	"keys", "tag_header", "rate", "rate_burst", "warmup", "rules",
+	"deferrals", NULL
 };
+static const char *const deferral_keys[] = {
+	"enabled", "count", "threshold", "window", "duration", "rate", "burst",
+	NULL
+};
+
+static int
+load_deferrals(struct deferral_conf *d, const config_setting_t *g,
+    struct cfg_errors *errs)
+{
+	struct strlist l = { NULL, 0 };
+	long long b = d->rate.burst;
+	int bad = 0, rc;
+	size_t i;
+
+	cfg_allow_keys(g, deferral_keys, errs);
+	if (cfg_bool(g, "enabled", &d->enabled, errs) < 0 ||
+	    cfg_int(g, "threshold", 1, 1000000, &d->threshold, errs) < 0 ||
+	    cfg_duration(g, "window", 60, 7 * 86400LL, &d->window, errs) < 0 ||
+	    cfg_duration(g, "duration", 60, 30 * 86400LL, &d->duration, errs) < 0 ||
+	    cfg_int(g, "burst", 1, 1000000, &b, errs) < 0)
+		bad = 1;
+	d->rate.burst = b;
+	rc = load_rate(g, "rate", &d->rate.interval_ms, errs);
+	if (rc < 0)
+		bad = 1;
+	else if (rc == 1 && d->rate.interval_ms == 0) {
+		cfg_error(errs, config_setting_get_member(g, "rate"), "rate",
+		    "a deferral throttle needs a rate (use enabled = false to turn it off)");
+		bad = 1;
+	}
+	rc = cfg_strlist(g, "count", &l, errs);
+	if (rc == 1) {
+		if (l.n == 0 || l.n > DEFERRAL_MATCH_MAX) {
+			cfg_error(errs, config_setting_get_member(g, "count"), "count",
+			    "name 1 to %d categories or reasons", DEFERRAL_MATCH_MAX);
+			bad = 1;
+		}
+		for (i = 0; !bad && i < l.n; i++)
+			if (!sender_category_is_known(l.v[i]) &&
+			    sender_reason_category(l.v[i]) == NULL) {
+				cfg_error(errs, config_setting_get_member(g, "count"),
+				    "count", "\"%s\" is neither a category nor a reason",
+				    l.v[i]);
+				bad = 1;
+			}
+		if (!bad) {
+			deferral_fini(d);
+			for (i = 0; i < l.n; i++) {
+				d->count[i] = l.v[i];
+				l.v[i] = NULL;
+			}
+			d->ncount = l.n;
+		}
+	} else if (rc < 0)
+		bad = 1;
+	strlist_free(&l);
+	return bad ? -1 : 0;
+}
 static const char *const warmup_keys[] = {
 	"enabled", "days", "start", "growth", "burst", NULL
 };
@@ -416,6 +557,14 @@ policy_config_load(struct policy_conf *p, const config_setting_t *grp,
 				p->warmup.start_per_hour = 3600000LL / iv > 0 ?
 				    3600000LL / iv : 1;
 		} else if (rc < 0)
+			bad = 1;
+	}
+	w = config_setting_get_member(grp, "deferrals");
+	if (w != NULL) {
+		if (!config_setting_is_group(w)) {
+			cfg_error(errs, w, "deferrals", "must be a group { ... }");
+			bad = 1;
+		} else if (load_deferrals(&p->deferral, w, errs) != 0)
 			bad = 1;
 	}
 	rules = config_setting_get_member(grp, "rules");

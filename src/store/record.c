@@ -598,3 +598,75 @@ sender_record_unmatched(struct store *st, const struct sender_keys *keys,
 		worst = rc;
 	return worst;
 }
+
+/* ---- deferrals (the delivery-log follower) ---- */
+
+/*
+ * Deferrals are counted in fields of their own, "q/CAT/REASON" for every
+ * deferral and "qd/DEST" for those the deferral throttle counts, so no
+ * failure rule ever sees them: a sender is throttled towards the domain
+ * that defers it, and nothing else happens to it.
+ */
+int
+sender_record_deferral(struct store *st, const struct policy_conf *p,
+    const struct sender_keys *keys, const char *dest_in, const char *category,
+    const char *reason, int64_t now_ms)
+{
+	char dest[STORE_ADDR_MAX], f[2][FIELD_SZ];
+	const char *fields[2], *key;
+	struct store_meta m;
+	struct sender_status s;
+	int64_t now = now_ms / 1000, since;
+	size_t nf = 0;
+	int i, rc = STORE_OK, rc2, counts;
+	uint64_t count;
+
+	if (reason == NULL || *reason == '\0')
+		reason = "undefined";
+	if (sender_reason_category(reason) != NULL)
+		category = sender_reason_category(reason);
+	if (category == NULL || *category == '\0')
+		category = "transient";
+	if (strlen(category) >= SENDER_NAME_MAX || strlen(reason) >= SENDER_NAME_MAX ||
+	    strpbrk(category, "/\t") != NULL || strpbrk(reason, "/\t") != NULL)
+		return STORE_ERROR;
+	dest[0] = '\0';
+	if (dest_in != NULL)
+		lower_dest(dest_in, dest, sizeof(dest));
+	if (!printable(dest) || strchr(dest, '/') != NULL)
+		dest[0] = '\0';
+	counts = dest[0] != '\0' && policy_deferral_counts(p, category, reason);
+	snprintf(f[nf++], FIELD_SZ, "q/%s/%s", category, reason);
+	if (counts && snprintf(f[nf], FIELD_SZ, "qd/%s", dest) < FIELD_SZ)
+		nf++;
+	else
+		counts = 0;
+	fields[0] = f[0];
+	fields[1] = f[1];
+	for (i = 0; i < 3; i++) {
+		if ((key = sender_keys_at(keys, i)) == NULL)
+			continue;
+		rc2 = store_event_add(st, key, now, fields, nf);
+		if (rc2 == STORE_UNAVAILABLE)
+			return rc2;
+		rc = worst_rc(rc, rc2);
+		if (rc2 != STORE_OK || !counts)
+			continue;
+		since = now - p->deferral.window;
+		rc2 = store_meta_get(st, key, now, &m);
+		if (rc2 == STORE_OK && m.released_at > since)
+			since = m.released_at;
+		else if (rc2 != STORE_OK && rc2 != STORE_NOTFOUND)
+			return rc2;
+		rc2 = count_field(st, key, f[1], since, now, &count);
+		if (rc2 == STORE_OK && count >= (uint64_t)p->deferral.threshold) {
+			sender_status_from_deferrals(p, category, reason,
+			    (uint32_t)count, now, &s);
+			rc2 = apply_status(st, key, dest, &s, now);
+		}
+		if (rc2 == STORE_UNAVAILABLE)
+			return rc2;
+		rc = worst_rc(rc, rc2);
+	}
+	return rc;
+}

@@ -52,6 +52,11 @@ struct store_ops {
 		    size_t msgidlen);
 	int	(*ledger_once)(struct store *, const char *marker, int64_t now,
 		    int *first);
+	/* follower cursors: an opaque text record under a name (durable) */
+	int	(*cursor_put)(struct store *, const char *name, const char *rec,
+		    size_t len);
+	int	(*cursor_get)(struct store *, const char *name, char *out,
+		    size_t outlen, size_t *len);
 };
 
 struct store {

@@ -108,6 +108,7 @@ struct meta_rec {
 struct lmdb {
 	MDB_env		*env;
 	MDB_dbi		 ev, meta, st, sup, rate, link, lg, lgt, lgx;
+	MDB_dbi		 cur;		/* follower cursors (never swept) */
 	pthread_rwlock_t resize;
 
 	pthread_mutex_t	 mu;		/* queue, inflight, generations */
@@ -1937,6 +1938,11 @@ lm_open(struct store *st, char *err, size_t errlen)
 		snprintf(err, errlen, "lmdb: open databases: %s", mdb_strerror(rc));
 		goto fail;
 	}
+	if ((rc = mdb_dbi_open(txn, "cur", MDB_CREATE, &l->cur)) != 0) {
+		mdb_txn_abort(txn);
+		snprintf(err, errlen, "lmdb: open databases: %s", mdb_strerror(rc));
+		goto fail;
+	}
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		snprintf(err, errlen, "lmdb: open databases: %s", mdb_strerror(rc));
 		goto fail;
@@ -1950,6 +1956,33 @@ lm_open(struct store *st, char *err, size_t errlen)
 fail:
 	lm_close(st);
 	return -1;
+}
+
+/* ---- follower cursors ---- */
+
+/* Written in its own committed transaction: durable when it returns. */
+static int
+lm_cursor_put(struct store *st, const char *name, const char *rec, size_t len)
+{
+	struct put_arg p;
+
+	if (strlen(name) > LMDB_KEY_MAX)
+		return STORE_ERROR;
+	p.dbi = L(st)->cur;
+	p.k = name;
+	p.klen = strlen(name);
+	p.v = rec;
+	p.vlen = len;
+	return map_rc(wtxn_run(st, put_fn, &p));
+}
+
+static int
+lm_cursor_get(struct store *st, const char *name, char *out, size_t outlen,
+    size_t *len)
+{
+	if (strlen(name) > LMDB_KEY_MAX)
+		return STORE_NOTFOUND;
+	return get_rec(st, L(st)->cur, name, strlen(name), out, outlen, len);
 }
 
 const struct store_ops store_lmdb_ops = {
@@ -1977,4 +2010,6 @@ const struct store_ops store_lmdb_ops = {
 	.ledger_get = lm_ledger_get,
 	.ledger_qid = lm_ledger_qid,
 	.ledger_once = lm_ledger_once,
+	.cursor_put = lm_cursor_put,
+	.cursor_get = lm_cursor_get,
 };

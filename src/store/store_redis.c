@@ -1302,6 +1302,65 @@ rd_open(struct store *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* ---- follower cursors ---- */
+
+/* "PREFIX:cur:{NAME}", no expiry: a cursor lives as long as its follower. */
+static int
+curkey(struct store *st, char *out, const char *name)
+{
+	int n = snprintf(out, REDIS_KEY_MAX, "%s:cur:{%s}", st->conf.key_prefix, name);
+
+	return n > 0 && n < REDIS_KEY_MAX ? 0 : -1;
+}
+
+static int
+rd_cursor_put(struct store *st, const char *name, const char *rec, size_t len)
+{
+	char k[REDIS_KEY_MAX];
+	const char *argv[3] = { "SET", k, rec };
+	size_t lens[3];
+	redisReply *rep;
+	int rc;
+
+	if (curkey(st, k, name) != 0)
+		return STORE_ERROR;
+	lens[0] = 3;
+	lens[1] = strlen(k);
+	lens[2] = len;
+	if ((rep = run(st, 3, argv, lens, &rc)) == NULL)
+		return rc;
+	if (rep->type == REDIS_REPLY_ERROR)
+		rc = STORE_ERROR;
+	freeReplyObject(rep);
+	return rc;
+}
+
+static int
+rd_cursor_get(struct store *st, const char *name, char *out, size_t outlen,
+    size_t *len)
+{
+	char k[REDIS_KEY_MAX];
+	const char *argv[2] = { "GET", k };
+	redisReply *rep;
+	int rc;
+
+	if (curkey(st, k, name) != 0)
+		return STORE_NOTFOUND;
+	if ((rep = run(st, 2, argv, NULL, &rc)) == NULL)
+		return rc;
+	if (rep->type == REDIS_REPLY_NIL)
+		rc = STORE_NOTFOUND;
+	else if (rep->type != REDIS_REPLY_STRING || rep->len >= outlen)
+		rc = STORE_ERROR;
+	else {
+		memcpy(out, rep->str, rep->len);
+		out[rep->len] = '\0';
+		*len = rep->len;
+	}
+	freeReplyObject(rep);
+	return rc;
+}
+
 const struct store_ops store_redis_ops = {
 	.name = "redis",
 	.open = rd_open,
@@ -1327,4 +1386,6 @@ const struct store_ops store_redis_ops = {
 	.ledger_get = rd_ledger_get,
 	.ledger_qid = rd_ledger_qid,
 	.ledger_once = rd_ledger_once,
+	.cursor_put = rd_cursor_put,
+	.cursor_get = rd_cursor_get,
 };
