@@ -6,6 +6,9 @@
  *   store_record CONF fail FROM DEST REASON HARD RCPT [COUNT]
  *   store_record CONF mail FROM [DEST]	  sender_check at MAIL (or RCPT)
  *   store_record CONF rcpt ADDR		  recipient_check
+ *   store_record CONF events KEY		  "FIELD COUNT" per event field
+ *   store_record CONF cursor NAME [PENDING] print a follower cursor (and
+ *					  set its pending end: a crash)
  *
  * mail and rcpt print "action=NAME check=ID reply=TEXT header=TEXT".
  */
@@ -35,6 +38,15 @@ now_ms(void)
 
 	gettimeofday(&tv, NULL);
 	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static int
+event_cb(void *arg, int64_t bucket, const char *field, uint64_t count)
+{
+	(void)arg;
+	(void)bucket;
+	printf("%s %llu\n", field, (unsigned long long)count);
+	return 0;
 }
 
 /* What the daemon's policy makes of the facts, with this config. */
@@ -89,6 +101,23 @@ main(int argc, char **argv)
 		rc = sender_check(st, &cfg->policy, &k, argc > 4 ? argv[4] : NULL,
 		    now_ms(), &d) != STORE_OK;
 		print_decision(cfg, argv[3], &d);
+	} else if (strcmp(argv[2], "events") == 0) {
+		int64_t now = now_ms() / 1000;
+
+		rc = store_event_scan(st, argv[3], now - store_retention(st), now,
+		    event_cb, NULL) != STORE_OK;
+	} else if (strcmp(argv[2], "cursor") == 0) {
+		struct store_cursor c;
+
+		rc = store_cursor_get(st, argv[3], &c) != STORE_OK;
+		if (rc == 0 && argc > 4) {
+			c.pending = atoll(argv[4]);
+			rc = store_cursor_put(st, argv[3], &c) != STORE_OK;
+		}
+		if (rc == 0)
+			printf("offset=%lld pending=%lld lines=%llu head_len=%u\n",
+			    (long long)c.offset, (long long)c.pending,
+			    (unsigned long long)c.lines, (unsigned)c.head_len);
 	} else if (strcmp(argv[2], "rcpt") == 0) {
 		rc = recipient_check(st, argv[3], now_ms(), &d) != STORE_OK;
 		print_decision(cfg, "sender@example.com", &d);

@@ -49,5 +49,7 @@ int	cmd_compile_patterns(const struct ctl_opts *, int argc, char **argv);
 int	cmd_diagnose(const struct ctl_opts *, int argc, char **argv);
 /* the daemon's counters (cmd_stats.c) */
 int	cmd_stats(const struct ctl_opts *, int argc, char **argv);
+/* the delivery-log follower (cmd_follow.c) */
+int	cmd_follow(const struct ctl_opts *, int argc, char **argv);
 
 #endif

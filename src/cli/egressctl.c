@@ -47,6 +47,7 @@ static const struct command commands[] = {
 	{ "compile-patterns", cmd_compile_patterns, "compile-patterns [-o OUT] FILE          build FILE's one-pass database (FILE.hsdb)" },
 	{ "classify-log", cmd_classify_log, "classify-log [--follow] [--format text|json] FILE|-  classify failures in MTA logs" },
 	{ "stats", cmd_stats, "stats [--url URL] [--raw]                what the running daemon counted (its /metrics)" },
+	{ "follow", cmd_follow, "follow [--from-start] [--once] [--senders ledger|log] FILE|-  feed deferrals and delivery failures from the MTA log into the sender record" },
 	{ NULL, NULL, NULL },
 };
 
