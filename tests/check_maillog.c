@@ -104,6 +104,11 @@ static const struct {
 	{ "bad ISO time", "2026-13-03T05:35:13Z mx1 postfix/smtp[1]: ABC: to=<x@example.com>, status=deferred (x)",
 	  MAILLOG_NONE, "", "", 0, "", "", "" },
 	{ "bare text", "hello world", MAILLOG_NONE, "", "", 0, "", "", "" },
+	/* found by fuzz_maillog: an empty first recipient */
+	{ "sendmail empty to=", "Dec  3 05:35:13 mx1 sm-mta[2002]: 5B35ZD12346: to=,<k@example.com>, delay=00:00:01, mailer=esmtp, relay=mx.example.com. [192.0.2.1], dsn=5.1.1, stat=User unknown",
+	  MAILLOG_NONE, "", "", 0, "", "", "" },
+	{ "postfix empty to=<>", "Dec  3 05:35:13 mx1 postfix/smtp[1]: ABC: to=<>, status=deferred (x)",
+	  MAILLOG_NONE, "", "", 0, "", "", "" },
 	{ "exim short id", "2026-12-03 05:35:13 abc == q@example.net defer", MAILLOG_NONE, "", "", 0, "", "", "" },
 };
 

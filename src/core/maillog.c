@@ -446,7 +446,8 @@ kv_record(struct cur *c, struct maillog_event *ev)
 			break;	/* "(queue active)", "removed", text: done */
 		v = c->p;
 		if (kn == 2 && memcmp(k, "to", 2) == 0) {
-			if (have_to || addr_value(c, &ev->rcpt) != 0)
+			if (have_to || addr_value(c, &ev->rcpt) != 0 ||
+			    ev->rcpt.n == 0)
 				return MAILLOG_NONE;
 			have_to = 1;
 			/* Sendmail lists further recipients: ",<b@x>,c@y" */
