@@ -109,6 +109,9 @@ static const struct {
 	  MAILLOG_NONE, "", "", 0, "", "", "" },
 	{ "postfix empty to=<>", "Dec  3 05:35:13 mx1 postfix/smtp[1]: ABC: to=<>, status=deferred (x)",
 	  MAILLOG_NONE, "", "", 0, "", "", "" },
+	/* found by fuzz_maillog: a bad RFC 5424 program name left fields set */
+	{ "RFC 5424 program too long", "<22>1 2026-12-03T05:35:13.1Z mx1 pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppostfix/smtp 812 - - 1A2B3D: to=<g@example.com>, dsn=4.4.1, status=deferred (x)",
+	  MAILLOG_NONE, "", "", 0, "", "", "" },
 	{ "exim short id", "2026-12-03 05:35:13 abc == q@example.net defer", MAILLOG_NONE, "", "", 0, "", "", "" },
 };
 
@@ -129,8 +132,12 @@ START_TEST(test_lines)
 	k = maillog_parse(cases[_i].line, strlen(cases[_i].line), &ev);
 	ck_assert_msg(k == cases[_i].kind, "%s: kind %d", cases[_i].label, (int)k);
 	ck_assert_int_eq(ev.kind, k);
-	if (k == MAILLOG_NONE)
+	if (k == MAILLOG_NONE) {
+		ck_assert_msg(ev.qid.n == 0 && ev.prog.n == 0 && ev.host.n == 0 &&
+		    ev.rcpt.n == 0 && ev.diag.n == 0, "%s: fields left set",
+		    cases[_i].label);
 		return;
+	}
 	span_is(&ev.qid, cases[_i].qid, cases[_i].label, "qid");
 	if (k == MAILLOG_DELIVERY) {
 		span_is(&ev.rcpt, cases[_i].rcpt, cases[_i].label, "rcpt");

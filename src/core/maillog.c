@@ -670,13 +670,12 @@ body(struct cur *c, struct maillog_event *ev)
 	return kv_record(c, ev);
 }
 
-enum maillog_kind
-maillog_parse(const char *line, size_t n, struct maillog_event *ev)
+static enum maillog_kind
+parse_line(const char *line, size_t n, struct maillog_event *ev)
 {
 	struct cur c;
 	enum maillog_kind k;
 
-	memset(ev, 0, sizeof(*ev));
 	if (line == NULL)
 		return MAILLOG_NONE;
 	if (n > MAILLOG_LINE_MAX)
@@ -743,13 +742,18 @@ maillog_parse(const char *line, size_t n, struct maillog_event *ev)
 message:
 	k = body(&c, ev);
 done:
-	if (k == MAILLOG_NONE) {
-		struct maillog_event keep = *ev;
+	return k;
+}
 
+enum maillog_kind
+maillog_parse(const char *line, size_t n, struct maillog_event *ev)
+{
+	enum maillog_kind k;
+
+	memset(ev, 0, sizeof(*ev));
+	/* not an event: no half-set fields either */
+	if ((k = parse_line(line, n, ev)) == MAILLOG_NONE)
 		memset(ev, 0, sizeof(*ev));
-		ev->time_kind = keep.time_kind;
-		ev->time = keep.time;
-	}
 	ev->kind = k;
 	return k;
 }
