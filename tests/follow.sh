@@ -4,6 +4,10 @@
 # the sender towards that domain only; a restart, a crash inside a batch,
 # rotation (create and copytruncate, while stopped and while running) and
 # stdin never count a line twice; SIGTERM stops it with the cursor saved.
+# With --senders log the log's qmgr lines name the sender; with the ledger
+# (the default) only queue ids and recipients of messages in the ledger
+# count, each (message, recipient, status) once, and an interrupted batch is
+# read again without counting anything twice.
 set -u
 builddir=${top_builddir:-.}
 ctl=$builddir/egressctl
@@ -132,12 +136,60 @@ run_suite() {
 	# usage and errors
 	"$ctl" -c "$conf" follow >/dev/null 2>&1; [ $? = 64 ] || fail "no file: not 64"
 	"$ctl" -c "$conf" follow --senders log /nonexistent/log >/dev/null 2>&1; [ $? = 65 ] || fail "missing file: not 65"
-	echo "ok [$backend]"
+	echo "ok [$backend] senders from the log"
+}
+
+# the ledger: entries as the milter writes them, then the log
+ledger_suite() {
+	conf=$1
+	log=$tmp/$backend-ledger.log
+	name="follow:$(hostname):$log"
+	L() { "$ctl" -c "$conf" follow --interval 0.05 "$@"; }
+	alice=env:alice@example.org
+	lines M 3 >"$log"
+	for q in M0000 M0001 M0002; do
+		"$rec" "$conf" ledger "$q" "<$q@example.org>" alice@example.org \
+		    u0@yahoo.example u1@yahoo.example u2@yahoo.example v0@other.example || fail "ledger put"
+	done
+	# a queue id in the ledger whose recipient is not one of the message's
+	"$rec" "$conf" ledger N0000 "<N0000@example.org>" alice@example.org v@other.example || fail "ledger put"
+	lines N 1 >>"$log"
+	# an unknown queue id
+	lines O 1 >>"$log"
+	out=$(L --once --from-start "$log") || fail "ledger run: $out"
+	printf '%s\n' "$out" | grep -q "deferrals=3 failures=0 unmatched=2" || fail "ledger summary: $out"
+	want_count 3 "ledger"
+	"$rec" "$conf" events ledger:unmatched | grep -q "u/unknown-message 1" || fail "unknown message not counted apart"
+	"$rec" "$conf" events ledger:unmatched | grep -q "u/recipient-not-in-message 1" || fail "recipient miss not counted apart"
+	# the MTA retries: the same message, recipient and reply count once
+	lines M 3 >>"$log"
+	out=$(L --once "$log") || fail "ledger retry run"
+	printf '%s\n' "$out" | grep -q "deferrals=0 .*repeated=3" || fail "retries: $out"
+	want_count 3 "retries"
+	# an interrupted batch is read again: counted lines are duplicates
+	"$rec" "$conf" ledger P0000 "<P0000@example.org>" alice@example.org u0@yahoo.example || fail "ledger put"
+	lines P 1 >>"$log"
+	off=$("$rec" "$conf" cursor "$name" | sed 's/^offset=\([0-9]*\) .*/\1/')
+	"$rec" "$conf" cursor "$name" "$(wc -c <"$log")" >/dev/null || fail "set pending"
+	out=$(L --once "$log" 2>&1) || fail "replay run"
+	printf '%s\n' "$out" | grep -q "re-reading bytes $off-" || fail "no replay: $out"
+	want_count 4 "replayed batch"
+	"$rec" "$conf" cursor "$name" "$(wc -c <"$log")" >/dev/null || fail "set pending"
+	"$rec" "$conf" cursor "$name" | grep -q "pending=$(wc -c <"$log")" || fail "pending not set"
+	L --once "$log" >/dev/null 2>&1 || fail "second replay run"
+	want_count 4 "replayed twice"
+	# the ledger off: --senders ledger is a configuration error
+	printf 'store = { state_dir = "%s/state-off"; ledger = { enabled = false; }; };\n' "$tmp" >"$tmp/off.conf"
+	"$ctl" -c "$tmp/off.conf" follow --once "$log" >/dev/null 2>&1
+	[ $? = 78 ] || fail "--senders ledger with the ledger off: not 78"
+	echo "ok [$backend] senders from the ledger"
 }
 
 backend=lmdb
 printf 'store = { state_dir = "%s/state"; };\n' "$tmp" >"$tmp/lmdb.conf"
 run_suite "$tmp/lmdb.conf"
+printf 'store = { state_dir = "%s/state2"; };\n' "$tmp" >"$tmp/lmdb2.conf"
+ledger_suite "$tmp/lmdb2.conf"
 
 backend=redis
 if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
@@ -152,6 +204,9 @@ if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>
 	done
 	printf 'store = { backend = "redis"; redis = "unix:%s/redis.sock"; };\n' "$tmp" >"$tmp/redis.conf"
 	run_suite "$tmp/redis.conf"
+	redis-cli -s "$tmp/redis.sock" flushall >/dev/null
+	printf 'store = { backend = "redis"; redis = "unix:%s/redis.sock"; state_dir = "%s/state3"; };\n' "$tmp" "$tmp" >"$tmp/redis2.conf"
+	ledger_suite "$tmp/redis2.conf"
 elif [ "${EGRESS_TESTS_REQUIRED:-0}" = 1 ]; then
 	fail "redis-server not installed"
 else

@@ -7,6 +7,8 @@
  *   store_record CONF mail FROM [DEST]	  sender_check at MAIL (or RCPT)
  *   store_record CONF rcpt ADDR		  recipient_check
  *   store_record CONF events KEY		  "FIELD COUNT" per event field
+ *   store_record CONF ledger QID MSGID FROM RCPT...  a ledger entry, as the
+ *					  milter writes one at end of message
  *   store_record CONF cursor NAME [PENDING] print a follower cursor (and
  *					  set its pending end: a crash)
  *
@@ -106,6 +108,20 @@ main(int argc, char **argv)
 
 		rc = store_event_scan(st, argv[3], now - store_retention(st), now,
 		    event_cb, NULL) != STORE_OK;
+	} else if (strcmp(argv[2], "ledger") == 0 && argc >= 7) {
+		static struct ledger_entry e;
+		char id[LEDGER_MSGID_MAX + 1];
+		const unsigned char *key = store_ledger_key(st);
+
+		(void)sender_keys_make(&cfg->policy, argv[5], NULL, &k);
+		rc = key == NULL || ledger_msgid_norm(argv[4], id, sizeof(id)) != 0;
+		if (rc == 0) {
+			ledger_entry_init(&e, id, argv[3], &k, now_ms() / 1000,
+			    LEDGER_ACCEPTED);
+			for (i = 6; i < argc; i++)
+				ledger_entry_add_rcpt(&e, key, argv[i]);
+			rc = store_ledger_put(st, &e) != STORE_OK;
+		}
 	} else if (strcmp(argv[2], "cursor") == 0) {
 		struct store_cursor c;
 

@@ -24,12 +24,15 @@
  * first line not yet counted. Each batch of lines is counted in two
  * durable steps: first "pending = end of batch", then the records, a
  * flush, then "offset = end of batch, pending = 0". A follower that stops
- * between the two finds pending > offset at start and skips that batch:
- * at most one batch (at most FOLLOW_BATCH_BYTES) is lost on a crash, and
- * nothing is ever counted twice: the record throttles and suspends, so
- * double counting would punish a sender for mail it did not send, while a
- * lost deferral only delays a throttle. Batches without a counted event
- * skip the first step.
+ * between the two finds pending > offset at start. With the ledger (and
+ * require_match = strict) every line that counts has set a one-time marker
+ * first, so the batch is simply read again: what was counted is a
+ * duplicate now, what was not counts (exactly once, but for a crash between
+ * a marker and its record). Otherwise the batch is skipped: at most one
+ * batch (FOLLOW_BATCH_BYTES) is lost, and nothing is counted twice. The
+ * choice is deliberate: the record throttles and suspends, so double
+ * counting would punish a sender for mail it did not send, while a lost
+ * deferral only delays a throttle.
  *
  * Rotation. At the end of the file the follower polls (a bounded sleep,
  * --interval): a new inode at the path (logrotate "create", Postfix's
@@ -79,13 +82,24 @@ on_signal(int sig)
 }
 
 /*
- * queue id -> sender keys. Returns STORE_OK with keys filled, STORE_NOTFOUND
- * for an unknown queue id (unmatched), or a store error. rcpt is the failed
- * recipient: a ledger that keeps recipient hashes checks it was one of the
- * message's recipients.
+ * A delivery event -> the sender keys to charge. Returns STORE_OK with keys
+ * filled when the event counts, STORE_NOTFOUND when it does not (*why says
+ * why: unmatched, or a failure counted before), or a store error.
  */
-typedef int follow_lookup_fn(void *arg, const char *qid, const char *rcpt,
-	    int64_t now, struct sender_keys *keys);
+struct follower;
+typedef int follow_lookup_fn(struct follower *f, const struct maillog_event *ev,
+	    const struct maillog_rcpt *r, int64_t now, int may_wait,
+	    struct sender_keys *keys, enum ledger_reason *why);
+
+/*
+ * A message the MTA tries to deliver a moment after the milter passed it
+ * may not be in the ledger yet: the milter writes it through the store's
+ * group commit (commit_interval_ms, Redis at once). A queue id the ledger
+ * does not know, on a line this recent, is asked again once the commit
+ * interval has passed (one wait per batch at most).
+ */
+#define FOLLOW_RECENT		5	/* seconds: a line this old may be that */
+#define FOLLOW_AGAIN		(-100)	/* lookup: wait, then ask again */
 
 struct follower {
 	struct config		*cfg;
@@ -93,38 +107,121 @@ struct follower {
 	const struct classifier	*cl;
 	struct maillog_qmap	*qmap;
 	follow_lookup_fn	*lookup;
-	void			*lookup_arg;
+	int			 use_ledger;	/* --senders ledger */
 	const char		*path;
 	char			 name[STORE_CURSOR_NAME_MAX + 1];
 	int			 fd;
 	int			 is_stdin;
 	int			 verbose;
 	int			 utcoff;
+	int			 waited;	/* waited for the ledger in this batch */
 	struct store_cursor	 cur;
 	time_t			 saved_at;
 	/* what it did, for the summary */
 	unsigned long long	 lines, deliveries, deferrals, bounces, sent;
-	unsigned long long	 unmatched, skipped, errors, overlong;
+	unsigned long long	 unmatched, skipped, errors, overlong, repeated;
 };
 
-/* ---- senders from the log itself (--senders log) ---- */
+/* ---- which sender: the ledger, or the log itself ---- */
 
+/* The sender the log's qmgr line named for the event's queue id. */
 static int
-lookup_log(void *arg, const char *qid, const char *rcpt, int64_t now,
-    struct sender_keys *keys)
+named_keys(struct follower *f, const struct maillog_event *ev,
+    struct sender_keys *keys, const char **sender)
 {
-	struct follower *f = arg;
-	const char *sender = NULL;
+	*sender = NULL;
+	if (!maillog_qmap_get(f->qmap, ev->qid.p, ev->qid.n, sender, NULL) ||
+	    *sender == NULL || (*sender)[0] == '\0')
+		return 0;	/* unknown, or the null sender */
+	return sender_keys_make(&f->cfg->policy, *sender, NULL, keys) == 0 &&
+	    sender_keys_count(keys) > 0;
+}
 
-	(void)rcpt;
+/* --senders log: the log's own sender lines (hosts without the ledger). */
+static int
+lookup_log(struct follower *f, const struct maillog_event *ev,
+    const struct maillog_rcpt *r, int64_t now, int may_wait,
+    struct sender_keys *keys, enum ledger_reason *why)
+{
+	const char *sender;
+
+	(void)r;
 	(void)now;
-	if (!maillog_qmap_get(f->qmap, qid, strlen(qid), &sender, NULL) ||
-	    sender == NULL || sender[0] == '\0')
-		return STORE_NOTFOUND;	/* unknown, or the null sender */
-	if (sender_keys_make(&f->cfg->policy, sender, NULL, keys) != 0 ||
-	    sender_keys_count(keys) == 0)
-		return STORE_NOTFOUND;
-	return STORE_OK;
+	(void)may_wait;
+	*why = LEDGER_UNKNOWN_MESSAGE;
+	return named_keys(f, ev, keys, &sender) ? STORE_OK : STORE_NOTFOUND;
+}
+
+static void
+keys_of_entry(const struct ledger_entry *e, struct sender_keys *k)
+{
+	memset(k, 0, sizeof(*k));
+	snprintf(k->env, sizeof(k->env), "%s", e->env);
+	snprintf(k->auth, sizeof(k->auth), "%s", e->auth);
+	snprintf(k->dom, sizeof(k->dom), "%s", e->dom);
+	if (strncmp(e->env, "env:", 4) == 0)
+		snprintf(k->addr, sizeof(k->addr), "%s", e->env + 4);
+}
+
+/*
+ * --senders ledger: the queue id must name a message of the ledger and the
+ * recipient must be one of its recipients (sender_bounce_evidence, the
+ * milter's rule for DSNs); each (message, recipient, status) counts once,
+ * with deferrals marked apart from failures ("defer:4.7.0") so that the
+ * final failure of a message deferred before still counts. A failure the
+ * MTA also returns as a DSN is marked with the same status the DSN carries,
+ * so the two count once together. Misses count under require_match =
+ * relaxed with the sender the log names, as for DSNs.
+ */
+static int
+lookup_ledger(struct follower *f, const struct maillog_event *ev,
+    const struct maillog_rcpt *r, int64_t now, int may_wait,
+    struct sender_keys *keys, enum ledger_reason *why)
+{
+	const struct ledger_conf *lc = store_ledger_conf(f->st);
+	struct bounce_evidence b;
+	struct ledger_entry *e;
+	struct sender_keys named;
+	char qid[MAILLOG_QID_MAX + 1], status[32];
+	const char *sender;
+	int have_named, counts = 0, rc;
+
+	have_named = named_keys(f, ev, &named, &sender);
+	if (lc->require == LEDGER_OFF) {
+		*why = LEDGER_UNKNOWN_MESSAGE;
+		if (!have_named)
+			return STORE_NOTFOUND;
+		*keys = named;
+		return STORE_OK;
+	}
+	maillog_span_copy(&ev->qid, qid, sizeof(qid));
+	snprintf(status, sizeof(status), "%s%s",
+	    ev->status == MAILLOG_DEFERRED ? "defer:" : "",
+	    r->r.status != NULL ? r->r.status : "-");
+	memset(&b, 0, sizeof(b));
+	b.queue_id = qid;
+	b.sender = have_named ? sender : NULL;
+	b.rcpt = r->r.final_rcpt;
+	b.status = status;
+	if ((e = malloc(sizeof(*e))) == NULL)
+		return STORE_ERROR;
+	rc = sender_bounce_evidence(f->st, &b, now, e, why, &counts);
+	if (rc == STORE_OK && *why == LEDGER_MATCHED)
+		keys_of_entry(e, keys);
+	free(e);
+	if (rc != STORE_OK || *why == LEDGER_MATCHED)
+		return rc;
+	if (may_wait && *why == LEDGER_UNKNOWN_MESSAGE)
+		return FOLLOW_AGAIN;
+	if (*why != LEDGER_DUPLICATE &&
+	    (rc = sender_record_unmatched(f->st, have_named ? &named : NULL, *why,
+	    now * 1000)) != STORE_OK)
+		return rc;
+	if (counts && have_named) {
+		*keys = named;
+		return STORE_OK;
+	}
+	return STORE_NOTFOUND;
 }
 
 /* ---- file identity ---- */
@@ -208,6 +305,8 @@ save_cursor(struct follower *f)
 	return rc;
 }
 
+static void	nap(long ms);
+
 /* ---- one line ---- */
 
 static void
@@ -237,7 +336,7 @@ one_line(struct follower *f, const char *line, size_t n, int learn_only)
 	struct maillog_event ev;
 	struct maillog_rcpt r;
 	struct sender_keys keys;
-	char qid[MAILLOG_QID_MAX + 1];
+	enum ledger_reason why = LEDGER_UNKNOWN_MESSAGE;
 	const char *dest;
 	int64_t now = time(NULL), t;
 	int rc;
@@ -263,13 +362,24 @@ one_line(struct follower *f, const char *line, size_t n, int learn_only)
 		f->skipped++;
 		return STORE_OK;
 	}
-	maillog_span_copy(&ev.qid, qid, sizeof(qid));
 	if (maillog_classify(f->cl, &ev, &r) != 0)
 		return STORE_ERROR;
-	rc = f->lookup(f->lookup_arg, qid, r.r.final_rcpt, now, &keys);
+	t = maillog_event_time(&ev, now, f->utcoff);
+	rc = f->lookup(f, &ev, &r, now, !f->waited && now - t <= FOLLOW_RECENT,
+	    &keys, &why);
+	if (rc == FOLLOW_AGAIN) {
+		nap(f->cfg->store.commit_interval_ms * 2 + 100);
+		f->waited = 1;
+		rc = f->lookup(f, &ev, &r, time(NULL), 0, &keys, &why);
+	}
 	if (rc == STORE_NOTFOUND) {
-		f->unmatched++;
-		say(f, "unmatched", &ev, &r);
+		if (why == LEDGER_DUPLICATE) {
+			f->repeated++;	/* a retry with the same reply */
+			say(f, "repeated", &ev, &r);
+		} else {
+			f->unmatched++;
+			say(f, "unmatched", &ev, &r);
+		}
 		maillog_rcpt_fini(&r);
 		return STORE_OK;
 	}
@@ -277,8 +387,7 @@ one_line(struct follower *f, const char *line, size_t n, int learn_only)
 		maillog_rcpt_fini(&r);
 		return rc;
 	}
-	/* the log's time when it has a zone or is recent; never the future */
-	t = maillog_event_time(&ev, now, f->utcoff);
+	/* the log's time unless it is in the future or too old to count */
 	if (t > now || t < now - store_retention(f->st))
 		t = now;
 	dest = strrchr(r.r.final_rcpt, '@');
@@ -331,6 +440,7 @@ drain(struct follower *f, struct reader *r, int final, int learn_only)
 		return STORE_OK;
 	end = r->base + (int64_t)used;
 	counting = !learn_only && !f->is_stdin;
+	f->waited = 0;
 	if (counting) {
 		f->cur.offset = r->base;
 		f->cur.pending = end;
@@ -520,6 +630,17 @@ warm_up(struct follower *f, int64_t off)
 	(void)lseek(f->fd, off, SEEK_SET);
 }
 
+/*
+ * May an interrupted batch be read again? Only when every line that can
+ * count is deduplicated by a ledger marker: --senders ledger with
+ * require_match = strict (misses never count there).
+ */
+static int
+replay_safe(const struct follower *f)
+{
+	return f->use_ledger && store_ledger_conf(f->st)->require == LEDGER_STRICT;
+}
+
 static int
 same_file(const struct stat *sb, const struct store_cursor *c)
 {
@@ -551,7 +672,13 @@ position(struct follower *f, int from_start, int *old_fd, struct store_cursor *o
 	if (rc == STORE_OK && same_file(&sb, &c) && head_matches(f->fd, &c) &&
 	    sb.st_size >= c.offset) {
 		f->cur = c;
-		if (c.pending > c.offset) {
+		if (c.pending > c.offset && replay_safe(f)) {
+			fprintf(stderr, "egressctl follow: re-reading bytes %lld-%lld "
+			    "of %s, a batch interrupted while it was counted (the "
+			    "ledger's markers keep counted lines from counting again)\n",
+			    (long long)c.offset, (long long)c.pending, f->path);
+			f->cur.pending = 0;
+		} else if (c.pending > c.offset) {
 			fprintf(stderr, "egressctl follow: skipping bytes %lld-%lld "
 			    "of %s: a batch interrupted while it was counted\n",
 			    (long long)c.offset, (long long)c.pending, f->path);
@@ -734,14 +861,15 @@ cmd_follow(const struct ctl_opts *o, int argc, char **argv)
 		usage();
 		return CTL_EXIT_USAGE;
 	}
-	if (strcmp(senders, "ledger") == 0) {
-		/* XXX: the ledger lookup plugs in here when the store has one */
-		fprintf(stderr, "egressctl follow: this store keeps no outbound "
-		    "ledger yet; use --senders log\n");
-		return CTL_EXIT_USAGE;
-	}
 	if ((f.cfg = ctl_load_config(&opts, &st)) == NULL)
 		return st;
+	f.use_ledger = strcmp(senders, "ledger") == 0;
+	if (f.use_ledger && !f.cfg->store.ledger.enabled) {
+		fprintf(stderr, "egressctl follow: the ledger is off in the "
+		    "configuration (store.ledger.enabled); use --senders log\n");
+		config_free(f.cfg);
+		return CTL_EXIT_CONFIG;
+	}
 	f.cl = f.cfg->bounce.classifier;
 	if (f.cl == NULL)
 		fprintf(stderr, "egressctl follow: no bounce patterns loaded; "
@@ -749,8 +877,7 @@ cmd_follow(const struct ctl_opts *o, int argc, char **argv)
 	f.path = file;
 	f.is_stdin = strcmp(file, "-") == 0;
 	f.utcoff = local_utcoff();
-	f.lookup = lookup_log;
-	f.lookup_arg = &f;
+	f.lookup = f.use_ledger ? lookup_ledger : lookup_log;
 	follower_name(&f, name);
 	if ((f.qmap = maillog_qmap_new(FOLLOW_QMAP)) == NULL ||
 	    (r.buf = malloc(FOLLOW_BATCH_BYTES)) == NULL) {
@@ -760,6 +887,12 @@ cmd_follow(const struct ctl_opts *o, int argc, char **argv)
 	r.cap = FOLLOW_BATCH_BYTES;
 	if ((f.st = store_open(&f.cfg->store, log_stderr, NULL, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "egressctl follow: cannot open the store: %s\n", err);
+		status = CTL_EXIT_SOFTWARE;
+		goto out;
+	}
+	if (f.use_ledger && !store_ledger_ready(f.st)) {
+		fprintf(stderr, "egressctl follow: the ledger cannot be used (its "
+		    "key file is unreadable?); use --senders log\n");
 		status = CTL_EXIT_SOFTWARE;
 		goto out;
 	}
@@ -812,9 +945,10 @@ cmd_follow(const struct ctl_opts *o, int argc, char **argv)
 	if (!f.is_stdin && save_cursor(&f) != STORE_OK)
 		status = CTL_EXIT_SOFTWARE;
 	printf("follow: lines=%llu deliveries=%llu sent=%llu deferrals=%llu "
-	    "failures=%llu unmatched=%llu repeated=%llu overlong=%llu errors=%llu "
-	    "offset=%lld\n", f.lines, f.deliveries, f.sent, f.deferrals, f.bounces,
-	    f.unmatched, f.skipped, f.overlong, f.errors, (long long)f.cur.offset);
+	    "failures=%llu unmatched=%llu repeated=%llu suspended=%llu "
+	    "overlong=%llu errors=%llu offset=%lld\n", f.lines, f.deliveries,
+	    f.sent, f.deferrals, f.bounces, f.unmatched, f.repeated, f.skipped,
+	    f.overlong, f.errors, (long long)f.cur.offset);
 	fflush(stdout);
 	if (f.errors > 0 && status == CTL_EXIT_OK)
 		status = CTL_EXIT_SOFTWARE;
