@@ -359,6 +359,27 @@ __attribute__((warn_unused_result))
 int	sender_suspend(struct store *, const char *key, int64_t now,
 	    int64_t duration, const char *who, const char *why);
 
+/* ---- health (Redis outages), for operators and tests ---- */
+
+/*
+ * What the backend's outage handling has done since the store opened.
+ * LMDB has no outages: all zero. probe_overlaps counts probes let through
+ * while another was in flight (the design says never: 0).
+ */
+struct store_health {
+	int		down;		/* answering STORE_UNAVAILABLE now */
+	int64_t		backoff_ms;	/* the current retry interval */
+	int64_t		next_probe_ms;	/* ms until a probe may go (0: now) */
+	uint64_t	outages;	/* times the store went down */
+	uint64_t	probes;		/* calls let through while down */
+	uint64_t	probe_failures;	/* of those, failed (each doubles) */
+	uint64_t	probe_overlaps;
+	uint64_t	backoff_steps;	/* times the backoff doubled */
+	uint64_t	recoveries;	/* times it came back */
+};
+
+void	store_health(struct store *, struct store_health *out);
+
 /* ---- follower cursors (durable) ---- */
 
 /*

@@ -7,6 +7,7 @@
  * UPDATED\tLINES"), under the follower's name. Both backends write it
  * durably (LMDB: its own committed transaction; Redis: SET, whose
  * durability is the server's persistence setting) and never expire it.
+ * Also store_health(), the backends' outage counters.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,6 +27,14 @@ name_ok(const char *name)
 		if ((unsigned char)*name < 0x21 || (unsigned char)*name == 0x7f)
 			return 0;
 	return 1;
+}
+
+void
+store_health(struct store *st, struct store_health *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (st->ops->health != NULL)
+		st->ops->health(st, out);
 }
 
 int

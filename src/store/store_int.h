@@ -52,6 +52,8 @@ struct store_ops {
 		    size_t msgidlen);
 	int	(*ledger_once)(struct store *, const char *marker, int64_t now,
 		    int *first);
+	/* outage counters (NULL: the backend has no outages) */
+	void	(*health)(struct store *, struct store_health *);
 	/* follower cursors: an opaque text record under a name (durable) */
 	int	(*cursor_put)(struct store *, const char *name, const char *rec,
 		    size_t len);

@@ -150,6 +150,10 @@ struct redis {
 	int		 probing;	/* one call is trying while down */
 	int64_t		 next_try;	/* ms, while down */
 	int64_t		 backoff;	/* ms */
+	/* store_health() counters, under mu */
+	uint64_t	 n_outages, n_probes, n_probe_fail, n_overlap, n_recover;
+	uint64_t	 n_steps;
+	int		 probes_out;	/* probes in flight */
 	char		 sha[SC__COUNT][41];
 	char		 host[256];
 	int		 port;
@@ -198,13 +202,20 @@ mark_down(struct store *st, const char *why, int probe)
 	pthread_mutex_lock(&r->mu);
 	first = !r->down;
 	r->down = 1;
+	if (probe) {
+		r->n_probe_fail++;
+		r->probes_out--;
+	}
 	if (first) {
+		r->n_outages++;
 		r->backoff = st->conf.redis_retry_ms;
 		r->next_try = mono_ms() + r->backoff;
 	} else if (probe) {
-		if (r->backoff < st->conf.redis_retry_max_ms)
+		if (r->backoff < st->conf.redis_retry_max_ms) {
 			r->backoff = r->backoff * 2 > st->conf.redis_retry_max_ms ?
 			    st->conf.redis_retry_max_ms : r->backoff * 2;
+			r->n_steps++;
+		}
 		r->next_try = mono_ms() + r->backoff;
 	}
 	if (probe)
@@ -218,7 +229,7 @@ mark_down(struct store *st, const char *why, int probe)
 }
 
 static void
-mark_up(struct store *st)
+mark_up(struct store *st, int probe)
 {
 	struct redis *r = R(st);
 	int was;
@@ -227,6 +238,10 @@ mark_up(struct store *st)
 	was = r->down;
 	r->down = 0;
 	r->probing = 0;
+	if (probe)
+		r->probes_out--;
+	if (was)
+		r->n_recover++;
 	pthread_mutex_unlock(&r->mu);
 	if (was)
 		store_logf(st, STORE_LOG_INFO, "redis: %s available again",
@@ -346,8 +361,12 @@ conn_get(struct store *st, int *probe)
 		pthread_mutex_unlock(&r->mu);
 		return NULL;
 	}
-	if (r->down)
+	if (r->down) {
 		*probe = r->probing = 1;
+		r->n_probes++;
+		if (r->probes_out++ > 0)
+			r->n_overlap++;
+	}
 	if (r->nidle == 0 && r->nconn >= r->max) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += (time_t)(st->conf.redis_timeout_ms / 1000);
@@ -366,8 +385,10 @@ conn_get(struct store *st, int *probe)
 		return c;
 	}
 	if (r->nconn >= r->max) {
-		if (*probe)
+		if (*probe) {
 			r->probing = 0;	/* no answer either way: the next call tries */
+			r->probes_out--;
+		}
 		pthread_mutex_unlock(&r->mu);
 		return NULL;	/* pool busy past the timeout */
 	}
@@ -405,7 +426,7 @@ conn_put(struct store *st, redisContext *c, int broken, int probe)
 	r->idle[r->nidle++] = c;
 	pthread_cond_signal(&r->cv);
 	pthread_mutex_unlock(&r->mu);
-	mark_up(st);
+	mark_up(st, probe);
 }
 
 /*
@@ -1361,6 +1382,25 @@ rd_cursor_get(struct store *st, const char *name, char *out, size_t outlen,
 	return rc;
 }
 
+static void
+rd_health(struct store *st, struct store_health *h)
+{
+	struct redis *r = R(st);
+	int64_t now = mono_ms();
+
+	pthread_mutex_lock(&r->mu);
+	h->down = r->down;
+	h->backoff_ms = r->down ? r->backoff : 0;
+	h->next_probe_ms = r->down && r->next_try > now ? r->next_try - now : 0;
+	h->outages = r->n_outages;
+	h->probes = r->n_probes;
+	h->probe_failures = r->n_probe_fail;
+	h->probe_overlaps = r->n_overlap;
+	h->backoff_steps = r->n_steps;
+	h->recoveries = r->n_recover;
+	pthread_mutex_unlock(&r->mu);
+}
+
 const struct store_ops store_redis_ops = {
 	.name = "redis",
 	.open = rd_open,
@@ -1386,6 +1426,7 @@ const struct store_ops store_redis_ops = {
 	.ledger_get = rd_ledger_get,
 	.ledger_qid = rd_ledger_qid,
 	.ledger_once = rd_ledger_once,
+	.health = rd_health,
 	.cursor_put = rd_cursor_put,
 	.cursor_get = rd_cursor_get,
 };
