@@ -443,11 +443,16 @@ load_deferrals(struct deferral_conf *d, const config_setting_t *g,
 	size_t i;
 
 	cfg_allow_keys(g, deferral_keys, errs);
-	if (cfg_bool(g, "enabled", &d->enabled, errs) < 0 ||
-	    cfg_int(g, "threshold", 1, 1000000, &d->threshold, errs) < 0 ||
-	    cfg_duration(g, "window", 60, 7 * 86400LL, &d->window, errs) < 0 ||
-	    cfg_duration(g, "duration", 60, 30 * 86400LL, &d->duration, errs) < 0 ||
-	    cfg_int(g, "burst", 1, 1000000, &b, errs) < 0)
+	/* every key checked, so one run names every mistake */
+	if (cfg_bool(g, "enabled", &d->enabled, errs) < 0)
+		bad = 1;
+	if (cfg_int(g, "threshold", 1, 1000000, &d->threshold, errs) < 0)
+		bad = 1;
+	if (cfg_duration(g, "window", 60, 7 * 86400LL, &d->window, errs) < 0)
+		bad = 1;
+	if (cfg_duration(g, "duration", 60, 30 * 86400LL, &d->duration, errs) < 0)
+		bad = 1;
+	if (cfg_int(g, "burst", 1, 1000000, &b, errs) < 0)
 		bad = 1;
 	d->rate.burst = b;
 	rc = load_rate(g, "rate", &d->rate.interval_ms, errs);
@@ -460,20 +465,24 @@ load_deferrals(struct deferral_conf *d, const config_setting_t *g,
 	}
 	rc = cfg_strlist(g, "count", &l, errs);
 	if (rc == 1) {
+		int lbad = 0;
+
 		if (l.n == 0 || l.n > DEFERRAL_MATCH_MAX) {
 			cfg_error(errs, config_setting_get_member(g, "count"), "count",
 			    "name 1 to %d categories or reasons", DEFERRAL_MATCH_MAX);
-			bad = 1;
+			lbad = 1;
 		}
-		for (i = 0; !bad && i < l.n; i++)
+		for (i = 0; !lbad && i < l.n; i++)
 			if (!sender_category_is_known(l.v[i]) &&
 			    sender_reason_category(l.v[i]) == NULL) {
 				cfg_error(errs, config_setting_get_member(g, "count"),
 				    "count", "\"%s\" is neither a category nor a reason",
 				    l.v[i]);
-				bad = 1;
+				lbad = 1;
 			}
-		if (!bad) {
+		if (lbad)
+			bad = 1;
+		else {
 			deferral_fini(d);
 			for (i = 0; i < l.n; i++) {
 				d->count[i] = l.v[i];

@@ -652,6 +652,17 @@ sender_record_deferral(struct store *st, const struct policy_conf *p,
 		rc = worst_rc(rc, rc2);
 		if (rc2 != STORE_OK || !counts)
 			continue;
+		/*
+		 * A throttle in force for at least half its duration more is
+		 * left alone: extending it at every deferral would be one
+		 * durable write per log line while a domain defers everything.
+		 */
+		rc2 = store_status_get(st, key, dest, now, &s);
+		if (rc2 == STORE_OK && s.action >= SACT_THROTTLE &&
+		    (s.until == 0 || s.until - now >= p->deferral.duration / 2))
+			continue;
+		if (rc2 != STORE_OK && rc2 != STORE_NOTFOUND)
+			return rc2;
 		since = now - p->deferral.window;
 		rc2 = store_meta_get(st, key, now, &m);
 		if (rc2 == STORE_OK && m.released_at > since)
