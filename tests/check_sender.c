@@ -372,6 +372,60 @@ START_TEST(test_header)
 }
 END_TEST
 
+/* ---- deferrals ---- */
+
+static int	load_policy(const char *text, struct policy_conf *p,
+		    struct cfg_errors *e);
+
+START_TEST(test_deferrals)
+{
+	struct policy_conf p;
+	struct sender_status s;
+	struct cfg_errors e;
+	struct buf b;
+
+	ck_assert_int_eq(policy_conf_default(&p), 0);
+	/* the defaults: reputation, rate and TSS04's "rejected"; 5 in 1h */
+	ck_assert_int_eq(p.deferral.enabled, 1);
+	ck_assert_int_eq(p.deferral.threshold, 5);
+	ck_assert_int_eq(p.deferral.window, 3600);
+	ck_assert_int_eq(p.deferral.duration, 3600);
+	ck_assert_int_eq(p.deferral.rate.interval_ms, 300000);
+	ck_assert(policy_deferral_counts(&p, "reputation", "blocked"));
+	ck_assert(policy_deferral_counts(&p, "rate", "speeding"));
+	ck_assert(policy_deferral_counts(&p, "policy", "rejected"));
+	ck_assert(!policy_deferral_counts(&p, "policy", "policyviolation"));
+	ck_assert(!policy_deferral_counts(&p, "transient", "systemerror"));
+	ck_assert(!policy_deferral_counts(&p, NULL, NULL));
+	/* no default rule counts what the deferral throttle counts apart */
+	sender_status_from_deferrals(&p, "reputation", "badreputation", 5, 1000, &s);
+	ck_assert_int_eq(s.action, SACT_THROTTLE);
+	ck_assert_int_eq(s.since, 1000);
+	ck_assert_int_eq(s.until, 1000 + 3600);
+	ck_assert_int_eq(s.interval_ms, 300000);
+	ck_assert_int_eq(s.manual, 0);
+	buf_init(&b, 256);
+	ck_assert_int_eq(sender_status_header(&s, "yahoo.example", &b), BUF_OK);
+	ck_assert_str_eq(buf_cstr(&b),
+	    "throttled; reason=badreputation; domain=yahoo.example; deferrals=5/1h");
+	buf_fini(&b);
+	policy_conf_fini(&p);
+	/* configured: a list replaces the defaults; off counts nothing */
+	cfg_errors_init(&e, "test.conf");
+	ck_assert_int_eq(load_policy("policy = { deferrals = { count = [\"speeding\"]; }; };",
+	    &p, &e), 0);
+	ck_assert(policy_deferral_counts(&p, "rate", "speeding"));
+	ck_assert(!policy_deferral_counts(&p, "rate", "toomanyconn"));
+	ck_assert(!policy_deferral_counts(&p, "reputation", "blocked"));
+	policy_conf_fini(&p);
+	ck_assert_int_eq(load_policy("policy = { deferrals = { enabled = false; }; };",
+	    &p, &e), 0);
+	ck_assert(!policy_deferral_counts(&p, "reputation", "blocked"));
+	policy_conf_fini(&p);
+	cfg_errors_fini(&e);
+}
+END_TEST
+
 /* ---- the policy section ---- */
 
 static int
@@ -420,6 +474,17 @@ static const struct {
 	{ "policy = { rules = ( { category = \"content\"; window = \"1s\"; } ); };",
 	  0, "window" },
 	{ "policy = { colour = \"red\"; };", 0, "colour" },
+	{ "policy = { deferrals = { threshold = 10; window = \"2h\"; duration = \"30m\";"
+	  " rate = \"6/h\"; burst = 2; count = [\"reputation\", \"speeding\"]; }; };",
+	  1, NULL },
+	{ "policy = { deferrals = { enabled = false; }; };", 1, NULL },
+	{ "policy = { deferrals = { count = [\"greylisted\"]; }; };", 0,
+	  "neither a category nor a reason" },
+	{ "policy = { deferrals = { count = []; }; };", 0, "name 1 to 16" },
+	{ "policy = { deferrals = { rate = \"off\"; }; };", 0, "needs a rate" },
+	{ "policy = { deferrals = { window = \"10d\"; }; };", 0, "window" },
+	{ "policy = { deferrals = { speed = 1; }; };", 0, "speed" },
+	{ "policy = { deferrals = 5; };", 0, "must be a group" },
 };
 
 START_TEST(test_config)
@@ -570,6 +635,7 @@ sender_suite(void)
 	tcase_add_loop_test(tc, test_keys, 0, sizeof(key_cases) / sizeof(key_cases[0]));
 	tcase_add_test(tc, test_key_too_long);
 	tcase_add_test(tc, test_header);
+	tcase_add_test(tc, test_deferrals);
 	tcase_add_loop_test(tc, test_config, 0, sizeof(conf_cases) / sizeof(conf_cases[0]));
 	tcase_add_test(tc, test_config_rules_replace);
 	tcase_add_loop_test(tc, test_facts_policy, 0,

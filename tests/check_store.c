@@ -636,6 +636,78 @@ START_TEST(test_record_reputation)
 }
 END_TEST
 
+/* Deferrals throttle (sender, destination) and do nothing else. */
+START_TEST(test_record_deferrals)
+{
+	struct policy_conf p;
+	struct sender_keys k;
+	struct store_cursor c, got;
+	struct decided d;
+	int64_t t = NOW * 1000;
+	int i;
+
+	BEGIN("record");
+	ck_assert_int_eq(policy_conf_default(&p), 0);
+	keys_for(&p, "alice@example.com", &k);
+	/* four: nothing yet; greylisting never counts */
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(sender_record_deferral(st, &p, &k, "yahoo.example",
+		    "policy", "rejected", t + i * 1000), STORE_OK);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(sender_record_deferral(st, &p, &k, "yahoo.example",
+		    "transient", "systemerror", t + i * 1000), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, "yahoo.example", t + 5000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_ACCEPT);
+	/* the fifth throttles that destination; the bucket starts empty */
+	ck_assert_int_eq(sender_record_deferral(st, &p, &k, "Yahoo.Example",
+	    "reputation", "badreputation", t + 6000), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, "yahoo.example", t + 7000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_TEMPFAIL);
+	ck_assert_str_eq(d.check_id, "sender.throttled");
+	ck_assert_str_eq(d.header, "throttled; reason=badreputation; "
+	    "domain=yahoo.example; deferrals=5/1h");
+	/* thirty more (over the 25 that suspend on reputation failures):
+	 * still only that destination, never the sender */
+	for (i = 0; i < 30; i++)
+		ck_assert_int_eq(sender_record_deferral(st, &p, &k, "yahoo.example",
+		    "reputation", "blocked", t + 8000 + i * 1000), STORE_OK);
+	ck_assert_int_eq(rec_sender(st, &p, &k, NULL, t + 60000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_ACCEPT);
+	ck_assert_int_eq(rec_sender(st, &p, &k, "example.net", t + 60000, &d), STORE_OK);
+	ck_assert_int_eq(d.action, ACT_ACCEPT);
+	/* the lowered rate (12/h): one message after five minutes */
+	ck_assert_int_eq(rec_sender(st, &p, &k, "yahoo.example", t + 6000 + 300000, &d),
+	    STORE_OK);
+	ck_assert_int_eq(d.action, ACT_TAG);
+	/* no destination: counted, never throttles */
+	ck_assert_int_eq(sender_record_deferral(st, &p, &k, NULL, "reputation",
+	    "blocked", t), STORE_OK);
+	/* hostile names are refused, not stored */
+	ck_assert_int_eq(sender_record_deferral(st, &p, &k, "x.example", "a/b",
+	    "c/d", t), STORE_ERROR);
+	/* the follower's cursor: durable, read back, absent for other names */
+	memset(&c, 0, sizeof(c));
+	c.dev = 2049;
+	c.ino = 1234567;
+	c.head_hash = 0xfedcba9876543210ULL;
+	c.head_len = 120;
+	c.offset = 1 << 20;
+	c.pending = (1 << 20) + 4096;
+	c.updated = NOW;
+	c.lines = 9999;
+	ck_assert_int_eq(store_cursor_put(st, "follow:mx1:/var/log/mail.log", &c), STORE_OK);
+	ck_assert_int_eq(store_cursor_get(st, "follow:mx1:/var/log/mail.log", &got), STORE_OK);
+	ck_assert(memcmp(&c, &got, sizeof(c)) == 0);
+	ck_assert_int_eq(store_cursor_get(st, "follow:mx2:/var/log/mail.log", &got),
+	    STORE_NOTFOUND);
+	ck_assert_int_eq(store_cursor_put(st, "bad name", &c), STORE_ERROR);
+	c.offset = -1;
+	ck_assert_int_eq(store_cursor_put(st, "follow:x", &c), STORE_ERROR);
+	policy_conf_fini(&p);
+	END();
+}
+END_TEST
+
 START_TEST(test_record_suppress)
 {
 	struct policy_conf p;
@@ -1651,6 +1723,7 @@ store_suite(void)
 	tcase_add_loop_test(tc, test_concurrent, 0, 2);
 	tcase_add_loop_test(tc, test_record_reputation, 0, 2);
 	tcase_add_loop_test(tc, test_record_suppress, 0, 2);
+	tcase_add_loop_test(tc, test_record_deferrals, 0, 2);
 	tcase_add_loop_test(tc, test_record_suspend_release, 0, 2);
 	tcase_add_loop_test(tc, test_record_static_rate_and_keys, 0, 2);
 	tcase_add_loop_test(tc, test_record_warmup, 0, 2);

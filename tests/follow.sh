@@ -76,7 +76,7 @@ run_suite() {
 	F --once "$log" >/dev/null || fail "third run"
 	want_count 5 "nothing new"
 	# five TSS04 deferrals in the hour: throttled towards yahoo.example only
-	"$rec" "$conf" mail alice@example.org yahoo.example | grep -q "header=throttled; reason=rejected; domain=yahoo.example" ||
+	"$rec" "$conf" mail alice@example.org yahoo.example | grep -q "header=throttled; reason=rejected; domain=yahoo.example; deferrals=5/1h" ||
 	    fail "not throttled towards yahoo.example"
 	"$rec" "$conf" mail alice@example.org other.example | grep -q "^action=accept" ||
 	    fail "other.example does not flow"

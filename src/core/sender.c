@@ -808,7 +808,10 @@ sender_status_header(const struct sender_status *s, const char *dest,
 		rc = buf_printf(out, "; domain=%s", dest);
 	if (rc == 0 && s->count > 0) {
 		duration_format(s->window, w, sizeof(w));
-		rc = buf_printf(out, "; rejections=%u/%s", s->count, w);
+		/* a throttle the deferral policy set counts deferrals */
+		rc = buf_printf(out, "; %s=%u/%s",
+		    strcmp(s->who, "deferrals") == 0 ? "deferrals" : "rejections",
+		    s->count, w);
 	}
 	return rc;
 }
