@@ -161,6 +161,7 @@ main(int argc, char **argv)
 		printf("FAIL: cannot start redis-server\n");
 		return 1;
 	}
+	posix_spawn_file_actions_destroy(&fa);
 	snprintf(cmd, sizeof(cmd), "redis-cli -s %s ping 2>/dev/null | grep -q PONG", sock);
 	for (i = 0; i < 200 && system(cmd) != 0; i++)
 		usleep(50000);

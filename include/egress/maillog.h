@@ -16,6 +16,10 @@
  *   Exim      "DATE TIME [TZ] [[pid]] ID == r R=... T=... defer (-44) ...:
  *             421 ...", "ID ** r ...: 550 ..." and "ID <= s ... id=m".
  *
+ * A Sendmail line listing several recipients ("to=<a@x>,<b@y>") yields its
+ * first recipient only (XXX: one event per line; Sendmail writes one line
+ * per delivery attempt and mailer, so the others share its reply).
+ *
  * Everything in the line is untrusted: fields are spans into the caller's
  * line (never copies), each cut at the MAILLOG_*_MAX bound of its kind, and
  * a field that would break the syntax (an address with a space, a queue id
