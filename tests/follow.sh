@@ -82,6 +82,10 @@ run_suite() {
 	    fail "other.example does not flow"
 	"$rec" "$conf" mail alice@example.org | grep -q "^action=accept" ||
 	    fail "deferrals changed the sender-wide status"
+	"$ctl" -c "$conf" sender alice@example.org | grep -q "deferred by yahoo.example: 5" ||
+	    fail "egressctl sender does not show the deferrals"
+	"$ctl" -c "$conf" sender alice@example.org | grep -q "failures in the last 1h: 0" ||
+	    fail "deferrals shown as failures"
 	# a crash while a batch was counted: that batch is skipped, not recounted
 	lines C 2 >>"$log"
 	size=$(wc -c <"$log")

@@ -242,6 +242,7 @@ agg_total(const struct agg *a)
 struct fold {
 	struct agg	 cat, reason, dest, sender;
 	struct agg	 evidence;	/* "x/BUCKET/CHECK TEXT" from diagnose */
+	struct agg	 deferred;	/* "qd/DEST": counted deferrals (follow) */
 	struct agg	 unmatched;	/* "u/REASON": bounces that did not count */
 	const char	*key;
 	int		 skip_totals;	/* count this key only in `sender` */
@@ -258,6 +259,10 @@ fold_cb(void *arg, int64_t bucket, const char *field, uint64_t count)
 	(void)bucket;
 	if (strncmp(field, "x/", 2) == 0)
 		return f->err |= agg_add(&f->evidence, field + 2, count), 0;
+	if (strncmp(field, "qd/", 3) == 0)
+		return f->err |= agg_add(&f->deferred, field + 3, count), 0;
+	if (strncmp(field, "q/", 2) == 0)
+		return 0;	/* every deferral by class: not a failure */
 	if (strncmp(field, "u/", 2) == 0) {
 		if (f->want_unmatched)
 			f->err |= agg_add(&f->unmatched, field + 2, count);
@@ -291,6 +296,7 @@ fold_free(struct fold *f)
 	agg_free(&f->dest);
 	agg_free(&f->sender);
 	agg_free(&f->evidence);
+	agg_free(&f->deferred);
 	agg_free(&f->unmatched);
 }
 
@@ -628,6 +634,8 @@ cmd_sender(const struct ctl_opts *o, int argc, char **argv)
 			print_agg_json(&jw, "destinations", &f.dest, 20);
 			agg_sort(&f.evidence);
 			print_agg_json(&jw, "evidence", &f.evidence, 20);
+			agg_sort(&f.deferred);
+			print_agg_json(&jw, "deferred_by", &f.deferred, 20);
 			agg_sort(&f.unmatched);
 			json_kv_uint(&jw, "unmatched", agg_total(&f.unmatched));
 			print_agg_json(&jw, "unmatched_reasons", &f.unmatched, 100);
@@ -644,6 +652,11 @@ cmd_sender(const struct ctl_opts *o, int argc, char **argv)
 			for (j = 0; j < f.dest.n && j < 5; j++)
 				printf("  to %s: %llu\n", f.dest.v[j].name,
 				    (unsigned long long)f.dest.v[j].count);
+			/* deferrals the follower counted, by destination */
+			agg_sort(&f.deferred);
+			for (j = 0; j < f.deferred.n && j < 5; j++)
+				printf("  deferred by %s: %llu\n", f.deferred.v[j].name,
+				    (unsigned long long)f.deferred.v[j].count);
 			/* what egressctl diagnose found, over the longest window */
 			agg_sort(&f.evidence);
 			for (j = 0; w == 2 && j < f.evidence.n && j < 10; j++)
