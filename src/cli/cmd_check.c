@@ -41,12 +41,21 @@ ctl_load_config(const struct ctl_opts *o, int *status)
 
 	*status = 0;
 	if (path == NULL) {
+		/*
+		 * Without -c: the daemon's default file when it exists (one
+		 * that exists but cannot be read is an error, not a reason to
+		 * fall back), else the built-in defaults. Either way say so on
+		 * stderr: results differ with the configuration.
+		 */
 		path = SYSCONFDIR "/milter-egress/milter-egress.conf";
-		if (access(path, R_OK) != 0) {
+		if (access(path, F_OK) != 0 && errno == ENOENT) {
+			fprintf(stderr, "egressctl: no %s, using the built-in defaults "
+			    "(-c FILE names a configuration)\n", path);
 			if ((c = config_default()) == NULL)
 				*status = CTL_EXIT_SOFTWARE;
 			return c;
 		}
+		fprintf(stderr, "egressctl: using %s\n", path);
 	}
 	cfg_errors_init(&errs, path);
 	if ((c = config_load(path, &errs)) == NULL) {

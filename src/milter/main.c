@@ -141,7 +141,27 @@ facility_code(const char *name)
 }
 
 /*
- * Log sinks: stderr in the foreground (-f), else the log file when
+True when stderr is the systemd journal (systemd sets JOURNAL_STREAM to
+ * the device and inode of the stream it connects). A foreground daemon
+ * under systemd then logs as without -f (log file or syslog, with the
+ * configured facility and real priorities), so its lines reach mail.log.
+ */
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
+/*
+* Log sinks: stderr in the foreground (-f), else the log file when
  * milter.log_file is set, else syslog. stderr and file lines carry an RFC
  * 3339 time stamp; each line is one write(2) under log_lock, so threads
  * never interleave and a reopen (SIGUSR1) never loses a line.
@@ -183,7 +203,7 @@ shell_log_open(const struct config *c, int foreground)
 	snprintf(log_ident, sizeof(log_ident), "%s",
 	    c->milter.syslog_ident ? c->milter.syslog_ident : "milter-egress");
 	tzset();
-	if (foreground) {
+	if (foreground && !stderr_is_journal()) {
 		log_sink = SINK_STDERR;
 		log_to_stderr = 1;
 		return 0;
@@ -509,7 +529,8 @@ usage(FILE *fp, int status)
 	    "  -c FILE    configuration file (default %s)\n"
 	    "  -p SOCKET  listen on unix:PATH, inet:PORT@HOST or inet6:PORT@HOST\n"
 	    "             (overrides milter.socket)\n"
-	    "  -f         stay in the foreground and log to stderr\n"
+	    "  -f         stay in the foreground and log to stderr (as without -f\n"
+	    "             when stderr is the systemd journal)\n"
 	    "  -n         check the configuration and exit (0 valid, 78 invalid)\n"
 	    "  -V, --version  print the version, the configuration file and the\n"
 	    "             library versions, and exit\n"
