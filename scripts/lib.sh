@@ -19,13 +19,16 @@ export PATH
 # Sendmail conflicts with postfix, so tests/e2e/sendmail.sh unpacks
 # sendmail-bin and sendmail-cf privately (apt-get download); listed here are
 # m4 (to build sendmail.cf) and the libraries of sendmail-bin's Depends: line.
-# python3 recomputes BATV tags in tests/e2e/batv.sh.
+# python3 recomputes BATV tags in tests/e2e/batv.sh; systemd
+# (systemd-analyze) for the unit checks, and the Debian packaging tools for
+# the package test.
 EGRESS_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config
 libmilter-dev libpcre2-dev libconfig-dev check liblmdb-dev libhiredis-dev
 libpsl-dev libvectorscan-dev postfix swaks miltertest redis-server clang
 libclang-rt-14-dev valgrind iproute2 libunbound-dev libevent-dev nsd
 python3-spf libmicrohttpd-dev curl prometheus m4 libwrap0 liblockfile1
-libdb5.3 libldap-2.5-0 libsasl2-2 libnsl2 python3"
+libdb5.3 libldap-2.5-0 libsasl2-2 libnsl2 python3 systemd debhelper devscripts
+lintian fakeroot dpkg-dev"
 
 # Only the benchmarks (bench/*.sh) use these: Sisimai, the bounce parser
 # bench/dsn_bench.sh compares against. install_deps bench installs them too.
