@@ -522,7 +522,8 @@ e2e_queue_id() {
 		/^Received:/ { r = $0; inr = 1; next }
 		/^[ \t]/ && inr { r = r $0; next }
 		{ inr = 0 }
-		r != "" && r ~ /\(Postfix/ { if (match(r, /id [0-9A-Za-z]+/)) { print substr(r, RSTART + 3, RLENGTH - 3); exit } }
+		# " id QID", not the "id 0" of "(Postfix, from userid 0)" (pickup)
+		r != "" && r ~ /\(Postfix/ { if (match(r, /[ \t]id [0-9A-Za-z]+/)) { print substr(r, RSTART + 4, RLENGTH - 4); exit } }
 		{ r = "" }'
 }
 
