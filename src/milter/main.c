@@ -141,7 +141,7 @@ facility_code(const char *name)
 }
 
 /*
-True when stderr is the systemd journal (systemd sets JOURNAL_STREAM to
+ * True when stderr is the systemd journal (systemd sets JOURNAL_STREAM to
  * the device and inode of the stream it connects). A foreground daemon
  * under systemd then logs as without -f (log file or syslog, with the
  * configured facility and real priorities), so its lines reach mail.log.
