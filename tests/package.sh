@@ -180,7 +180,7 @@ e2e_send sub "$W/sub.eml" "$SUB_PORT" || e2e_fail "submission: $(e2e_reply sub)"
 case $(e2e_reply sub) in 250*) ;; *) e2e_fail "submission reply: $(e2e_reply sub)" ;; esac
 f=$(e2e_wait_delivered "pkg submission message") || e2e_fail "submission message not delivered"
 q=$(e2e_queue_id "$f")
-[ -n "$q" ] && e2e_wait_log "^milter-egress\[[0-9]+\]: $q: " 10 "$E2E_MILTER_LOG" ||
+[ -n "$q" ] && e2e_wait_log "^([0-9T:.+-]+ )?milter-egress\[[0-9]+\]: $q: " 10 "$E2E_MILTER_LOG" ||
 	e2e_fail "the milter did not log the submitted message $q"
 pass "submission port: $(grep -m 1 ": $q: " "$E2E_MILTER_LOG" | sed 's/^[^ ]* //')"
 # the submission smtpd really runs chrooted in the queue directory
@@ -206,7 +206,7 @@ grep -v -i '^\(Date\|Message-ID\):' "$DATA/clean.eml" |
 sendmail -C "$E2E_DIR/etc" -f "$E2E_SENDER" "$E2E_RCPT" <"$W/local.eml" || e2e_fail "sendmail failed"
 f=$(e2e_wait_delivered "pkg sendmail message") || e2e_fail "sendmail message not delivered"
 q3=$(e2e_queue_id "$f")
-e2e_wait_log "^milter-egress\[[0-9]+\]: $q3: " 10 "$E2E_MILTER_LOG" || e2e_fail "milter did not see $q3"
+e2e_wait_log "^([0-9T:.+-]+ )?milter-egress\[[0-9]+\]: $q3: " 10 "$E2E_MILTER_LOG" || e2e_fail "milter did not see $q3"
 line=$(grep -m 1 ": $q3: " "$E2E_MILTER_LOG")
 case $line in *missing*) e2e_fail "the milter saw missing headers: $line" ;; esac
 mid=$(e2e_header "$f" Message-ID)
