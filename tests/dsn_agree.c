@@ -12,6 +12,11 @@
  * the form x.0.9xx are pseudo codes of other tools, not from the message.
  * Exit status 1 when reason agreement is below MIN_REASON_PERCENT.
  *
+ * -s dev|held: read only the labels of one half of the corpus, split by
+ * the parity of an FNV-1a hash of the file name (stable across runs and
+ * machines), so that wordings are studied on one half and the result
+ * is judged on the other (tests/dsn_split.sh). Works in both modes.
+ *
  * usage: dsn_agree -r [-q] [-m MIN_REASON] [-p MIN_PRECISION] [-c MIN_RECALL]
  *            [-t MIN_PERMANENT] PATTERNS LABELS.tsv DIR...
  *
@@ -63,6 +68,27 @@ pseudo_status(const char *s)
 	/* "5.0.9xx": a code no MTA sent */
 	return strlen(s) == 7 && s[1] == '.' && s[2] == '0' && s[3] == '.' &&
 	    s[4] == '9';
+}
+
+/* 0: development half, 1: held-back half */
+static int
+split_half(const char *name)
+{
+	unsigned long h = 2166136261UL;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)name; *p; p++)
+		h = ((h ^ *p) * 16777619UL) & 0xffffffffUL;
+	return (int)((h >> 7) & 1);
+}
+
+/* -1: every label; otherwise only those of this half */
+static int split_want = -1;
+
+static int
+in_split(const char *name)
+{
+	return split_want < 0 || split_half(name) == split_want;
 }
 
 static int
@@ -118,7 +144,7 @@ recipients_mode(const struct classifier *cl, FILE *lf, char **dirs, int ndirs,
 			continue;
 		while (nf < 5 && (t = strsep(&s, "\t")) != NULL)
 			f[nf++] = t;
-		if (nf < 5)
+		if (nf < 5 || !in_split(f[0]))
 			continue;
 		for (i = 0; i < ndirs && data == NULL; i++) {
 			snprintf(path, sizeof(path), "%s/%s", dirs[i], f[0]);
@@ -258,12 +284,23 @@ main(int argc, char **argv)
 			min_rec = atof(argv[++argi]);
 		else if (strcmp(argv[argi], "-t") == 0 && argi + 1 < argc)
 			min_perm = atof(argv[++argi]);
+		else if (strcmp(argv[argi], "-s") == 0 && argi + 1 < argc) {
+			argi++;
+			if (strcmp(argv[argi], "dev") == 0)
+				split_want = 0;
+			else if (strcmp(argv[argi], "held") == 0)
+				split_want = 1;
+			else {
+				fprintf(stderr, "dsn_agree: -s dev or -s held\n");
+				return 2;
+			}
+		}
 		else
 			break;
 		argi++;
 	}
 	if (argc - argi < 3) {
-		fprintf(stderr, "usage: dsn_agree [-q] [-m MIN] PATTERNS LABELS DIR...\n");
+		fprintf(stderr, "usage: dsn_agree [-q] [-s dev|held] [-m MIN] PATTERNS LABELS DIR...\n");
 		return 2;
 	}
 	cfg_errors_init(&errs, argv[argi]);
@@ -301,7 +338,7 @@ main(int argc, char **argv)
 		}
 		while (nf < 6 && (t = strsep(&s, "\t")) != NULL)
 			f[nf++] = t;
-		if (nf < 6)
+		if (nf < 6 || !in_split(f[0]))
 			continue;
 		if (strcmp(cur, f[0]) != 0) {
 			char path[4096];
