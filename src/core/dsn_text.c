@@ -776,6 +776,33 @@ heading_only(const char *d)
 	return n > 1 && n < 40 && d[n - 1] == ':';
 }
 
+/*
+ * Sendmail's transcript opens each destination's lines with one of its
+ * own: "While talking to host:" or "550 host (smtp)... text", the host's
+ * status before its recipients' ("554 <a>... text"). Such a line belongs
+ * to the recipients below it, never to the one above.
+ */
+static int
+transcript_host_line(const struct line *l)
+{
+	const char *p = l->p, *e = l->p + l->n, *q;
+
+	if (dsn_has_prefix_ci(p, "while talking to "))
+		return 1;
+	if (l->n < 6 || !isdigit((unsigned char)p[0]) ||
+	    !isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) ||
+	    p[3] != ' ')
+		return 0;
+	/* "NNN host (mailer)... " */
+	for (q = p + 4; q < e && *q != ' ' && *q != '<' && *q != '@'; q++)
+		;
+	if (q == p + 4 || q >= e || *q != ' ' || ++q >= e || *q != '(')
+		return 0;
+	while (q < e && *q != ')' && *q != ' ')
+		q++;
+	return e - q >= 4 && memcmp(q, ")...", 4) == 0;
+}
+
 /* "<<< 250 2.1.5 Ok", "250 Accepted": a success reply in a transcript */
 static int
 transcript_ok_reply(const struct line *l)
@@ -1043,6 +1070,8 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 				}
 				break;
 			}
+			if (transcript_host_line(&lines[j]))
+				break;
 			k2 = recipient_line(&lines[j], &a2, &r2, &r2n);
 			if (k2 != REST_NONE) {
 				/* Sendmail repeats "550 5.1.1 <a>... User unknown" */
