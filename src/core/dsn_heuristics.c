@@ -19,6 +19,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "egress/buf.h"
 #include "egress/classify.h"
@@ -223,6 +224,65 @@ static int	bare_unknown_user(const char *);
 static int	status_subject_is(const char *, char);
 
 /*
+ * RFC 3463 x.2.1, "mailbox disabled, not accepting messages": the
+ * mailbox exists. "User unknown" words under it are a refusal of the
+ * message, not of the address.
+ */
+static int
+status_is_x21(const char *st)
+{
+	return st && st[0] && strcmp(st + 1, ".2.1") == 0;
+}
+
+/*
+ * "550 : User unknown", "550: : User unknown": the reply has the slot
+ * where a server echoes the refused address ("550 <a>: User unknown",
+ * the form of a refusal at RCPT) and leaves it empty. A refusal that
+ * names no address came once the recipients were accepted: a filter's
+ * stock words.
+ */
+static int
+empty_address_slot(const char *d)
+{
+	const char *p = d + strspn(d, " ");
+
+	if (!(isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
+	    isdigit((unsigned char)p[2])))
+		return 0;
+	p += 3;
+	if (*p == ':')
+		p++;
+	p += strspn(p, " ");
+	if (*p != ':')
+		return 0;
+	p++;
+	p += strspn(p, " ");
+	return bare_unknown_user(p) && strchr(p, '@') == NULL;
+}
+
+/*
+ * "550 <a>: User unknown": the reply echoes this recipient's own address
+ * before the words, the way a server refuses an address at RCPT TO
+ * (Postfix "<a>: Recipient address rejected: ..."). The Sendmail form
+ * "<a>... User unknown" is not counted: Sendmail writes it into its own
+ * transcript whatever the stage.
+ */
+static int
+echoes_rcpt_address(const char *d, const char *rcpt)
+{
+	size_t n;
+	const char *p;
+
+	if (d == NULL || rcpt == NULL || (n = strlen(rcpt)) == 0)
+		return 0;
+	for (p = strchr(d, '<'); p; p = strchr(p + 1, '<'))
+		if (strncasecmp(p + 1, rcpt, n) == 0 && p[n + 1] == '>' &&
+		    p[n + 2] == ':')
+			return 1;
+	return 0;
+}
+
+/*
  * Words beyond the codes: at least two words of three letters or more
  * once "550", "5.7.1" and addresses are left out. A bare 550 or 554 says
  * only "refused"; words no pattern knows say something we cannot read.
@@ -333,13 +393,26 @@ dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_
 	 * Bare "user unknown" words under a status that names neither the
 	 * address nor the mailbox (x.3.x the mail system, x.7.x a policy):
 	 * the status says what happened, the words are a filter's stock
-	 * refusal. (Under x.2.1, "mailbox disabled", the words mostly mean
-	 * what they say.)
+	 * refusal. So in a reply whose address slot is empty ("550 : User
+	 * unknown"), and under x.2.1 (the mailbox exists, RFC 3463) unless
+	 * the text says the address was refused at RCPT TO.
 	 */
 	if (strcmp(r->cls.reason, "userunknown") == 0 && r->diag &&
 	    bare_unknown_user(r->diag) && (status_subject_is(r->status, '3') ||
-	    status_subject_is(r->status, '7')))
+	    status_subject_is(r->status, '7') || empty_address_slot(r->diag) ||
+	    (status_is_x21(r->status) && !p->stage_rcpt &&
+	    !names_rcpt_stage(r->diag, strlen(r->diag)))))
 		dsn_set_reason(r, "filtered");
+	/*
+	 * RFC 3463 x.2.3, "message length exceeds administrative limit", is
+	 * the recipient's (mailbox) limit; "too large" words under it are
+	 * that limit, not the system's size limit of x.3.4 (Exchange Online
+	 * "5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this
+	 * recipient", learn.microsoft.com NDR reference).
+	 */
+	if (strcmp(r->cls.reason, "mesgtoobig") == 0 && r->status &&
+	    r->status[0] == '5' && strcmp(r->status + 1, ".2.3") == 0)
+		dsn_set_reason(r, "exceedlimit");
 	/*
 	 * The server said something nothing here recognises: the failure is
 	 * on hold for a person to read, not of an unknown kind. Postfix's
@@ -574,7 +647,8 @@ settle_actions(struct dsn_parser *p, const char *notice)
 		if (r->cls.hard && strcmp(r->cls.reason, "userunknown") == 0 &&
 		    r->diag && bare_unknown_user(r->diag) &&
 		    !status_subject_is(r->status, '1') && !p->stage_rcpt &&
-		    !(r->diag && names_rcpt_stage(r->diag, strlen(r->diag))))
+		    !(r->diag && names_rcpt_stage(r->diag, strlen(r->diag))) &&
+		    !echoes_rcpt_address(r->diag, r->final_rcpt))
 			r->cls.hard = 0;
 	}
 	return 0;
