@@ -434,14 +434,17 @@ dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_
  * and a content filter share (Sendmail "... User unknown", "Unknown
  * user", "User not exist", "This user doesn't have a X account": Yahoo
  * documents that one as "the user does not exist", yet gateways in front
- * of other servers answer with it after DATA too).
+ * of other servers answer with it after DATA too). RFC 5321's own text
+ * for 550, "Requested action not taken: mailbox unavailable", covers
+ * "mailbox not found, no access, or command rejected for policy reasons"
+ * (section 4.2.2): it names no cause either.
  */
 static int
 bare_unknown_user(const char *d)
 {
 	static const char *const words[] = { "user unknown", "unknown user",
 	    "user not exist", "user not found", "user doesn't have a",
-	    "user doesnt have a", NULL };
+	    "user doesnt have a", "mailbox unavailable", NULL };
 	size_t i, n = strlen(d);
 
 	for (i = 0; words[i]; i++)
