@@ -370,6 +370,8 @@ static const char *const returned_markers[] = {
 	"------ original message",
 	"--- original message",
 	"-- original message",
+	/* Lotus Notes / Domino: "------- Returned Message --------" */
+	"--- returned message",
 	NULL
 };
 
