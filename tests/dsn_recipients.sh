@@ -18,6 +18,6 @@ pat="$top_srcdir/conf/bounce-patterns.conf"
 data="$top_srcdir/tests/data/dsn/classes"
 
 echo "== classes (tests/data/dsn/classes)"
-exec "$agree" -r -p "${DSN_PRECISION_FLOOR:-0.97}" -c "${DSN_RECALL_FLOOR:-0.95}" \
-	-t "${DSN_PERMANENT_FLOOR:-95}" -m "${DSN_CLASS_REASON_FLOOR:-95}" "$@" \
+exec "$agree" -r -p "${DSN_PRECISION_FLOOR:-0.99}" -c "${DSN_RECALL_FLOOR:-0.99}" \
+	-t "${DSN_PERMANENT_FLOOR:-99}" -m "${DSN_CLASS_REASON_FLOOR:-98}" "$@" \
 	"$pat" "$data/labels.tsv" "$data"

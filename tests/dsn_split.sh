@@ -15,7 +15,7 @@ data="$top_srcdir/tests/data/dsn"
 status=0
 
 echo "== development half"
-"$agree" -s dev -m "${DSN_DEV_FLOOR:-80}" "$@" "$pat" "$data/labels.tsv" "$data" || status=1
+"$agree" -s dev -m "${DSN_DEV_FLOOR:-89}" "$@" "$pat" "$data/labels.tsv" "$data" || status=1
 echo "== held-back half"
-"$agree" -s held -m "${DSN_HELD_FLOOR:-80}" "$@" "$pat" "$data/labels.tsv" "$data" || status=1
+"$agree" -s held -m "${DSN_HELD_FLOOR:-85}" "$@" "$pat" "$data/labels.tsv" "$data" || status=1
 exit $status

@@ -447,6 +447,14 @@ bare_unknown_user(const char *d)
 	    "user doesnt have a", "mailbox unavailable", NULL };
 	size_t i, n = strlen(d);
 
+	/*
+	 * Yahoo's own servers tag theirs "dd" (help.yahoo.com/kb/SLN3444:
+	 * "554 delivery error: dd This user doesn't have a ... account", the
+	 * user ID does not exist): a documented recipient error, not bare.
+	 */
+	if (dsn_memstr_ci(d, n, "dd this user doesn't have a") ||
+	    dsn_memstr_ci(d, n, "dd this user doesnt have a"))
+		return 0;
 	for (i = 0; words[i]; i++)
 		if (dsn_memstr_ci(d, n, words[i]))
 			return 1;
