@@ -664,8 +664,19 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 		for (i = 0; p + i < at; i++)
 			if (!local_char((unsigned char)p[i]))
 				return REST_NONE;
-		if ((len = addr_around(l->p, l->n, (size_t)(at - l->p), &start)) == 0 ||
-		    l->p + start != p)
+		if ((len = addr_around(l->p, l->n, (size_t)(at - l->p), &start)) == 0)
+			return REST_NONE;
+		/*
+		 * Exchange 2000/2003 "'a' on 12/2/2026 12:05 PM": "'" may
+		 * be part of a local part, here it is the quotes around it.
+		 */
+		if (br && p[-1] == '\'' && l->p + start == p - 1 && len > 2) {
+			start++;
+			len--;
+			if (l->p[start + len - 1] == '\'')
+				len--;
+		}
+		if (l->p + start != p)
 			return REST_NONE;
 		start = (size_t)(p - l->p);
 		p += len;
@@ -803,6 +814,27 @@ transcript_host_line(const struct line *l)
 	while (q < e && *q != ')' && *q != ' ')
 		q++;
 	return e - q >= 4 && memcmp(q, ")...", 4) == 0;
+}
+
+/*
+ * Where a notice quotes the remote server after its own sentences: Gmail
+ * "The error that the other server returned was:", "The response from the
+ * remote server was:", "The response was:". Returns what follows, or NULL.
+ */
+static const char *
+remote_said(const char *d)
+{
+	static const char *const intro[] = { "server returned was:",
+	    "response from the remote server was:", "the response was:", NULL };
+	const char *ret;
+	size_t i;
+
+	for (i = 0; intro[i]; i++)
+		if ((ret = dsn_memstr_ci(d, strlen(d), intro[i])) != NULL &&
+		    ret[strlen(intro[i]) + strspn(ret + strlen(intro[i]),
+		    " \t\r\n")] != '\0')
+			return ret + strlen(intro[i]);
+	return NULL;
 }
 
 /* "<<< 250 2.1.5 Ok", "250 Accepted": a success reply in a transcript */
@@ -1179,9 +1211,13 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		if (d == NULL)
 			continue;
 		r->remote = remote_from_diag(d);
-		/* Gmail: keep what the remote server said */
-		if ((ret = dsn_memstr_ci(d, strlen(d), "server returned was:")) != NULL) {
-			char *nd = strdup(ret + strlen("server returned was:"));
+		/*
+		 * Gmail: keep what the remote server said, not the notice's
+		 * own sentence around it ("There was a temporary problem
+		 * delivering your message to ...": words about the notice).
+		 */
+		if ((ret = remote_said(d)) != NULL) {
+			char *nd = strdup(ret);
 
 			if (nd) {
 				free(r->diag);
