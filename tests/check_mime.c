@@ -14,6 +14,7 @@
 #include "egress/findings.h"
 #include "egress/mime.h"
 #include "mime_collect.h"
+#include "../src/core/mime_int.h"
 
 #define WANT_MAX	8
 
@@ -756,6 +757,143 @@ START_TEST(test_part_tail)
 }
 END_TEST
 
+/* ---- runs of body lines against the line path ------------------------ */
+
+/*
+ * Random messages built from fragments that reach every branch of the body
+ * reader: delimiters and near misses, nested multiparts, part headers,
+ * base64 with and without garbage, quoted-printable, 8-bit bytes in 7bit
+ * parts, lines of "-", CRLF, LF and bare CR line ends, long lines. Each is
+ * parsed once line by line (mime_parser_line_mode), whole, and then with
+ * runs at several chunk sizes; every dump (parts, decoded bytes, findings in
+ * their order) must be the same.
+ */
+static const char *const run_heads[] = {
+	"Content-Type: multipart/mixed; boundary=b1\r\nMIME-Version: 1.0\r\n",
+	"Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n",
+	"Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n",
+	"Content-Type: text/plain\r\n",
+	"Content-Type: message/rfc822\r\n",
+};
+
+static const char *const run_frags[] = {
+	"--b1", "--b1--", "--b1  ", "--b1x", "--b2", "--b2--", "-", "--", "-x",
+	"", "plain words of text", "SGVsbG8gd29ybGQh", "QUJD", "QUJD*REVG",
+	"QQ==", "=", "soft=\r", "caf=C3=A9=", "=4", "\xc3\xa9t\xc3\xa9",
+	"\x80\xff", "\t folded", "From: a@b.example",
+	"Content-Type: text/plain",
+	"Content-Type: multipart/alternative; boundary=b2",
+	"Content-Type: text/html; charset=utf-8",
+	"Content-Transfer-Encoding: base64",
+	"Content-Transfer-Encoding: quoted-printable",
+	"Content-Transfer-Encoding: 8bit",
+	"Content-Type: message/rfc822",
+	"<a href=\"http://x.example/\">x</a>",
+};
+
+static unsigned long long run_seed;
+
+static unsigned
+run_rand(unsigned n)
+{
+	run_seed ^= run_seed << 13;
+	run_seed ^= run_seed >> 7;
+	run_seed ^= run_seed << 17;
+	return (unsigned)(run_seed % n);
+}
+
+static void
+run_gen(struct buf *m)
+{
+	static const char *const eols[] = { "\r\n", "\r\n", "\r\n", "\n", "\r",
+	    "" };
+	size_t nlines = 1 + run_rand(120), i, k;
+	unsigned r;
+
+	buf_reset(m);
+	ck_assert_int_eq(buf_puts(m,
+	    run_heads[run_rand(sizeof(run_heads) / sizeof(run_heads[0]))]),
+	    BUF_OK);
+	ck_assert_int_eq(buf_puts(m, "\r\n"), BUF_OK);
+	for (i = 0; i < nlines; i++) {
+		r = run_rand(20);
+		if (r == 0) {		/* a long line */
+			for (k = 1 + run_rand(3000); k > 0; k--)
+				ck_assert_int_eq(buf_append(m, "QUJD" + run_rand(4),
+				    1), BUF_OK);
+		} else if (r == 1) {	/* random bytes */
+			for (k = run_rand(40); k > 0; k--) {
+				char c = (char)run_rand(256);
+
+				ck_assert_int_eq(buf_append(m, &c, 1), BUF_OK);
+			}
+		} else
+			ck_assert_int_eq(buf_puts(m, run_frags[run_rand(
+			    sizeof(run_frags) / sizeof(run_frags[0]))]), BUF_OK);
+		ck_assert_int_eq(buf_puts(m,
+		    eols[run_rand(sizeof(eols) / sizeof(eols[0]))]), BUF_OK);
+	}
+}
+
+static void
+run_dump(struct buf *out, const struct buf *m, const struct mime_limits *lim,
+    int line_mode, size_t chunk)
+{
+	struct mt_collect col;
+	struct mime_handler h;
+	struct findings f;
+	struct mime_parser *mp;
+
+	buf_reset(out);
+	mt_collect_init(&col, 1);
+	findings_init(&f, 0);
+	h = mt_collect_handler(&col);
+	mp = mime_parser_new(lim, &h, 1, &f);
+	ck_assert_ptr_nonnull(mp);
+	mime_parser_line_mode(mp, line_mode);
+	ck_assert_int_eq(mt_feed(mp, buf_cstr(m), m->len, chunk, NULL, 0), 0);
+	ck_assert_int_eq(mt_collect_findings(&col, &f), 0);
+	ck_assert_int_eq(buf_append(out, buf_cstr(&col.out), col.out.len),
+	    BUF_OK);
+	mime_parser_free(mp);
+	findings_fini(&f);
+	mt_collect_fini(&col);
+}
+
+START_TEST(test_runs_random)
+{
+	static const size_t sizes[] = { 1, 2, 7, 16, 4096, 0 };
+	struct mime_limits lim;
+	struct buf m, want, got;
+	size_t k;
+	int i;
+
+	buf_init(&m, 0);
+	buf_init(&want, 0);
+	buf_init(&got, 0);
+	run_seed = 0x9e3779b97f4a7c15ULL;
+	for (i = 0; i < 400; i++) {
+		run_gen(&m);
+		memset(&lim, 0, sizeof(lim));
+		if (i % 3 == 1)
+			lim.decoded_bytes = 1 + run_rand(200);
+		if (i % 5 == 2)
+			lim.depth = 1 + run_rand(3);
+		run_dump(&want, &m, &lim, 1, 0);
+		for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+			run_dump(&got, &m, &lim, 0, sizes[k]);
+			ck_assert_msg(strcmp(buf_cstr(&want), buf_cstr(&got)) == 0,
+			    "message %d, chunk %zu: runs differ from lines:\n%s\n"
+			    "---\n%s", i, sizes[k], buf_cstr(&want),
+			    buf_cstr(&got));
+		}
+	}
+	buf_fini(&m);
+	buf_fini(&want);
+	buf_fini(&got);
+}
+END_TEST
+
 static Suite *
 mime_suite(void)
 {
@@ -771,6 +909,7 @@ mime_suite(void)
 	tcase_add_test(tc, test_huge_line);
 	tcase_add_test(tc, test_part_tail);
 	tcase_add_test(tc, test_deep_hostile);
+	tcase_add_test(tc, test_runs_random);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

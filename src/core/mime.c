@@ -132,6 +132,7 @@ struct mime_parser {
 
 	int			 eoh, finished, failed;
 	int			 saw_8bit, depth_reported, parts_reported;
+	int			 line_mode;	/* no runs: every line on its own */
 };
 
 enum dec { D_MORE, D_BOUNDARY, D_EMPTY, D_FIELD, D_CONT, D_DATA };
@@ -412,23 +413,13 @@ leaf_note_b64(struct mime_parser *p, struct mime_entry *e)
 	return 0;
 }
 
-/* Raw content bytes of the top leaf: check, decode, deliver. */
+/* Raw content bytes of the top leaf, already checked: decode, deliver. */
 static int
-leaf_raw(struct mime_parser *p, struct mime_entry *e, const char *s,
+leaf_decode(struct mime_parser *p, struct mime_entry *e, const char *s,
     size_t n)
 {
 	size_t i, k, o;
 
-	if (n == 0)
-		return 0;
-	if (e->check8 && !p->saw_8bit) {
-		if (bytescan_high(s, n) < n) {
-			p->saw_8bit = 1;
-			if (FINDING(p, "mime.8bit_undeclared",
-			    "part %u: 8-bit data in a 7bit part", e->info.id))
-				return -1;
-		}
-	}
 	switch (e->dec) {
 	case DEC_IDENT:
 		return deliver(p, e, s, n);
@@ -450,6 +441,24 @@ leaf_raw(struct mime_parser *p, struct mime_entry *e, const char *s,
 		return 0;
 	}
 	return 0;
+}
+
+/* Raw content bytes of the top leaf: check, decode, deliver. */
+static int
+leaf_raw(struct mime_parser *p, struct mime_entry *e, const char *s,
+    size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (e->check8 && !p->saw_8bit) {
+		if (bytescan_high(s, n) < n) {
+			p->saw_8bit = 1;
+			if (FINDING(p, "mime.8bit_undeclared",
+			    "part %u: 8-bit data in a 7bit part", e->info.id))
+				return -1;
+		}
+	}
+	return leaf_decode(p, e, s, n);
 }
 
 static int
@@ -1129,6 +1138,103 @@ look_process(struct mime_parser *p, int fin)
 	}
 }
 
+/*
+ * Runs of body lines in one step. Between two line starts that cannot be
+ * delimiters, a leaf's line path hands on the held line end, the content and
+ * holds the next line end; over several such lines that is the raw bytes as
+ * they stand. So a run of whole lines, each followed by a line start that is
+ * no delimiter candidate (not "-" while a multipart is open), goes to the
+ * leaf in one piece from the first line's start to the last line's content,
+ * and that line's end is held as the line path would. Only line ends are
+ * looked for (memchr); nothing is copied into look. What the parser finds
+ * keeps the line path's order: a run stops before the first line with an
+ * 8-bit byte while that finding is pending, and base64 found bad within a
+ * run is re-read line by line so the finding follows its line.
+ */
+
+/*
+ * Raw content of whole lines of the top leaf, with no 8-bit byte while that
+ * finding is pending (body_run stops before one).
+ */
+static int
+leaf_run(struct mime_parser *p, struct mime_entry *e, const char *s,
+    size_t n)
+{
+	struct mime_b64 save;
+	const char *nl;
+	size_t i, k, o, j, q;
+
+	if (e->dec != DEC_B64 || e->b64_reported)
+		return leaf_decode(p, e, s, n);
+	for (i = 0; i < n; i += k) {
+		k = n - i < DBUF_SIZE ? n - i : DBUF_SIZE;
+		save = e->b64;
+		o = mime_b64_step(&e->b64, s + i, k, p->dbuf);
+		if (!e->b64.bad) {
+			if (deliver(p, e, p->dbuf, o) != 0)
+				return -1;
+			continue;
+		}
+		/* Gone bad in this slice: again, a line at a time. */
+		e->b64 = save;
+		for (j = i; j < i + k; j = q) {
+			nl = memchr(s + j, '\n', i + k - j);
+			q = nl != NULL ? (size_t)(nl - s) + 1 : i + k;
+			o = mime_b64_step(&e->b64, s + j, q - j, p->dbuf);
+			if (deliver(p, e, p->dbuf, o) != 0 ||
+			    leaf_note_b64(p, e) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * At a line start in the body of a leaf or between a container's children,
+ * the line known to be no delimiter candidate: take the run of whole lines
+ * from data. *used is set to the bytes taken, 0 when there is no whole line
+ * (or a run does not apply). Returns 0 or -1.
+ */
+static int
+body_run(struct mime_parser *p, const char *data, size_t n, size_t *used)
+{
+	struct mime_entry *e = top(p);
+	const char *nl, *eol = "\n";
+	size_t end = 0, cl;
+	int open = p->nopen > 0;
+
+	*used = 0;
+	if (p->line_mode || (e->mode != EM_BODY && e->mode != EM_SKIP))
+		return 0;
+	while (end < n && (nl = memchr(data + end, '\n', n - end)) != NULL) {
+		end = (size_t)(nl - data) + 1;
+		if (open && end < n && data[end] == '-')
+			break;
+	}
+	if (end == 0)
+		return 0;
+	if (e->mode == EM_SKIP) {	/* the line path keeps none of it */
+		*used = end;
+		return 0;
+	}
+	if (e->check8 && !p->saw_8bit &&
+	    (cl = bytescan_high(data, end)) < end) {
+		if ((nl = memrchr(data, '\n', cl)) == NULL)
+			return 0;
+		end = (size_t)(nl - data) + 1;
+	}
+	cl = end - 1;
+	if (cl > 0 && data[cl - 1] == '\r') {
+		cl--;
+		eol = "\r\n";
+	}
+	if (line_begin(p) != 0 || leaf_run(p, e, data, cl) != 0)
+		return -1;
+	e->eol = eol;
+	*used = end;
+	return 0;
+}
+
 static int
 need_look(struct mime_parser *p)
 {
@@ -1138,6 +1244,12 @@ need_look(struct mime_parser *p)
 }
 
 /* ---- public ---------------------------------------------------------- */
+
+void
+mime_parser_line_mode(struct mime_parser *p, int on)
+{
+	p->line_mode = on;
+}
 
 struct mime_parser *
 mime_parser_new(const struct mime_limits *lim, const struct mime_handler *h,
@@ -1294,6 +1406,13 @@ mime_parser_body(struct mime_parser *p, const char *data, size_t n)
 			    (data[0] != '-' && (top(p)->mode == EM_BODY ||
 			    top(p)->mode == EM_SKIP)))) {
 				/* Cannot be a delimiter: as decide() says. */
+				if (body_run(p, data, n, &take) != 0)
+					return -1;
+				if (take > 0) {
+					data += take;
+					n -= take;
+					break;
+				}
 				if (line_begin(p) != 0)
 					return -1;
 				p->lstate = L_MID;

@@ -61,4 +61,11 @@ EGRESS_WUR int	mime_token_parse(const char *value, struct buf *out,
 EGRESS_WUR int	mime_param_get(const char *params, const char *name,
 		    unsigned flags, struct buf *out, int *found);
 
+/*
+ * Tests only: on != 0 turns off the runs of body lines, so every line takes
+ * the line-at-a-time path (what the runs must be identical to).
+ */
+struct mime_parser;
+void	mime_parser_line_mode(struct mime_parser *, int on);
+
 #endif
