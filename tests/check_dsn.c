@@ -22,6 +22,7 @@
 #include "egress/dsn.h"
 #include "egress/findings.h"
 #include "egress/mime.h"
+#include "../src/core/dsn_int.h"
 
 #define DATA	SRCDIR "/tests/data/dsn"
 #define MAX_FILES	1024
@@ -1165,6 +1166,137 @@ START_TEST(test_fuzz_regressions)
 }
 END_TEST
 
+/* ---- one-pass rewrites against what they replace ----------------------- */
+
+static unsigned long long fast_seed;
+
+static unsigned
+fast_rand(unsigned n)
+{
+	fast_seed ^= fast_seed << 13;
+	fast_seed ^= fast_seed >> 7;
+	fast_seed ^= fast_seed << 17;
+	return (unsigned)(fast_seed % n);
+}
+
+/* Random text of fragments of the words, case changed, and random bytes. */
+static size_t
+fast_text(char *t, size_t cap, const char *const *words, size_t nw)
+{
+	size_t n = 0, len = fast_rand((unsigned)cap), k, m;
+
+	while (n < len) {
+		if (fast_rand(3) == 0) {
+			const char *w = words[fast_rand((unsigned)nw)];
+
+			m = strlen(w);
+			m = fast_rand(4) == 0 ? fast_rand((unsigned)m + 1) : m;
+			for (k = 0; k < m && n < len; k++) {
+				char c = w[k];
+
+				if (fast_rand(2) && c >= 'a' && c <= 'z')
+					c = (char)(c - 'a' + 'A');
+				t[n++] = c;
+			}
+		} else
+			t[n++] = fast_rand(4) ? " aeXZ-@\xc3\xe9"[fast_rand(11)] :
+			    (char)fast_rand(256);
+	}
+	return n;
+}
+
+START_TEST(test_memstr_any)
+{
+	static const char *const words[] = { "delivery failed", "undeliverable",
+	    "returned", "Mail Delivery", "x", "to", "\xc3\xa9t\xc3\xa9",
+	    "@", "err", "error", "errors-to", NULL };
+	static const char *const none[] = { NULL };
+	static const char *const empty[] = { "abc", "", NULL };
+	char t[300];
+	size_t n, k, i, nw = sizeof(words) / sizeof(words[0]) - 1;
+	const char *sub[sizeof(words) / sizeof(words[0])];
+	int want;
+
+	fast_seed = 0x2545f4914f6cdd1dULL;
+	for (i = 0; i < 20000; i++) {
+		/* a random sub-list in a random order */
+		size_t ns = 1 + fast_rand((unsigned)nw);
+
+		for (k = 0; k < ns; k++)
+			sub[k] = words[fast_rand((unsigned)nw)];
+		sub[ns] = NULL;
+		n = fast_text(t, sizeof(t), words, nw);
+		for (want = 0, k = 0; k < ns && !want; k++)
+			want = dsn_memstr_ci(t, n, sub[k]) != NULL;
+		ck_assert_int_eq(dsn_memstr_any_ci(t, n, sub), want);
+		ck_assert_int_eq(dsn_memstr_any_ci(t, n, none), 0);
+		ck_assert_int_eq(dsn_memstr_any_ci(t, n, empty), 1);
+	}
+}
+END_TEST
+
+/* The copy a sequence at a time that dsn_to_utf8() batches. */
+static int
+utf8_ref(struct buf *out, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, len, j;
+	int rc;
+
+	while (i < n) {
+		len = u[i] < 0x80 ? 1 : u[i] >= 0xc2 && u[i] <= 0xdf ? 2 :
+		    u[i] >= 0xe0 && u[i] <= 0xef ? 3 :
+		    u[i] >= 0xf0 && u[i] <= 0xf4 ? 4 : 0;
+		if (len > n - i)
+			len = 0;
+		for (j = 1; j < len; j++)
+			if ((u[i + j] & 0xc0) != 0x80)
+				len = 0;
+		if (len > 1 && ((u[i] == 0xe0 && u[i + 1] < 0xa0) ||
+		    (u[i] == 0xed && u[i + 1] >= 0xa0) ||
+		    (u[i] == 0xf0 && u[i + 1] < 0x90) ||
+		    (u[i] == 0xf4 && u[i + 1] >= 0x90)))
+			len = 0;
+		if (len == 0) {
+			if ((rc = buf_puts(out, "\xef\xbf\xbd")) != BUF_OK)
+				return rc;
+			i++;
+			continue;
+		}
+		if ((rc = buf_append(out, s + i, len)) != BUF_OK)
+			return rc;
+		i += len;
+	}
+	return BUF_OK;
+}
+
+START_TEST(test_utf8_copy)
+{
+	static const char *const words[] = { "\xc3\xa9", "\xe2\x82\xac",
+	    "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\xe0\x80\x80", "\xc0\xaf",
+	    "\xf4\x90\x80\x80", "plain ascii text ", "\xe2\x82", NULL };
+	char t[300];
+	struct buf a, b;
+	size_t n, max;
+	int i, ra, rb;
+
+	fast_seed = 0x9e3779b97f4a7c15ULL;
+	for (i = 0; i < 20000; i++) {
+		n = fast_text(t, sizeof(t), words, 9);
+		max = fast_rand(3) == 0 ? 1 + fast_rand(400) : 0;
+		buf_init(&a, max);
+		buf_init(&b, max);
+		ra = dsn_to_utf8(&a, fast_rand(2) ? "utf-8" : NULL, t, n);
+		rb = utf8_ref(&b, t, n);
+		ck_assert_int_eq(ra, rb);
+		ck_assert_uint_eq(a.len, b.len);
+		ck_assert(a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
+		buf_fini(&a);
+		buf_fini(&b);
+	}
+}
+END_TEST
+
 static Suite *
 dsn_suite(void)
 {
@@ -1203,6 +1335,8 @@ dsn_suite(void)
 	tcase_add_test(tc, test_text_limit);
 	tcase_add_test(tc, test_reuse);
 	tcase_add_test(tc, test_fuzz_regressions);
+	tcase_add_test(tc, test_memstr_any);
+	tcase_add_test(tc, test_utf8_copy);
 	suite_add_tcase(s, tc);
 	return s;
 }

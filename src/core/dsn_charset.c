@@ -24,6 +24,7 @@
 
 #include "egress/buf.h"
 
+#include "bytescan.h"
 #include "dsn_int.h"
 
 #define REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD */
@@ -94,9 +95,9 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* Copy s keeping valid UTF-8 and replacing every invalid byte. */
+/* copy_utf8() a sequence at a time: what a run that did not fit gets. */
 static int
-copy_utf8(struct buf *out, const char *s, size_t n)
+copy_seqs(struct buf *out, const char *s, size_t n)
 {
 	size_t i = 0;
 	int rc;
@@ -113,6 +114,40 @@ copy_utf8(struct buf *out, const char *s, size_t n)
 		if ((rc = buf_append(out, s + i, k)) != BUF_OK)
 			return rc;
 		i += k;
+	}
+	return BUF_OK;
+}
+
+/*
+ * Copy s keeping valid UTF-8 and replacing every invalid byte. A run of
+ * valid sequences (ASCII skipped 16 bytes at a time) goes in one append;
+ * when that append fails the buffer is as before it, and the run goes again
+ * a sequence at a time, so a limit cuts it at the same sequence as always.
+ */
+static int
+copy_utf8(struct buf *out, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, j, k;
+	int rc;
+
+	while (i < n) {
+		for (j = i;;) {
+			j += bytescan_high(s + j, n - j);
+			if (j == n || (k = utf8_seq(u + j, n - j)) == 0)
+				break;
+			j += k;
+		}
+		if (j > i) {
+			if (buf_append(out, s + i, j - i) != BUF_OK &&
+			    (rc = copy_seqs(out, s + i, j - i)) != BUF_OK)
+				return rc;
+			i = j;
+			continue;
+		}
+		if ((rc = buf_puts(out, REPLACEMENT)) != BUF_OK)
+			return rc;
+		i++;
 	}
 	return BUF_OK;
 }

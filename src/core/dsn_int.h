@@ -208,6 +208,8 @@ char	*dsn_addr_extract(const char *s, size_t n);
 int	dsn_has_prefix_ci(const char *s, const char *prefix);
 /* Case-insensitive substring search in s[0..n), or NULL. */
 const char *dsn_memstr_ci(const char *s, size_t n, const char *needle);
+/* Whether any word of the NULL-ended list occurs (dsn_memstr_ci each). */
+int	dsn_memstr_any_ci(const char *s, size_t n, const char *const *list);
 
 /* Amazon SES notifications (dsn_ses.c). */
 #define DSN_SES_MAX	100	/* recipients read from one notification */

@@ -432,15 +432,57 @@ static const char *const strong_markers[] = {
 	NULL
 };
 
+#define ANY_WORDS_MAX	64	/* words matched in one pass; more: one by one */
+
+/*
+ * Does any word of the NULL-ended list occur in s[0..n), caseless (ASCII)?
+ * The answer of dsn_memstr_ci() tried word after word, in one pass over s:
+ * a table of the words' first bytes (folded) picks the positions where a
+ * word may start, and only those words are compared there.
+ */
+int
+dsn_memstr_any_ci(const char *s, size_t n, const char *const *list)
+{
+	unsigned char first[256];
+	size_t len[ANY_WORDS_MAX], nw, i, j, k;
+	int c;
+
+	for (nw = 0; list[nw] != NULL; nw++)
+		if (nw == ANY_WORDS_MAX) {
+			for (i = 0; list[i] != NULL; i++)
+				if (dsn_memstr_ci(s, n, list[i]) != NULL)
+					return 1;
+			return 0;
+		}
+	memset(first, 0, sizeof(first));
+	for (k = 0; k < nw; k++) {
+		if ((len[k] = strlen(list[k])) == 0)
+			return 1;
+		first[fold((unsigned char)list[k][0])] = 1;
+	}
+	for (i = 0; i < n; i++) {
+		c = fold((unsigned char)s[i]);
+		if (!first[c])
+			continue;
+		for (k = 0; k < nw; k++) {
+			if (len[k] > n - i ||
+			    fold((unsigned char)list[k][0]) != c)
+				continue;
+			for (j = 1; j < len[k]; j++)
+				if (fold((unsigned char)s[i + j]) !=
+				    fold((unsigned char)list[k][j]))
+					break;
+			if (j == len[k])
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static int
 line_has_any(const struct line *l, const char *const *list)
 {
-	size_t i;
-
-	for (i = 0; list[i]; i++)
-		if (dsn_memstr_ci(l->p, l->n, list[i]) != NULL)
-			return 1;
-	return 0;
+	return dsn_memstr_any_ci(l->p, l->n, list);
 }
 
 /*

@@ -1320,7 +1320,7 @@ mime_parser_header(struct mime_parser *p, const char *name,
 {
 	struct mime_entry *e;
 	const char *s;
-	size_t max = p->lim.part_header_bytes;
+	size_t max = p->lim.part_header_bytes, k;
 	char *v, *end;
 	int cut = 0;
 
@@ -1332,16 +1332,23 @@ mime_parser_header(struct mime_parser *p, const char *name,
 	if (p->eoh)
 		return 0;
 	e = p->stack[0];
-	/* Unfold: drop the line ends, keep the white space after them. */
+	/*
+	 * Unfold: drop the line ends, keep the white space after them. The
+	 * bytes between line ends go in one append each, cut where the
+	 * field reaches part_header_bytes.
+	 */
 	buf_reset(&p->field);
-	for (s = value; *s; s++) {
-		if (*s == '\r' || *s == '\n')
+	for (s = value; *s != '\0' && !cut; s += k) {
+		if (*s == '\r' || *s == '\n') {
+			k = 1;
 			continue;
-		if (p->field.len >= max) {
-			cut = 1;
-			break;
 		}
-		if (buf_putc(&p->field, *s) != BUF_OK)
+		k = strcspn(s, "\r\n");
+		if (k > max - p->field.len) {
+			k = max - p->field.len;
+			cut = 1;
+		}
+		if (k > 0 && buf_append(&p->field, s, k) != BUF_OK)
 			return fail(p);
 	}
 	if (cut && FINDING(p, "mime.limit",

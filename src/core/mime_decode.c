@@ -90,28 +90,31 @@ mime_b64_step(struct mime_b64 *d, const char *in, size_t n, char *out)
 		 * data character's table value less B64_OFF is 0..63; anything
 		 * else wraps to a value with higher bits set.
 		 */
-		while (d->n == 0 && !d->done && e - p >= 8) {
-			unsigned t0 = (unsigned)b64_tab[p[0]] - B64_OFF,
-			    t1 = (unsigned)b64_tab[p[1]] - B64_OFF,
-			    t2 = (unsigned)b64_tab[p[2]] - B64_OFF,
-			    t3 = (unsigned)b64_tab[p[3]] - B64_OFF,
-			    t4 = (unsigned)b64_tab[p[4]] - B64_OFF,
-			    t5 = (unsigned)b64_tab[p[5]] - B64_OFF,
-			    t6 = (unsigned)b64_tab[p[6]] - B64_OFF,
-			    t7 = (unsigned)b64_tab[p[7]] - B64_OFF;
+		/* d->n and d->done stay as they are in here: tested once */
+		if (d->n == 0 && !d->done) {
+			while (e - p >= 8) {
+				unsigned t0 = (unsigned)b64_tab[p[0]] - B64_OFF,
+				    t1 = (unsigned)b64_tab[p[1]] - B64_OFF,
+				    t2 = (unsigned)b64_tab[p[2]] - B64_OFF,
+				    t3 = (unsigned)b64_tab[p[3]] - B64_OFF,
+				    t4 = (unsigned)b64_tab[p[4]] - B64_OFF,
+				    t5 = (unsigned)b64_tab[p[5]] - B64_OFF,
+				    t6 = (unsigned)b64_tab[p[6]] - B64_OFF,
+				    t7 = (unsigned)b64_tab[p[7]] - B64_OFF;
 
-			if (((t0 | t1 | t2 | t3 | t4 | t5 | t6 | t7) & ~63u) != 0)
-				break;
-			v = t0 << 18 | t1 << 12 | t2 << 6 | t3;
-			out[o] = (char)(v >> 16);
-			out[o + 1] = (char)(v >> 8);
-			out[o + 2] = (char)v;
-			v = t4 << 18 | t5 << 12 | t6 << 6 | t7;
-			out[o + 3] = (char)(v >> 16);
-			out[o + 4] = (char)(v >> 8);
-			out[o + 5] = (char)v;
-			o += 6;
-			p += 8;
+				if (((t0 | t1 | t2 | t3 | t4 | t5 | t6 | t7) & ~63u) != 0)
+					break;
+				v = t0 << 18 | t1 << 12 | t2 << 6 | t3;
+				out[o] = (char)(v >> 16);
+				out[o + 1] = (char)(v >> 8);
+				out[o + 2] = (char)v;
+				v = t4 << 18 | t5 << 12 | t6 << 6 | t7;
+				out[o + 3] = (char)(v >> 16);
+				out[o + 4] = (char)(v >> 8);
+				out[o + 5] = (char)v;
+				o += 6;
+				p += 8;
+			}
 		}
 		if (p == e)
 			break;
