@@ -432,57 +432,99 @@ static const char *const strong_markers[] = {
 	NULL
 };
 
-#define ANY_WORDS_MAX	64	/* words matched in one pass; more: one by one */
-
 /*
- * Does any word of the NULL-ended list occur in s[0..n), caseless (ASCII)?
- * The answer of dsn_memstr_ci() tried word after word, in one pass over s:
- * a table of the words' first bytes (folded) picks the positions where a
- * word may start, and only those words are compared there.
+ * A word list matched in one pass (caseless, ASCII). The words are chained
+ * in buckets by a hash of their first two bytes (folded); a bit per bucket
+ * says whether any word starts so. A position of the text is compared only
+ * with the words of its bucket. Prepared once per list and text, then used
+ * line by line. Lists with a word shorter than two bytes, or too many
+ * words, go word by word (dsn_memstr_ci), the same answer.
  */
-int
-dsn_memstr_any_ci(const char *s, size_t n, const char *const *list)
-{
-	unsigned char first[256];
-	size_t len[ANY_WORDS_MAX], nw, i, j, k;
-	int c;
+#define WS_WORDS_MAX	128
+#define WS_BUCKETS	1024
 
+struct wordset {
+	const char *const *list;
+	int		 slow;		/* word by word */
+	int		 always;	/* an empty word: every text has it */
+	size_t		 len[WS_WORDS_MAX];
+	unsigned char	 next[WS_WORDS_MAX];	/* word index + 1, 0 ends */
+	unsigned char	 head[WS_BUCKETS];	/* word index + 1, 0: none */
+};
+
+static unsigned
+ws_hash(int a, int b)
+{
+	return ((unsigned)fold(a) << 5 ^ (unsigned)fold(b)) & (WS_BUCKETS - 1);
+}
+
+static void
+wordset_init(struct wordset *ws, const char *const *list)
+{
+	size_t k, nw;
+	unsigned h;
+
+	ws->list = list;
+	ws->slow = ws->always = 0;
 	for (nw = 0; list[nw] != NULL; nw++)
-		if (nw == ANY_WORDS_MAX) {
-			for (i = 0; list[i] != NULL; i++)
-				if (dsn_memstr_ci(s, n, list[i]) != NULL)
-					return 1;
-			return 0;
-		}
-	memset(first, 0, sizeof(first));
-	for (k = 0; k < nw; k++) {
-		if ((len[k] = strlen(list[k])) == 0)
-			return 1;
-		first[fold((unsigned char)list[k][0])] = 1;
+		if (list[nw][0] == '\0')
+			ws->always = 1;
+		else if (list[nw][1] == '\0' || nw == WS_WORDS_MAX)
+			ws->slow = 1;
+	if (ws->slow || ws->always)
+		return;
+	memset(ws->head, 0, sizeof(ws->head));
+	/* chained in reverse, so each bucket lists its words in list order */
+	for (k = nw; k-- > 0;) {
+		ws->len[k] = strlen(list[k]);
+		h = ws_hash((unsigned char)list[k][0], (unsigned char)list[k][1]);
+		ws->next[k] = ws->head[h];
+		ws->head[h] = (unsigned char)(k + 1);
 	}
-	for (i = 0; i < n; i++) {
-		c = fold((unsigned char)s[i]);
-		if (!first[c])
-			continue;
-		for (k = 0; k < nw; k++) {
-			if (len[k] > n - i ||
-			    fold((unsigned char)list[k][0]) != c)
+}
+
+static int
+wordset_find(const struct wordset *ws, const char *s, size_t n)
+{
+	const char *w;
+	size_t i, j, k;
+	unsigned t;
+
+	if (ws->always)
+		return 1;
+	if (ws->slow) {
+		for (k = 0; ws->list[k] != NULL; k++)
+			if (dsn_memstr_ci(s, n, ws->list[k]) != NULL)
+				return 1;
+		return 0;
+	}
+	for (i = 0; i + 1 < n; i++) {
+		t = ws->head[ws_hash((unsigned char)s[i],
+		    (unsigned char)s[i + 1])];
+		for (; t != 0; t = ws->next[t - 1]) {
+			k = t - 1;
+			if (ws->len[k] > n - i)
 				continue;
-			for (j = 1; j < len[k]; j++)
+			w = ws->list[k];
+			for (j = 0; j < ws->len[k]; j++)
 				if (fold((unsigned char)s[i + j]) !=
-				    fold((unsigned char)list[k][j]))
+				    fold((unsigned char)w[j]))
 					break;
-			if (j == len[k])
+			if (j == ws->len[k])
 				return 1;
 		}
 	}
 	return 0;
 }
 
-static int
-line_has_any(const struct line *l, const char *const *list)
+/* Whether any word of the NULL-ended list occurs in s[0..n), caseless. */
+int
+dsn_memstr_any_ci(const char *s, size_t n, const char *const *list)
 {
-	return dsn_memstr_any_ci(l->p, l->n, list);
+	struct wordset ws;
+
+	wordset_init(&ws, list);
+	return wordset_find(&ws, s, n);
 }
 
 /*
@@ -1013,6 +1055,7 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
     size_t max_rcpts, struct dsn_text_result *res)
 {
 	struct line *lines;
+	struct wordset ws_strong, ws_returned;
 	size_t nl, i, end;
 	int rc = 0;
 
@@ -1035,11 +1078,13 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	}
 
 	/* where does the returned message start? */
+	wordset_init(&ws_strong, strong_markers);
+	wordset_init(&ws_returned, returned_markers);
 	end = nl;
 	for (i = 0; i < nl; i++) {
-		if (line_has_any(&lines[i], strong_markers))
+		if (wordset_find(&ws_strong, lines[i].p, lines[i].n))
 			res->strong = 1;
-		if (line_has_any(&lines[i], returned_markers)) {
+		if (wordset_find(&ws_returned, lines[i].p, lines[i].n)) {
 			end = i;
 			break;
 		}
