@@ -1198,9 +1198,12 @@ fast_text(char *t, size_t cap, const char *const *words, size_t nw)
 					c = (char)(c - 'a' + 'A');
 				t[n++] = c;
 			}
+		} else if (fast_rand(4) != 0) {
+			static const char some[] = " aeXZ-@\xc3\xe9";
+
+			t[n++] = some[fast_rand(sizeof(some) - 1)];
 		} else
-			t[n++] = fast_rand(4) ? " aeXZ-@\xc3\xe9"[fast_rand(11)] :
-			    (char)fast_rand(256);
+			t[n++] = (char)fast_rand(256);
 	}
 	return n;
 }
