@@ -307,7 +307,7 @@ diagnose_file(struct run *run, const struct config *cfg, const char *file)
 		const struct dsn_recipient *r = &rep->rcpts[i];
 		struct diag_subject s;
 		char ip[64], rdom[256], key[400], label[600], line[400], hard[8];
-		char diag[300], cost[64];
+		char diag[300], cost[64], sdom[256];
 		const char *extra[9];
 		unsigned queries;
 		long long ms;
@@ -323,8 +323,6 @@ diagnose_file(struct run *run, const struct config *cfg, const char *file)
 		if (ret.rp_domain[0])
 			s.mailfrom_domain = ret.rp_domain;
 		else if (rep->sender) {
-			static char sdom[256];
-
 			addr_domain(rep->sender, sdom, sizeof(sdom));
 			s.mailfrom_domain = sdom[0] ? sdom : NULL;
 		}

@@ -302,7 +302,7 @@ rsa_pubkey_bits(const unsigned char *p, const unsigned char *end)
 static unsigned
 rsa_key_bits(const unsigned char *der, size_t n)
 {
-	const unsigned char *p = der, *end = der + n, *q;
+	const unsigned char *p = der, *end = der + n;
 	size_t len;
 	unsigned bits;
 
@@ -313,11 +313,9 @@ rsa_key_bits(const unsigned char *der, size_t n)
 	if (der_next(&p, end, &len) != 0x30)
 		return 0;
 	end = p + len;
-	q = p;
 	if (der_next(&p, end, &len) != 0x30)
 		return 0;
 	p += len;	/* skip the algorithm identifier */
-	(void)q;
 	if (der_next(&p, end, &len) != 0x03 || len < 1 || *p != 0)
 		return 0;
 	return rsa_pubkey_bits(p + 1, p + len);

@@ -271,7 +271,6 @@ check_spf(struct dns_client *dns, const struct diag_conf *cf,
 	struct diag_check *c;
 	size_t i;
 
-	(void)cf;
 	if (dom == NULL)
 		return;
 	for (i = 0; i < nips; i++) {

@@ -100,7 +100,7 @@ dnsbl_check(struct dns_client *dns, const char *addr, const char *zone,
 	struct dns_answer a;
 	enum dns_status st;
 	size_t i, n = 0;
-	int any_listing = 0, any_refusal = 0;
+	int any_listing = 0;
 	const char *meaning = NULL;
 
 	memset(r, 0, sizeof(*r));
@@ -131,7 +131,6 @@ dnsbl_check(struct dns_client *dns, const char *addr, const char *zone,
 		if (w > 0 && (size_t)w < sizeof(r->code) - n)
 			n += (size_t)w;
 		if (refusal) {
-			any_refusal = 1;
 			if (!any_listing)
 				meaning = m;
 		} else if (!any_listing) {
@@ -145,7 +144,6 @@ dnsbl_check(struct dns_client *dns, const char *addr, const char *zone,
 		    meaning ? meaning : "refused");
 		return r->v;
 	}
-	(void)any_refusal;
 	r->v = DNSBL_LISTED;
 	snprintf(r->meaning, sizeof(r->meaning), "%s%s", allow_list ? "trusted: " : "",
 	    meaning);
