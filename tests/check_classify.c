@@ -784,6 +784,48 @@ START_TEST(test_engines_agree)
 END_TEST
 
 /*
+ * Found by fuzz_classify: invalid UTF-8 (stray lead bytes, \377) before
+ * the words a pattern needs; the one-pass scan once missed the match that
+ * PCRE2 finds (reproduced by the fuzz build with the seed
+ * fuzz/corpus/fuzz_classify/regress-invalid-utf8). Both engines agree.
+ */
+START_TEST(test_engines_invalid_utf8)
+{
+	static const char patterns[] =
+	    "mailboxfull bo(x ?|(full)|(over quota))\n"
+	    "blocked caf\303\251 `locked\n";
+	static const char diag[] =
+	    "CAF\016B\016\211\303\016\016 \016\016\016\016\016\016\016"
+	    "\016\016\016\016\016\016\016\016\016\016\016\016\016\016\016"
+	    "\016\016\016\016\016\016\016\016\016\016\016\016\016\016\016"
+	    "\016\016\016\016\016\006\016\016\016\016\016\016\016\016\016"
+	    "\016LOCKED \377 box over quota";
+	struct cfg_errors errs;
+	struct classifier *a, *b;
+	struct classification x, y;
+
+	cfg_errors_init(&errs, "regress");
+	a = classifier_load_string(patterns, "regress", NULL, &errs);
+	b = classifier_load_string(patterns, "regress", NULL, &errs);
+	cfg_errors_fini(&errs);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	classifier_use_pcre2(b);
+	(void)classifier_prepare(a);
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const st[] = { "5.0.0", "5.1.1", "" };
+
+		classify(a, st[i], 550, diag, &x);
+		classify(b, st[i], 550, diag, &y);
+		ck_assert_str_eq(x.reason, y.reason);
+		ck_assert_str_eq(x.source, y.source);
+	}
+	classifier_free(a);
+	classifier_free(b);
+}
+END_TEST
+
+/*
  * What Vectorscan lacks: a line it refuses even as a prefilter is named
  * (file:line) and still matched in its place in file order; text that is
  * not UTF-8 is matched as PCRE2 matches it; a serialized database round
@@ -982,6 +1024,7 @@ classify_suite(void)
 	tcase_add_test(tc, test_match_limit);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_engines_agree);
+	tcase_add_test(tc, test_engines_invalid_utf8);
 	tcase_add_test(tc, test_engine_fallbacks);
 	suite_add_tcase(s, tc);
 
