@@ -480,6 +480,25 @@ run(struct store *st, int argc, const char **argv, const size_t *lens, int *rc)
 	return rep;
 }
 
+/*
+ * Run a command whose answer is one string (GET, HGET). Returns the reply
+ * when it is a string (the caller frees it); otherwise NULL with *rc
+ * STORE_NOTFOUND for nil, STORE_ERROR for another type, or run()'s code.
+ */
+static redisReply *
+run_string(struct store *st, int argc, const char **argv, int *rc)
+{
+	redisReply *rep;
+
+	if ((rep = run(st, argc, argv, NULL, rc)) == NULL)
+		return NULL;
+	if (rep->type == REDIS_REPLY_STRING)
+		return rep;
+	*rc = rep->type == REDIS_REPLY_NIL ? STORE_NOTFOUND : STORE_ERROR;
+	freeReplyObject(rep);
+	return NULL;
+}
+
 /* Run a script by sha; on NOSCRIPT send its text (which loads it). */
 static redisReply *
 run_script(struct store *st, enum script_id id, int nkeys, int argc,
@@ -843,12 +862,9 @@ rd_status_get(struct store *st, const char *key, const char *dest,
 
 	if (skey(st, k, key, "st") != 0)
 		return STORE_ERROR;
-	if ((rep = run(st, 3, argv, NULL, &rc)) == NULL)
+	if ((rep = run_string(st, 3, argv, &rc)) == NULL)
 		return rc;
-	if (rep->type == REDIS_REPLY_NIL)
-		rc = STORE_NOTFOUND;
-	else if (rep->type != REDIS_REPLY_STRING ||
-	    status_decode(rep->str, rep->len, out) != 0)
+	if (status_decode(rep->str, rep->len, out) != 0)
 		rc = STORE_ERROR;
 	freeReplyObject(rep);
 	return rc;
@@ -978,12 +994,9 @@ rd_supp_get(struct store *st, const char *addr, struct store_supp *out)
 
 	if (supkey(st, k, addr) != 0)
 		return STORE_NOTFOUND;
-	if ((rep = run(st, 2, argv, NULL, &rc)) == NULL)
+	if ((rep = run_string(st, 2, argv, &rc)) == NULL)
 		return rc;
-	if (rep->type == REDIS_REPLY_NIL)
-		rc = STORE_NOTFOUND;
-	else if (rep->type != REDIS_REPLY_STRING ||
-	    supp_decode(rep->str, rep->len, out) != 0)
+	if (supp_decode(rep->str, rep->len, out) != 0)
 		rc = STORE_ERROR;
 	freeReplyObject(rep);
 	return rc;
@@ -1076,12 +1089,9 @@ rd_link_get(struct store *st, const char *from, int64_t *when, char *out,
 
 	if (skey(st, k, from, "auth") != 0)
 		return STORE_ERROR;
-	if ((rep = run(st, 2, argv, NULL, &rc)) == NULL)
+	if ((rep = run_string(st, 2, argv, &rc)) == NULL)
 		return rc;
-	if (rep->type == REDIS_REPLY_NIL)
-		rc = STORE_NOTFOUND;
-	else if (rep->type != REDIS_REPLY_STRING ||
-	    (tab = memchr(rep->str, '\t', rep->len)) == NULL ||
+	if ((tab = memchr(rep->str, '\t', rep->len)) == NULL ||
 	    (size_t)(rep->str + rep->len - tab) > outlen)
 		rc = STORE_ERROR;
 	else {
@@ -1185,13 +1195,9 @@ get_str(struct store *st, const char *key, char **out, size_t *len)
 	int rc;
 
 	*out = NULL;
-	if ((rep = run(st, 2, argv, NULL, &rc)) == NULL)
+	if ((rep = run_string(st, 2, argv, &rc)) == NULL)
 		return rc;
-	if (rep->type == REDIS_REPLY_NIL)
-		rc = STORE_NOTFOUND;
-	else if (rep->type != REDIS_REPLY_STRING)
-		rc = STORE_ERROR;
-	else if ((*out = malloc(rep->len + 1)) == NULL)
+	if ((*out = malloc(rep->len + 1)) == NULL)
 		rc = STORE_ERROR;
 	else {
 		memcpy(*out, rep->str, rep->len);
@@ -1367,11 +1373,9 @@ rd_cursor_get(struct store *st, const char *name, char *out, size_t outlen,
 
 	if (curkey(st, k, name) != 0)
 		return STORE_NOTFOUND;
-	if ((rep = run(st, 2, argv, NULL, &rc)) == NULL)
+	if ((rep = run_string(st, 2, argv, &rc)) == NULL)
 		return rc;
-	if (rep->type == REDIS_REPLY_NIL)
-		rc = STORE_NOTFOUND;
-	else if (rep->type != REDIS_REPLY_STRING || rep->len >= outlen)
+	if (rep->len >= outlen)
 		rc = STORE_ERROR;
 	else {
 		memcpy(out, rep->str, rep->len);
