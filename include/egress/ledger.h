@@ -139,6 +139,9 @@ int	ledger_decode(const char *in, size_t len, struct ledger_entry *e);
 enum ledger_reason ledger_match(const struct ledger_entry *e,
 	    const char *sender_env, uint64_t rcpt_hash);
 
+/* The sender keys a matched entry charges: its own, as recorded at send. */
+void	ledger_entry_keys(const struct ledger_entry *, struct sender_keys *);
+
 /*
  * The dedup marker of one failure: 32 hex digits of two keyed hashes of
  * (Message-ID or queue id, recipient, status). out has LEDGER_MARK_MAX bytes.

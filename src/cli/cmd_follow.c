@@ -152,17 +152,6 @@ lookup_log(struct follower *f, const struct maillog_event *ev,
 	return named_keys(f, ev, keys, &sender) ? STORE_OK : STORE_NOTFOUND;
 }
 
-static void
-keys_of_entry(const struct ledger_entry *e, struct sender_keys *k)
-{
-	memset(k, 0, sizeof(*k));
-	snprintf(k->env, sizeof(k->env), "%s", e->env);
-	snprintf(k->auth, sizeof(k->auth), "%s", e->auth);
-	snprintf(k->dom, sizeof(k->dom), "%s", e->dom);
-	if (strncmp(e->env, "env:", 4) == 0)
-		snprintf(k->addr, sizeof(k->addr), "%s", e->env + 4);
-}
-
 /*
  * --senders ledger: the queue id must name a message of the ledger and the
  * recipient must be one of its recipients (sender_bounce_evidence, the
@@ -207,7 +196,7 @@ lookup_ledger(struct follower *f, const struct maillog_event *ev,
 		return STORE_ERROR;
 	rc = sender_bounce_evidence(f->st, &b, now, e, why, &counts);
 	if (rc == STORE_OK && *why == LEDGER_MATCHED)
-		keys_of_entry(e, keys);
+		ledger_entry_keys(e, keys);
 	free(e);
 	if (rc != STORE_OK || *why == LEDGER_MATCHED)
 		return rc;

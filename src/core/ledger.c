@@ -356,6 +356,17 @@ ledger_match(const struct ledger_entry *e, const char *sender_env,
 }
 
 void
+ledger_entry_keys(const struct ledger_entry *e, struct sender_keys *k)
+{
+	memset(k, 0, sizeof(*k));
+	snprintf(k->env, sizeof(k->env), "%s", e->env);
+	snprintf(k->auth, sizeof(k->auth), "%s", e->auth);
+	snprintf(k->dom, sizeof(k->dom), "%s", e->dom);
+	if (strncmp(e->env, "env:", 4) == 0)
+		snprintf(k->addr, sizeof(k->addr), "%s", e->env + 4);
+}
+
+void
 ledger_mark(const unsigned char key[LEDGER_KEY_LEN], const char *msgid,
     const char *rcpt, const char *status, char out[LEDGER_MARK_MAX])
 {

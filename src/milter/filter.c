@@ -1195,17 +1195,6 @@ is_loopback(const char *addr)
 }
 
 /* The sender keys of a ledger entry: the ones charged when a bounce matches. */
-static void
-keys_of_entry(const struct ledger_entry *e, struct sender_keys *k)
-{
-	memset(k, 0, sizeof(*k));
-	snprintf(k->env, sizeof(k->env), "%s", e->env);
-	snprintf(k->auth, sizeof(k->auth), "%s", e->auth);
-	snprintf(k->dom, sizeof(k->dom), "%s", e->dom);
-	if (strncmp(e->env, "env:", 4) == 0)
-		snprintf(k->addr, sizeof(k->addr), "%s", e->env + 4);
-}
-
 /*
  * May this failure change the sender record? Logs the answer when it is
  * not a plain match ("unmatched bounce ... reason=..."), counts misses
@@ -1273,7 +1262,7 @@ bounce_counts(SMFICTX *ctx, struct connctx *c, struct msgctx *m,
 	metrics_bounce(shell_metrics(), d->cls.reason,
 	    why == LEDGER_MATCHED ? MMATCH_YES : MMATCH_NO);
 	if (why == LEDGER_MATCHED) {
-		keys_of_entry(e, keys);
+		ledger_entry_keys(e, keys);
 		shell_log(LOG_INFO, "%s: matched bounce sender=<%s> rcpt=<%s> status=%s "
 		    "ledger=%s msgid=<%s> verdict=%s", msg_qid(ctx, m),
 		    log_str(e_from, e->env + (strncmp(e->env, "env:", 4) == 0 ? 4 : 0)),
