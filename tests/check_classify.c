@@ -826,6 +826,63 @@ START_TEST(test_engines_invalid_utf8)
 END_TEST
 
 /*
+ * Found by fuzz_classify: Vectorscan compiled for caseless UTF-8 missed
+ * short literals that start 64 bytes or more into the text ("\\bsp" in
+ * "...listed at Spamhaus"; seed regress-caseless-utf8-offset). The
+ * database is built for bytes and only ASCII text is scanned: every
+ * offset, ASCII or not, gives the match PCRE2 gives.
+ */
+START_TEST(test_engines_literal_offset)
+{
+	/* one line each: a database of one literal is where it showed */
+	static const char *const files[] = {
+		"blocked \\bsp\n", "blocked sp[a-z]m\n", "blocked  sp\n",
+	};
+	char diag[400];
+	size_t f, len, k;
+
+	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		struct cfg_errors errs;
+		struct classifier *a, *b;
+
+		cfg_errors_init(&errs, "regress");
+		a = classifier_load_string(files[f], "regress", NULL, &errs);
+		b = classifier_load_string(files[f], "regress", NULL, &errs);
+		cfg_errors_fini(&errs);
+		ck_assert_ptr_nonnull(a);
+		ck_assert_ptr_nonnull(b);
+		classifier_use_pcre2(b);
+#ifdef EGRESS_VECTORSCAN
+		ck_assert_int_eq(classifier_prepare(a), 0);
+		ck_assert_str_eq(classifier_engine(a), "vectorscan");
+#endif
+		for (len = 0; len < 300; len += 3)
+			for (k = 0; k < 2; k++) {
+				struct classification x, y;
+				size_t at = 0;
+
+				if (k == 1) {	/* a non-ASCII letter first */
+					memcpy(diag, "\303\251", 2);
+					at = 2;
+				}
+				memset(diag + at, 'a', len);
+				snprintf(diag + at + len,
+				    sizeof(diag) - at - len, " Spamhaus");
+				classify(a, "5.0.0", 550, diag, &x);
+				classify(b, "5.0.0", 550, diag, &y);
+				ck_assert_msg(strcmp(x.reason, "blocked") == 0,
+				    "%s at offset %zu (%s): %s", files[f], len,
+				    k ? "UTF-8" : "ASCII", x.reason);
+				ck_assert_str_eq(x.reason, y.reason);
+				ck_assert_str_eq(x.source, y.source);
+			}
+		classifier_free(a);
+		classifier_free(b);
+	}
+}
+END_TEST
+
+/*
  * What Vectorscan lacks: a line it refuses even as a prefilter is named
  * (file:line) and still matched in its place in file order; text that is
  * not UTF-8 is matched as PCRE2 matches it; a serialized database round
@@ -1025,6 +1082,7 @@ classify_suite(void)
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_engines_agree);
 	tcase_add_test(tc, test_engines_invalid_utf8);
+	tcase_add_test(tc, test_engines_literal_offset);
 	tcase_add_test(tc, test_engine_fallbacks);
 	suite_add_tcase(s, tc);
 
