@@ -94,6 +94,7 @@ struct classifier {
 #ifdef EGRESS_VECTORSCAN
 	pthread_mutex_t		 lock;	/* build, pool */
 	int			 built;	/* a build was tried (under lock) */
+	atomic_int		 merged; /* one pass: m was built on demand */
 	hs_database_t		*db;
 	hs_scratch_t		*proto;	/* never scanned with: cloned */
 	hs_scratch_t		**pool;
@@ -799,6 +800,26 @@ classifier_prepare(struct classifier *cl)
 	return atomic_load(&cl->engine) == ENGINE_ONEPASS ? 0 : -1;
 }
 
+/*
+ * The one-pass engine leaves the text it cannot scan (not ASCII) to
+ * PCRE2; the merged runs that make that fast are built the first time,
+ * not at load, so start-up stays cheap. After this returns, cl->m is
+ * either built or NULL (line by line) and no longer changes.
+ */
+static void
+merged_on_demand(struct classifier *cl)
+{
+	if (atomic_load(&cl->merged))
+		return;
+	pthread_mutex_lock(&cl->lock);
+	if (!atomic_load(&cl->merged)) {
+		if (cl->m == NULL && merge_runs(cl) != 0)
+			merged_free(cl);
+		atomic_store(&cl->merged, 1);
+	}
+	pthread_mutex_unlock(&cl->lock);
+}
+
 void
 classifier_use_pcre2(struct classifier *cl)
 {
@@ -986,6 +1007,7 @@ classifier_new(const struct classify_limits *limits)
 	buf_init(&cl->warnings, 64 * 1024);
 	atomic_init(&cl->engine, ENGINE_PENDING);
 #ifdef EGRESS_VECTORSCAN
+	atomic_init(&cl->merged, 0);
 	if (pthread_mutex_init(&cl->lock, NULL) != 0) {
 		free(cl);
 		return NULL;
@@ -1298,9 +1320,12 @@ classify(const struct classifier *cl, const char *status, int reply_code,
 
 		if (atomic_load(&mut->engine) == ENGINE_PENDING)
 			(void)classifier_prepare(mut);
-		if (atomic_load(&mut->engine) != ENGINE_ONEPASS ||
-		    match_onepass(mut, text, n, md, &spec, &gen) != 0)
+		if (atomic_load(&mut->engine) != ENGINE_ONEPASS)
 			match_pcre2(cl, text, n, md, &spec, &gen);
+		else if (match_onepass(mut, text, n, md, &spec, &gen) != 0) {
+			merged_on_demand(mut);
+			match_pcre2(cl, text, n, md, &spec, &gen);
+		}
 #else
 		match_pcre2(cl, text, n, md, &spec, &gen);
 #endif
