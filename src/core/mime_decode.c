@@ -14,6 +14,14 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define B64_AVX2	1	/* built in; used where the CPU has AVX2 */
+#endif
+
 #include "egress/buf.h"
 #include "egress/mime.h"
 #include "mime_int.h"
@@ -71,6 +79,128 @@ lower(unsigned char c)
 
 /* ---- base64 ---------------------------------------------------------- */
 
+#ifdef __SSE2__
+/* 0xff in each byte of x within [lo, hi] (both below 0x80), else 0 */
+static inline __m128i
+b64_in_range(__m128i x, char lo, char hi)
+{
+	return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)(lo - 1))),
+	    _mm_cmpgt_epi8(_mm_set1_epi8((char)(hi + 1)), x));
+}
+
+/* Two 24-bit groups in the low halves of x's 32-bit lanes: 6 bytes. */
+static inline void
+b64_put6(char *out, uint64_t x)
+{
+	uint64_t w = (x & 0xffffff) << 24 | (x >> 32 & 0xffffff);
+
+	w = __builtin_bswap64(w << 16);		/* x86 is little-endian */
+	memcpy(out, &w, 6);
+}
+
+/*
+ * 16 base64 data characters at p into 12 bytes at out, 16 at a time with
+ * SSE2 (in every x86-64 CPU). Returns 0, writing nothing, when any of the
+ * 16 is not a data character (white space, "=", garbage): the byte-wise
+ * code below takes over there.
+ */
+static inline int
+b64_block16(const unsigned char *p, char *out)
+{
+	const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	const __m128i up = b64_in_range(x, 'A', 'Z'),
+	    lo = b64_in_range(x, 'a', 'z'), dg = b64_in_range(x, '0', '9'),
+	    pl = _mm_cmpeq_epi8(x, _mm_set1_epi8('+')),
+	    sl = _mm_cmpeq_epi8(x, _mm_set1_epi8('/'));
+	__m128i v, w;
+
+	if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(up, lo),
+	    _mm_or_si128(_mm_or_si128(dg, pl), sl))) != 0xffff)
+		return 0;
+	/* the value: A-Z 0..25, a-z 26..51, 0-9 52..61, + 62, / 63 */
+	v = _mm_add_epi8(x, _mm_or_si128(_mm_or_si128(
+	    _mm_and_si128(up, _mm_set1_epi8(-'A')),
+	    _mm_and_si128(lo, _mm_set1_epi8(26 - 'a'))),
+	    _mm_or_si128(_mm_or_si128(
+	    _mm_and_si128(dg, _mm_set1_epi8(52 - '0')),
+	    _mm_and_si128(pl, _mm_set1_epi8(62 - '+'))),
+	    _mm_and_si128(sl, _mm_set1_epi8(63 - '/')))));
+	/* pairs of 6 bits into 12 in each 16-bit lane, first one high */
+	w = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(v,
+	    _mm_set1_epi16(0x00ff)), 6), _mm_srli_epi16(v, 8));
+	/* pairs of 12 into 24 in each 32-bit lane: first * 4096 + second */
+	w = _mm_madd_epi16(w, _mm_set1_epi32(0x00011000));
+	b64_put6(out, (uint64_t)_mm_cvtsi128_si64(w));
+	b64_put6(out + 6, (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(w, w)));
+	return 1;
+}
+#endif
+
+#ifdef B64_AVX2
+/*
+ * Whole blocks of 32 data characters at p (at most n of them) into 24
+ * bytes each at out, with AVX2; returns the characters used, stopping
+ * before the first block holding anything else. Only called where
+ * __builtin_cpu_supports("avx2"). Each block stores 32 bytes (the last 8
+ * are overwritten by the next block or left beyond the output: out has
+ * room for as many bytes as there are characters in, see mime_int.h).
+ *
+ * Validity: a byte is a data character when its low nibble's set of
+ * forbidden high nibbles (lo_bad) misses its high nibble (hi_bit):
+ *   high 2: "+" (low B) and "/" (low F); high 3: digits (low 0-9);
+ *   high 4 and 6: letters (low 1-F); high 5 and 7: letters (low 0-A);
+ *   high 0, 1 and 8-F: never (bit 0x10, in every lo_bad entry).
+ * The value: the byte plus an offset picked by its high nibble, "/" moved
+ * down one slot so "+" (19) and "/" (16) get their own.
+ */
+__attribute__((target("avx2"))) static size_t
+b64_blocks32(const unsigned char *p, size_t n, char *out)
+{
+	const __m256i lo_bad = _mm256_setr_epi8(
+	    0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+	    0x11, 0x11, 0x13, 0x1a, 0x1b, 0x1b, 0x1b, 0x1a,
+	    0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+	    0x11, 0x11, 0x13, 0x1a, 0x1b, 0x1b, 0x1b, 0x1a);
+	const __m256i hi_bit = _mm256_setr_epi8(
+	    0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08,
+	    0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10,
+	    0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08,
+	    0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10);
+	const __m256i shift = _mm256_setr_epi8(
+	    0, 63 - '/', 62 - '+', 52 - '0', -'A', -'A', 26 - 'a', 26 - 'a',
+	    0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 63 - '/', 62 - '+', 52 - '0', -'A', -'A', 26 - 'a', 26 - 'a',
+	    0, 0, 0, 0, 0, 0, 0, 0);
+	/* per 128-bit lane: the three bytes of each 32-bit group, high first */
+	const __m256i order = _mm256_setr_epi8(
+	    2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1,
+	    2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+	const __m256i nib = _mm256_set1_epi8(0x0f), slash = _mm256_set1_epi8('/');
+	const __m256i pack = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
+	size_t i = 0;
+
+	for (; i + 32 <= n; i += 32) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+		__m256i hi = _mm256_and_si256(_mm256_srli_epi32(x, 4), nib);
+		__m256i bad = _mm256_and_si256(
+		    _mm256_shuffle_epi8(lo_bad, _mm256_and_si256(x, nib)),
+		    _mm256_shuffle_epi8(hi_bit, hi));
+
+		if (!_mm256_testz_si256(bad, bad))
+			break;
+		x = _mm256_add_epi8(x, _mm256_shuffle_epi8(shift,
+		    _mm256_add_epi8(hi, _mm256_cmpeq_epi8(x, slash))));
+		/* 6+6 bits into 12 per 16-bit lane, 12+12 into 24 per 32 */
+		x = _mm256_maddubs_epi16(x, _mm256_set1_epi32(0x01400140));
+		x = _mm256_madd_epi16(x, _mm256_set1_epi32(0x00011000));
+		x = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(x, order),
+		    pack);
+		_mm256_storeu_si256((__m256i *)(void *)(out + i / 4 * 3), x);
+	}
+	return i;
+}
+#endif
+
 void
 mime_b64_init(struct mime_b64 *d)
 {
@@ -92,6 +222,21 @@ mime_b64_step(struct mime_b64 *d, const char *in, size_t n, char *out)
 		 */
 		/* d->n and d->done stay as they are in here: tested once */
 		if (d->n == 0 && !d->done) {
+#ifdef B64_AVX2
+			if (e - p >= 32 && __builtin_cpu_supports("avx2")) {
+				size_t k = b64_blocks32(p, (size_t)(e - p),
+				    out + o);
+
+				o += k / 4 * 3;
+				p += k;
+			}
+#endif
+#ifdef __SSE2__
+			while (e - p >= 16 && b64_block16(p, out + o)) {
+				o += 12;
+				p += 16;
+			}
+#endif
 			while (e - p >= 8) {
 				unsigned t0 = (unsigned)b64_tab[p[0]] - B64_OFF,
 				    t1 = (unsigned)b64_tab[p[1]] - B64_OFF,
