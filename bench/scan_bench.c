@@ -27,7 +27,9 @@
  * parser alone, this one whole messages (header fields, HTML, links) of real
  * base64-encoded random bytes.
  *
- * usage: scan_bench [-c CONFIG] [-s SIZE_MB] [-r ROUNDS]
+ * -m base64|text|html runs that message alone (for a profiler).
+ *
+ * usage: scan_bench [-c CONFIG] [-s SIZE_MB] [-r ROUNDS] [-m MESSAGE]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,8 +353,8 @@ report(const char *label, const struct config *cfg, const struct msg *m,
 static void
 usage(void)
 {
-	fputs("usage: scan_bench [-c CONFIG] [-s SIZE_MB] [-r ROUNDS]\n",
-	    stderr);
+	fputs("usage: scan_bench [-c CONFIG] [-s SIZE_MB] [-r ROUNDS] "
+	    "[-m base64|text|html]\n", stderr);
 	exit(2);
 }
 
@@ -365,9 +367,18 @@ main(int argc, char **argv)
 	long long saved;
 	struct msg msgs[3];
 	struct config *cfg;
+	static const char *const kinds[3] = { "base64", "text", "html" };
+	int only = -1;
 
-	while ((o = getopt(argc, argv, "c:s:r:h")) != -1) {
+	while ((o = getopt(argc, argv, "c:s:r:m:h")) != -1) {
 		switch (o) {
+		case 'm':
+			for (only = 0; only < 3; only++)
+				if (strcmp(optarg, kinds[only]) == 0)
+					break;
+			if (only == 3)
+				usage();
+			break;
 		case 'c':
 			path = optarg;
 			break;
@@ -397,24 +408,31 @@ main(int argc, char **argv)
 	if (cfg == NULL)
 		die("no configuration");
 
-	make_base64(&msgs[0], size_mb << 20);
-	make_text(&msgs[1], size_mb << 20);
-	make_html(&msgs[2], size_mb << 20);
+	memset(msgs, 0, sizeof(msgs));
+	if (only < 0 || only == 0)
+		make_base64(&msgs[0], size_mb << 20);
+	if (only < 0 || only == 1)
+		make_text(&msgs[1], size_mb << 20);
+	if (only < 0 || only == 2)
+		make_html(&msgs[2], size_mb << 20);
 	printf("scan_bench: config %s, %d rounds (best / median), %d KiB "
 	    "body chunks\n", path ? path : "built-in defaults", rounds,
 	    CHUNK / 1024);
 	printf("  scan = scan_new .. scan_header x%zu .. scan_body .. "
-	    "scan_finish .. policy_decide .. scan_free\n", msgs[0].nfield);
+	    "scan_finish .. policy_decide .. scan_free\n", msgs[only < 0 ? 0 : only].nfield);
 	for (i = 0; i < 3; i++)
-		report("as config", cfg, &msgs[i], rounds);
+		if (only < 0 || only == i)
+			report("as config", cfg, &msgs[i], rounds);
 	/* the same, every decoded byte reaching every content consumer */
 	saved = cfg->limits.decoded_bytes;
 	cfg->limits.decoded_bytes = (long long)(size_mb << 20) * 2;
 	for (i = 0; i < 3; i++)
-		report("all decoded", cfg, &msgs[i], rounds);
+		if (only < 0 || only == i)
+			report("all decoded", cfg, &msgs[i], rounds);
 	cfg->limits.decoded_bytes = saved;
 	for (i = 0; i < 3; i++)
-		msg_fini(&msgs[i]);
+		if (only < 0 || only == i)
+			msg_fini(&msgs[i]);
 	config_free(cfg);
 	return sink == 0;
 }

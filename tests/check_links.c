@@ -116,6 +116,14 @@ static const struct {
 	  "type=submit formaction='https://x.example/'></form>",
 	  "http://203.0.113.9/p.php|-|action\nhttps://x.example/|-|action\n" },
 	{ "html closing tag attrs ignored", 1, "</a href=\"http://x.example\">", "" },
+	{ "plain stops and colons before urls", 0,
+	  "End. Note: time 10:30. Then:HTTP://A.example/x. (WWW.b.example) "
+	  "see.www.c.example x:https://d.example/ w.",
+	  "HTTP://A.example/x|-|-\nWWW.b.example|-|-\n"
+	  "https://d.example/|-|-\n" },
+	{ "html stops and entity colon", 1,
+	  "<p>Done. Time: 9:00. http&#58;//e.example/ ok.</p><p>www.f.example.</p>",
+	  "http://e.example/|-|-\nwww.f.example|-|-\n" },
 };
 
 START_TEST(test_extract)

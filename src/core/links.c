@@ -488,7 +488,7 @@ raw_chars(const char *t, size_t k)
 static int
 run_tokens(struct link_scanner *ls, const char *p, size_t n)
 {
-	size_t i = 0, k, longest, chars;
+	size_t i = 0, from, k, longest, chars;
 
 	chars = bytescan_text_stats(p, n, &longest);
 	if (longest + 8 >= sizeof(ls->tok)) {
@@ -501,12 +501,26 @@ run_tokens(struct link_scanner *ls, const char *p, size_t n)
 		return 0;
 	}
 	ls->text_chars += chars;
-	while (i < n) {
-		size_t q = i + bytescan_any3(p + i, n - i, ':', '.',
+	/* i: where a token may start (the run's start or after a token
+	 * looked at); from: where to search for the next ':', '.' or '&' */
+	for (from = 0; from < n; ) {
+		size_t q = from + bytescan_any3(p + from, n - from, ':', '.',
 		    ls->html ? '&' : ':'), a;
 
 		if (q == n)
 			break;
+		/*
+		 * A bare URL start has "://" or "www.": a ':' not before a
+		 * '/' or a '.' not after a 'w' (a sentence's full stop) is
+		 * no reason to look at its token. An '&' may decode to
+		 * either, so it always is.
+		 */
+		if ((p[q] == ':' && (q + 1 == n || p[q + 1] != '/')) ||
+		    (p[q] == '.' && (q == 0 || lower((unsigned char)p[q - 1]) !=
+		    'w'))) {
+			from = q + 1;
+			continue;
+		}
 		/* the token around q: back to whitespace (or i), then forward */
 		for (a = q; a > i && !is_space((unsigned char)p[a - 1]); a--)
 			;
@@ -515,7 +529,7 @@ run_tokens(struct link_scanner *ls, const char *p, size_t n)
 		ls->text_chars -= raw_chars(p + a, k);
 		if (run_token(ls, p + a, k) != 0)
 			return -1;
-		i = a + k;
+		i = from = a + k;
 	}
 	return 0;
 }
