@@ -1273,6 +1273,39 @@ utf8_ref(struct buf *out, const char *s, size_t n)
 	return BUF_OK;
 }
 
+/*
+ * The codes of a diagnostic: a failure's (4xx, 5xx) over a transcript's
+ * earlier success steps; a success code only when there is no failure.
+ */
+START_TEST(test_diag_codes)
+{
+	static const struct {
+		const char *diag, *status;
+		int reply;
+	} c[] = {
+		{ "Out: MAIL FROM:<a@x.example> In: 250 2.1.0 Ok Out: RCPT "
+		  "TO:<b@y.example> In: 552 5.2.2 <b@y.example>: Mailbox full",
+		  "5.2.2", 552 },
+		{ "<<< 220 mx ESMTP <<< 250 ok <<< 550 5.1.1 unknown", "5.1.1", 550 },
+		{ "smtp; 250 2.0.0 OK queued as 4Xyz", "2.0.0", 250 },
+		{ "451 4.3.2 Please try again later", "4.3.2", 451 },
+		{ "554 <a@x.example>... 550 Host unknown", "", 550 },
+		{ "nothing here", "", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char st[16];
+		int reply;
+
+		dsn_diag_codes(c[i].diag, st, &reply);
+		ck_assert_msg(strcmp(st, c[i].status) == 0 && reply == c[i].reply,
+		    "%s: got %s/%d, want %s/%d", c[i].diag, st, reply,
+		    c[i].status, c[i].reply);
+	}
+}
+END_TEST
+
 START_TEST(test_utf8_copy)
 {
 	static const char *const words[] = { "\xc3\xa9", "\xe2\x82\xac",
@@ -1340,6 +1373,7 @@ dsn_suite(void)
 	tcase_add_test(tc, test_fuzz_regressions);
 	tcase_add_test(tc, test_memstr_any);
 	tcase_add_test(tc, test_utf8_copy);
+	tcase_add_test(tc, test_diag_codes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -193,23 +193,39 @@ void
 dsn_diag_codes(const char *diag, char status[16], int *reply)
 {
 	size_t n, i, len;
-	int weak = 0, code;
+	int weak = 0, code, ok_reply = 0;
+	char ok_status[16] = "";
 
 	status[0] = '\0';
 	*reply = 0;
 	if (diag == NULL)
 		return;
 	n = strlen(diag);
+	/*
+	 * A failure's codes are 4xx and 5xx. A success code before them is
+	 * a transcript's earlier step ("In: 250 2.1.0 Ok", then the RCPT
+	 * reply): it is kept only when the text has no failure code at all
+	 * (a report of delivery).
+	 */
 	for (i = 0; i < n; i++) {
 		if (status[0] == '\0' && (len = smtp_status_at(diag, n, i)) > 0) {
-			memcpy(status, diag + i, len);
-			status[len] = '\0';
+			if (diag[i] != '2') {
+				memcpy(status, diag + i, len);
+				status[len] = '\0';
+			} else if (ok_status[0] == '\0') {
+				memcpy(ok_status, diag + i, len);
+				ok_status[len] = '\0';
+			}
 		}
 		if (*reply == 0 && (code = smtp_reply_at(diag, n, i)) != 0) {
 			/* strong: "550 5.1.1" / "550-5.1.1"; weak: any code */
-			if (i + 4 < n && smtp_status_at(diag, n, i + 4) > 0)
+			if (code < 400) {
+				if (ok_reply == 0 && i + 4 < n &&
+				    smtp_status_at(diag, n, i + 4) > 0)
+					ok_reply = code;
+			} else if (i + 4 < n && smtp_status_at(diag, n, i + 4) > 0)
 				*reply = code;
-			else if (weak == 0 && code >= 400) {
+			else if (weak == 0) {
 				/* Sendmail: "554 <a>... 550 Host unknown" */
 				const char *dots = strstr(diag + i, ">... ");
 
@@ -225,6 +241,10 @@ dsn_diag_codes(const char *diag, char status[16], int *reply)
 	}
 	if (*reply == 0)
 		*reply = weak;
+	if (*reply == 0)
+		*reply = ok_reply;
+	if (status[0] == '\0')
+		memcpy(status, ok_status, sizeof(ok_status));
 	/*
 	 * Amazon SES and WorkMail give up with their own code and append the
 	 * remote server's last reply in angle brackets: "554 4.4.7 Message
@@ -672,7 +692,7 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 		const char *r = dsn_memstr_ci(p, (size_t)(e - p), "rcpt to:");
 
 		if (r != NULL && r - p >= 2 && r - p < 64 && r[-1] == ' ' &&
-		    r[-2] == '>' && e - r > 8) {
+		    (r[-2] == '>' || r[-2] == ':') && e - r > 8) {
 			if ((*addr = dsn_addr_extract(r, (size_t)(e - r))) == NULL)
 				return REST_NONE;
 			*rest = e;
@@ -689,8 +709,12 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 
 			if (dsn_has_prefix_ci(q, "rfc822;"))
 				q += 7;
-			while (q < e && (*q == ' ' || *q == '<' || *q == '"'))
+			while (q < e && (*q == ' ' || *q == '<' || *q == '"' ||
+			    *q == '['))
 				q++;
+			/* "[SMTP:a]": the address type of Exchange and MailEnable */
+			if (e - q > 5 && dsn_has_prefix_ci(q, "smtp:"))
+				q += 5;
 			a0 = memchr(q, '@', (size_t)(e - q));
 			/* one address only: a list is a quoted header field */
 			if (a0 == NULL || memchr(a0 + 1, '@', (size_t)(e - a0 - 1)))
@@ -705,7 +729,7 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 				return REST_NONE;
 			q += len;
 			while (q < e && (*q == ' ' || *q == '>' || *q == '"' ||
-			    *q == ',' || *q == ';'))
+			    *q == ',' || *q == ';' || *q == ']'))
 				q++;
 			*rest = q;
 			*restn = (size_t)(e - q);
@@ -713,11 +737,54 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 			    REST_INLINE : REST_BELOW;
 		}
 	}
-	/* list bullets */
-	if (e - p > 2 && (*p == '*' || *p == '-' || *p == '+') && p[1] == ' ') {
-		p += 2;
+	/* list bullets: "* a", "*** a" (Mercury), "-- a", "\xe2\x80\xa2 a" */
+	if (e - p > 2 && (*p == '*' || *p == '-' || *p == '+')) {
+		const char *q = p;
+
+		while (q < e && q - p < 3 && *q == *p)
+			q++;
+		if (q < e && *q == ' ') {
+			p = q;
+			while (p < e && *p == ' ')
+				p++;
+		}
+	} else if (e - p > 4 && memcmp(p, "\xe2\x80\xa2 ", 4) == 0) {
+		p += 4;
 		while (p < e && *p == ' ')
 			p++;
+	}
+	/* "Unknown user: a", "Mailbox full: <a>": a failure, then the address */
+	{
+		const char *c = memchr(p, ':', (size_t)(e - p));
+
+		if (c != NULL && c - p >= 6 && c - p < 48 &&
+		    memchr(p, '@', (size_t)(c - p)) == NULL &&
+		    !smtp_reply_at(p, (size_t)(e - p), 0) &&
+		    dsn_failure_words(p, (size_t)(c - p))) {
+			const char *q = c + 1, *a0;
+
+			while (q < e && (*q == ' ' || *q == '<' || *q == '"' ||
+			    *q == '\''))
+				q++;
+			a0 = memchr(q, '@', (size_t)(e - q));
+			if (a0 != NULL && q < a0 &&
+			    (len = addr_around(l->p, l->n, (size_t)(a0 - l->p), &start)) > 0 &&
+			    l->p + start == q) {
+				const char *t = q + len;
+
+				while (t < e && (*t == '>' || *t == '"' ||
+				    *t == '\'' || *t == ' ' || *t == '.'))
+					t++;
+				/* the address ends the line: else it is prose */
+				if (t == e) {
+					if ((*addr = lower_dup(q, len)) == NULL)
+						return REST_NONE;
+					*rest = p;
+					*restn = (size_t)(c - p);
+					return REST_INLINE;
+				}
+			}
+		}
 	}
 	/* "550 5.1.1 <a>... User unknown" */
 	if (l->n > 6 && smtp_reply_at(p, l->n, 0) && p[3] == ' ') {
@@ -847,7 +914,8 @@ sentence_recipient(const struct line *l)
 			break;
 		q = to + 4;
 
-		while (q < l->p + l->n && (*q == '<' || *q == '"' || *q == ' '))
+		while (q < l->p + l->n && (*q == '<' || *q == '"' || *q == ' ' ||
+		    *q == '\''))
 			q++;
 		for (at = (size_t)(q - l->p); at < l->n && l->p[at] != '@' &&
 		    local_char((unsigned char)l->p[at]); at++)
@@ -934,6 +1002,36 @@ transcript_ok_reply(const struct line *l)
 	}
 	return n >= 3 && p[0] == '2' && isdigit((unsigned char)p[1]) &&
 	    isdigit((unsigned char)p[2]) && (n == 3 || p[3] == ' ' || p[3] == '-');
+}
+
+/*
+ * A failure reply in a session transcript: "<-- 451 4.3.2 ..." (MDaemon,
+ * after a time stamp), "<<< 550 ...", "In: 552 ..." (GroupWise), "S: 550
+ * ...". Returns where the reply starts, or NULL.
+ */
+static const char *
+transcript_fail_reply(const struct line *l)
+{
+	static const char *const marks[] = { "<-- ", "<<< ", "In: ", "S: ",
+	    NULL };
+	const char *e = l->p + l->n, *q = NULL;
+	size_t i;
+
+	for (i = 0; marks[i] && q == NULL; i++) {
+		const char *m = dsn_memstr_ci(l->p, l->n < 64 ? l->n : 64,
+		    marks[i]);
+
+		/* "In:" and "S:" open the line; the arrows may follow a stamp */
+		if (m != NULL && (i < 2 || m == l->p))
+			q = m + strlen(marks[i]);
+	}
+	if (q == NULL)
+		return NULL;
+	while (q < e && *q == ' ')
+		q++;
+	if (smtp_reply_at(q, (size_t)(e - q), 0) >= 400)
+		return q;
+	return NULL;
 }
 
 static int
@@ -1288,6 +1386,34 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		}
 		buf_fini(&para);
 		break;
+	}
+
+	/*
+	 * A transcript apart from the recipient list: its last failure reply
+	 * ended the attempt. Give it to recipients whose own lines carry no
+	 * SMTP code.
+	 */
+	if (rc == 0) {
+		const char *last = NULL;
+		size_t lastn = 0, r;
+
+		for (i = 0; i < end; i++) {
+			const char *q = transcript_fail_reply(&lines[i]);
+
+			if (q != NULL) {
+				last = q;
+				lastn = (size_t)(lines[i].p + lines[i].n - q);
+			}
+		}
+		for (r = 0; last != NULL && rc == 0 && r < res->n; r++) {
+			char st[16];
+			int code;
+
+			dsn_diag_codes(res->v[r].diag, st, &code);
+			if (code == 0 && st[0] == '\0' &&
+			    diag_append(&res->v[r], last, lastn) < 0)
+				rc = -1;
+		}
 	}
 
 	/* remote MTA and qmail-style "(#5.1.1)" */
