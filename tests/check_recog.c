@@ -34,6 +34,8 @@ static const struct value_case from_cases[] = {
 	{ "empty", "", 0 },
 	{ "null path as author", "<>", 1 },
 	{ "null path with blanks", " <> ", 1 },
+	{ "courier null author", "Courier mail server at mx.example <@>", 1 },
+	{ "mail server", "FirstClass Mail Server <mailer@fc.example>", 1 },
 	{ "null", NULL, 0 },
 };
 
@@ -85,6 +87,7 @@ struct field_case {
 static const struct field_case field_cases[] = {
 	{ "rfc 3834 reply", "Auto-Submitted", "auto-replied", 1, 1 },
 	{ "rfc 3834 case", "auto-submitted", " Auto-Replied (vacation)", 1, 1 },
+	{ "sieve reject", "Auto-Submitted", "auto-replied (rejected)", 0, 1 },
 	{ "auto-generated", "Auto-Submitted", "auto-generated", 0, 1 },
 	{ "auto-submitted no", "Auto-Submitted", "no", 0, 0 },
 	{ "auto-submitted no comment", "Auto-Submitted", "no (person)", 0, 0 },

@@ -9,7 +9,11 @@
 # providers and gateways, "blind2" for older MTA families: GroupWise, Sun
 # Messaging, IMail, MailEnable, hMailServer, CommuniGate, Mercury, Exchange
 # 5.5, and notices that are not bounces: a read receipt, a forwarded NDR, a
-# helpdesk acknowledgement). Prints precision and recall
+# helpdesk acknowledgement; "blind3": notices in German, French, Spanish,
+# Italian, Japanese and the text forms of Postfix, Exim, Sendmail, Gmail,
+# Exchange, Domino; "blind4": gateways and filters (MessageLabs, McAfee,
+# Trend Micro, Sophos), FirstClass, SmarterMail, Courier, Openwave, Sieve
+# and Dovecot rejections, a German out-of-office). Prints precision and recall
 # of the reported recipients, action, permanent/temporary and reason
 # agreement and every mismatch; fails below the floors or when a recipient
 # with a soft reason is called hard. The reason floor is 97, not 99: an

@@ -34,7 +34,8 @@ int	recog_autoreply_subject(const char *subject);
 
 /*
  * Non-zero when the field marks an auto-reply by itself (RFC 3834
- * "Auto-Submitted: auto-replied", X-Autoreply, X-Autorespond,
+ * "Auto-Submitted: auto-replied" but not "auto-replied (rejected)", a
+ * Sieve reject; X-Autoreply, X-Autorespond,
  * X-Autoresponder, X-Vacation, "Precedence: auto_reply"). name is compared
  * case-insensitively.
  */

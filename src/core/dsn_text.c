@@ -430,6 +430,9 @@ static const char *const strong_markers[] = {
 	"trouble delivering",
 	"error sending your",
 	"could not be delivered to",
+	"cannot be delivered to",
+	"can't be delivered to",
+	"could not be reached",
 	/* delay warnings (Sendmail, Exim, Exchange, Domino, Postfix) */
 	"could not send message for past",
 	"has not yet been delivered",

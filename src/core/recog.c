@@ -19,7 +19,7 @@ static const char *const daemon_names[] = {
 	"mailer-daemon", "mailer_daemon", "mailerdaemon", "postmaster",
 	"post_master", "mail delivery", "mail administrator", "maildelivery",
 	"mail.delivery", "mdaemon", "mail system", "mail deliver",
-	"microsoftexchange", "daemon@", NULL
+	"microsoftexchange", "daemon@", "mail server", NULL
 };
 
 /* Anywhere in a bounce's subject. */
@@ -90,6 +90,9 @@ recog_from_daemon(const char *from)
 		n--;
 	if (n == 2 && from[0] == '<' && from[1] == '>')
 		return 1;
+	/* Courier: "Courier mail server at host <@>" */
+	if (n >= 3 && memcmp(from + n - 3, "<@>", 3) == 0)
+		return 1;
 	return has_any(from, daemon_names);
 }
 
@@ -120,8 +123,15 @@ recog_autoreply_field(const char *name, const char *value)
 
 	if (name == NULL || value == NULL)
 		return 0;
-	if (strcasecmp(name, "Auto-Submitted") == 0)
-		return has_prefix(value + strspn(value, " \t"), "auto-replied");
+	if (strcasecmp(name, "Auto-Submitted") == 0) {
+		/*
+		 * "auto-replied (rejected)": a Sieve reject (RFC 5429, as
+		 * Pigeonhole sends it) refuses the message: a bounce.
+		 */
+		value += strspn(value, " \t");
+		return has_prefix(value, "auto-replied") &&
+		    strcasestr(value, "(rejected)") == NULL;
+	}
 	if (strcasecmp(name, "Precedence") == 0)
 		return strcasestr(value, "auto_reply") != NULL;
 	for (i = 0; autoreply_fields[i] != NULL; i++)
