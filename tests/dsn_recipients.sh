@@ -13,7 +13,9 @@
 # Italian, Japanese and the text forms of Postfix, Exim, Sendmail, Gmail,
 # Exchange, Domino; "blind4": gateways and filters (MessageLabs, McAfee,
 # Trend Micro, Sophos), FirstClass, SmarterMail, Courier, Openwave, Sieve
-# and Dovecot rejections, a German out-of-office). Prints precision and recall
+# and Dovecot rejections, a German out-of-office; "blind5": permanence,
+# delay warnings and final failures without a status field, in English,
+# German, French and Spanish). Prints precision and recall
 # of the reported recipients, action, permanent/temporary and reason
 # agreement and every mismatch; fails below the floors or when a recipient
 # with a soft reason is called hard. The reason floor is 97, not 99: an

@@ -493,7 +493,8 @@ static const char *const gave_up_words[] = {
  * MESSAGE ONLY"), Exim ("has not yet been delivered", "Delivery attempts
  * will continue"), qmail-style "temporary failure, will keep trying",
  * Exchange and Domino ("delivery has been delayed", "will keep trying"),
- * Gmail ("will retry for N more hours").
+ * Gmail ("will retry for N more hours"), and the same in German, French,
+ * Spanish and Italian notices.
  */
 static const char *const delay_words[] = {
 	"not yet been delivered", "hasn't been delivered yet",
@@ -509,6 +510,13 @@ static const char *const delay_words[] = {
 	"no action is required on your part",
 	"temporary failure, will", "delivery incomplete",
 	"delivery status notification (delay)", "warning: message",
+	/* German, French, Spanish, Italian */
+	"noch nicht zugestellt", "weiterhin versucht",
+	"verz\xc3\xb6gert",				/* verzögert */
+	"a \xc3\xa9t\xc3\xa9 retard\xc3\xa9",		/* a été retardé */
+	"nouvelle tentative", "simple avertissement",
+	"se ha retrasado", "seguir\xc3\xa1 intentando",	/* seguirá */
+	"ritardat", "nuovo tentativo",
 	NULL
 };
 
@@ -524,7 +532,9 @@ static const char *const warning_words[] = {
 	"will keep trying", "will continue", "attempts will continue",
 	"not yet been delivered", "hasn't been delivered yet",
 	"has not been delivered yet", "delivery is delayed",
-	"delivery has been delayed", NULL
+	"delivery has been delayed", "noch nicht zugestellt",
+	"weiterhin versucht", "simple avertissement", "nouvelle tentative",
+	"seguir\xc3\xa1 intentando", "nuovo tentativo", NULL
 };
 
 static int

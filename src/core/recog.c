@@ -36,6 +36,9 @@ static const char *const bounce_subjects[] = {
 	"mail system error", "delayed mail", "delivery delayed",
 	"delayed:", "delivery delay", "warning: message",
 	"delivery status notification (delay)",
+	"zustellung verz\xc3\xb6gert",	/* Zustellung verzögert */
+	"remise du message retard", "remise retard",
+	"entrega retrasada", "consegna ritardata", "non recapitato",
 	"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc",	/* 配信エラー */
 	"\xe9\x80\x80\xe4\xbf\xa1",				/* 退信 */
 	"\xd0\xbd\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",	/* не доставлено */
