@@ -15,7 +15,10 @@
 # Trend Micro, Sophos), FirstClass, SmarterMail, Courier, Openwave, Sieve
 # and Dovecot rejections, a German out-of-office; "blind5": permanence,
 # delay warnings and final failures without a status field, in English,
-# German, French and Spanish). Prints precision and recall
+# German, French and Spanish; "blind6": ordinary mail that looks like a
+# bounce: a parcel and a fax service's failure notices, a newsletter quoting
+# a bounce, a helpdesk reply, a postmaster writing in person, a list's
+# moderation notice, a calendar reply, a delivery report). Prints precision and recall
 # of the reported recipients, action, permanent/temporary and reason
 # agreement and every mismatch; fails below the floors or when a recipient
 # with a soft reason is called hard. The reason floor is 97, not 99: an

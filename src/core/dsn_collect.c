@@ -59,7 +59,8 @@ h_header(void *ctx, const struct mime_part_info *info, const char *name,
 		static const char *const wanted[] = { "From", "To", "Subject",
 		    "Date", "Auto-Submitted", "X-Autoreply", "X-Autorespond",
 		    "X-Autoresponder", "X-Vacation", "Precedence",
-		    "X-Failed-Recipients", "Content-Type", NULL };
+		    "X-Failed-Recipients", "Content-Type", "List-Id",
+		    "List-Unsubscribe", NULL };
 		size_t w;
 
 		if (dsn_note_list_field(p, name, value, 0) < 0) {

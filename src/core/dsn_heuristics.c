@@ -781,6 +781,34 @@ human_forward(const struct dsn_parser *p)
 	    dsn_has_prefix_ci(s, "wg:") || dsn_has_prefix_ci(s, "tr:");
 }
 
+/*
+ * Mail of a list or a bulk sender (List-Id, List-Unsubscribe): a newsletter
+ * may quote a bounce, an MTA's bounce never carries these fields.
+ */
+static int
+list_mail(const struct dsn_parser *p)
+{
+	return dsn_top_header(p, "List-Id") != NULL ||
+	    dsn_top_header(p, "List-Unsubscribe") != NULL;
+}
+
+/*
+ * Does the text name a failed recipient of its own (not the bounce's
+ * addressee, not an address of the returned message)? A parcel or fax
+ * service's "could not be delivered" names none.
+ */
+static int
+names_recipient(const struct dsn_text_result *tr)
+{
+	size_t i;
+
+	for (i = 0; i < tr->n; i++)
+		if (tr->v[i].prov != DSN_PROV_RETURNED &&
+		    tr->v[i].prov != DSN_PROV_NONE)
+			return 1;
+	return 0;
+}
+
 /* An enclosed message or its headers: the returned original. */
 static int
 has_returned_message(const struct dsn_parser *p)
@@ -1155,7 +1183,8 @@ dsn_build(struct dsn_parser *p)
 	    (daemon && (tr.strong || subj)) ||
 	    (daemon == 1 && tr.n > 0 && !autoreply(p) && text_says_failure(&tr)) ||
 	    auto_replied_bounce(p, daemon, &tr) ||
-	    (tr.strong && !human_forward(p) && (subj || has_returned_message(p)))) {
+	    (tr.strong && !human_forward(p) && !list_mail(p) &&
+	    (has_returned_message(p) || (subj && names_recipient(&tr))))) {
 		rep->kind = DSN_KIND_DSN;
 		rep->format = "text";
 		for (i = 0; i < tr.n; i++) {
