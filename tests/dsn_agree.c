@@ -25,7 +25,9 @@
  * reports undelivered (failed or delayed; empty when it names none),
  * action "failed", "delayed", "unknown" (no recipient named) or "none"
  * (not a bounce), permanent y/n, reason that of the first one (or of the
- * message). A recipient counts as reported when the report is a DSN, its
+ * message), or a comma-separated list of one per failed recipient (the
+ * first is the one compared; each decides whether its recipient may be
+ * hard). A recipient counts as reported when the report is a DSN, its
  * action is failed or delayed and its provenance is not "returned".
  * Prints precision and recall of those recipients, agreement of action and
  * permanence on the labelled ones, and of the reason; exit 1 below a floor.
@@ -119,6 +121,56 @@ reported(const struct dsn_report *rep, const struct dsn_recipient *r)
 	    r->provenance != DSN_PROV_RETURNED && r->provenance != DSN_PROV_NONE;
 }
 
+/* Index of addr in the comma-separated list, or -1. */
+static int
+list_pos(const char *list, const char *addr)
+{
+	size_t n = strlen(addr);
+	const char *p = list;
+	int i = 0;
+
+	while (*p) {
+		const char *c = strchr(p, ',');
+		size_t k = c ? (size_t)(c - p) : strlen(p);
+
+		if (k == n && strncasecmp(p, addr, n) == 0)
+			return i;
+		p += k;
+		if (*p == ',')
+			p++;
+		i++;
+	}
+	return -1;
+}
+
+/* Item i of a comma-separated list into out (the first when there are
+ * fewer items). */
+static void
+list_item(const char *list, int i, char *out, size_t outsz)
+{
+	const char *p = list, *c;
+	size_t k;
+
+	for (; i > 0 && (c = strchr(p, ',')) != NULL; i--)
+		p = c + 1;
+	if (i > 0)
+		p = list;
+	c = strchr(p, ',');
+	k = c ? (size_t)(c - p) : strlen(p);
+	if (k >= outsz)
+		k = outsz - 1;
+	memcpy(out, p, k);
+	out[k] = '\0';
+}
+
+/* Does a hard failure fit this reason? */
+static int
+hard_reason(const char *r)
+{
+	return strcmp(r, "userunknown") == 0 || strcmp(r, "hostunknown") == 0 ||
+	    strcmp(r, "hasmoved") == 0 || strcmp(r, "notaccept") == 0;
+}
+
 static int
 recipients_mode(const struct classifier *cl, FILE *lf, char **dirs, int ndirs,
     int quiet, double min_reason, double min_prec, double min_rec,
@@ -136,6 +188,7 @@ recipients_mode(const struct classifier *cl, FILE *lf, char **dirs, int ndirs,
 		char *f[5], *s = line, *t, *data = NULL, path[4096];
 		struct dsn_report *rep = NULL;
 		const char *got_reason = "none";
+		char rsn[64];
 		size_t n = 0, k;
 		int nf = 0, first_done = 0;
 
@@ -184,9 +237,10 @@ recipients_mode(const struct classifier *cl, FILE *lf, char **dirs, int ndirs,
 				    f[0], r->final_rcpt, dsn_provenance_name(r->provenance)) != BUF_OK)
 					break;
 			}
-			if (r->cls.hard && !(strcmp(f[4], "userunknown") == 0 ||
-			    strcmp(f[4], "hostunknown") == 0 || strcmp(f[4], "hasmoved") == 0 ||
-			    strcmp(f[4], "notaccept") == 0))
+			/* the reason column may give one reason per recipient */
+			list_item(f[4], want ? list_pos(f[1], r->final_rcpt) : 0,
+			    rsn, sizeof(rsn));
+			if (r->cls.hard && !hard_reason(rsn))
 				soft_as_hard++;
 			if (!first_done && want) {
 				got_reason = r->cls.reason;
@@ -225,9 +279,10 @@ recipients_mode(const struct classifier *cl, FILE *lf, char **dirs, int ndirs,
 			else if (rep->nrcpts > 0)
 				got_reason = rep->rcpts[0].cls.reason;
 		}
-		if (strcmp(got_reason, f[4]) == 0)
+		list_item(f[4], 0, rsn, sizeof(rsn));
+		if (strcmp(got_reason, rsn) == 0)
 			ok_reason++;
-		else if (buf_printf(&mism, "%s: reason want %s got %s\n", f[0], f[4],
+		else if (buf_printf(&mism, "%s: reason want %s got %s\n", f[0], rsn,
 		    got_reason) != BUF_OK)
 			break;
 		dsn_report_free(rep);

@@ -18,7 +18,10 @@
 # German, French and Spanish; "blind6": ordinary mail that looks like a
 # bounce: a parcel and a fax service's failure notices, a newsletter quoting
 # a bounce, a helpdesk reply, a postmaster writing in person, a list's
-# moderation notice, a calendar reply, a delivery report). Prints precision and recall
+# moderation notice, a calendar reply, a delivery report; "blind7": two
+# recipients failing for different reasons, Chinese, Russian and Japanese
+# notices, an X.400 Final-Recipient beside a plain Original-Recipient, an
+# HTML-only Office 365 notice, a Postfix alias expansion). Prints precision and recall
 # of the reported recipients, action, permanent/temporary and reason
 # agreement and every mismatch; fails below the floors or when a recipient
 # with a soft reason is called hard. The reason floor is 97, not 99: an

@@ -600,7 +600,14 @@ dsn_failure_words(const char *p, size_t n)
 	static const char *const w[] = { "error", "invalid", "unknown",
 	    "rejected", "failed", "full", "denied", "not exist", "no such",
 	    "quota", "refused", "blocked", "disabled", "unavailable",
-	    "not found", "expired", "undeliverable", NULL };
+	    "not found", "expired", "undeliverable",
+	    "\xe6\x8b\x92\xe5\x90\xa6",	/* refused (ja) */
+	    "\xe6\x8b\x92\xe7\xbb\x9d",	/* refused (zh) */
+	    "\xe5\xa4\xb1\xe6\x95\x97",	/* failed (ja) */
+	    "\xe5\xa4\xb1\xe8\xb4\xa5",	/* failed (zh) */
+	    "\xe5\xad\x98\xe5\x9c\xa8\xe3\x81\x97\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93",	/* does not exist (ja) */
+	    "\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8",	/* does not exist (zh) */
+	    NULL };
 	size_t i;
 
 	for (i = 0; w[i]; i++)
@@ -628,6 +635,8 @@ static const char *const rcpt_labels[] = {
 	"\xe5\x8f\x97\xe4\xbf\xa1\xe8\x80\x85",		/* 受信者 */
 	"\xe6\x94\xb6\xe4\xbb\xb6\xe4\xba\xba",		/* 收件人 */
 	"\xd0\xbf\xd0\xbe\xd0\xbb\xd1\x83\xd1\x87\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8c", /* получатель */
+	/* the matching is ASCII-caseless: Cyrillic capitals spelt out */
+	"\xd0\x9f\xd0\xbe\xd0\xbb\xd1\x83\xd1\x87\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8c", /* Получатель */
 	NULL
 };
 
@@ -763,7 +772,7 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 	{
 		const char *c = memchr(p, ':', (size_t)(e - p));
 
-		if (c != NULL && c - p >= 6 && c - p < 48 &&
+		if (c != NULL && c - p >= 6 && c - p < 96 &&
 		    memchr(p, '@', (size_t)(c - p)) == NULL &&
 		    !smtp_reply_at(p, (size_t)(e - p), 0) &&
 		    dsn_failure_words(p, (size_t)(c - p))) {
@@ -862,6 +871,31 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 		*rest = e;
 		*restn = 0;
 		return *addr ? REST_BELOW : REST_NONE;
+	}
+	/* Postfix "<a> (expanded from <b>): text": the alias is no reason */
+	if (e - p > 15 && dsn_has_prefix_ci(p, "(expanded from ")) {
+		const char *cp = memchr(p, ')', (size_t)(e - p));
+
+		if (cp != NULL) {
+			p = cp + 1;
+			while (p < e && *p == ' ')
+				p++;
+			if (p >= e || (*p == ':' && p + 1 >= e)) {
+				*addr = lower_dup(l->p + start, len);
+				*rest = e;
+				*restn = 0;
+				return *addr ? REST_BELOW : REST_NONE;
+			}
+		}
+	}
+	if (*p == ':' && p + 1 < e) {
+		p++;
+		while (p < e && *p == ' ')
+			p++;
+		*addr = lower_dup(l->p + start, len);
+		*rest = p;
+		*restn = (size_t)(e - p);
+		return *addr ? REST_INLINE : REST_NONE;
 	}
 	if (*p == '[' || *p == '(') {
 		/* "a [User unknown]"; "a (a)" is the address again */
@@ -1013,7 +1047,8 @@ transcript_ok_reply(const struct line *l)
 /*
  * A failure reply in a session transcript: "<-- 451 4.3.2 ..." (MDaemon,
  * after a time stamp), "<<< 550 ...", "In: 552 ..." (GroupWise), "S: 550
- * ...". Returns where the reply starts, or NULL.
+ * ...", or what Exchange quotes of one ("Remote Server returned '550
+ * ..."). Returns where the reply starts, or NULL.
  */
 static const char *
 transcript_fail_reply(const struct line *l)
@@ -1031,6 +1066,10 @@ transcript_fail_reply(const struct line *l)
 		if (m != NULL && (i < 2 || m == l->p))
 			q = m + strlen(marks[i]);
 	}
+	/* Exchange: "Remote Server [at host (ip)] returned '550 5.1.10 ...'" */
+	if (q == NULL && dsn_has_prefix_ci(l->p, "remote server") &&
+	    (q = dsn_memstr_ci(l->p, l->n, "returned '")) != NULL)
+		q += 10;
 	if (q == NULL)
 		return NULL;
 	while (q < e && *q == ' ')
