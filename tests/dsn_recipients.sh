@@ -21,7 +21,9 @@
 # moderation notice, a calendar reply, a delivery report; "blind7": two
 # recipients failing for different reasons, Chinese, Russian and Japanese
 # notices, an X.400 Final-Recipient beside a plain Original-Recipient, an
-# HTML-only Office 365 notice, a Postfix alias expansion). Prints precision and recall
+# HTML-only Office 365 notice, a Postfix alias expansion; "blind8": older
+# forms (IIS SMTP, old Yahoo, AOL, Hotmail, Lotus SMTP MTA, EarthLink- and
+# CompuServe-style notices, a virus wall) and a Mailman owner notice). Prints precision and recall
 # of the reported recipients, action, permanent/temporary and reason
 # agreement and every mismatch; fails below the floors or when a recipient
 # with a soft reason is called hard. The reason floor is 97, not 99: an

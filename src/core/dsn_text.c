@@ -768,6 +768,25 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 		while (p < e && *p == ' ')
 			p++;
 	}
+	/*
+	 * Domino: "User Name (a) not listed in Domino Directory", "User a
+	 * (a) not listed in public Name & Address Book": the address in the
+	 * parentheses (or after "User "), the line its diagnostic.
+	 */
+	if (e - p > 5 && dsn_has_prefix_ci(p, "user ") &&
+	    dsn_memstr_ci(p, (size_t)(e - p), "not listed")) {
+		const char *lp = memchr(p, '(', (size_t)(e - p)), *a0;
+
+		if (lp != NULL && (a0 = memchr(lp, '@', (size_t)(e - lp))) != NULL &&
+		    (len = addr_around(l->p, l->n, (size_t)(a0 - l->p), &start)) > 0 &&
+		    l->p + start == lp + 1) {
+			if ((*addr = lower_dup(lp + 1, len)) == NULL)
+				return REST_NONE;
+			*rest = p;
+			*restn = (size_t)(e - p);
+			return REST_INLINE;
+		}
+	}
 	/* "Unknown user: a", "Mailbox full: <a>": a failure, then the address */
 	{
 		const char *c = memchr(p, ':', (size_t)(e - p));
