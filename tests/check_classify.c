@@ -830,13 +830,18 @@ END_TEST
  * short literals that start 64 bytes or more into the text ("\\bsp" in
  * "...listed at Spamhaus"; seed regress-caseless-utf8-offset). The
  * database is built for bytes and only ASCII text is scanned: every
- * offset, ASCII or not, gives the match PCRE2 gives.
+ * offset, ASCII or not, gives the match PCRE2 gives. Found the same way:
+ * with HS_FLAG_SINGLEMATCH a one-byte literal ("]") was missed 65 bytes or
+ * more into the text (seed regress-singlematch-offset); the flag is gone.
  */
 START_TEST(test_engines_literal_offset)
 {
 	/* one line each: a database of one literal is where it showed */
 	static const char *const files[] = {
 		"blocked \\bsp\n", "blocked sp[a-z]m\n", "blocked  sp\n",
+		/* one byte: missed under HS_FLAG_SINGLEMATCH past 64 bytes */
+		"blocked ]\n", "blocked \\]\n", "blocked S\n",
+		"blocked ]\nrejected ]\n",
 	};
 	char diag[400];
 	size_t f, len, k;
@@ -867,7 +872,7 @@ START_TEST(test_engines_literal_offset)
 				}
 				memset(diag + at, 'a', len);
 				snprintf(diag + at + len,
-				    sizeof(diag) - at - len, " Spamhaus");
+				    sizeof(diag) - at - len, " Spamhaus]");
 				classify(a, "5.0.0", 550, diag, &x);
 				classify(b, "5.0.0", 550, diag, &y);
 				ck_assert_msg(strcmp(x.reason, "blocked") == 0,

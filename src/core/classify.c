@@ -661,9 +661,15 @@ onepass_compile(struct classifier *cl)
 			if (cl->mode[i] == MODE_PCRE2)
 				continue;
 			pats[m] = cl->v[i].src;
-			/* no HS_FLAG_UTF8: see onepass_scan */
-			flags[m] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH |
-			    HS_FLAG_ALLOWEMPTY;
+			/*
+			 * No HS_FLAG_UTF8: see onepass_scan. No
+			 * HS_FLAG_SINGLEMATCH either: Vectorscan 5.4.9 with
+			 * it misses a one-byte literal ("]") 65 bytes or
+			 * more into the text (found by fuzz_classify; seed
+			 * regress-singlematch-offset). on_match() only sets
+			 * a bit, so a pattern reported twice costs a call.
+			 */
+			flags[m] = HS_FLAG_CASELESS | HS_FLAG_ALLOWEMPTY;
 			if (cl->mode[i] == MODE_PREFILTER)
 				flags[m] |= HS_FLAG_PREFILTER;
 			ids[m++] = (unsigned)i;
