@@ -562,7 +562,7 @@ text_hash(const char *s)
 /* ---- the one-pass engine ---- */
 
 #define DB_MAGIC	"EGRESSHS"
-#define DB_FORMAT	1u
+#define DB_FORMAT	2u	/* 2: for bytes, without SINGLEMATCH */
 
 /* Serialized: this header, n mode bytes, then Vectorscan's own bytes. */
 struct db_header {
