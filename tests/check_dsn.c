@@ -818,6 +818,11 @@ static const struct icase icases[] = {
 	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
 	  "Final-Recipient: rfc822; x@example.com\nAction: delivered\nStatus: 2.0.0\n"
 	  "--B--\n", DSN_KIND_DELIVERED, 1, "x@example.com", "delivered", "2.0.0" },
+	{ "action with a comment", DS_HEAD
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Final-Recipient: rfc822; x@example.com\n"
+	  "Action: relayed (to non-DSN-aware mailer)\nStatus: 2.0.0\n"
+	  "--B--\n", DSN_KIND_DELIVERED, 1, "x@example.com", "delivered", "2.0.0" },
 	/* a bare "unknown user" with no stage: userunknown (soft, see below) */
 	{ "unknown user, no stage", DS_HEAD
 	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"

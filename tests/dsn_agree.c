@@ -27,7 +27,7 @@
  * (not a bounce), permanent y/n, reason that of the first one (or of the
  * message), or a comma-separated list of one per failed recipient (the
  * first is the one compared; each decides whether its recipient may be
- * hard). A recipient counts as reported when the report is a DSN, its
+ * hard). Action and permanent may be such lists too. A recipient counts as reported when the report is a DSN, its
  * action is failed or delayed and its provenance is not "returned".
  * Prints precision and recall of those recipients, agreement of action and
  * permanence on the labelled ones, and of the reason; exit 1 below a floor.
@@ -224,12 +224,21 @@ recipients_mode(const struct classifier *cl, FILE *lf, char **dirs, int ndirs,
 			if (want) {
 				tp++;
 				labelled++;
-				if (strcasecmp(r->action, f[2]) == 0)
+				char act[32], prm[8];
+				int at = list_pos(f[1], r->final_rcpt);
+
+				/* action and permanence: one, or one per recipient */
+				list_item(f[2], at, act, sizeof(act));
+				list_item(f[3], at, prm, sizeof(prm));
+				if (strcasecmp(r->action, act) == 0)
 					ok_action++;
-				if ((f[3][0] == 'y') == (r->permanent != 0))
+				else if (buf_printf(&mism, "%s: %s action want %s got %s\n",
+				    f[0], r->final_rcpt, act, r->action) != BUF_OK)
+					break;
+				if ((prm[0] == 'y') == (r->permanent != 0))
 					ok_perm++;
 				else if (buf_printf(&mism, "%s: %s permanent want %s got %d (action %s)\n",
-				    f[0], r->final_rcpt, f[3], r->permanent, r->action) != BUF_OK)
+				    f[0], r->final_rcpt, prm, r->permanent, r->action) != BUF_OK)
 					break;
 			} else {
 				fp++;

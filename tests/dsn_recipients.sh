@@ -23,7 +23,10 @@
 # notices, an X.400 Final-Recipient beside a plain Original-Recipient, an
 # HTML-only Office 365 notice, a Postfix alias expansion; "blind8": older
 # forms (IIS SMTP, old Yahoo, AOL, Hotmail, Lotus SMTP MTA, EarthLink- and
-# CompuServe-style notices, a virus wall) and a Mailman owner notice). Prints precision and recall
+# CompuServe-style notices, a virus wall) and a Mailman owner notice;
+# "blind9": RFC 3464 and 6533 reports with failed, delayed and delivered
+# recipients together, no Final-Recipient, X-Actual-Recipient, lower-case
+# fields, an Action with a comment). Prints precision and recall
 # of the reported recipients, action, permanent/temporary and reason
 # agreement and every mismatch; fails below the floors or when a recipient
 # with a soft reason is called hard. The reason floor is 97, not 99: an

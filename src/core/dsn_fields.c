@@ -233,8 +233,16 @@ ds_recipient(struct dsn_parser *p, struct fields *f, size_t b, size_t e)
 			if (*slot == NULL && (*slot = dsn_typed_value(v, 1)) == NULL)
 				rc = -1;
 		} else if (field_is(fl, "Action")) {
+			/*
+			 * RFC 3464 2.3.3: one word ("failed", "delayed",
+			 * "delivered", "relayed", "expanded"); a comment may
+			 * follow it: "relayed (to non-DSN-aware mailer)".
+			 */
+			const char *a = v + strspn(v, " \t");
+			size_t k = strcspn(a, " \t(;");
+
 			free(r->action);
-			if ((r->action = dsn_trim_dup(v, strlen(v))) == NULL)
+			if ((r->action = dsn_trim_dup(a, k)) == NULL)
 				rc = -1;
 		} else if (field_is(fl, "Status")) {
 			char st[16];
