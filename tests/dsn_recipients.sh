@@ -26,7 +26,9 @@
 # CompuServe-style notices, a virus wall) and a Mailman owner notice;
 # "blind9": RFC 3464 and 6533 reports with failed, delayed and delivered
 # recipients together, no Final-Recipient, X-Actual-Recipient, lower-case
-# fields, an Action with a comment). Prints precision and recall
+# fields, an Action with a comment; "blind10": Postfix and Exim text
+# bounces for size, relaying, sender domain, a mail loop, SPF, a DNSBL at
+# connect and an Exim retry time). Prints precision and recall
 # of the reported recipients, action, permanent/temporary and reason
 # agreement and every mismatch; fails below the floors or when a recipient
 # with a soft reason is called hard. The reason floor is 97, not 99: an
