@@ -621,6 +621,45 @@ START_TEST(test_local_order_and_tiers)
 }
 END_TEST
 
+/*
+ * The cause before the advice: a line matched before "To address this
+ * issue" / "For more information" wins over an earlier line that only the
+ * advice matches; with nothing in the cause, the advice still answers.
+ */
+START_TEST(test_advice_after_cause)
+{
+	struct cfg_errors errs;
+	struct classifier *c;
+	struct classification out;
+
+	cfg_errors_init(&errs, "local");
+	c = classifier_load_string(
+	    "[specific]\nauthfailure \\bspf\\b\nspamdetected \\bspam\\b\n"
+	    "[generic]\nrejected \\brejected\\b\n", "local", NULL, &errs);
+	ck_assert_ptr_nonnull(c);
+	classify(c, "5.0.0", 0, "Rejected as spam. To address this issue: "
+	    "set up SPF records.", &out);
+	ck_assert_str_eq(out.reason, "spamdetected");
+	classify(c, "5.0.0", 0, "Rejected as spam. For more information, "
+	    "see our SPF guide.", &out);
+	ck_assert_str_eq(out.reason, "spamdetected");
+	/* the cause names nothing specific: the advice answers */
+	classify(c, "5.0.0", 0, "Message refused. To address this issue: "
+	    "check SPF.", &out);
+	ck_assert_str_eq(out.reason, "authfailure");
+	/* not at a sentence start: one text */
+	classify(c, "5.0.0", 0, "SPF fail, to address this issue see spam",
+	    &out);
+	ck_assert_str_eq(out.reason, "authfailure");
+	/* a generic match in the cause beats a generic one in the advice */
+	classify(c, "5.7.1", 550, "550 rejected. Please visit the help page",
+	    &out);
+	ck_assert_str_eq(out.reason, "rejected");
+	classifier_free(c);
+	cfg_errors_fini(&errs);
+}
+END_TEST
+
 /* A pathological pattern hits the match limit and counts as no match. */
 START_TEST(test_match_limit)
 {
@@ -1083,6 +1122,7 @@ classify_suite(void)
 	    (int)(sizeof(bad_files) / sizeof(bad_files[0])));
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_local_order_and_tiers);
+	tcase_add_test(tc, test_advice_after_cause);
 	tcase_add_test(tc, test_match_limit);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_engines_agree);

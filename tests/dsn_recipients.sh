@@ -28,7 +28,11 @@
 # recipients together, no Final-Recipient, X-Actual-Recipient, lower-case
 # fields, an Action with a comment; "blind10": Postfix and Exim text
 # bounces for size, relaying, sender domain, a mail loop, SPF, a DNSBL at
-# connect and an Exim retry time). Prints precision and recall
+# connect and an Exim retry time; "blind11": Netscape's reason above the
+# address, a wireless gateway, a university relay, XMail, a filtering relay's
+# "could not be reached", an Exchange 2013 delay, a gateway's reason in
+# parentheses, a Russian notice, Exim's local quota, Postfix's host not
+# found, Sendmail's "(reason: ...)", an SMTP32 notice). Prints precision and recall
 # of the reported recipients, action, permanent/temporary and reason
 # agreement and every mismatch; fails below the floors or when a recipient
 # with a soft reason is called hard. The reason floor is 97, not 99: an

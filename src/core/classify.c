@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -169,7 +170,7 @@ static const struct status_def statuses[] = {
 	{ "4.6", "networkerror", 1 },	/* routing loop */
 	{ "4.7", "expired", 1 },	/* delivery time expired */
 	{ "4.8", "networkerror", 0 },	/* RFC 7504 */
-	{ "5.0", "syntaxerror", 0 },
+	{ "5.0", "systemerror", 0 },	/* other or undefined protocol status */
 	{ "5.1", "syntaxerror", 0 },
 	{ "5.2", "syntaxerror", 0 },
 	{ "5.3", "syntaxerror", 0 },
@@ -1296,6 +1297,64 @@ match_pcre2(const struct classifier *cl, const char *s, size_t n,
 	}
 }
 
+/*
+ * Where the cause ends and the advice begins. Providers follow the refusal
+ * with what the sender may do about it ("To address this issue: ... set
+ * up SPF records", "For more information ...", "To request removal from
+ * this list ..."), and the advice names causes that were not this one.
+ * The length of the text before the first advice sentence, or n.
+ */
+static size_t
+advice_cut(const char *s, size_t n)
+{
+	static const char *const advice[] = { "to address this issue",
+	    "for more information", "for more info", "to learn more",
+	    "learn more at", "to request removal", "please visit",
+	    "please see", "please refer to", "see also", "instructions for",
+	    NULL };
+	size_t i, best = n;
+
+	for (i = 0; advice[i] != NULL; i++) {
+		size_t k = strlen(advice[i]), at;
+
+		for (at = 0; at + k <= best; at++) {
+			if (strncasecmp(s + at, advice[i], k) != 0)
+				continue;
+			/* only at a sentence start: after ". ", "! ", "? " */
+			if (at >= 2 && s[at - 1] == ' ' && (s[at - 2] == '.' ||
+			    s[at - 2] == '!' || s[at - 2] == '?' || s[at - 2] == ')'))
+				best = at - 1;
+			break;
+		}
+	}
+	return best;
+}
+
+/*
+ * Both tiers over s[0..n): the one-pass engine where it is ready, PCRE2
+ * alone otherwise.
+ */
+static void
+match_tiers(const struct classifier *cl, const char *s, size_t n,
+    pcre2_match_data *md, const char **spec, const char **gen)
+{
+#ifdef EGRESS_VECTORSCAN
+	/* classify() is logically const: only the engine's cache changes */
+	struct classifier *mut = (struct classifier *)cl;
+
+	if (atomic_load(&mut->engine) == ENGINE_PENDING)
+		(void)classifier_prepare(mut);
+	if (atomic_load(&mut->engine) != ENGINE_ONEPASS)
+		match_pcre2(cl, s, n, md, spec, gen);
+	else if (match_onepass(mut, s, n, md, spec, gen) != 0) {
+		merged_on_demand(mut);
+		match_pcre2(cl, s, n, md, spec, gen);
+	}
+#else
+	match_pcre2(cl, s, n, md, spec, gen);
+#endif
+}
+
 void
 classify(const struct classifier *cl, const char *status, int reply_code,
     const char *diag, struct classification *out)
@@ -1320,21 +1379,21 @@ classify(const struct classifier *cl, const char *status, int reply_code,
 		md = pcre2_match_data_create(1, NULL);
 	}
 	if (md) {
-#ifdef EGRESS_VECTORSCAN
-		/* classify() is logically const: only the engine's cache changes */
-		struct classifier *mut = (struct classifier *)cl;
+		/*
+		 * The cause first: a specific line matched there wins; the
+		 * whole text (advice included) answers only when it did not.
+		 */
+		size_t cause = advice_cut(text, n);
 
-		if (atomic_load(&mut->engine) == ENGINE_PENDING)
-			(void)classifier_prepare(mut);
-		if (atomic_load(&mut->engine) != ENGINE_ONEPASS)
-			match_pcre2(cl, text, n, md, &spec, &gen);
-		else if (match_onepass(mut, text, n, md, &spec, &gen) != 0) {
-			merged_on_demand(mut);
-			match_pcre2(cl, text, n, md, &spec, &gen);
+		if (cause < n)
+			match_tiers(cl, text, cause, md, &spec, &gen);
+		if (spec == NULL) {
+			const char *g = gen;
+
+			match_tiers(cl, text, n, md, &spec, &gen);
+			if (g != NULL)
+				gen = g;
 		}
-#else
-		match_pcre2(cl, text, n, md, &spec, &gen);
-#endif
 	}
 	if (spec != NULL) {
 		set_out(out, spec, "text", status, reply_code);

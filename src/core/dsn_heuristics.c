@@ -991,6 +991,45 @@ from_ses(struct dsn_parser *p, const char *t, size_t n)
 	return rc;
 }
 
+/*
+ * A text bounce's recipient whose own lines carried no code and words no
+ * pattern knows (Netscape: the reason above the address, boilerplate
+ * below it) takes the notice's words when they name a cause; else it
+ * keeps its own lines. -1 on allocation failure.
+ */
+static int
+notice_words(struct dsn_parser *p, struct dsn_recipient *r,
+    const char *general)
+{
+	char *own;
+
+	if (general == NULL || r->diag == NULL || r->status != NULL ||
+	    r->reply_code != 0 || strcmp(r->cls.reason, "onhold") != 0 ||
+	    r->provenance == DSN_PROV_RETURNED || strcmp(r->diag, general) == 0)
+		return 0;
+	own = r->diag;
+	if ((r->diag = dsn_dup_s(general)) == NULL) {
+		r->diag = own;
+		return -1;
+	}
+	if (dsn_rcpt_finish(p, r, NULL) < 0) {
+		free(own);
+		return -1;
+	}
+	if (strcmp(r->cls.source, "text") == 0 &&
+	    strcmp(r->cls.reason, "onhold") != 0) {
+		free(own);
+		return 0;
+	}
+	/* the notice said nothing better: back to the recipient's lines */
+	free(r->diag);
+	r->diag = own;
+	free(r->status);
+	r->status = NULL;
+	r->reply_code = 0;
+	return dsn_rcpt_finish(p, r, NULL);
+}
+
 static int
 set_sender_and_msgid(struct dsn_parser *p)
 {
@@ -1208,7 +1247,8 @@ dsn_build(struct dsn_parser *p)
 				r->diag = tr.general_diag ? dsn_dup_s(tr.general_diag) :
 				    NULL;
 			r->remote_mta = tr.v[i].remote ? dsn_dup_s(tr.v[i].remote) : NULL;
-			if (r->final_rcpt == NULL || dsn_rcpt_finish(p, r, NULL) < 0)
+			if (r->final_rcpt == NULL || dsn_rcpt_finish(p, r, NULL) < 0 ||
+			    notice_words(p, r, tr.general_diag) < 0)
 				goto oom;
 		}
 		if (rep->nrcpts == 0) {

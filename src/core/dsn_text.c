@@ -392,6 +392,8 @@ static const char *const returned_markers[] = {
 	"-- original message",
 	/* Lotus Notes / Domino: "------- Returned Message --------" */
 	"--- returned message",
+	/* XMail: "Here is listed the initial part of the message:" */
+	"initial part of the message",
 	NULL
 };
 
@@ -455,6 +457,8 @@ static const char *const strong_markers[] = {
 	"n'a pas pu \xc3\xaatre distribu\xc3\xa9",
 	"no se ha podido entregar",
 	"\xd0\xbd\xd0\xb5 \xd0\xbc\xd0\xbe\xd0\xb6\xd0\xb5\xd1\x82 \xd0\xb1\xd1\x8b\xd1\x82\xd1\x8c \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",	/* не может быть доставлено */
+	"\xd0\xbd\xd0\xb5 \xd0\xb1\xd1\x8b\xd0\xbb\xd0\xbe \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",	/* не было доставлено */
+	"message was not accepted",
 	NULL
 };
 
@@ -715,6 +719,26 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 			return REST_BELOW;
 		}
 	}
+	/* XMail "[<00>] XMail bounce: Rcpt=[a];Error=[550 ...]" */
+	{
+		const char *r = dsn_memstr_ci(p, (size_t)(e - p), "rcpt=[");
+
+		if (r != NULL && (*addr = dsn_addr_extract(r + 6,
+		    (size_t)(e - r - 6))) != NULL) {
+			const char *er = dsn_memstr_ci(r, (size_t)(e - r), "error=[");
+
+			if (er == NULL) {
+				*rest = e;
+				*restn = 0;
+				return REST_BELOW;
+			}
+			*rest = er + 7;
+			*restn = (size_t)(e - *rest);
+			if (*restn > 0 && (*rest)[*restn - 1] == ']')
+				(*restn)--;
+			return REST_INLINE;
+		}
+	}
 	/* "Original recipient: a", "Recipient address: <a>", "To: a" */
 	{
 		const char *q = labelled_value(p, e);
@@ -917,8 +941,12 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 		return *addr ? REST_INLINE : REST_NONE;
 	}
 	if (*p == '[' || *p == '(') {
-		/* "a [User unknown]"; "a (a)" is the address again */
-		if (memchr(p, '@', (size_t)(e - p)) != NULL) {
+		/*
+		 * "a [User unknown]", "a (550 5.1.1 <a>: ...)"; "a (a)" is
+		 * the address again, a name or nothing with a cause
+		 */
+		if (memchr(p, '@', (size_t)(e - p)) != NULL &&
+		    !dsn_failure_words(p, (size_t)(e - p))) {
 			*addr = lower_dup(l->p + start, len);
 			*rest = e;
 			*restn = 0;
@@ -947,7 +975,7 @@ sentence_recipient(const struct line *l)
 {
 	static const char *const verbs[] = { "deliver", "undeliverable",
 	    "couldn't be", "could not be", "failed", "rejected", "unable",
-	    "was not", "bounced", NULL };
+	    "was not", "bounced", "unavailable", NULL };
 	const char *to;
 	size_t i, start, len, at;
 	int verb = 0;
@@ -962,6 +990,7 @@ sentence_recipient(const struct line *l)
 		const char *t1 = dsn_memstr_ci(to, (size_t)(l->p + l->n - to), " to ");
 		const char *t2 = dsn_memstr_ci(to, (size_t)(l->p + l->n - to), " to:");
 		const char *t3 = dsn_memstr_ci(to, (size_t)(l->p + l->n - to), "recipient ");
+		const char *t4 = dsn_memstr_ci(to, (size_t)(l->p + l->n - to), "mailbox ");
 		const char *q;
 
 		to = t1;
@@ -969,6 +998,8 @@ sentence_recipient(const struct line *l)
 			to = t2;
 		if (t3 && (to == NULL || t3 < to))
 			to = t3 + 6;	/* "recipient " = 10: lands on "ent " */
+		if (t4 && (to == NULL || t4 < to))
+			to = t4 + 4;	/* "mailbox " = 8: lands on "box " */
 		if (to == NULL)
 			break;
 		q = to + 4;
