@@ -178,8 +178,10 @@ greeting_means_blocked(const char *reason)
 	return 0;
 }
 
+static int	bare_unknown_user(const char *);
+
 /*
- * The SMTP stage says who was refused. "User unknown" in reply to DATA,
+ * The SMTP stage says who was refused. A bare "user unknown" in reply to DATA,
  * after the recipients were accepted, is a content filter wearing a
  * recipient error's words; an address error in reply to MAIL FROM is
  * about the sender, not the recipient. A "user unknown" whose stage the
@@ -209,7 +211,7 @@ stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 		if (dsn_memstr_ci(d, n, mail_words[i]))
 			mail = 1;
 	if (data && !dsn_memstr_ci(d, n, "rcpt to") &&
-	    strcmp(r->cls.reason, "userunknown") == 0)
+	    strcmp(r->cls.reason, "userunknown") == 0 && bare_unknown_user(d))
 		dsn_set_reason(r, "filtered");
 	else if (mail && (strcmp(r->cls.category ? r->cls.category : "",
 	    "recipient") == 0 || strcmp(r->cls.reason, "onhold") == 0 ||
@@ -220,7 +222,6 @@ stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 		dsn_set_reason(r, "blocked");
 }
 
-static int	bare_unknown_user(const char *);
 static int	status_subject_is(const char *, char);
 
 /*
