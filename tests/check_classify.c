@@ -872,6 +872,9 @@ END_TEST
  * offset, ASCII or not, gives the match PCRE2 gives. Found the same way:
  * with HS_FLAG_SINGLEMATCH a one-byte literal ("]") was missed 65 bytes or
  * more into the text (seed regress-singlematch-offset); the flag is gone.
+ * Without it a one-byte literal beside a line starting with the same byte
+ * ("]" and "]n") was still missed past 64 bytes (seed
+ * regress-short-literal): a line that can match one byte is PCRE2's.
  */
 START_TEST(test_engines_literal_offset)
 {
@@ -881,8 +884,10 @@ START_TEST(test_engines_literal_offset)
 		/* one byte: missed under HS_FLAG_SINGLEMATCH past 64 bytes */
 		"blocked ]\n", "blocked \\]\n", "blocked S\n",
 		"blocked ]\nrejected ]\n",
+		/* one byte beside a longer line of the same first byte */
+		"blocked ]\nrejected ]n\n", "blocked S\nrejected Sx\n",
 	};
-	char diag[400];
+	char diag[400], file[256];
 	size_t f, len, k;
 
 	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
@@ -890,8 +895,11 @@ START_TEST(test_engines_literal_offset)
 		struct classifier *a, *b;
 
 		cfg_errors_init(&errs, "regress");
-		a = classifier_load_string(files[f], "regress", NULL, &errs);
-		b = classifier_load_string(files[f], "regress", NULL, &errs);
+		/* a line Vectorscan takes, so that there is a database */
+		snprintf(file, sizeof(file), "%ssystemerror \\bnot in this text\n",
+		    files[f]);
+		a = classifier_load_string(file, "regress", NULL, &errs);
+		b = classifier_load_string(file, "regress", NULL, &errs);
 		cfg_errors_fini(&errs);
 		ck_assert_ptr_nonnull(a);
 		ck_assert_ptr_nonnull(b);

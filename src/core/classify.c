@@ -563,7 +563,7 @@ text_hash(const char *s)
 /* ---- the one-pass engine ---- */
 
 #define DB_MAGIC	"EGRESSHS"
-#define DB_FORMAT	2u	/* 2: for bytes, without SINGLEMATCH */
+#define DB_FORMAT	3u	/* 2: for bytes, without SINGLEMATCH; 3: one-byte lines to PCRE2 */
 
 /* Serialized: this header, n mode bytes, then Vectorscan's own bytes. */
 struct db_header {
@@ -657,6 +657,30 @@ onepass_compile(struct classifier *cl)
 	    (flags = calloc(cl->n ? cl->n : 1, sizeof(*flags))) == NULL ||
 	    (ids = calloc(cl->n ? cl->n : 1, sizeof(*ids))) == NULL)
 		goto out;
+	/*
+	 * A line that can match one byte or none is always tried with PCRE2:
+	 * Vectorscan 5.4.9 misses a one-byte literal 64 bytes or more into
+	 * the text when another line starts with the same byte ("x" beside
+	 * "xn"; found by fuzz_classify, seed regress-short-literal). Real
+	 * bounce patterns are words, so this costs nothing.
+	 */
+	for (i = 0; i < cl->n; i++) {
+		hs_expr_info_t *info = NULL;
+
+		if (hs_expression_info(cl->v[i].src, HS_FLAG_CASELESS |
+		    HS_FLAG_ALLOWEMPTY, &info, &ce) == HS_SUCCESS) {
+			if (info->min_width <= 1) {
+				cl->mode[i] = MODE_PCRE2;
+				load_warning(cl, cl->v[i].line, "pattern can "
+				    "match a single byte: matched with PCRE2 "
+				    "alone");
+			}
+			free(info);
+		} else {
+			hs_free_compile_error(ce);
+			ce = NULL;
+		}
+	}
 	for (tries = 0; tries <= 2 * cl->n; tries++) {
 		for (i = m = 0; i < cl->n; i++) {
 			if (cl->mode[i] == MODE_PCRE2)
