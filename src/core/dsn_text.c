@@ -860,6 +860,19 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 		}
 	}
 	i = 0;
+	/* "[SMTP:a]" alone: Exchange's and MailEnable's address type */
+	if (e - p > 7 && *p == '[' && dsn_has_prefix_ci(p + 1, "smtp:")) {
+		const char *cb = memchr(p, ']', (size_t)(e - p));
+
+		if (cb != NULL && (*addr = dsn_addr_extract(p + 6,
+		    (size_t)(cb - p - 6))) != NULL) {
+			*rest = cb + 1;
+			while (*rest < e && **rest == ' ')
+				(*rest)++;
+			*restn = (size_t)(e - *rest);
+			return *restn > 0 ? REST_INLINE : REST_BELOW;
+		}
+	}
 	if (p < e && (*p == '<' || *p == '"' || *p == '\'')) {
 		br = 1;
 		p++;
