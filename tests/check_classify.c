@@ -307,7 +307,7 @@ static const struct ccase others[] = {
 	  "all relevant MX records point to non-existent hosts: retry timeout exceeded",
 	  "hostunknown" },
 	{ "opensmtpd no mx", "", 0, "No MX found for domain example.invalid",
-	  "networkerror" },
+	  "notaccept" },
 	{ "exim received headers", "", 550,
 	  "550 Too many \"Received\" headers - suspected mail loop", "contenterror" },
 	{ "qmail refused recipient, nothing precise", "", 550,

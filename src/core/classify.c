@@ -1336,22 +1336,23 @@ advice_cut(const char *s, size_t n)
 	    "learn more at", "to request removal", "please visit",
 	    "please see", "please refer to", "see also", "instructions for",
 	    NULL };
-	size_t i, best = n;
+	size_t at, i;
 
-	for (i = 0; advice[i] != NULL; i++) {
-		size_t k = strlen(advice[i]), at;
+	/* only at a sentence start: after ". ", "! ", "? ", ") " */
+	for (at = 2; at < n; at++) {
+		char c = s[at - 2];
 
-		for (at = 0; at + k <= best; at++) {
-			if (strncasecmp(s + at, advice[i], k) != 0)
-				continue;
-			/* only at a sentence start: after ". ", "! ", "? " */
-			if (at >= 2 && s[at - 1] == ' ' && (s[at - 2] == '.' ||
-			    s[at - 2] == '!' || s[at - 2] == '?' || s[at - 2] == ')'))
-				best = at - 1;
-			break;
+		if (s[at - 1] != ' ' || (c != '.' && c != '!' && c != '?' &&
+		    c != ')'))
+			continue;
+		for (i = 0; advice[i] != NULL; i++) {
+			size_t k = strlen(advice[i]);
+
+			if (k <= n - at && strncasecmp(s + at, advice[i], k) == 0)
+				return at - 1;
 		}
 	}
-	return best;
+	return n;
 }
 
 /*
