@@ -37,7 +37,12 @@
 # three days, a Japanese one, and final failures: "will not be retried",
 # German, a greylisting reply that ran out its queue time, Domino's router,
 # Yahoo's TSS04 deferral, labelled rejected as the labelled corpus does
-# for TSS04, not expired as first written). Prints precision and recall
+# for TSS04, not expired as first written; "blind13": Postfix local
+# delivery (unknown user, a command that died, disk quota), qmail's host
+# not found and expiry, Exim's sender verification, Sendmail's refusal
+# after DATA of a recipient accepted at RCPT, Gmail's "Message blocked",
+# and two that are no bounce: an Exchange delivery receipt, a helpdesk's
+# automatic answer). Prints precision and recall
 # of the reported recipients, action, permanent/temporary and reason
 # agreement and every mismatch; fails below the floors or when a recipient
 # with a soft reason is called hard. The reason floor is 97, not 99: an

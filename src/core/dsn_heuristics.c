@@ -732,6 +732,33 @@ unsubscribe_request(const struct dsn_parser *p)
 }
 
 /* ---- building the report ---- */
+/*
+ * A delivery receipt in text (Exchange's "Delivered: ..." with "Your
+ * message has been delivered to the following recipients", "Delivery to
+ * these recipients or groups is complete"): not a bounce, and the
+ * recipients it names were reached.
+ */
+static int
+text_delivered(const struct dsn_parser *p, const struct dsn_text_result *tr)
+{
+	static const char *const words[] = {
+	    "has been delivered to the following recipient",
+	    "was delivered to the following recipient",
+	    "delivery to these recipients or groups is complete",
+	    "delivery to the following recipients succeeded",
+	    "delivery to the following recipient succeeded", NULL };
+	const char *subj = dsn_top_header(p, "Subject");
+
+	if (tr->general_diag == NULL || tr->strong)
+		return 0;
+	if (subj != NULL && !dsn_has_prefix_ci(subj + strspn(subj, " "),
+	    "delivered") && !dsn_memstr_ci(subj, strlen(subj), "(success)") &&
+	    !dsn_memstr_ci(subj, strlen(subj), "relayed"))
+		return 0;
+	return dsn_memstr_any_ci(tr->general_diag, strlen(tr->general_diag),
+	    words);
+}
+
 
 /* Some letters, not just rules of "=" or a bullet. */
 static int
@@ -1272,6 +1299,25 @@ dsn_build(struct dsn_parser *p)
 				goto oom;
 			if (dsn_rcpt_finish(p, r, NULL) < 0)
 				goto oom;
+		}
+		goto done;
+	}
+	if (text_delivered(p, &tr)) {
+		rep->kind = DSN_KIND_DELIVERED;
+		rep->format = "text";
+		for (i = 0; i < tr.n; i++) {
+			struct dsn_recipient *r = dsn_rcpt_new(rep);
+
+			if (r == NULL)
+				goto oom;
+			if ((r->final_rcpt = dsn_dup_s(tr.v[i].addr)) == NULL ||
+			    (r->action = dsn_dup_s("delivered")) == NULL)
+				goto oom;
+			r->provenance = tr.v[i].prov ? tr.v[i].prov : DSN_PROV_REASON;
+			r->cls.reason = "delivered";
+			r->cls.category = vocab_reason_category("delivered");
+			r->cls.hard = 0;
+			r->cls.source = "report";
 		}
 		goto done;
 	}

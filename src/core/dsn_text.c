@@ -988,7 +988,7 @@ sentence_recipient(const struct line *l)
 {
 	static const char *const verbs[] = { "deliver", "undeliverable",
 	    "couldn't be", "could not be", "failed", "rejected", "unable",
-	    "was not", "bounced", "unavailable", NULL };
+	    "was not", "bounced", "unavailable", "been blocked", NULL };
 	const char *to;
 	size_t i, start, len, at;
 	int verb = 0;
