@@ -33,6 +33,7 @@ struct bounce_conf {
 	int			 add_header;
 	char			*header_name;
 	long long		 text_limit;
+	int			 pcre2_only;	/* engine = "pcre2" */
 	struct classifier	*classifier;	/* owned; NULL: codes only */
 };
 

@@ -67,12 +67,45 @@ bounce_default_patterns(void)
 	return NULL;
 }
 
+/*
+ * engine: "vectorscan" (the default: one scan of a diagnostic for every
+ * line, PCRE2 confirming, PCRE2 alone where Vectorscan cannot take a line)
+ * or "pcre2" (every line tried in file order). The second exists because
+ * Vectorscan 5.4.9, the version Debian 12 ships, has accelerator defects
+ * that miss matches past the first 64 bytes of a text for some sets of
+ * patterns; the shipped set is checked against PCRE2 in the tests, an
+ * operator's own set is not.
+ */
+static int
+engine_key(const config_setting_t *grp, int *pcre2_only, struct cfg_errors *e)
+{
+	char *s = NULL;
+	int rc = cfg_string(grp, "engine", &s, e), bad = 0;
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		if (strcmp(s, "pcre2") == 0)
+			*pcre2_only = 1;
+		else if (strcmp(s, "vectorscan") == 0)
+			*pcre2_only = 0;
+		else {
+			cfg_error(e, config_setting_get_member(grp, "engine"),
+			    "bounce.engine", "\"%s\": use \"vectorscan\" or "
+			    "\"pcre2\"", s);
+			bad = 1;
+		}
+	}
+	free(s);
+	return bad ? -1 : 0;
+}
+
 int
 bounce_config_load(struct bounce_conf *b, const config_setting_t *grp,
     const char *confdir, const struct limits *limits, struct cfg_errors *e)
 {
 	static const char *const keys[] = { "enabled", "patterns", "log_json",
-	    "add_header", "header_name", "text_limit", NULL };
+	    "add_header", "header_name", "text_limit", "engine", NULL };
 	struct classify_limits cl, *clp = NULL;
 	char *pat = NULL;
 	const char *path;
@@ -92,6 +125,10 @@ bounce_config_load(struct bounce_conf *b, const config_setting_t *grp,
 		    &b->text_limit, e);
 		if (cfg_string(grp, "patterns", &pat, e) > 0)
 			explicit = 1;
+		if (engine_key(grp, &b->pcre2_only, e) != 0) {
+			free(pat);
+			return -1;
+		}
 	}
 	if (e->count > before) {
 		free(pat);
@@ -147,5 +184,7 @@ bounce_config_load(struct bounce_conf *b, const config_setting_t *grp,
 		    "(built-in bounce-patterns.conf)", clp, e);
 	else
 		b->classifier = classifier_load(pat, clp, e);
+	if (b->classifier && b->pcre2_only)
+		classifier_use_pcre2(b->classifier);
 	return b->classifier == NULL ? -1 : 0;
 }
