@@ -76,15 +76,12 @@ bounce_default_patterns(void)
  * patterns; the shipped set is checked against PCRE2 in the tests, an
  * operator's own set is not.
  */
-static int
+static void
 engine_key(const config_setting_t *grp, int *pcre2_only, struct cfg_errors *e)
 {
 	char *s = NULL;
-	int rc = cfg_string(grp, "engine", &s, e), bad = 0;
 
-	if (rc < 0)
-		return -1;
-	if (rc == 1) {
+	if (cfg_string(grp, "engine", &s, e) == 1) {
 		if (strcmp(s, "pcre2") == 0)
 			*pcre2_only = 1;
 		else if (strcmp(s, "vectorscan") == 0)
@@ -93,11 +90,9 @@ engine_key(const config_setting_t *grp, int *pcre2_only, struct cfg_errors *e)
 			cfg_error(e, config_setting_get_member(grp, "engine"),
 			    "bounce.engine", "\"%s\": use \"vectorscan\" or "
 			    "\"pcre2\"", s);
-			bad = 1;
 		}
 	}
 	free(s);
-	return bad ? -1 : 0;
 }
 
 int
@@ -125,10 +120,7 @@ bounce_config_load(struct bounce_conf *b, const config_setting_t *grp,
 		    &b->text_limit, e);
 		if (cfg_string(grp, "patterns", &pat, e) > 0)
 			explicit = 1;
-		if (engine_key(grp, &b->pcre2_only, e) != 0) {
-			free(pat);
-			return -1;
-		}
+		engine_key(grp, &b->pcre2_only, e);
 	}
 	if (e->count > before) {
 		free(pat);
