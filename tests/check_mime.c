@@ -898,8 +898,9 @@ END_TEST
  * The base64 decoder reads whole blocks of data characters at a time where
  * it can. Fed one byte per call it never can: that is the reference. Random
  * text of data characters broken by line ends, spaces, "=", garbage and
- * bytes above 0x7f at random places must decode to the same bytes, with the
- * same garbage flag, fed whole and in random slices.
+ * bytes above 0x7f at random places (or in 76-column CRLF lines, some
+ * longer than the decoder's gathered run) must decode to the same bytes,
+ * with the same garbage flag, fed whole and in random slices.
  */
 START_TEST(test_b64_blocks)
 {
@@ -907,7 +908,7 @@ START_TEST(test_b64_blocks)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	static const char odd[] = { '\r', '\n', ' ', '\t', '=', '!', '-', '.',
 	    '@', '[', '`', '{', (char)0x80, (char)0xc3, (char)0xff, '\0' };
-	char in[600], want[600 + 8], got[600 + 8];
+	char in[5000], want[5000 + 8], got[5000 + 8];
 	struct mime_b64 a, b;
 	size_t n, i, k, nw, ng;
 	int round;
@@ -916,10 +917,16 @@ START_TEST(test_b64_blocks)
 	for (round = 0; round < 3000; round++) {
 		unsigned rate = 1 + run_rand(round % 4 == 0 ? 4 : 200);
 
-		n = run_rand(sizeof(in));
+		/* mostly short; every eighth longer than a gathered run */
+		n = run_rand(round % 8 == 0 ? sizeof(in) : 600);
 		for (i = 0; i < n; i++)
 			in[i] = run_rand(rate) == 0 ?
 			    odd[run_rand(sizeof(odd))] : alpha[run_rand(64)];
+		/* every third in lines of 76 ending in CRLF, as mailers send */
+		for (i = 76; round % 3 == 0 && i + 1 < n; i += 78) {
+			in[i] = '\r';
+			in[i + 1] = '\n';
+		}
 		mime_b64_init(&a);
 		for (i = 0, nw = 0; i < n; i++)
 			nw += mime_b64_step(&a, in + i, 1, want + nw);

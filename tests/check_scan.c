@@ -239,6 +239,102 @@ START_TEST(test_scan_cases)
 }
 END_TEST
 
+/* The body findings with their details, in order, joined. */
+static void
+findings_details(const struct findings *f, char *out, size_t outsz)
+{
+	size_t i, len = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < f->n && len < outsz; i++)
+		len += (size_t)snprintf(out + len, outsz - len, "%s%s:%s",
+		    i ? "," : "", f->v[i].id, f->v[i].detail);
+}
+
+static unsigned long long
+xorshift(unsigned long long *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/*
+ * The body line checks take 64 bytes a step where a block holds CRLF line
+ * ends only; fed one byte at a time they run the byte machine alone. Random
+ * bodies of lines from empty to past the limit, with a bare LF, a bare CR,
+ * a NUL or a CRLF split across blocks at random places (often none), must
+ * give the same findings with the same line numbers at every chunk size.
+ */
+START_TEST(test_scan_body_blocks)
+{
+	static const size_t chunks[] = { 1, 5, 63, 64, 65, 127, 4096, 0 };
+	static const int limits[] = { 78, 100, 998 };
+	struct config *cfg = config_default();
+	struct envelope env = { .mail_from = "alice@example.com", .now = NOW,
+	    .esmtp_size = -1 };
+	unsigned long long seed = 0x2545f4914f6cdd1dULL;
+	char *msg = malloc(70000), want[1024], got[1024];
+	int iter, long_seen = 0;
+
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_ptr_nonnull(msg);
+	for (iter = 0; iter < 150; iter++) {
+		size_t len = (size_t)sprintf(msg, "%s", CLEAN_HDRS "\r\n"), k, off;
+		int lines = (int)(xorshift(&seed) % 200), l;
+
+		cfg->limits.line_length = limits[iter % 3];
+		for (l = 0; l < lines && len < 60000; l++) {
+			unsigned long long r = xorshift(&seed);
+			size_t w = r % 8 == 0 ? (size_t)(r >> 8) % 1100 :
+			    (size_t)(r >> 8) % 90, c;
+
+			for (c = 0; c < w; c++)
+				msg[len++] = (char)('a' + (r >> (c % 40)) % 26);
+			switch ((r >> 40) % 97) {
+			case 0:
+				msg[len++] = '\n';		/* bare LF */
+				continue;
+			case 1:
+				msg[len++] = '\r';		/* bare CR */
+				break;
+			case 2:
+				msg[len++] = '\0';
+				break;
+			}
+			msg[len++] = '\r';
+			msg[len++] = '\n';
+		}
+		want[0] = '\0';
+		for (k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
+			size_t chunk = chunks[k] ? chunks[k] : len;
+			struct scan *sc = scan_new(cfg, &env);
+
+			ck_assert_ptr_nonnull(sc);
+			for (off = 0; off < len; off += chunk)
+				ck_assert_int_eq(scan_raw(sc, msg + off,
+				    len - off < chunk ? len - off : chunk), 0);
+			ck_assert_int_eq(scan_finish(sc), 0);
+			findings_details(scan_findings(sc), got, sizeof(got));
+			if (k == 0) {
+				strcpy(want, got);
+				long_seen += strstr(got, "line_too_long") != NULL;
+			}
+			ck_assert_msg(strcmp(got, want) == 0,
+			    "body %d, chunk %zu: \"%s\", byte at a time \"%s\"",
+			    iter, chunk, got, want);
+			scan_free(sc);
+		}
+	}
+	/* the bodies did reach the limit, and not every time */
+	ck_assert_int_gt(long_seen, 10);
+	ck_assert_int_lt(long_seen, 150);
+	free(msg);
+	config_free(cfg);
+}
+END_TEST
+
 /* The milter path: fields arrive split, folded values joined by "\n". */
 START_TEST(test_scan_milter_fields)
 {
@@ -660,6 +756,7 @@ scan_suite(void)
 
 	tcase_add_loop_test(tc, test_scan_cases, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_scan_milter_fields);
+	tcase_add_test(tc, test_scan_body_blocks);
 	tcase_add_test(tc, test_scan_sizes);
 	tcase_add_test(tc, test_scan_bounce_candidates);
 	tcase_add_test(tc, test_scan_bounce_nonnull_sender);

@@ -12,9 +12,52 @@
 #define EGRESS_BYTESCAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
+#endif
+/*
+ * 32-byte variants built in on x86-64; bytescan_avx2() says whether the CPU
+ * runs them. -DEGRESS_NO_AVX2 leaves them out (the sanitizer build does, so
+ * that the tests run the 16-byte paths too).
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(EGRESS_NO_AVX2)
+#include <immintrin.h>
+#define BYTESCAN_AVX2	1
+#endif
+
+#ifdef BYTESCAN_AVX2
+static inline int
+bytescan_avx2(void)
+{
+	return __builtin_cpu_supports("avx2");
+}
+#endif
+
+#ifdef BYTESCAN_AVX2
+/* bytescan_any3() 32 bytes a step, to the last whole block; *at: where it
+ * stopped. Returns the index of a match, or n if none before *at. */
+__attribute__((target("avx2"))) static inline size_t
+bytescan_any3_avx2(const char *p, size_t n, char a, char b, char c,
+    size_t *at)
+{
+	const __m256i va = _mm256_set1_epi8(a), vb = _mm256_set1_epi8(b),
+	    vc = _mm256_set1_epi8(c);
+	size_t i = 0;
+
+	for (; i + 32 <= n; i += 32) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+		unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_or_si256(
+		    _mm256_or_si256(_mm256_cmpeq_epi8(x, va),
+		    _mm256_cmpeq_epi8(x, vb)), _mm256_cmpeq_epi8(x, vc)));
+
+		if (m != 0)
+			return i + (size_t)__builtin_ctz(m);
+	}
+	*at = i;
+	return n;
+}
 #endif
 
 /* Index of the first byte of p[0..n) equal to a, b or c; n if none. */
@@ -23,6 +66,14 @@ bytescan_any3(const char *p, size_t n, char a, char b, char c)
 {
 	size_t i = 0;
 
+#ifdef BYTESCAN_AVX2
+	if (n >= 64 && bytescan_avx2()) {
+		size_t r = bytescan_any3_avx2(p, n, a, b, c, &i);
+
+		if (r < n)
+			return r;
+	}
+#endif
 #ifdef __SSE2__
 	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b),
 	    vc = _mm_set1_epi8(c);
@@ -196,6 +247,124 @@ bytescan_text_stats(const char *p, size_t n, size_t *longest)
 		best = run;
 	*longest = best;
 	return count;
+}
+
+/*
+ * The 64 bytes at p as three bit masks (bit i for p[i]): LF, CR and NUL.
+ * Four 16-byte compares per byte value; the caller reads at least 64 bytes.
+ */
+#ifdef BYTESCAN_AVX2
+__attribute__((target("avx2"))) static inline void
+bytescan_eol64_avx2(const char *p, uint64_t *lf, uint64_t *cr, uint64_t *nul)
+{
+	const __m256i vlf = _mm256_set1_epi8('\n'), vcr = _mm256_set1_epi8('\r'),
+	    vz = _mm256_setzero_si256();
+	__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	__m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+
+	*lf = (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, vlf)) |
+	    (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(y, vlf)) << 32;
+	*cr = (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, vcr)) |
+	    (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(y, vcr)) << 32;
+	*nul = (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, vz)) |
+	    (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(y, vz)) << 32;
+}
+#endif
+
+static inline void
+bytescan_eol64(const char *p, uint64_t *lf, uint64_t *cr, uint64_t *nul)
+{
+#ifdef __SSE2__
+	const __m128i vlf = _mm_set1_epi8('\n'), vcr = _mm_set1_epi8('\r'),
+	    vz = _mm_setzero_si128();
+	uint64_t l = 0, c = 0, z = 0;
+	int k;
+
+	for (k = 0; k < 64; k += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
+
+		l |= (uint64_t)(unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(x, vlf)) << k;
+		c |= (uint64_t)(unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(x, vcr)) << k;
+		z |= (uint64_t)(unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(x, vz)) << k;
+	}
+	*lf = l;
+	*cr = c;
+	*nul = z;
+#else
+	uint64_t l = 0, c = 0, z = 0;
+	int k;
+
+	for (k = 0; k < 64; k++) {
+		l |= (uint64_t)(p[k] == '\n') << k;
+		c |= (uint64_t)(p[k] == '\r') << k;
+		z |= (uint64_t)(p[k] == '\0') << k;
+	}
+	*lf = l;
+	*cr = c;
+	*nul = z;
+#endif
+}
+
+#ifdef BYTESCAN_AVX2
+/* bytescan_pair() 32 pairs a step; *at: where it stopped. Returns the index
+ * of a match, or n if none before *at. */
+__attribute__((target("avx2"))) static inline size_t
+bytescan_pair_avx2(const char *p, size_t n, char a, char b, size_t *at)
+{
+	const __m256i va = _mm256_set1_epi8(a), vb = _mm256_set1_epi8(b);
+	size_t i = 0;
+
+	for (; i + 33 <= n; i += 32) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+		__m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 1));
+		unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_and_si256(
+		    _mm256_cmpeq_epi8(x, va), _mm256_cmpeq_epi8(y, vb)));
+
+		if (m != 0)
+			return i + (size_t)__builtin_ctz(m);
+	}
+	*at = i;
+	return n;
+}
+#endif
+
+/*
+ * Index of the first i in p[0..n-1) with p[i] == a and p[i + 1] == b; n if
+ * none (a pair that would end past n is not looked for).
+ */
+static inline size_t
+bytescan_pair(const char *p, size_t n, char a, char b)
+{
+	size_t i = 0;
+
+#ifdef BYTESCAN_AVX2
+	if (n >= 64 && bytescan_avx2()) {
+		size_t r = bytescan_pair_avx2(p, n, a, b, &i);
+
+		if (r < n)
+			return r;
+	}
+#endif
+#ifdef __SSE2__
+	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+
+	for (; i + 17 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 1));
+		int m = _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(x, va),
+		    _mm_cmpeq_epi8(y, vb)));
+
+		if (m != 0)
+			return i + (size_t)__builtin_ctz((unsigned)m);
+	}
+#endif
+	for (; i + 1 < n; i++)
+		if (p[i] == a && p[i + 1] == b)
+			return i;
+	return n;
 }
 
 #endif

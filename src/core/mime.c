@@ -1206,12 +1206,13 @@ body_run(struct mime_parser *p, const char *data, size_t n, size_t *used)
 	*used = 0;
 	if (p->line_mode || (e->mode != EM_BODY && e->mode != EM_SKIP))
 		return 0;
-	while (end < n && (nl = memchr(data + end, '\n', n - end)) != NULL) {
+	/* to the first line that starts with '-' (a delimiter candidate)
+	 * when a multipart is open, else to the last whole line */
+	if (open && (end = bytescan_pair(data, n, '\n', '-')) < n)
+		end++;
+	else if ((nl = memrchr(data, '\n', n)) != NULL)
 		end = (size_t)(nl - data) + 1;
-		if (open && end < n && data[end] == '-')
-			break;
-	}
-	if (end == 0)
+	else
 		return 0;
 	if (e->mode == EM_SKIP) {	/* the line path keeps none of it */
 		*used = end;

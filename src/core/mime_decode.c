@@ -17,7 +17,7 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(EGRESS_NO_AVX2)
 #include <immintrin.h>
 #define B64_AVX2	1	/* built in; used where the CPU has AVX2 */
 #endif
@@ -25,6 +25,7 @@
 #include "egress/buf.h"
 #include "egress/mime.h"
 #include "mime_int.h"
+#include "bytescan.h"
 
 
 /* Sections of one RFC 2231 continued parameter that are kept. */
@@ -207,8 +208,50 @@ mime_b64_init(struct mime_b64 *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/*
+ * Base64 a line at a time leaves the block decoders a line's worth of data
+ * each (76 characters: two AVX2 blocks, then the scalar tail, then CRLF
+ * byte by byte). Line ends are no-ops to the decoder in every state, so
+ * mime_b64_step() gathers the data between them into runs of up to
+ * B64_GATHER characters and decodes each run whole: same bytes out, same
+ * state after.
+ */
+#define B64_GATHER	2048
+#define B64_GATHER_MIN	128	/* shorter inputs are decoded as they are */
+
+static size_t	b64_flat(struct mime_b64 *, const char *, size_t, char *);
+
 size_t
 mime_b64_step(struct mime_b64 *d, const char *in, size_t n, char *out)
+{
+	char run[B64_GATHER];
+	const char *p = in, *e = in + n;
+	size_t o = 0, t = 0, seg;
+
+	if (n < B64_GATHER_MIN)
+		return b64_flat(d, in, n, out);
+	while (p < e) {
+		seg = bytescan_any3(p, (size_t)(e - p), '\r', '\n', '\n');
+		if (seg > B64_GATHER - t)
+			seg = B64_GATHER - t;
+		memcpy(run + t, p, seg);
+		t += seg;
+		p += seg;
+		if (t == B64_GATHER) {
+			o += b64_flat(d, run, t, out + o);
+			t = 0;
+		}
+		while (p < e && (*p == '\r' || *p == '\n'))
+			p++;
+	}
+	if (t > 0)
+		o += b64_flat(d, run, t, out + o);
+	return o;
+}
+
+/* mime_b64_step() over input as it stands. */
+static size_t
+b64_flat(struct mime_b64 *d, const char *in, size_t n, char *out)
 {
 	const unsigned char *p = (const unsigned char *)in, *e = p + n;
 	size_t o = 0;

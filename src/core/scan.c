@@ -552,6 +552,16 @@ eoh_in(struct scan *s)
 
 /* ---- body checks ---- */
 
+/* The line in progress is longer than the limit: say so, once. */
+static int
+body_long(struct scan *s, unsigned long long maxlen)
+{
+	if (s->linelen <= maxlen || (s->seen & SEEN_LINE_LONG))
+		return 0;
+	s->seen |= SEEN_LINE_LONG;
+	return scan_add(s, "body.line_too_long", "line %llu", s->lineno);
+}
+
 /* One body byte through the line state machine. */
 static int
 body_byte(struct scan *s, unsigned char c, unsigned long long maxlen)
@@ -586,40 +596,116 @@ body_byte(struct scan *s, unsigned char c, unsigned long long maxlen)
 		if (scan_add(s, "body.nul", "line %llu", s->lineno) != 0)
 			return -1;
 	}
-	if (++s->linelen > maxlen && !(s->seen & SEEN_LINE_LONG)) {
-		s->seen |= SEEN_LINE_LONG;
-		if (scan_add(s, "body.line_too_long", "line %llu", s->lineno) != 0)
-			return -1;
-	}
-	return 0;
+	s->linelen++;
+	return body_long(s, maxlen);
 }
 
 /*
- * The body line checks. Most lines hold neither CR nor NUL before their
- * CRLF: one vectorised search (bytescan_any3) finds the next LF, CR or NUL,
- * the bytes before it are counted in one step, and a CRLF ends the line
- * at once. Anything else (a bare CR or LF, a NUL, a CR last in the chunk)
- * goes through body_byte() one byte at a time, so the work stays linear
- * and the findings are those of the byte-by-byte machine.
+ * 64 bytes of body in one step, when they hold only CRLF line ends and no
+ * NUL: LF, CR and NUL as bit masks; every CR right before an LF of the
+ * block and every LF right after a CR of it. Lines wholly inside the block
+ * are shorter than 64, so only the line running in (to the first LF) can
+ * pass a limit of 64 or more. Returns 1 when the block was taken, 0 when
+ * it needs the byte path (state untouched), -1 on error.
+ */
+static inline int
+body_block(struct scan *s, uint64_t lf, uint64_t cr, uint64_t nul,
+    unsigned long long maxlen)
+{
+	unsigned first, last;
+
+	if (nul != 0 || cr != lf >> 1 || (lf & 1) != 0)
+		return 0;
+	if (lf == 0) {
+		s->linelen += 64;
+		return body_long(s, maxlen) != 0 ? -1 : 1;
+	}
+	first = (unsigned)__builtin_ctzll(lf);
+	last = 63 - (unsigned)__builtin_clzll(lf);
+	s->linelen += first - 1;	/* the CR is no part of the line */
+	if (body_long(s, maxlen) != 0)
+		return -1;
+	s->lineno += (unsigned long long)__builtin_popcountll(lf);
+	s->linelen = 63 - last;
+	return 1;
+}
+
+/* Blocks of p[0..n) while body_block() takes them, masks from eol(): the
+ * bytes taken, or (size_t)-1 on error. Inlined into each variant below. */
+static inline __attribute__((always_inline)) size_t
+body_blocks_with(struct scan *s, const char *p, size_t n,
+    unsigned long long maxlen,
+    void (*eol)(const char *, uint64_t *, uint64_t *, uint64_t *))
+{
+	uint64_t lf, cr, nul;
+	size_t i;
+	int r = 1;
+
+	for (i = 0; n - i >= 64; i += 64) {
+		eol(p + i, &lf, &cr, &nul);
+		if ((r = body_block(s, lf, cr, nul, maxlen)) <= 0)
+			break;
+	}
+	return r < 0 ? (size_t)-1 : i;
+}
+
+static size_t
+body_blocks(struct scan *s, const char *p, size_t n,
+    unsigned long long maxlen)
+{
+	return body_blocks_with(s, p, n, maxlen, bytescan_eol64);
+}
+
+#ifdef BYTESCAN_AVX2
+/* With AVX2 masks (and POPCNT, which every AVX2 CPU has). */
+__attribute__((target("avx2,popcnt"))) static size_t
+body_blocks_avx2(struct scan *s, const char *p, size_t n,
+    unsigned long long maxlen)
+{
+	return body_blocks_with(s, p, n, maxlen, bytescan_eol64_avx2);
+}
+#endif
+
+/*
+ * The body line checks. Runs of 64 bytes with CRLF line ends only are
+ * taken a block at a time (body_block). Otherwise one vectorised search
+ * (bytescan_any3) finds the next LF, CR or NUL, the bytes before it are
+ * counted in one step, and a CRLF ends the line at once. Anything else (a
+ * bare CR or LF, a NUL, a CR last in the chunk) goes through body_byte()
+ * one byte at a time, so the work stays linear and the findings are those
+ * of the byte-by-byte machine.
  */
 static int
 body_lines(struct scan *s, const char *p, size_t n)
 {
 	const unsigned long long maxlen = s->cfg->limits.line_length > 0 ?
 	    (unsigned long long)s->cfg->limits.line_length : ~0ULL;
-	size_t i = 0, j;
+	size_t i = 0, j, noblock = 0;
 
 	while (i < n) {
+		if (!s->prev_cr && maxlen >= 64 && i >= noblock &&
+		    n - i >= 64) {
+#ifdef BYTESCAN_AVX2
+			if (bytescan_avx2())
+				j = body_blocks_avx2(s, p + i, n - i, maxlen);
+			else
+#endif
+				j = body_blocks(s, p + i, n - i, maxlen);
+			if (j == (size_t)-1)
+				return -1;
+			i += j;
+			if (i == n)
+				break;
+			/* not before these 64 bytes are behind: linear work
+			 * on a body of bare line ends too */
+			noblock = i + 64;
+		}
 		if (!s->prev_cr) {
 			j = i + bytescan_any3(p + i, n - i, '\n', '\r', '\0');
 			if (j > i) {
 				s->linelen += j - i;
-				if (s->linelen > maxlen && !(s->seen & SEEN_LINE_LONG)) {
-					s->seen |= SEEN_LINE_LONG;
-					if (scan_add(s, "body.line_too_long",
-					    "line %llu", s->lineno) != 0)
-						return -1;
-				}
+				if (body_long(s, maxlen) != 0)
+					return -1;
 				i = j;
 				if (i == n)
 					break;
