@@ -78,6 +78,9 @@ enum ls_state {
 	S_RAW,		/* <script>/<style> content */
 };
 
+/* The tags the scanner acts on; TK_BREAK: those that break anchor text. */
+enum tag_kind { TK_OTHER, TK_A, TK_IMG, TK_SCRIPT, TK_STYLE, TK_BREAK };
+
 struct link_scanner {
 	int		 html;
 	link_cb		 cb;
@@ -91,6 +94,7 @@ struct link_scanner {
 	/* tag */
 	char		 tag[TAG_MAX];
 	size_t		 taglen;
+	enum tag_kind	 tagkind;	/* of tag, once its name is complete */
 	int		 tag_close;
 	char		 aname[ATTR_NAME_MAX];
 	size_t		 anamelen;
@@ -648,7 +652,7 @@ attr_done(struct link_scanner *ls)
 	ls->avallen = 0;
 	if (n == 0)
 		return 0;
-	if (is_href && ls->taglen == 1 && ls->tag[0] == 'a') {
+	if (is_href && ls->tagkind == TK_A) {
 		/* Reported with the anchor text at </a>; the first href wins. */
 		if (!ls->have_href) {
 			memcpy(ls->href, url, n + 1);
@@ -661,26 +665,41 @@ attr_done(struct link_scanner *ls)
 	    "action");
 }
 
-static int
-tag_is(const struct link_scanner *ls, const char *name)
+/* What a (lowercased) tag name t[0..n) is to the scanner. */
+static enum tag_kind
+tag_kind(const char *t, size_t n)
 {
-	size_t l = strlen(name);
-
-	return ls->taglen == l && memcmp(ls->tag, name, l) == 0;
+	switch (n) {
+	case 1:
+		return t[0] == 'a' ? TK_A : t[0] == 'p' ? TK_BREAK : TK_OTHER;
+	case 2:
+		return memcmp(t, "br", 2) == 0 || memcmp(t, "td", 2) == 0 ||
+		    memcmp(t, "li", 2) == 0 || memcmp(t, "tr", 2) == 0 ?
+		    TK_BREAK : TK_OTHER;
+	case 3:
+		return memcmp(t, "img", 3) == 0 ? TK_IMG :
+		    memcmp(t, "div", 3) == 0 ? TK_BREAK : TK_OTHER;
+	case 5:
+		return memcmp(t, "style", 5) == 0 ? TK_STYLE : TK_OTHER;
+	case 6:
+		return memcmp(t, "script", 6) == 0 ? TK_SCRIPT : TK_OTHER;
+	}
+	return TK_OTHER;
 }
 
 /* Called at the start of a tag's attributes (the name is complete). */
 static int
 tag_start(struct link_scanner *ls)
 {
-	if (tag_is(ls, "a")) {
+	ls->tagkind = tag_kind(ls->tag, ls->taglen);
+	if (ls->tagkind == TK_A) {
 		int rc = anchor_end(ls);	/* <a> does not nest */
 
 		if (!ls->tag_close)
 			ls->in_a = 1;
 		return rc;
 	}
-	if (!ls->tag_close && tag_is(ls, "img"))
+	if (!ls->tag_close && ls->tagkind == TK_IMG)
 		ls->images++;
 	return 0;
 }
@@ -688,15 +707,25 @@ tag_start(struct link_scanner *ls)
 static void
 tag_end(struct link_scanner *ls)
 {
-	if (!ls->tag_close && (tag_is(ls, "script") || tag_is(ls, "style"))) {
+	if (!ls->tag_close && (ls->tagkind == TK_SCRIPT ||
+	    ls->tagkind == TK_STYLE)) {
 		ls->state = S_RAW;
 		ls->raw_match = 0;
 		return;
 	}
-	if (tag_is(ls, "br") || tag_is(ls, "p") || tag_is(ls, "div") ||
-	    tag_is(ls, "td") || tag_is(ls, "li") || tag_is(ls, "tr"))
+	if (ls->tagkind == TK_BREAK)
 		anchor_add(ls, ' ');
 	ls->state = S_TEXT;
+}
+
+/* Bytes of an attribute value, up to its limit (the rest is dropped). */
+static inline void
+aval_add(struct link_scanner *ls, const char *p, size_t n)
+{
+	if (n > sizeof(ls->aval) - ls->avallen)
+		n = sizeof(ls->aval) - ls->avallen;
+	memcpy(ls->aval + ls->avallen, p, n);
+	ls->avallen += n;
 }
 
 static int
@@ -843,7 +872,8 @@ step_html(struct link_scanner *ls, int c)
 		return 0;
 	case S_RAW: {
 		/* Skip to "</script" or "</style", whichever opened it. */
-		const char *want = tag_is(ls, "script") ? "</script" : "</style";
+		const char *want = ls->tagkind == TK_SCRIPT ? "</script" :
+		    "</style";
 		size_t wl = strlen(want);
 
 		if (lower(c) == want[ls->raw_match]) {
@@ -877,6 +907,15 @@ link_scanner_feed(struct link_scanner *ls, const char *p, size_t n)
 			if ((i += k) == n)
 				break;
 			/* text_run() stopped at a '<': step_html() opens the tag */
+		} else if (ls->state == S_VAL_DQ || ls->state == S_VAL_SQ) {
+			/* a quoted value up to its quote, in one step */
+			const char *q = memchr(p + i, ls->state == S_VAL_DQ ?
+			    '"' : '\'', n - i);
+
+			k = q != NULL ? (size_t)(q - (p + i)) : n - i;
+			aval_add(ls, p + i, k);
+			if ((i += k) == n)
+				break;
 		}
 		rc = step_html(ls, (unsigned char)p[i++]);
 		if (rc != 0) {

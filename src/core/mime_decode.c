@@ -214,7 +214,9 @@ mime_b64_init(struct mime_b64 *d)
  * byte by byte). Line ends are no-ops to the decoder in every state, so
  * mime_b64_step() gathers the data between them into runs of up to
  * B64_GATHER characters and decodes each run whole: same bytes out, same
- * state after.
+ * state after. Lines are taken to be as long as the one before when a CRLF
+ * stands there; a line end the guess lets through inside a run is still a
+ * no-op to the decoder.
  */
 #define B64_GATHER	2048
 #define B64_GATHER_MIN	128	/* shorter inputs are decoded as they are */
@@ -226,12 +228,18 @@ mime_b64_step(struct mime_b64 *d, const char *in, size_t n, char *out)
 {
 	char run[B64_GATHER];
 	const char *p = in, *e = in + n;
-	size_t o = 0, t = 0, seg;
+	size_t o = 0, t = 0, seg, line = 0;
 
 	if (n < B64_GATHER_MIN)
 		return b64_flat(d, in, n, out);
 	while (p < e) {
-		seg = bytescan_any3(p, (size_t)(e - p), '\r', '\n', '\n');
+		if (line > 0 && (size_t)(e - p) > line + 1 && p[line] == '\r' &&
+		    p[line + 1] == '\n')
+			seg = line;
+		else {
+			seg = bytescan_any3(p, (size_t)(e - p), '\r', '\n', '\n');
+			line = seg;
+		}
 		if (seg > B64_GATHER - t)
 			seg = B64_GATHER - t;
 		memcpy(run + t, p, seg);
