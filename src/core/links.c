@@ -404,17 +404,11 @@ link_scanner_images(const struct link_scanner *ls)
 static int
 token_text(struct link_scanner *ls, const char *t, size_t n)
 {
-	size_t i, chars = 0;
-	int punct = 0;
+	size_t longest;
 
-	for (i = 0; i < n; i++) {
-		unsigned c = (unsigned char)t[i];
-
-		chars += is_alnum((int)c) || c >= 0x80;
-		punct |= c == ':' || c == '.';
-	}
-	ls->text_chars += chars;
-	return punct ? find_bare_urls(ls, t, n) : 0;
+	ls->text_chars += bytescan_text_stats(t, n, &longest);
+	return bytescan_any3(t, n, ':', '.', '.') < n ?
+	    find_bare_urls(ls, t, n) : 0;
 }
 
 static int
@@ -470,16 +464,6 @@ run_token(struct link_scanner *ls, const char *t, size_t k)
 	return token_text(ls, t, k);
 }
 
-/* Raw text-character count of t[0..k), as token_text() counts. */
-static size_t
-raw_chars(const char *t, size_t k)
-{
-	size_t i, chars = 0;
-
-	for (i = 0; i < k; i++)
-		chars += is_alnum((unsigned char)t[i]) || (unsigned char)t[i] >= 0x80;
-	return chars;
-}
 
 /*
  * Complete tokens p[0..n) separated by whitespace, with no '<' in HTML.
@@ -530,7 +514,7 @@ run_tokens(struct link_scanner *ls, const char *p, size_t n)
 			;
 		k = bytescan_space(p + a, n - a, 0);
 		/* run_token() counts again what it reads */
-		ls->text_chars -= raw_chars(p + a, k);
+		ls->text_chars -= bytescan_text_stats(p + a, k, &longest);
 		if (run_token(ls, p + a, k) != 0)
 			return -1;
 		i = from = a + k;
@@ -587,6 +571,17 @@ anchor_add(struct link_scanner *ls, int c)
 	}
 	if (ls->anchorlen < sizeof(ls->anchor) - 1)
 		ls->anchor[ls->anchorlen++] = (char)c;
+}
+
+/* anchor_add() for n bytes: only while there is room for them. */
+static void
+anchor_add_bytes(struct link_scanner *ls, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && ls->in_a &&
+	    ls->anchorlen < sizeof(ls->anchor) - 1; i++)
+		anchor_add(ls, (unsigned char)p[i]);
 }
 
 /*
@@ -899,11 +894,12 @@ link_scanner_feed(struct link_scanner *ls, const char *p, size_t n)
 	while (i < n) {
 		int rc;
 
-		if (!ls->html || (ls->state == S_TEXT && !ls->in_a)) {
+		if (!ls->html || ls->state == S_TEXT) {
 			if ((k = text_run(ls, p + i, n - i)) == (size_t)-1) {
 				ls->failed = 1;
 				return -1;
 			}
+			anchor_add_bytes(ls, p + i, k);
 			if ((i += k) == n)
 				break;
 			/* text_run() stopped at a '<': step_html() opens the tag */
