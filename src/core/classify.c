@@ -24,9 +24,11 @@
  *     is PCRE2's; Vectorscan only saves trying the lines that cannot match.
  *     A line it rejects exactly is compiled as a prefilter (a superset of
  *     its matches); one it rejects even so is "always tried" with PCRE2 in
- *     its place in file order and named in the warnings. Only ASCII text
- *     is scanned: text with any byte above 0x7f is tried line by line
- *     with PCRE2 (see onepass_scan).
+ *     its place in file order and named in the warnings. Text with bytes
+ *     above 0x7f is scanned as a copy of one ASCII byte per character,
+ *     with the lines that copy cannot stand for tried as well; text that
+ *     is not valid UTF-8 is tried line by line with PCRE2 (see
+ *     utf_folds and onepass_scan).
  *   PCRE2 alone (no Vectorscan, or its build failed): runs of consecutive
  *     lines with the same tier and reason are matched as one alternation
  *     (JIT), which gives the same answers with far fewer matches.
@@ -102,8 +104,72 @@ struct classifier {
 	size_t			 npool, cappool;
 	unsigned char		*mode;	/* enum mode, per v[] entry */
 	uint64_t		 always[BITWORDS];	/* MODE_PCRE2 lines */
+	/* and on text that is not ASCII, the lines utf_folds() cannot take */
+	uint64_t		 always_utf[BITWORDS];
 #endif
 };
+
+/* ---- UTF-8 ---- */
+
+/*
+ * The UTF-8 character at p (left > 0 bytes, p[0] >= 0x80): its length,
+ * with the code point in *cp, or 0 when the bytes are no valid UTF-8
+ * (overlong forms, surrogates and values past U+10FFFF included).
+ */
+static size_t
+utf8_char(const unsigned char *p, size_t left, uint32_t *cp)
+{
+	uint32_t c = p[0], min;
+	size_t k, j;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		k = 1, c &= 0x1f, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		k = 2, c &= 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		k = 3, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	if (left <= k)
+		return 0;
+	for (j = 1; j <= k; j++) {
+		if ((p[j] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[j] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return k + 1;
+}
+
+/*
+ * Each byte of s[0..n) that is no part of a valid UTF-8 character becomes
+ * '?', so that the patterns match valid UTF-8 only: PCRE2 10.42's JIT with
+ * PCRE2_MATCH_INVALID_UTF has \W, \S and \D miss characters above 0x7f,
+ * which the interpreter matches. Returns whether any byte was replaced
+ * (such text is matched with PCRE2 alone, as it was before the repair).
+ */
+static int
+utf_repair(char *s, size_t n)
+{
+	unsigned char *p = (unsigned char *)s, *e = p + n;
+	uint32_t c;
+	size_t k;
+	int any = 0;
+
+	while (p < e) {
+		if (*p < 0x80)
+			p++;
+		else if ((k = utf8_char(p, (size_t)(e - p), &c)) > 0)
+			p += k;
+		else {
+			*p++ = '?';
+			any = 1;
+		}
+	}
+	return any;
+}
 
 /* ---- hard or soft ---- */
 
@@ -427,8 +493,7 @@ load_line(struct classifier *cl, char *s, const char *name, unsigned lineno,
 		return -1;
 	}
 	re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
-	    PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-	    &errcode, &erroff, NULL);
+	    PCRE2_CASELESS | PCRE2_UTF, &errcode, &erroff, NULL);
 	if (re == NULL) {
 		PCRE2_UCHAR msg[256];
 
@@ -511,8 +576,7 @@ merge_runs(struct classifier *cl)
 					return -1;
 				}
 			re = pcre2_compile((PCRE2_SPTR)buf_cstr(&b), b.len,
-			    PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-			    &errcode, &erroff, NULL);
+			    PCRE2_CASELESS | PCRE2_UTF, &errcode, &erroff, NULL);
 			buf_fini(&b);
 		}
 		if (re != NULL) {
@@ -604,6 +668,64 @@ onepass_free(struct classifier *cl)
 	cl->mode = NULL;
 }
 
+/*
+ * Text that is not ASCII is scanned as a copy with one byte per character
+ * (utf_fold): ASCII as it is, KELVIN SIGN and LONG S as the 'k' and 's'
+ * that PCRE2's caseless UTF mode takes them for, any other character as
+ * DEL (0x7f). Without PCRE2_UCP, a character above 0x7f and DEL are alike
+ * to a pattern of ASCII words, '.', classes of ASCII and the escapes \w
+ * \d \s \b (and their negations): neither is a word character, a digit,
+ * white space or a letter of another case, and both are one character.
+ * Lines that may tell them apart are tried with PCRE2 on such text: any
+ * byte of 0x7f or above, POSIX classes, verbs, back references and octal,
+ * and the escapes for code points, properties, controls and Unicode
+ * spaces (\x \o \N \p \P \X \C \c \h \H \v \V \R \g \k and digits).
+ */
+static int
+utf_folds(const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+
+	for (; *p != '\0'; p++) {
+		if (*p >= 0x7f || (p[0] == '[' && p[1] == ':') ||
+		    (p[0] == '(' && p[1] == '*'))
+			return 0;
+		if (*p == '\\') {
+			if (p[1] == '\0')
+				return 0;
+			if (strchr("xoNpPXCchHvVRgk0123456789", p[1]) != NULL)
+				return 0;
+			p++;
+		}
+	}
+	return 1;
+}
+
+/*
+ * utf_folds()'s copy of valid UTF-8 in[0..n) into out (room for n + 1):
+ * its length, or (size_t)-1 when in is not valid UTF-8.
+ */
+static size_t
+utf_fold(const char *in, size_t n, char *out)
+{
+	const unsigned char *p = (const unsigned char *)in, *e = p + n;
+	size_t o = 0, k;
+	uint32_t c;
+
+	while (p < e) {
+		if (*p < 0x80) {
+			out[o++] = (char)*p++;
+			continue;
+		}
+		if ((k = utf8_char(p, (size_t)(e - p), &c)) == 0)
+			return (size_t)-1;
+		out[o++] = c == 0x212a ? 'k' : c == 0x017f ? 's' : 0x7f;
+		p += k;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 /* db and mode are set: the scratch prototype, the always-tried lines. */
 static int
 onepass_ready(struct classifier *cl)
@@ -615,9 +737,13 @@ onepass_ready(struct classifier *cl)
 		return -1;
 	}
 	memset(cl->always, 0, sizeof(cl->always));
-	for (i = 0; i < cl->n; i++)
+	memset(cl->always_utf, 0, sizeof(cl->always_utf));
+	for (i = 0; i < cl->n; i++) {
 		if (cl->mode[i] == MODE_PCRE2)
 			cl->always[i / 64] |= (uint64_t)1 << (i % 64);
+		if (cl->mode[i] == MODE_PCRE2 || !utf_folds(cl->v[i].src))
+			cl->always_utf[i / 64] |= (uint64_t)1 << (i % 64);
+	}
 	return 0;
 }
 
@@ -953,27 +1079,37 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
 static int
 onepass_scan(struct classifier *cl, const char *text, size_t n, uint64_t *hit)
 {
+	char fold[CLASSIFY_DIAG_MAX + 1];
 	hs_scratch_t *s;
 	size_t i;
 	int rc = 0;
 
 	/*
-	 * Only ASCII text is scanned; the caller tries every line of any
-	 * other with PCRE2. Vectorscan 5.4.9 (Debian 12) compiled with
-	 * HS_FLAG_UTF8 | HS_FLAG_CASELESS misses short literals that start
-	 * 64 bytes or more into the text (" sp" in 64 'a's and " Spamhaus",
-	 * found by fuzz_classify), so the database is compiled for bytes; on
-	 * ASCII text that is the same language as PCRE2's UTF mode, on other
-	 * text it is not (caseless non-ASCII letters, a '.' against a
-	 * multi-byte character). Bounces are converted to UTF-8 and their
-	 * diagnostics are nearly always ASCII, so this is the rare case.
+	 * Vectorscan 5.4.9 (Debian 12) compiled with HS_FLAG_UTF8 |
+	 * HS_FLAG_CASELESS misses short literals that start 64 bytes or more
+	 * into the text (" sp" in 64 'a's and " Spamhaus", found by
+	 * fuzz_classify), so the database is compiled for bytes: on ASCII
+	 * text that is the same language as PCRE2's UTF mode. Other text is
+	 * scanned as utf_fold()'s ASCII copy, with the lines that copy cannot
+	 * stand for tried as well; text that is not valid UTF-8 is left to
+	 * the caller (every line with PCRE2). Every hit is confirmed with
+	 * PCRE2 on the text itself.
 	 */
+	const uint64_t *always = cl->always;
+
 	for (i = 0; i < n; i++)
 		if ((unsigned char)text[i] >= 0x80)
+			break;
+	if (i < n) {
+		if (n > CLASSIFY_DIAG_MAX ||
+		    (n = utf_fold(text, n, fold)) == (size_t)-1)
 			return -1;
+		text = fold;
+		always = cl->always_utf;
+	}
 	if ((s = scratch_get(cl)) == NULL)
 		return -1;
-	memcpy(hit, cl->always, sizeof(cl->always));
+	memcpy(hit, always, sizeof(cl->always));
 	if (hs_scan(cl->db, text, (unsigned)n, 0, s, on_match, hit) != HS_SUCCESS)
 		rc = -1;
 	scratch_put(cl, s);
@@ -1287,12 +1423,12 @@ match_onepass(struct classifier *cl, const char *s, size_t n,
 
 			bits &= bits - 1;
 			if (e->tier == TIER_SPECIFIC && *spec == NULL &&
-			    pcre2_match(e->re, (PCRE2_SPTR)s, n, 0, 0, md,
-			    cl->mctx) >= 0)
+			    pcre2_match(e->re, (PCRE2_SPTR)s, n, 0,
+			    PCRE2_NO_UTF_CHECK, md, cl->mctx) >= 0)
 				*spec = e->reason;
 			else if (e->tier == TIER_GENERIC && *gen == NULL &&
-			    pcre2_match(e->re, (PCRE2_SPTR)s, n, 0, 0, md,
-			    cl->mctx) >= 0)
+			    pcre2_match(e->re, (PCRE2_SPTR)s, n, 0,
+			    PCRE2_NO_UTF_CHECK, md, cl->mctx) >= 0)
 				*gen = e->reason;
 		}
 	}
@@ -1315,8 +1451,8 @@ match_pcre2(const struct classifier *cl, const char *s, size_t n,
 	for (i = 0; i < nv && *spec == NULL; i++) {
 		const char **slot = v[i].tier == TIER_SPECIFIC ? spec : gen;
 
-		if (*slot == NULL && pcre2_match(v[i].re, (PCRE2_SPTR)s, n, 0, 0,
-		    md, cl->mctx) >= 0)
+		if (*slot == NULL && pcre2_match(v[i].re, (PCRE2_SPTR)s, n, 0,
+		    PCRE2_NO_UTF_CHECK, md, cl->mctx) >= 0)
 			*slot = v[i].reason;
 	}
 }
@@ -1361,7 +1497,7 @@ advice_cut(const char *s, size_t n)
  */
 static void
 match_tiers(const struct classifier *cl, const char *s, size_t n,
-    pcre2_match_data *md, const char **spec, const char **gen)
+    int repaired, pcre2_match_data *md, const char **spec, const char **gen)
 {
 #ifdef EGRESS_VECTORSCAN
 	/* classify() is logically const: only the engine's cache changes */
@@ -1371,11 +1507,12 @@ match_tiers(const struct classifier *cl, const char *s, size_t n,
 		(void)classifier_prepare(mut);
 	if (atomic_load(&mut->engine) != ENGINE_ONEPASS)
 		match_pcre2(cl, s, n, md, spec, gen);
-	else if (match_onepass(mut, s, n, md, spec, gen) != 0) {
+	else if (repaired || match_onepass(mut, s, n, md, spec, gen) != 0) {
 		merged_on_demand(mut);
 		match_pcre2(cl, s, n, md, spec, gen);
 	}
 #else
+	(void)repaired;
 	match_pcre2(cl, s, n, md, spec, gen);
 #endif
 }
@@ -1389,7 +1526,7 @@ classify(const struct classifier *cl, const char *status, int reply_code,
 	const char *spec = NULL, *gen = NULL;
 	char text[CLASSIFY_DIAG_MAX + 1] = "";
 	size_t n = 0;
-	int klass;
+	int klass, repaired = 0;
 	pcre2_match_data *md = NULL;
 
 	if (status == NULL)
@@ -1401,6 +1538,7 @@ classify(const struct classifier *cl, const char *status, int reply_code,
 	}
 	if (cl && cl->n > 0 && diag && *diag) {
 		n = diag_normalise(text, diag);
+		repaired = utf_repair(text, n);
 		md = pcre2_match_data_create(1, NULL);
 	}
 	if (md) {
@@ -1411,11 +1549,12 @@ classify(const struct classifier *cl, const char *status, int reply_code,
 		size_t cause = advice_cut(text, n);
 
 		if (cause < n)
-			match_tiers(cl, text, cause, md, &spec, &gen);
+			match_tiers(cl, text, cause, repaired, md, &spec,
+			    &gen);
 		if (spec == NULL) {
 			const char *g = gen;
 
-			match_tiers(cl, text, n, md, &spec, &gen);
+			match_tiers(cl, text, n, repaired, md, &spec, &gen);
 			if (g != NULL)
 				gen = g;
 		}

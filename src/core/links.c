@@ -451,17 +451,23 @@ tok_add_bytes(struct link_scanner *ls, const char *p, size_t n)
  * One whole token t[0..k) of a run (k > 0): what tok_add() byte by byte
  * and flush_token() would do. Tokens the plain path cannot take as they
  * lie (cut at the token limit, or with entities to decode in HTML) go
- * through tok.
+ * through tok. counted: the caller has counted the token's text already
+ * (a decoded token is counted as decoded instead), and it holds a ':' or
+ * a '.' or an '&'.
  */
 static int
-run_token(struct link_scanner *ls, const char *t, size_t k)
+run_token(struct link_scanner *ls, const char *t, size_t k, int counted)
 {
+	size_t longest;
+
 	if ((ls->html && (k + 4 >= sizeof(ls->tok) ||
 	    memchr(t, '&', k) != NULL)) || k > sizeof(ls->tok)) {
+		if (counted)
+			ls->text_chars -= bytescan_text_stats(t, k, &longest);
 		tok_add_bytes(ls, t, k);
 		return flush_token(ls);
 	}
-	return token_text(ls, t, k);
+	return counted ? find_bare_urls(ls, t, k) : token_text(ls, t, k);
 }
 
 
@@ -482,7 +488,7 @@ run_tokens(struct link_scanner *ls, const char *p, size_t n)
 	if (longest + 8 >= sizeof(ls->tok)) {
 		while (i < n) {
 			k = bytescan_space(p + i, n - i, 0);
-			if (k > 0 && run_token(ls, p + i, k) != 0)
+			if (k > 0 && run_token(ls, p + i, k, 0) != 0)
 				return -1;
 			i += k + (i + k < n);
 		}
@@ -513,9 +519,7 @@ run_tokens(struct link_scanner *ls, const char *p, size_t n)
 		for (a = q; a > i && !is_space((unsigned char)p[a - 1]); a--)
 			;
 		k = bytescan_space(p + a, n - a, 0);
-		/* run_token() counts again what it reads */
-		ls->text_chars -= bytescan_text_stats(p + a, k, &longest);
-		if (run_token(ls, p + a, k) != 0)
+		if (run_token(ls, p + a, k, 1) != 0)
 			return -1;
 		i = from = a + k;
 	}
