@@ -947,6 +947,28 @@ START_TEST(test_engines_invalid_utf8)
 END_TEST
 
 /*
+ * The same pattern text loaded twice: *a with the one-pass engine (where
+ * the build has Vectorscan), *b with PCRE2 alone.
+ */
+static void
+engine_pair(const char *text, struct classifier **a, struct classifier **b)
+{
+	struct cfg_errors errs;
+
+	cfg_errors_init(&errs, "pair");
+	*a = classifier_load_string(text, "pair", NULL, &errs);
+	*b = classifier_load_string(text, "pair", NULL, &errs);
+	cfg_errors_fini(&errs);
+	ck_assert_ptr_nonnull(*a);
+	ck_assert_ptr_nonnull(*b);
+	classifier_use_pcre2(*b);
+#ifdef EGRESS_VECTORSCAN
+	ck_assert_int_eq(classifier_prepare(*a), 0);
+	ck_assert_str_eq(classifier_engine(*a), "vectorscan");
+#endif
+}
+
+/*
  * Text that is not ASCII is scanned as a copy with one ASCII byte per
  * character. Where a pattern cannot tell the copy from the text ('.', \W,
  * \S, negated classes, caseless k and s beside KELVIN SIGN and LONG S)
@@ -989,22 +1011,11 @@ START_TEST(test_engines_utf_fold)
 	};
 	static const char *const pre[] = { "a", "\303\251", "\346\227\245",
 	    "\177" };
-	struct cfg_errors errs;
 	struct classifier *a, *b;
 	char diag[600];
 	size_t c, r, len, k, i;
 
-	cfg_errors_init(&errs, "fold");
-	a = classifier_load_string(patterns, "fold", NULL, &errs);
-	b = classifier_load_string(patterns, "fold", NULL, &errs);
-	cfg_errors_fini(&errs);
-	ck_assert_ptr_nonnull(a);
-	ck_assert_ptr_nonnull(b);
-	classifier_use_pcre2(b);
-#ifdef EGRESS_VECTORSCAN
-	ck_assert_int_eq(classifier_prepare(a), 0);
-	ck_assert_str_eq(classifier_engine(a), "vectorscan");
-#endif
+	engine_pair(patterns, &a, &b);
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
 		for (r = 0; r < sizeof(pre) / sizeof(pre[0]); r++)
 			for (len = 0; len < 100; len += 7) {
@@ -1057,23 +1068,12 @@ START_TEST(test_engines_literal_offset)
 	size_t f, len, k;
 
 	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
-		struct cfg_errors errs;
 		struct classifier *a, *b;
 
-		cfg_errors_init(&errs, "regress");
 		/* a line Vectorscan takes, so that there is a database */
 		snprintf(file, sizeof(file), "%ssystemerror \\bnot in this text\n",
 		    files[f]);
-		a = classifier_load_string(file, "regress", NULL, &errs);
-		b = classifier_load_string(file, "regress", NULL, &errs);
-		cfg_errors_fini(&errs);
-		ck_assert_ptr_nonnull(a);
-		ck_assert_ptr_nonnull(b);
-		classifier_use_pcre2(b);
-#ifdef EGRESS_VECTORSCAN
-		ck_assert_int_eq(classifier_prepare(a), 0);
-		ck_assert_str_eq(classifier_engine(a), "vectorscan");
-#endif
+		engine_pair(file, &a, &b);
 		for (len = 0; len < 300; len += 3)
 			for (k = 0; k < 2; k++) {
 				struct classification x, y;
