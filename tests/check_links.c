@@ -9,6 +9,7 @@
 #include <check.h>
 
 #include "egress/content.h"
+#include "../src/core/bytescan.h"
 
 static const size_t chunk_sizes[] = { 1, 2, 3, 7, 64, 4096, 0 /* whole */ };
 #define NCHUNK (sizeof(chunk_sizes) / sizeof(chunk_sizes[0]))
@@ -422,6 +423,53 @@ START_TEST(test_shortener_file)
 }
 END_TEST
 
+/*
+ * bytescan_text_stats() against a byte loop over random text of every
+ * length to 200: the count exactly, and the longest run without white
+ * space whenever it is 16 or more (shorter runs inside a block of 16 are
+ * not looked for); it never reports more than there is.
+ */
+START_TEST(test_text_stats)
+{
+	static const char alpha[] = "aZ09 \t\r\n\v\f.:-<&\200\377";
+	char buf[256];
+	unsigned long long x = 0x9e3779b97f4a7c15ULL;
+	size_t n, i, round;
+
+	for (round = 0; round < 20000; round++) {
+		size_t count = 0, run = 0, best = 0, got, longest;
+		unsigned rate;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		n = (size_t)(x % 201);
+		rate = 2 + (unsigned)(x >> 20) % 40;	/* 1 in rate is odd */
+		for (i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			buf[i] = (x >> 8) % rate ? "abcXYZ019"[(x >> 16) % 9] :
+			    alpha[(x >> 24) % (sizeof(alpha) - 1)];
+		}
+		for (i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)buf[i];
+
+			if (c == ' ' || (c >= 9 && c <= 13)) {
+				best = run > best ? run : best;
+				run = 0;
+				continue;
+			}
+			run++;
+			count += ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
+			    (c >= '0' && c <= '9') || c >= 0x80;
+		}
+		best = run > best ? run : best;
+		got = bytescan_text_stats(buf, n, &longest);
+		ck_assert_msg(got == count, "length %zu: count %zu, want %zu",
+		    n, got, count);
+		ck_assert_msg(longest <= best && (best < 16 || longest == best),
+		    "length %zu: longest %zu, want %zu", n, longest, best);
+	}
+}
+END_TEST
+
 static Suite *
 links_suite(void)
 {
@@ -443,6 +491,7 @@ links_suite(void)
 	    sizeof(check_cases) / sizeof(check_cases[0]));
 	tcase_add_test(tc, test_check_fires_once);
 	tcase_add_test(tc, test_shortener_file);
+	tcase_add_test(tc, test_text_stats);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -229,6 +229,34 @@ bytescan_text_stats(const char *p, size_t n, size_t *longest)
 		count += (size_t)_mm_cvtsi128_si32(s2) +
 		    (size_t)_mm_cvtsi128_si32(_mm_srli_si128(s2, 8));
 	}
+	if (i < n && n >= 16) {
+		/* the last block moved back to end at n; its first i - base
+		 * lanes were read above and are shifted out */
+		size_t base = n - 16, k = n - i;
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + base));
+		__m128i l = _mm_sub_epi8(_mm_or_si128(x, bit5), lca);
+		__m128i d = _mm_sub_epi8(x, zero);
+		__m128i cc = _mm_sub_epi8(x, nine);
+		__m128i alpha = _mm_cmpeq_epi8(_mm_min_epu8(l, z25), l);
+		__m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
+		__m128i ws = _mm_or_si128(_mm_cmpeq_epi8(x, sp),
+		    _mm_cmpeq_epi8(_mm_min_epu8(cc, four), cc));
+		__m128i text = _mm_or_si128(_mm_or_si128(alpha, digit),
+		    _mm_cmplt_epi8(x, nil));
+		unsigned w = (unsigned)_mm_movemask_epi8(ws) >> (i - base);
+		unsigned t = (unsigned)_mm_movemask_epi8(text) >> (i - base);
+
+		count += (size_t)__builtin_popcount(t);
+		if (w == 0)
+			run += k;
+		else {
+			run += (size_t)__builtin_ctz(w);
+			if (run > best)
+				best = run;
+			run = k - 1 - (size_t)(31 - __builtin_clz(w));
+		}
+		i = n;
+	}
 #endif
 	for (; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
