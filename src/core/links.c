@@ -888,6 +888,39 @@ step_html(struct link_scanner *ls, int c)
 	return 0;
 }
 
+/*
+ * At a '<' in text: a whole tag of only a name ("<p>", "</td>") in p[0..n)
+ * taken in one step, as step_html() byte by byte would take it. Returns
+ * the bytes taken, 0 when it is another kind of tag (or not all in p),
+ * (size_t)-1 when a callback failed.
+ */
+static size_t
+whole_tag(struct link_scanner *ls, const char *p, size_t n)
+{
+	size_t j = 1, a;
+	int close = 0;
+
+	if (n > 1 && p[1] == '/') {
+		close = 1;
+		j = 2;
+	} else if (n < 2 || !((p[1] >= 'a' && p[1] <= 'z') ||
+	    (p[1] >= 'A' && p[1] <= 'Z')))
+		return 0;
+	for (a = j; j < n && j - a < sizeof(ls->tag) &&
+	    is_alnum((unsigned char)p[j]); j++)
+		ls->tag[j - a] = (char)lower((unsigned char)p[j]);
+	if (j == a || j == n || p[j] != '>')
+		return 0;
+	if (flush_token(ls) != 0)
+		return (size_t)-1;
+	ls->taglen = j - a;
+	ls->tag_close = close;
+	if (tag_start(ls) != 0)
+		return (size_t)-1;
+	tag_end(ls);
+	return j + 1;
+}
+
 int
 link_scanner_feed(struct link_scanner *ls, const char *p, size_t n)
 {
@@ -906,7 +939,16 @@ link_scanner_feed(struct link_scanner *ls, const char *p, size_t n)
 			anchor_add_bytes(ls, p + i, k);
 			if ((i += k) == n)
 				break;
-			/* text_run() stopped at a '<': step_html() opens the tag */
+			/* text_run() stopped at a '<' */
+			if ((k = whole_tag(ls, p + i, n - i)) == (size_t)-1) {
+				ls->failed = 1;
+				return -1;
+			}
+			if (k > 0) {
+				i += k;
+				continue;
+			}
+			/* step_html() opens the tag */
 		} else if (ls->state == S_VAL_DQ || ls->state == S_VAL_SQ) {
 			/* a quoted value up to its quote, in one step */
 			const char *q = memchr(p + i, ls->state == S_VAL_DQ ?
