@@ -423,6 +423,64 @@ START_TEST(test_shortener_file)
 }
 END_TEST
 
+/* Text characters of in (fed in chunks of chunk, 0: whole) with a cap. */
+static size_t
+text_count(int html, const char *in, size_t chunk, size_t cap)
+{
+	struct collect c;
+	struct link_scanner *ls;
+	size_t n = strlen(in), i, got;
+
+	c.out[0] = '\0';
+	ck_assert_ptr_nonnull(ls = link_scanner_new(html, collect_cb, &c));
+	if (cap > 0)
+		link_scanner_text_cap(ls, cap);
+	if (chunk == 0)
+		chunk = n ? n : 1;
+	for (i = 0; i < n; i += chunk)
+		ck_assert_int_eq(link_scanner_feed(ls, in + i,
+		    n - i < chunk ? n - i : chunk), 0);
+	ck_assert_int_eq(link_scanner_finish(ls), 0);
+	got = link_scanner_text_chars(ls);
+	link_scanner_free(ls);
+	return got;
+}
+
+/*
+ * The visible text count: letters and digits outside tags, scripts and
+ * styles, entities decoded, the same at every chunk size; with a cap it is
+ * exact below the cap and at least the cap above it.
+ */
+START_TEST(test_text_count)
+{
+	static const struct { int html; const char *in; size_t want; } t[] = {
+		{ 1, "<p>ab 12</p><script>xyz</script>&amp;c", 5 },
+		{ 1, "<a href=\"http://x.example/\">go here</a> see "
+		  "www.example.com/a?b=1 &lt;ok&gt;", 6 + 3 + 16 + 2 },
+		{ 0, "plain text, 3 words and http://example.org/x", 33 },
+	};
+	size_t i, k, cap;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		for (k = 0; k < NCHUNK; k++) {
+			size_t full = text_count(t[i].html, t[i].in,
+			    chunk_sizes[k], 0);
+
+			ck_assert_msg(full == t[i].want, "case %zu chunk %zu: %zu, "
+			    "want %zu", i, chunk_sizes[k], full, t[i].want);
+			for (cap = 1; cap < full + 3; cap += 2) {
+				size_t got = text_count(t[i].html, t[i].in,
+				    chunk_sizes[k], cap);
+
+				ck_assert_msg(full < cap ? got == full :
+				    got >= cap && got <= full,
+				    "case %zu chunk %zu cap %zu: %zu of %zu", i,
+				    chunk_sizes[k], cap, got, full);
+			}
+		}
+}
+END_TEST
+
 /*
  * bytescan_text_stats() against a byte loop over random text of every
  * length to 200: the count exactly, and the longest run without white
@@ -492,6 +550,7 @@ links_suite(void)
 	tcase_add_test(tc, test_check_fires_once);
 	tcase_add_test(tc, test_shortener_file);
 	tcase_add_test(tc, test_text_stats);
+	tcase_add_test(tc, test_text_count);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -173,6 +173,11 @@ EGRESS_WUR int	link_scanner_feed(struct link_scanner *, const char *, size_t);
 EGRESS_WUR int	link_scanner_finish(struct link_scanner *);
 /* Alphanumerics in visible text so far (HTML: outside tags/script/style). */
 size_t	link_scanner_text_chars(const struct link_scanner *);
+/*
+ * Stop counting them once there are cap (link_scanner_text_chars() then
+ * says cap or more); the default counts all.
+ */
+void	link_scanner_text_cap(struct link_scanner *, size_t cap);
 /* <img> tags seen so far (HTML). */
 size_t	link_scanner_images(const struct link_scanner *);
 void	link_scanner_free(struct link_scanner *);

@@ -571,6 +571,9 @@ on_part_begin(void *ctx, const struct mime_part_info *pi)
 				cs->has_plain = 1;
 			if ((cs->ls = link_scanner_new(html, on_link, cs)) == NULL)
 				goto fail;
+			/* the count matters only below image_only_text_min */
+			link_scanner_text_cap(cs->ls,
+			    (size_t)cs->cc->image_only_text_min);
 		}
 		cs->body_rules = strncasecmp(type, "text/", 5) == 0;
 	}

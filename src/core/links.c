@@ -86,7 +86,8 @@ struct link_scanner {
 	link_cb		 cb;
 	void		*ctx;
 	enum ls_state	 state;
-	size_t		 text_chars;
+	size_t		 text_chars;	/* counted up to text_cap */
+	size_t		 text_cap;
 	size_t		 images;	/* <img> tags */
 	/* text token */
 	char		 tok[CONTENT_URL_MAX];
@@ -375,7 +376,14 @@ link_scanner_new(int html, link_cb cb, void *ctx)
 	ls->html = html;
 	ls->cb = cb;
 	ls->ctx = ctx;
+	ls->text_cap = (size_t)-1;
 	return ls;
+}
+
+void
+link_scanner_text_cap(struct link_scanner *ls, size_t cap)
+{
+	ls->text_cap = cap;
 }
 
 void
@@ -406,7 +414,8 @@ token_text(struct link_scanner *ls, const char *t, size_t n)
 {
 	size_t longest;
 
-	ls->text_chars += bytescan_text_stats(t, n, &longest);
+	if (ls->text_chars < ls->text_cap)
+		ls->text_chars += bytescan_text_stats(t, n, &longest);
 	return bytescan_any3(t, n, ':', '.', '.') < n ?
 	    find_bare_urls(ls, t, n) : 0;
 }
@@ -451,10 +460,13 @@ tok_add_bytes(struct link_scanner *ls, const char *p, size_t n)
  * One whole token t[0..k) of a run (k > 0): what tok_add() byte by byte
  * and flush_token() would do. Tokens the plain path cannot take as they
  * lie (cut at the token limit, or with entities to decode in HTML) go
- * through tok. counted: the caller has counted the token's text already
- * (a decoded token is counted as decoded instead), and it holds a ':' or
- * a '.' or an '&'.
+ * through tok. counted: RT_SELF, the token is counted here; RT_COUNTED, the
+ * caller counted its text already (a decoded token is counted as decoded
+ * instead); RT_CAPPED, the count had reached its cap. With either of the
+ * last two the token holds a ':', a '.' or an '&'.
  */
+enum { RT_SELF, RT_COUNTED, RT_CAPPED };
+
 static int
 run_token(struct link_scanner *ls, const char *t, size_t k, int counted)
 {
@@ -462,12 +474,13 @@ run_token(struct link_scanner *ls, const char *t, size_t k, int counted)
 
 	if ((ls->html && (k + 4 >= sizeof(ls->tok) ||
 	    memchr(t, '&', k) != NULL)) || k > sizeof(ls->tok)) {
-		if (counted)
+		if (counted == RT_COUNTED)
 			ls->text_chars -= bytescan_text_stats(t, k, &longest);
 		tok_add_bytes(ls, t, k);
 		return flush_token(ls);
 	}
-	return counted ? find_bare_urls(ls, t, k) : token_text(ls, t, k);
+	return counted != RT_SELF ? find_bare_urls(ls, t, k) :
+	    token_text(ls, t, k);
 }
 
 
@@ -482,19 +495,23 @@ run_token(struct link_scanner *ls, const char *t, size_t k, int counted)
 static int
 run_tokens(struct link_scanner *ls, const char *p, size_t n)
 {
-	size_t i = 0, from, k, longest, chars;
+	size_t i = 0, from, k, longest = 0, chars = 0;
+	int mode = ls->text_chars < ls->text_cap ? RT_COUNTED : RT_CAPPED;
 
-	chars = bytescan_text_stats(p, n, &longest);
+	/* a run shorter than the token limit has no token near it */
+	if (mode == RT_COUNTED || n + 8 >= sizeof(ls->tok))
+		chars = bytescan_text_stats(p, n, &longest);
 	if (longest + 8 >= sizeof(ls->tok)) {
 		while (i < n) {
 			k = bytescan_space(p + i, n - i, 0);
-			if (k > 0 && run_token(ls, p + i, k, 0) != 0)
+			if (k > 0 && run_token(ls, p + i, k, RT_SELF) != 0)
 				return -1;
 			i += k + (i + k < n);
 		}
 		return 0;
 	}
-	ls->text_chars += chars;
+	if (mode == RT_COUNTED)
+		ls->text_chars += chars;
 	/* i: where a token may start (the run's start or after a token
 	 * looked at); from: where to search for the next ':', '.' or '&' */
 	for (from = 0; from < n; ) {
@@ -519,7 +536,7 @@ run_tokens(struct link_scanner *ls, const char *p, size_t n)
 		for (a = q; a > i && !is_space((unsigned char)p[a - 1]); a--)
 			;
 		k = bytescan_space(p + a, n - a, 0);
-		if (run_token(ls, p + a, k, 1) != 0)
+		if (run_token(ls, p + a, k, mode) != 0)
 			return -1;
 		i = from = a + k;
 	}
