@@ -485,7 +485,8 @@ END_TEST
  * bytescan_text_stats() against a byte loop over random text of every
  * length to 200: the count exactly, and the longest run without white
  * space whenever it is 16 or more (shorter runs inside a block of 16 are
- * not looked for); it never reports more than there is.
+ * not looked for); it never reports more than there is. bytescan_has_run()
+ * says exactly whether a run of each length is there.
  */
 START_TEST(test_text_stats)
 {
@@ -524,6 +525,9 @@ START_TEST(test_text_stats)
 		    n, got, count);
 		ck_assert_msg(longest <= best && (best < 16 || longest == best),
 		    "length %zu: longest %zu, want %zu", n, longest, best);
+		for (i = 1; i < 40; i += 1 + round % 5)
+			ck_assert_msg(bytescan_has_run(buf, n, i) == (best >= i),
+			    "length %zu: a run of %zu? longest %zu", n, i, best);
 	}
 }
 END_TEST

@@ -395,4 +395,29 @@ bytescan_pair(const char *p, size_t n, char a, char b)
 	return n;
 }
 
+/*
+ * Whether p[0..n) holds a run of at least l (> 0) bytes without whitespace
+ * (space, \t \n \v \f \r). Steps a window of l bytes and reads it from its
+ * end back to its last whitespace, where the next window starts: ordinary
+ * text costs a few bytes per window, and no byte is read more than twice.
+ */
+static inline int
+bytescan_has_run(const char *p, size_t n, size_t l)
+{
+	size_t i = 0, k;
+
+	while (n - i >= l) {
+		for (k = i + l; k > i; k--) {
+			unsigned char c = (unsigned char)p[k - 1];
+
+			if (c == ' ' || (c >= 9 && c <= 13))
+				break;
+		}
+		if (k == i)
+			return 1;
+		i = k;
+	}
+	return 0;
+}
+
 #endif

@@ -499,8 +499,11 @@ run_tokens(struct link_scanner *ls, const char *p, size_t n)
 	int mode = ls->text_chars < ls->text_cap ? RT_COUNTED : RT_CAPPED;
 
 	/* a run shorter than the token limit has no token near it */
-	if (mode == RT_COUNTED || n + 8 >= sizeof(ls->tok))
+	if (mode == RT_COUNTED)
 		chars = bytescan_text_stats(p, n, &longest);
+	else if (n + 8 >= sizeof(ls->tok) &&
+	    bytescan_has_run(p, n, sizeof(ls->tok) - 8))
+		longest = sizeof(ls->tok);
 	if (longest + 8 >= sizeof(ls->tok)) {
 		while (i < n) {
 			k = bytescan_space(p + i, n - i, 0);
