@@ -824,12 +824,14 @@ END_TEST
 
 /*
  * Vectorscan 5.4.9 misses matches past the first 64 bytes of a text for
- * some pattern sets, depending on where the text sits in memory ("box"
- * beside "abc", 80 'a's before " box": missed at 39 of 64 alignments).
- * The shipped set must not be one of them: every wording of this file, at
- * every alignment, after runs of the same byte, gives the same reason with
- * both engines. (bounce.engine = "pcre2" is the way out for an operator's
- * own set; see test_config_section.)
+ * some pattern sets, depending on where the words sit against a 64-byte
+ * boundary ("box" beside "abc", 80 'a's before " box": missed at 39 of 64
+ * alignments). classify() always scans from a 64-byte boundary, so the
+ * offset of the words in the text is what varies. The shipped set must
+ * not be one of them: every wording of this file, after runs of the same
+ * byte of every length from 64 to 127 (every offset mod 64), gives the
+ * same reason with both engines. (bounce.engine = "pcre2" is the way out
+ * for an operator's own set; see test_config_section.)
  */
 START_TEST(test_engines_agree_offsets)
 {
@@ -857,13 +859,15 @@ START_TEST(test_engines_agree_offsets)
 			for (r = 0; r <= sizeof(runs) - 1; r++)
 				for (off = 0; off < 64; off++) {
 					struct classification x, y;
-					char *p = buf + off;
+					char *p = buf;
 					size_t k = 0;
 
+					if (r == sizeof(runs) - 1 && off > 0)
+						break;	/* no run: once */
 					if (r < sizeof(runs) - 1) {
-						memset(p, runs[r], 90);
-						p[90] = ' ';
-						k = 91;
+						memset(p, runs[r], 64 + off);
+						p[64 + off] = ' ';
+						k = 65 + off;
 					}
 					snprintf(p + k, 4096 - 64 - k, "%s",
 					    tab[t][i].diag);
@@ -898,7 +902,7 @@ START_TEST(test_engines_agree_offsets)
 					    uruns[r], x.reason, y.reason, buf);
 					checked++;
 				}
-	ck_assert_uint_gt(checked, 20000);
+	ck_assert_uint_gt(checked, 15000);
 	free(buf);
 	classifier_free(pc);
 }
