@@ -1062,15 +1062,15 @@ link_url_host(const char *url, size_t len, char *out, size_t outsz,
 		return 0;
 	}
 	a = i;
-	for (e = a; e < len; e++)
-		if (url[e] == '/' || url[e] == '\\' || url[e] == '?' ||
-		    url[e] == '#')
+	/* the authority's end, and its userinfo: up to the last '@' in it */
+	for (e = h = a; e < len; e++) {
+		char c = url[e];
+
+		if (c == '/' || c == '\\' || c == '?' || c == '#')
 			break;
-	/* userinfo: up to the last '@' of the authority */
-	h = a;
-	for (i = a; i < e; i++)
-		if (url[i] == '@')
-			h = i + 1;
+		if (c == '@')
+			h = e + 1;
+	}
 	if (h > a)
 		*userinfo = 1;
 	if (h < e && url[h] == '[') {
@@ -1236,8 +1236,19 @@ int
 link_host_is_punycode_mixed(const char *host)
 {
 	uint32_t cps[64];
-	const char *p = host, *last = strrchr(host, '.');
-	int ascii_tld = last != NULL && strncmp(last + 1, "xn--", 4) != 0;
+	const char *p = host, *last;
+	int ascii_tld;
+
+	/* nearly every host has no A-label at all */
+	for (; *p != '\0'; p++)
+		if ((p[0] | 0x20) == 'x' && (p[1] | 0x20) == 'n' &&
+		    p[2] == '-' && p[3] == '-')
+			break;
+	if (*p == '\0')
+		return 0;
+	p = host;
+	last = strrchr(host, '.');
+	ascii_tld = last != NULL && strncmp(last + 1, "xn--", 4) != 0;
 
 	while (*p) {
 		const char *end = strchr(p, '.');
