@@ -10,10 +10,11 @@
  * first copy must load back for the same text, and random bytes handed in
  * as a database must be refused without harm.
  *
- * An abort can be Vectorscan's own: 5.4.9 (Debian 12) misses matches past
- * the first 64 bytes of a text for some pattern sets, depending on where
- * the text lies in memory (README, bounce.engine). Such a finding is
- * reduced and, when it is the library's, documented rather than fixed.
+ * Vectorscan 5.4.9 (Debian 12) misses matches past the first 64 bytes of
+ * a text for some pattern sets (README, bounce.engine). A difference is
+ * taken for that, and not aborted on, only when the whole file's database
+ * did not report a line that PCRE2 matches and a database of that line
+ * alone does report it; every other difference aborts.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -27,23 +28,69 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+/*
+ * Whether the one-pass scan of a file holding only line `line` of text
+ * finds that line in diag: when it does, and the whole file's database
+ * missed it, the miss is Vectorscan's (5.4.9 loses matches of some pattern
+ * sets that it finds for each pattern alone), not this program's.
+ */
+static int
+found_alone(const char *text, unsigned line, const char *diag)
+{
+	struct cfg_errors errs;
+	struct classifier *one;
+	struct buf b;
+	const char *p = text, *e;
+	unsigned l, dummy;
+	int rc = 0;
+
+	for (l = 1; l < line && p != NULL; l++)
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	if (p == NULL)
+		return 0;
+	e = strchr(p, '\n');
+	buf_init(&b, 0);
+	if (buf_puts(&b, "[specific]\n") != BUF_OK ||
+	    buf_append(&b, p, e ? (size_t)(e - p) : strlen(p)) != BUF_OK) {
+		buf_fini(&b);
+		return 0;
+	}
+	cfg_errors_init(&errs, "fuzz");
+	one = classifier_load_string(buf_cstr(&b), "fuzz", NULL, &errs);
+	cfg_errors_fini(&errs);
+	if (one != NULL)
+		rc = classifier_scan_miss(one, diag, &dummy) == 0;
+	classifier_free(one);
+	buf_fini(&b);
+	return rc;
+}
+
 static void
-same(const struct classifier *a, const struct classifier *b, const char *diag)
+same(struct classifier *a, const struct classifier *b, const char *diag,
+    const char *text)
 {
 	static const char *const statuses[] = { "5.0.0", "5.1.1", "" };
 	size_t i;
+	unsigned line;
 
 	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
 		struct classification x, y;
 
 		classify(a, statuses[i], 550, diag, &x);
 		classify(b, statuses[i], 550, diag, &y);
-		if (strcmp(x.reason, y.reason) != 0 ||
-		    strcmp(x.source, y.source) != 0) {
-			fprintf(stderr, "engines differ on \"%s\": %s/%s vs %s/%s\n",
-			    diag, x.reason, x.source, y.reason, y.source);
-			abort();
+		if (strcmp(x.reason, y.reason) == 0 &&
+		    strcmp(x.source, y.source) == 0)
+			continue;
+		if (classifier_scan_miss(a, diag, &line) == 1 &&
+		    found_alone(text, line, diag)) {
+			fprintf(stderr, "Vectorscan's own miss: line %u, found "
+			    "alone, not with the other lines\n", line);
+			return;
 		}
+		fprintf(stderr, "engines differ on \"%s\": %s/%s vs %s/%s\n",
+		    diag, x.reason, x.source, y.reason, y.source);
+		abort();
 	}
 }
 
@@ -77,13 +124,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	classifier_use_pcre2(b);
 	(void)classifier_prepare(a);
 	if (diag != NULL)
-		same(a, b, diag);
+		same(a, b, diag, text);
 	else {
 		char *copy = strdup(text);
 
 		for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
 		    line = strtok_r(NULL, "\n", &save))
-			same(a, b, line);
+			same(a, b, line, text);
 		free(copy);
 	}
 	buf_init(&db, CLASSIFY_DB_MAX);

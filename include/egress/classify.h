@@ -127,6 +127,15 @@ int			 classifier_db_serialize(struct classifier *, struct buf *out);
  * engines; call before the classifier is shared.
  */
 void			 classifier_use_pcre2(struct classifier *);
+/*
+ * For fuzzing the engines against each other: 1 when a line whose PCRE2
+ * code matches diag (normalised as classify() does, over the cause or the
+ * whole text) was not reported by the one-pass scan, with its line in the
+ * pattern text in *line; 0 when the scan reported every such line; -1 when
+ * no one-pass scan runs on this text (PCRE2 alone).
+ */
+int			 classifier_scan_miss(struct classifier *,
+			    const char *diag, unsigned *line);
 
 /*
  * Classify one failure. status ("5.7.1", may be NULL/""), reply_code

@@ -1596,3 +1596,45 @@ classify(const struct classifier *cl, const char *status, int reply_code,
 done:
 	pcre2_match_data_free(md);
 }
+
+int
+classifier_scan_miss(struct classifier *cl, const char *diag, unsigned *line)
+{
+#ifdef EGRESS_VECTORSCAN
+	_Alignas(64) char text[CLASSIFY_DIAG_MAX + 1] = "";
+	uint64_t hit[BITWORDS];
+	pcre2_match_data *md;
+	size_t n, cut, len[2], k, i;
+	int rc = 0;
+
+	if (cl == NULL || cl->n == 0 || diag == NULL || *diag == '\0' ||
+	    classifier_prepare(cl) != 0)
+		return -1;
+	n = diag_normalise(text, diag);
+	if (utf_repair(text, n) || (md = pcre2_match_data_create(1, NULL)) ==
+	    NULL)
+		return -1;
+	cut = advice_cut(text, n);
+	len[0] = cut;
+	len[1] = n;
+	for (k = cut < n ? 0 : 1; k < 2 && rc == 0; k++) {
+		if (onepass_scan(cl, text, len[k], hit) != 0) {
+			rc = -1;
+			break;
+		}
+		for (i = 0; i < cl->n; i++)
+			if (!(hit[i / 64] >> (i % 64) & 1) &&
+			    pcre2_match(cl->v[i].re, (PCRE2_SPTR)text, len[k], 0,
+			    PCRE2_NO_UTF_CHECK, md, cl->mctx) >= 0) {
+				*line = cl->v[i].line;
+				rc = 1;
+				break;
+			}
+	}
+	pcre2_match_data_free(md);
+	return rc;
+#else
+	(void)cl; (void)diag; (void)line;
+	return -1;
+#endif
+}
