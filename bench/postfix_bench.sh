@@ -78,7 +78,12 @@ e2e_wait_port "$E2E_SINK_PORT" 10 || e2e_fail "smtp-sink did not start"
 
 e2e_write_milter_config "$E2E_DIR/milter.conf" enforce
 e2e_start_milter "$E2E_DIR/milter.conf"
-"$MILTER_EGRESS" -f -c "$E2E_DIR/milter.conf" -p "inet:$INET_MILTER_PORT@127.0.0.1" \
+# the second daemon: the same config with a pid file of its own (the
+# daemon refuses to start beside a running one that holds its pid file)
+sed "s|$E2E_DIR/run/milter.pid|$E2E_DIR/run/milter-inet.pid|" \
+	"$E2E_DIR/milter.conf" >"$E2E_DIR/milter-inet.conf" ||
+	e2e_fail "cannot write the inet daemon's config"
+"$MILTER_EGRESS" -f -c "$E2E_DIR/milter-inet.conf" -p "inet:$INET_MILTER_PORT@127.0.0.1" \
 	>>"$E2E_DIR/log/milter-inet.log" 2>&1 &
 E2E_EXTRA_PIDS=$!
 e2e_wait_port "$INET_MILTER_PORT" 10 || e2e_fail "inet milter did not start"
