@@ -183,11 +183,19 @@ static const struct {
 static size_t
 entity_decode(const char *in, size_t n, char *out, size_t outsz)
 {
-	size_t i = 0, o = 0;
+	size_t i = 0, o = 0, run;
 
 	while (i < n && o + 4 < outsz) {
 		if (in[i] != '&') {
-			out[o++] = in[i++];
+			/* the run up to the next '&', as far as out has room */
+			const char *amp = memchr(in + i, '&', n - i);
+
+			run = (amp != NULL ? (size_t)(amp - in) : n) - i;
+			if (run > outsz - 4 - o)
+				run = outsz - 4 - o;
+			memcpy(out + o, in + i, run);
+			o += run;
+			i += run;
 			continue;
 		}
 		if (i + 1 < n && in[i + 1] == '#') {
@@ -317,7 +325,6 @@ find_bare_urls(struct link_scanner *ls, const char *t, size_t n)
 	while (i < n) {
 		size_t pre, end, j;
 		int paren = 0, bracket = 0;
-
 		if (i > 0) {
 			int b = (unsigned char)t[i - 1];
 
