@@ -11,10 +11,14 @@
  * as a database must be refused without harm.
  *
  * Vectorscan 5.4.9 (Debian 12) misses matches past the first 64 bytes of
- * a text for some pattern sets (README, bounce.engine). A difference is
- * taken for that, and not aborted on, only when the whole file's database
- * did not report a line that PCRE2 matches and a database of that line
- * alone does report it; every other difference aborts.
+ * a text for some pattern sets, and for some single patterns
+ * ("-(?:P[12]|T1)\b", caseless, in 72 'a's then " POL-P2"; README,
+ * bounce.engine). A difference is taken for that, and not aborted on, only
+ * when the scan left out a line that PCRE2 matches (so the combining of
+ * the answers is not at fault) and either the text is longer than 64
+ * bytes or a database of that line alone does report it. Every other
+ * difference aborts: one the scan did not cause, or a line missed in a
+ * short text (what a wrong fold of non-ASCII text would give).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -83,9 +87,9 @@ same(struct classifier *a, const struct classifier *b, const char *diag,
 		    strcmp(x.source, y.source) == 0)
 			continue;
 		if (classifier_scan_miss(a, diag, &line) == 1 &&
-		    found_alone(text, line, diag)) {
-			fprintf(stderr, "Vectorscan's own miss: line %u, found "
-			    "alone, not with the other lines\n", line);
+		    (strlen(diag) > 64 || found_alone(text, line, diag))) {
+			fprintf(stderr, "Vectorscan's own miss: line %u (past "
+			    "the first 64 bytes, or found alone)\n", line);
 			return;
 		}
 		fprintf(stderr, "engines differ on \"%s\": %s/%s vs %s/%s\n",
