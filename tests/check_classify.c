@@ -1315,6 +1315,9 @@ classify_suite(void)
 	Suite *s = suite_create("classify");
 	TCase *tc = tcase_create("classify");
 
+	/* a bound for a hung test, not a measure: a loaded machine is slow */
+	tcase_set_timeout(tc, 120);
+
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_554, 0,
 	    (int)(sizeof(wordings554) / sizeof(wordings554[0])));

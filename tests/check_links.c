@@ -538,6 +538,9 @@ links_suite(void)
 	Suite *s = suite_create("links");
 	TCase *tc = tcase_create("links");
 
+	/* a bound for a hung test, not a measure: a loaded machine is slow */
+	tcase_set_timeout(tc, 120);
+
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_extract, 0,
 	    sizeof(ex_cases) / sizeof(ex_cases[0]));

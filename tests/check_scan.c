@@ -280,9 +280,9 @@ START_TEST(test_scan_body_blocks)
 
 	ck_assert_ptr_nonnull(cfg);
 	ck_assert_ptr_nonnull(msg);
-	for (iter = 0; iter < 150; iter++) {
+	for (iter = 0; iter < 80; iter++) {
 		size_t len = (size_t)sprintf(msg, "%s", CLEAN_HDRS "\r\n"), k, off;
-		int lines = (int)(xorshift(&seed) % 200), l;
+		int lines = (int)(xorshift(&seed) % 160), l;
 
 		cfg->limits.line_length = limits[iter % 3];
 		for (l = 0; l < lines && len < 60000; l++) {
@@ -328,8 +328,8 @@ START_TEST(test_scan_body_blocks)
 		}
 	}
 	/* the bodies did reach the limit, and not every time */
-	ck_assert_int_gt(long_seen, 10);
-	ck_assert_int_lt(long_seen, 150);
+	ck_assert_int_gt(long_seen, 5);
+	ck_assert_int_lt(long_seen, 80);
 	free(msg);
 	config_free(cfg);
 }
@@ -767,6 +767,8 @@ scan_suite(void)
 	tcase_add_test(tc, test_scan_raw_broken_lines);
 	tcase_add_test_raise_signal(tc, test_scan_finish_twice, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_scan_feed_after_finish, SIGABRT);
+	/* a bound for a hung test, not a measure: a loaded machine is slow */
+	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;
 }
