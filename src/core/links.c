@@ -1469,6 +1469,10 @@ anchor_host(const struct content_config *cc, const char *text, char *out,
 	int ui;
 	const char *suffix;
 
+	/* every host read below has a '.' (a name) or a ':' (a scheme, an
+	 * IPv6 literal): most anchor texts are words */
+	if (strpbrk(text, ".:") == NULL)
+		return 0;
 	if (n >= sizeof(t))
 		n = sizeof(t) - 1;
 	while (s < n && strchr(" <([\"'", text[s]) != NULL)
