@@ -88,7 +88,8 @@ sed "s|$E2E_DIR/run/milter.pid|$E2E_DIR/run/milter-inet.pid|" \
 E2E_EXTRA_PIDS=$!
 e2e_wait_port "$INET_MILTER_PORT" 10 || e2e_fail "inet milter did not start"
 "$NULL_MILTER" "unix:$NULL_SOCKET" >>"$E2E_DIR/log/null-milter.log" 2>&1 &
-E2E_EXTRA_PIDS="$E2E_EXTRA_PIDS $!"
+NULL_PID=$!
+E2E_EXTRA_PIDS="$E2E_EXTRA_PIDS $NULL_PID"
 _t=100
 while [ ! -S "$NULL_SOCKET" ] && [ $_t -gt 0 ]; do sleep 0.1; _t=$((_t - 1)); done
 [ -S "$NULL_SOCKET" ] || e2e_fail "null milter socket did not appear"
@@ -96,6 +97,11 @@ chmod 666 "$NULL_SOCKET"
 e2e_start_postfix
 
 now() { date +%s.%N; }
+# cpu PID: user and system CPU seconds of a process so far ("U S")
+cpu() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.3f %.3f\n", $12 / hz, $13 / hz }' \
+		"/proc/$1/stat"
+}
 
 # run PORT: send MESSAGES messages to PORT, wait until all are delivered;
 # print messages/s.
@@ -128,6 +134,8 @@ MESSAGES_SAVE=$MESSAGES; MESSAGES=$((SESSIONS * 2))
 for p in "$E2E_PLAIN_PORT" "$NULL_SMTP_PORT" "$E2E_SMTP_PORT" "$INET_SMTP_PORT"; do run "$p" >/dev/null; done
 MESSAGES=$MESSAGES_SAVE
 
+cpu0_unix=$(cpu "$E2E_MILTER_PID")
+cpu0_null=$(cpu "$NULL_PID")
 printf '%-6s %12s %12s %12s %12s\n' round "no milter" "null milter" "unix socket" "inet socket"
 : >"$E2E_DIR/results"
 r=1
@@ -163,6 +171,14 @@ m_null=$(awk '{ print $4 }' "$E2E_DIR/results" | median)
 printf '%-6s %12s %12s %12s %12s  msg/s\n' median "$m_plain" "$m_null" "$m_unix" "$m_inet"
 awk -v p="$m_plain" -v u="$m_unix" -v i="$m_inet" -v z="$m_null" 'BEGIN {
 	printf "ratio to no milter: null milter %.3f, milter-egress unix %.3f, inet %.3f\n", z / p, u / p, i / p }'
+# CPU per message over the timed rounds: each variant took ROUNDS x MESSAGES
+cpu_per() {
+	awk -v a="$1" -v b="$2" -v n=$((ROUNDS * MESSAGES)) 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		printf "%.3f ms (user %.3f ms)", (y[1] + y[2] - x[1] - x[2]) * 1000 / n,
+		    (y[1] - x[1]) * 1000 / n }'
+}
+echo "CPU per message: milter-egress unix $(cpu_per "$cpu0_unix" "$(cpu "$E2E_MILTER_PID")"), null milter $(cpu_per "$cpu0_null" "$(cpu "$NULL_PID")")"
 n=$(grep -c 'action=' "$E2E_MILTER_LOG" 2>/dev/null || echo 0)
 f=$(grep -o 'findings=[^ ]*' "$E2E_MILTER_LOG" | sort | uniq -c | sort -rn | head -3 |
 	awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')
