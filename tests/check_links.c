@@ -47,20 +47,28 @@ collect_cb(void *ctx, const char *url, size_t len, const char *anchor,
 	return 0;
 }
 
+/* in fed to ls in chunks of chunk bytes (0: whole), then finished. */
 static void
-extract(int html, const char *in, size_t chunk, struct collect *c)
+feed_all(struct link_scanner *ls, const char *in, size_t chunk)
 {
-	struct link_scanner *ls;
 	size_t n = strlen(in), i;
 
-	c->out[0] = '\0';
-	ck_assert_ptr_nonnull(ls = link_scanner_new(html, collect_cb, c));
 	if (chunk == 0)
 		chunk = n ? n : 1;
 	for (i = 0; i < n; i += chunk)
 		ck_assert_int_eq(link_scanner_feed(ls, in + i,
 		    n - i < chunk ? n - i : chunk), 0);
 	ck_assert_int_eq(link_scanner_finish(ls), 0);
+}
+
+static void
+extract(int html, const char *in, size_t chunk, struct collect *c)
+{
+	struct link_scanner *ls;
+
+	c->out[0] = '\0';
+	ck_assert_ptr_nonnull(ls = link_scanner_new(html, collect_cb, c));
+	feed_all(ls, in, chunk);
 	link_scanner_free(ls);
 }
 
@@ -429,18 +437,13 @@ text_count(int html, const char *in, size_t chunk, size_t cap)
 {
 	struct collect c;
 	struct link_scanner *ls;
-	size_t n = strlen(in), i, got;
+	size_t got;
 
 	c.out[0] = '\0';
 	ck_assert_ptr_nonnull(ls = link_scanner_new(html, collect_cb, &c));
 	if (cap > 0)
 		link_scanner_text_cap(ls, cap);
-	if (chunk == 0)
-		chunk = n ? n : 1;
-	for (i = 0; i < n; i += chunk)
-		ck_assert_int_eq(link_scanner_feed(ls, in + i,
-		    n - i < chunk ? n - i : chunk), 0);
-	ck_assert_int_eq(link_scanner_finish(ls), 0);
+	feed_all(ls, in, chunk);
 	got = link_scanner_text_chars(ls);
 	link_scanner_free(ls);
 	return got;

@@ -166,6 +166,32 @@ bytescan_space(const char *p, size_t n, int lt)
 	return n;
 }
 
+#ifdef __SSE2__
+/*
+ * The 16 bytes at p as two byte masks: *ws, whitespace (space, \t \n \v \f
+ * \r); *text, ASCII letters and digits and bytes at or above 0x80.
+ */
+static inline void
+bytescan_text_block(const char *p, __m128i *ws, __m128i *text)
+{
+	const __m128i sp = _mm_set1_epi8(' '), nine = _mm_set1_epi8(9),
+	    four = _mm_set1_epi8(4), lca = _mm_set1_epi8('a'),
+	    z25 = _mm_set1_epi8(25), zero = _mm_set1_epi8('0'),
+	    bit5 = _mm_set1_epi8(0x20), nil = _mm_setzero_si128();
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	/* 9..13: x - 9 is at most 4, unsigned; letters: (x | 0x20) - 'a' */
+	__m128i l = _mm_sub_epi8(_mm_or_si128(x, bit5), lca);
+	__m128i d = _mm_sub_epi8(x, zero);
+	__m128i cc = _mm_sub_epi8(x, nine);
+
+	*ws = _mm_or_si128(_mm_cmpeq_epi8(x, sp),
+	    _mm_cmpeq_epi8(_mm_min_epu8(cc, four), cc));
+	*text = _mm_or_si128(_mm_or_si128(
+	    _mm_cmpeq_epi8(_mm_min_epu8(l, z25), l),
+	    _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d)), _mm_cmplt_epi8(x, nil));
+}
+#endif
+
 /*
  * Over p[0..n): the number of ASCII letters and digits and of bytes at or
  * above 0x80 (what the link scanner counts as text), and in *longest the
@@ -178,26 +204,17 @@ bytescan_text_stats(const char *p, size_t n, size_t *longest)
 	size_t i = 0, count = 0, run = 0, best = 0;
 
 #ifdef __SSE2__
-	const __m128i sp = _mm_set1_epi8(' '), nine = _mm_set1_epi8(9),
-	    four = _mm_set1_epi8(4), lca = _mm_set1_epi8('a'),
-	    z25 = _mm_set1_epi8(25), zero = _mm_set1_epi8('0'),
-	    bit5 = _mm_set1_epi8(0x20), nil = _mm_setzero_si128();
+	const __m128i nil = _mm_setzero_si128();
 	/* per-byte-lane counters, folded into count before they can wrap */
 	__m128i acc = nil;
 	unsigned steps = 0;
 
 	for (; i + 16 <= n; i += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		__m128i l = _mm_sub_epi8(_mm_or_si128(x, bit5), lca);
-		__m128i d = _mm_sub_epi8(x, zero);
-		__m128i cc = _mm_sub_epi8(x, nine);
-		__m128i alpha = _mm_cmpeq_epi8(_mm_min_epu8(l, z25), l);
-		__m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
-		__m128i ws = _mm_or_si128(_mm_cmpeq_epi8(x, sp),
-		    _mm_cmpeq_epi8(_mm_min_epu8(cc, four), cc));
-		__m128i text = _mm_or_si128(_mm_or_si128(alpha, digit),
-		    _mm_cmplt_epi8(x, nil));
-		unsigned w = (unsigned)_mm_movemask_epi8(ws);
+		__m128i ws, text;
+		unsigned w;
+
+		bytescan_text_block(p + i, &ws, &text);
+		w = (unsigned)_mm_movemask_epi8(ws);
 
 		acc = _mm_sub_epi8(acc, text);	/* -(-1) per text byte */
 		if (++steps == 255) {
@@ -233,18 +250,12 @@ bytescan_text_stats(const char *p, size_t n, size_t *longest)
 		/* the last block moved back to end at n; its first i - base
 		 * lanes were read above and are shifted out */
 		size_t base = n - 16, k = n - i;
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + base));
-		__m128i l = _mm_sub_epi8(_mm_or_si128(x, bit5), lca);
-		__m128i d = _mm_sub_epi8(x, zero);
-		__m128i cc = _mm_sub_epi8(x, nine);
-		__m128i alpha = _mm_cmpeq_epi8(_mm_min_epu8(l, z25), l);
-		__m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
-		__m128i ws = _mm_or_si128(_mm_cmpeq_epi8(x, sp),
-		    _mm_cmpeq_epi8(_mm_min_epu8(cc, four), cc));
-		__m128i text = _mm_or_si128(_mm_or_si128(alpha, digit),
-		    _mm_cmplt_epi8(x, nil));
-		unsigned w = (unsigned)_mm_movemask_epi8(ws) >> (i - base);
-		unsigned t = (unsigned)_mm_movemask_epi8(text) >> (i - base);
+		__m128i ws, text;
+		unsigned w, t;
+
+		bytescan_text_block(p + base, &ws, &text);
+		w = (unsigned)_mm_movemask_epi8(ws) >> (i - base);
+		t = (unsigned)_mm_movemask_epi8(text) >> (i - base);
 
 		count += (size_t)__builtin_popcount(t);
 		if (w == 0)

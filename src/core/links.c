@@ -453,14 +453,21 @@ tok_add(struct link_scanner *ls, int c)
 		ls->tok[ls->toklen++] = (char)c;
 }
 
+/* Append p[0..n) to buf (*len bytes of cap): as much as there is room for. */
+static inline void
+append_cut(char *buf, size_t cap, size_t *len, const char *p, size_t n)
+{
+	if (n > cap - *len)
+		n = cap - *len;
+	memcpy(buf + *len, p, n);
+	*len += n;
+}
+
 /* tok_add() for n bytes. */
 static inline void
 tok_add_bytes(struct link_scanner *ls, const char *p, size_t n)
 {
-	if (n > sizeof(ls->tok) - ls->toklen)
-		n = sizeof(ls->tok) - ls->toklen;
-	memcpy(ls->tok + ls->toklen, p, n);
-	ls->toklen += n;
+	append_cut(ls->tok, sizeof(ls->tok), &ls->toklen, p, n);
 }
 
 /*
@@ -748,10 +755,7 @@ tag_end(struct link_scanner *ls)
 static inline void
 aval_add(struct link_scanner *ls, const char *p, size_t n)
 {
-	if (n > sizeof(ls->aval) - ls->avallen)
-		n = sizeof(ls->aval) - ls->avallen;
-	memcpy(ls->aval + ls->avallen, p, n);
-	ls->avallen += n;
+	append_cut(ls->aval, sizeof(ls->aval), &ls->avallen, p, n);
 }
 
 static int
