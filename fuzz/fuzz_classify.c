@@ -15,8 +15,8 @@
  * ("-(?:P[12]|T1)\b", caseless, in 72 'a's then " POL-P2"; README,
  * bounce.engine). A difference is taken for that, and not aborted on, only
  * when the scan left out a line that PCRE2 matches (so the combining of
- * the answers is not at fault) and either the text is longer than 64
- * bytes or a database of that line alone does report it. Every other
+ * the answers is not at fault) and either the diagnostic is longer than
+ * 64 bytes or a database of that line alone does report it. Every other
  * difference aborts: one the scan did not cause, or a line missed in a
  * short text (what a wrong fold of non-ASCII text would give).
  */

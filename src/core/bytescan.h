@@ -4,9 +4,10 @@
  * The body checks, the MIME leaf and the link scanner spend most of their
  * bytes looking for a few delimiters (line ends, whitespace, '<', bytes
  * above 0x7f). These helpers compare 16 bytes per step with SSE2 (every
- * x86-64 CPU has it; the compiler builtins need no library) and finish, or
- * run entirely where SSE2 is absent, with a plain loop giving the same
- * answer. Internal to the core: static inline, no state.
+ * x86-64 CPU has it; the compiler builtins need no library), some 32 with
+ * AVX2 where the CPU has it, and finish, or run entirely where SSE2 is
+ * absent, with a plain loop giving the same answer. Internal to the core:
+ * static inline, no state.
  */
 #ifndef EGRESS_BYTESCAN_H
 #define EGRESS_BYTESCAN_H
@@ -33,9 +34,7 @@ bytescan_avx2(void)
 {
 	return __builtin_cpu_supports("avx2");
 }
-#endif
 
-#ifdef BYTESCAN_AVX2
 /* bytescan_any3() 32 bytes a step, to the last whole block; *at: where it
  * stopped. Returns the index of a match, or n if none before *at. */
 __attribute__((target("avx2"))) static inline size_t
@@ -288,11 +287,8 @@ bytescan_text_stats(const char *p, size_t n, size_t *longest)
 	return count;
 }
 
-/*
- * The 64 bytes at p as three bit masks (bit i for p[i]): LF, CR and NUL.
- * Four 16-byte compares per byte value; the caller reads at least 64 bytes.
- */
 #ifdef BYTESCAN_AVX2
+/* bytescan_eol64() with two 32-byte compares per byte value. */
 __attribute__((target("avx2"))) static inline void
 bytescan_eol64_avx2(const char *p, uint64_t *lf, uint64_t *cr, uint64_t *nul)
 {
@@ -310,6 +306,10 @@ bytescan_eol64_avx2(const char *p, uint64_t *lf, uint64_t *cr, uint64_t *nul)
 }
 #endif
 
+/*
+ * The 64 bytes at p as three bit masks (bit i for p[i]): LF, CR and NUL.
+ * Four 16-byte compares per byte value; the caller reads at least 64 bytes.
+ */
 static inline void
 bytescan_eol64(const char *p, uint64_t *lf, uint64_t *cr, uint64_t *nul)
 {

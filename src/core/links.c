@@ -325,6 +325,7 @@ find_bare_urls(struct link_scanner *ls, const char *t, size_t n)
 	while (i < n) {
 		size_t pre, end, j;
 		int paren = 0, bracket = 0;
+
 		if (i > 0) {
 			int b = (unsigned char)t[i - 1];
 
@@ -496,7 +497,6 @@ run_token(struct link_scanner *ls, const char *t, size_t k, int counted)
 	return counted != RT_SELF ? find_bare_urls(ls, t, k) :
 	    token_text(ls, t, k);
 }
-
 
 /*
  * Complete tokens p[0..n) separated by whitespace, with no '<' in HTML.
