@@ -1314,7 +1314,9 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		enum rest_kind k;
 		int idx, ex, paras = 0;
 
-		if (line_blank(&lines[i]))
+		/* every form below names the address with its '@' */
+		if (line_blank(&lines[i]) ||
+		    memchr(lines[i].p, '@', lines[i].n) == NULL)
 			continue;
 		k = recipient_line(&lines[i], &addr, &rest, &restn);
 		if (k == REST_NONE && (addr = sentence_recipient(&lines[i])) == NULL)
