@@ -530,6 +530,46 @@ START_TEST(test_hard)
 END_TEST
 
 /* Every pattern line of the shipped file compiled: no silent drops. */
+/*
+ * tests/data/classify/providers.tsv: the refusals providers and gateways
+ * document, each with the reason the shipped file must give it. Every line
+ * is tried; the failures are listed together.
+ */
+START_TEST(test_provider_wordings)
+{
+	FILE *fp = fopen(SRCDIR "/tests/data/classify/providers.tsv", "r");
+	char line[4096];
+	size_t n = 0, bad = 0;
+
+	ck_assert_ptr_nonnull(fp);
+	while (fgets(line, sizeof(line), fp)) {
+		char *want, *status, *reply, *diag, *save = NULL;
+		struct classification out;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		want = strtok_r(line, "\t", &save);
+		status = strtok_r(NULL, "\t", &save);
+		reply = strtok_r(NULL, "\t", &save);
+		diag = strtok_r(NULL, "", &save);
+		ck_assert_msg(want && status && reply && diag,
+		    "providers.tsv: short line %zu", n + 1);
+		classify(cl, strcmp(status, "-") == 0 ? NULL : status,
+		    atoi(reply), diag, &out);
+		n++;
+		if (strcmp(out.reason, want) != 0) {
+			fprintf(stderr, "providers.tsv: got %s want %s: %s\n",
+			    out.reason, want, diag);
+			bad++;
+		}
+	}
+	fclose(fp);
+	ck_assert_uint_gt(n, 200);
+	ck_assert_msg(bad == 0, "%zu of %zu provider wordings misread", bad, n);
+}
+END_TEST
+
 START_TEST(test_shipped_file_count)
 {
 	FILE *fp = fopen(SRCDIR "/conf/bounce-patterns.conf", "r");
@@ -1331,6 +1371,7 @@ classify_suite(void)
 	    (int)(sizeof(category_table) / sizeof(category_table[0])));
 	tcase_add_test(tc, test_unknown_reason);
 	tcase_add_test(tc, test_hard);
+	tcase_add_test(tc, test_provider_wordings);
 	tcase_add_test(tc, test_shipped_file_count);
 	tcase_add_loop_test(tc, test_bad_files, 0,
 	    (int)(sizeof(bad_files) / sizeof(bad_files[0])));
