@@ -308,17 +308,24 @@ static char *
 to_lf(const char *d, size_t n, size_t *outn)
 {
 	char *o = malloc(n + 1);
-	size_t i, k = 0;
+	size_t i = 0, k = 0;
 
 	if (o == NULL)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		if (d[i] == '\r') {
-			o[k++] = '\n';
-			if (i + 1 < n && d[i + 1] == '\n')
-				i++;
-		} else
-			o[k++] = d[i];
+	/* the runs between CRs are copied whole */
+	while (i < n) {
+		const char *cr = memchr(d + i, '\r', n - i);
+		size_t run = cr ? (size_t)(cr - (d + i)) : n - i;
+
+		memcpy(o + k, d + i, run);
+		k += run;
+		i += run;
+		if (i == n)
+			break;
+		o[k++] = '\n';
+		i++;
+		if (i < n && d[i] == '\n')
+			i++;
 	}
 	o[k] = '\0';
 	*outn = k;
@@ -368,9 +375,9 @@ parse_once(const struct classifier *cl, const char *d, size_t n,
 	/* header section: unfold into "\n"-joined values as an MTA delivers */
 	while (i < n) {
 		size_t b = i, e, c;
+		const char *nl = memchr(d + i, '\n', n - i);
 
-		while (i < n && d[i] != '\n')
-			i++;
+		i = nl ? (size_t)(nl - d) : n;
 		e = i;
 		if (i < n)
 			i++;
@@ -385,8 +392,11 @@ parse_once(const struct classifier *cl, const char *d, size_t n,
 		if (have && put_header(mp, &name, &value, force_text) != 0)
 			goto out;
 		have = 0;
-		for (c = b; c < e && d[c] != ':'; c++)
-			;
+		{
+			const char *colon = memchr(d + b, ':', e - b);
+
+			c = colon ? (size_t)(colon - d) : e;
+		}
 		if (c == e || c == b) {
 			/* not a field: a body without a header section? */
 			if (b == 0) {
