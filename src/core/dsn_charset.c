@@ -156,12 +156,7 @@ copy_utf8(struct buf *out, const char *s, size_t n)
 static int
 needs_conversion(const char *s, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] >= 0x80 || s[i] == 0x1b)
-			return 1;
-	return 0;
+	return bytescan_high(s, n) < n || memchr(s, 0x1b, n) != NULL;
 }
 
 int

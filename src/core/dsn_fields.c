@@ -19,6 +19,7 @@
 #include "egress/dsn.h"
 
 #include "dsn_int.h"
+#include "bytescan.h"
 
 /* ---- field blocks (delivery-status, feedback-report, headers) ---- */
 
@@ -66,9 +67,9 @@ fields_parse(const char *t, size_t n, struct fields *f, int stop_at_body)
 		/* at most one field per line */
 		size_t cnt = 1, k;
 
-		for (k = 0; k < n; k++)
-			if (t[k] == '\n' || t[k] == '\r')
-				cnt++;
+		for (k = 0; (k += bytescan_any3(t + k, n - k, '\n', '\r',
+		    '\n')) < n; k++)
+			cnt++;
 		if (cnt > DSN_FIELDS_MAX)
 			cnt = DSN_FIELDS_MAX;
 		if ((f->v = calloc(cnt, sizeof(*f->v))) == NULL)
@@ -78,8 +79,7 @@ fields_parse(const char *t, size_t n, struct fields *f, int stop_at_body)
 	while (i < n) {
 		size_t b = i, e, c;
 
-		while (i < n && t[i] != '\n' && t[i] != '\r')
-			i++;
+		i += bytescan_any3(t + i, n - i, '\n', '\r', '\n');
 		e = i;
 		if (i < n && t[i] == '\r' && i + 1 < n && t[i + 1] == '\n')
 			i += 2;

@@ -47,9 +47,9 @@ transcript_data_stage(struct dsn_parser *p, const char *t, size_t n)
 
 	while (i < n) {
 		size_t b = i, e;
+		const char *nl = memchr(t + i, '\n', n - i);
 
-		while (i < n && t[i] != '\n')
-			i++;
+		i = nl ? (size_t)(nl - t) : n;
 		e = i++;
 		if (e - b >= 4 && memcmp(t + b, ">>> ", 4) == 0) {
 			after_data = e - b >= 8 && dsn_has_prefix_ci(t + b + 4, "DATA");

@@ -1229,8 +1229,7 @@ line_split(const char *text, size_t n, struct line *lines, size_t *nl,
 	while (i < n && k < max) {
 		size_t b = i, e;
 
-		while (i < n && text[i] != '\n' && text[i] != '\r')
-			i++;
+		i += bytescan_any3(text + i, n - i, '\n', '\r', '\n');
 		e = i;
 		if (i < n && text[i] == '\r' && i + 1 < n && text[i + 1] == '\n')
 			i += 2;
@@ -1272,9 +1271,9 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	{
 		size_t cnt = 1, k;
 
-		for (k = 0; k < n; k++)
-			if (text[k] == '\n' || (text[k] == '\r' &&
-			    (k + 1 == n || text[k + 1] != '\n')))
+		for (k = 0; (k += bytescan_any3(text + k, n - k, '\n', '\r',
+		    '\n')) < n; k++)
+			if (text[k] == '\n' || k + 1 == n || text[k + 1] != '\n')
 				cnt++;
 		if (cnt > DSN_TEXT_LINES_MAX)
 			cnt = DSN_TEXT_LINES_MAX;
