@@ -37,6 +37,7 @@
  * handler fails, after which the parser refuses further input.
  */
 #include <stdint.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -127,12 +128,17 @@ struct mime_parser {
 	size_t			 tail_live;	/* handlers still taking it */
 	unsigned		 tail_id;	/* part the tail state is for */
 	int			 tail_on;	/* tail_id is valid */
-	char			 obuf[OBUF_SIZE];
-	char			 dbuf[DBUF_SIZE + MIME_QP_HOLD_MAX + 8];
 
 	int			 eoh, finished, failed;
 	int			 saw_8bit, depth_reported, parts_reported;
 	int			 line_mode;	/* no runs: every line on its own */
+
+	/*
+	 * Scratch, written before it is read: last, so that a new parser
+	 * clears only what comes before (mime_parser_new).
+	 */
+	char			 obuf[OBUF_SIZE];
+	char			 dbuf[DBUF_SIZE + MIME_QP_HOLD_MAX + 8];
 };
 
 enum dec { D_MORE, D_BOUNDARY, D_EMPTY, D_FIELD, D_CONT, D_DATA };
@@ -1259,8 +1265,9 @@ mime_parser_new(const struct mime_limits *lim, const struct mime_handler *h,
 	struct mime_parser *p;
 	size_t i;
 
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = malloc(sizeof(*p))) == NULL)
 		return NULL;
+	memset(p, 0, offsetof(struct mime_parser, obuf));
 	if (lim != NULL)
 		p->lim = *lim;
 	if (p->lim.depth == 0)
