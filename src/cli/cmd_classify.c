@@ -28,6 +28,8 @@
  * 78 bad configuration or pattern file.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,21 +113,35 @@ get_classifier(const struct ctl_opts *o, const char *patterns,
 static char *
 read_all(const char *file, size_t *n)
 {
-	FILE *fp;
 	struct buf b;
+	struct stat st;
 	char chunk[65536];
-	size_t k;
+	off_t size = -1;
+	ssize_t k;
+	int fd;
 
 	if (strcmp(file, "-") == 0)
-		fp = stdin;
-	else if ((fp = fopen(file, "rb")) == NULL)
+		fd = STDIN_FILENO;
+	else if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
 		return NULL;
+	/* a regular file ends at a short read that reached its size */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		size = st.st_size;
 	buf_init(&b, CLASSIFY_FILE_MAX);
-	while ((k = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		if (buf_append(&b, chunk, k) != BUF_OK)
+	for (;;) {
+		k = read(fd, chunk, sizeof(chunk));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		if (buf_append(&b, chunk, (size_t)k) != BUF_OK)
 			break;	/* over the limit: classify what was read */
-	if (fp != stdin)
-		fclose(fp);
+		if (size >= 0 && (size_t)k < sizeof(chunk) &&
+		    (uintmax_t)b.len >= (uintmax_t)size)
+			break;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
 	*n = b.len;
 	if (b.data == NULL)
 		return strdup("");
