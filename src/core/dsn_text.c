@@ -301,8 +301,20 @@ dsn_diag_clean(const char *s, size_t n, size_t max)
 		if (sp && b.len > 0 && buf_putc(&b, ' ') != BUF_OK)
 			goto fail;
 		sp = 0;
-		if (buf_putc(&b, c < 32 || c == 127 ? ' ' : (int)c) != BUF_OK)
-			goto fail;
+		if (c < 32 || c == 127) {
+			if (buf_putc(&b, ' ') != BUF_OK)
+				goto fail;
+		} else {
+			/* the run of printable bytes, up to max */
+			size_t j = i + 1, lim = i + (max - b.len);
+
+			while (j < n && j < lim && (unsigned char)s[j] > ' ' &&
+			    s[j] != 127)
+				j++;
+			if (buf_append(&b, s + i, j - i) != BUF_OK)
+				goto fail;
+			i = j - 1;
+		}
 	}
 	t = b.data;
 	m = b.len;

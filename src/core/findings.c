@@ -220,7 +220,15 @@ log_escape(struct buf *out, const char *p, size_t n, size_t limit)
 			char e[2] = { '\\', (char)c };
 			rc = buf_append(out, e, 2);
 		} else if (c >= 0x20 && c < 0x7f) {
-			rc = buf_putc(out, c);
+			/* the run of bytes that stand for themselves, at once */
+			size_t j = i + 1;
+
+			while (j < n && (unsigned char)p[j] >= 0x20 &&
+			    (unsigned char)p[j] < 0x7f && p[j] != '\\' &&
+			    p[j] != '"')
+				j++;
+			rc = buf_append(out, p + i, j - i);
+			i = j - 1;
 		} else {
 			char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
 			rc = buf_append(out, e, 4);
