@@ -857,6 +857,33 @@ has_returned_message(const struct dsn_parser *p)
 	return 0;
 }
 
+/*
+ * Does a line of the notice t[0..n) start with the local part of addr
+ * alone, as a list entry ("berta", "berta (reason)", "berta: reason")?
+ */
+static int
+local_part_listed(const char *t, size_t n, const char *addr)
+{
+	const char *at = addr ? strchr(addr, '@') : NULL;
+	size_t lp, i = 0;
+
+	if (at == NULL || (lp = (size_t)(at - addr)) < 2)
+		return 0;
+	while (i < n) {
+		const char *nl = memchr(t + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - t) : n, b = i;
+
+		while (b < e && (t[b] == ' ' || t[b] == '\t'))
+			b++;
+		if (e - b >= lp && strncasecmp(t + b, addr, lp) == 0 &&
+		    (b + lp == e || t[b + lp] == ':' || (t[b + lp] == ' ' &&
+		    b + lp + 1 < e && t[b + lp + 1] == '(')))
+			return 1;
+		i = e + 1;
+	}
+	return 0;
+}
+
 static char *
 first_addr(const char *v)
 {
@@ -1295,6 +1322,16 @@ dsn_build(struct dsn_parser *p)
 			r->final_rcpt = xf ? first_addr(xf) : first_addr(p->ret_to);
 			r->provenance = r->final_rcpt == NULL ? DSN_PROV_NONE :
 			    xf ? DSN_PROV_HEADER : DSN_PROV_RETURNED;
+			/*
+			 * GroupWise and other local systems list the failed
+			 * user by local part alone ("berta (Mailbox over quota
+			 * limit)"): the returned message's To supplies the
+			 * domain, the notice's own line names the recipient.
+			 */
+			if (r->provenance == DSN_PROV_RETURNED &&
+			    local_part_listed(buf_cstr(&text), tr.returned_at,
+			    r->final_rcpt))
+				r->provenance = DSN_PROV_LABELLED;
 			if (tr.general_diag && (r->diag = dsn_dup_s(tr.general_diag)) == NULL)
 				goto oom;
 			if (dsn_rcpt_finish(p, r, NULL) < 0)
