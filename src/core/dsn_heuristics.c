@@ -229,6 +229,47 @@ static int	status_subject_is(const char *, char);
  * mailbox exists. "User unknown" words under it are a refusal of the
  * message, not of the address.
  */
+/* Does d hold "<a>" (caseless)? */
+static int
+holds_bracketed(const char *d, const char *a)
+{
+	size_t n;
+	const char *q;
+
+	if (a == NULL || (n = strlen(a)) == 0)
+		return 0;
+	for (q = strchr(d, '<'); q; q = strchr(q + 1, '<'))
+		if (strncasecmp(q + 1, a, n) == 0 && q[n + 1] == '>')
+			return 1;
+	return 0;
+}
+
+/*
+ * The diagnostic names the original sender ("<sender>", from the bounce's
+ * envelope or the returned message's Return-Path and From) and not the
+ * recipient it is about.
+ */
+static int
+names_sender_only(const struct dsn_parser *p, const struct dsn_recipient *r)
+{
+	const char *const from[] = { p->env_rcpt, p->ret_return_path,
+	    p->ret_from };
+	size_t i;
+	int hit = 0;
+
+	if (r->diag == NULL || r->final_rcpt == NULL ||
+	    dsn_memstr_ci(r->diag, strlen(r->diag), r->final_rcpt) != NULL)
+		return 0;
+	for (i = 0; i < sizeof(from) / sizeof(from[0]) && !hit; i++) {
+		char *a = from[i] ? dsn_addr_extract(from[i], strlen(from[i])) :
+		    NULL;
+
+		hit = a != NULL && holds_bracketed(r->diag, a);
+		free(a);
+	}
+	return hit;
+}
+
 static int
 status_is_x21(const char *st)
 {
@@ -390,6 +431,14 @@ dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_
 		dsn_set_reason(r, "onhold");
 	stage_adjust(r, refused_at_data(p, r) ||
 	    (p->stage_data_text && !p->stage_rcpt), p->stage_rcpt);
+	/*
+	 * Words no pattern knows about an address that is the sender's, not
+	 * this recipient's ("550 5.2.0 <sender> From: Domain is invalid"):
+	 * the refusal concerns the sender, as one at MAIL FROM does.
+	 */
+	if ((strcmp(r->cls.reason, "onhold") == 0 ||
+	    strcmp(r->cls.reason, "undefined") == 0) && names_sender_only(p, r))
+		dsn_set_reason(r, "rejected");
 	/*
 	 * Bare "user unknown" words under a status that names neither the
 	 * address nor the mailbox (x.3.x the mail system, x.7.x a policy):
