@@ -475,21 +475,27 @@ static const char *const strong_markers[] = {
 };
 
 /*
- * A word list matched in one pass (caseless, ASCII). The words are chained
- * in buckets by a hash of their first two bytes (folded); a bit per bucket
- * says whether any word starts so. A position of the text is compared only
- * with the words of its bucket. Prepared once per list and text, then used
- * line by line. Lists with a word shorter than two bytes, or too many
- * words, go word by word (dsn_memstr_ci), the same answer.
+ * Word lists matched in one pass (caseless, ASCII). The words are chained
+ * in buckets by a hash of their first two bytes (folded); a position of
+ * the text is compared only with the words of its bucket. Each word
+ * carries the bit of its list, so that one pass over a line answers for
+ * several lists at once. Prepared once per text, then used line by line.
+ * Lists with a word shorter than two bytes, or too many words, go word by
+ * word (dsn_memstr_ci), the same answer.
  */
 #define WS_WORDS_MAX	128
+#define WS_LISTS_MAX	2
 #define WS_BUCKETS	1024
 
 struct wordset {
-	const char *const *list;
-	int		 slow;		/* word by word */
-	int		 always;	/* an empty word: every text has it */
+	const char *const *lists[WS_LISTS_MAX];
+	size_t		 nlists;
+	unsigned	 all;		/* the bits of every list */
+	unsigned	 slow;		/* lists matched word by word */
+	unsigned	 always;	/* lists with an empty word */
+	const char	*word[WS_WORDS_MAX];
 	size_t		 len[WS_WORDS_MAX];
+	unsigned char	 bit[WS_WORDS_MAX];
 	unsigned char	 next[WS_WORDS_MAX];	/* word index + 1, 0 ends */
 	unsigned char	 head[WS_BUCKETS];	/* word index + 1, 0: none */
 };
@@ -500,63 +506,87 @@ ws_hash(int a, int b)
 	return ((unsigned)fold(a) << 5 ^ (unsigned)fold(b)) & (WS_BUCKETS - 1);
 }
 
+/* lists[0..nl): list l answers with bit 1 << l */
 static void
-wordset_init(struct wordset *ws, const char *const *list)
+wordset_init_lists(struct wordset *ws, const char *const *const *lists,
+    size_t nl)
 {
-	size_t k, nw;
+	size_t k, l, nw = 0, w;
 	unsigned h;
 
-	ws->list = list;
-	ws->slow = ws->always = 0;
-	for (nw = 0; list[nw] != NULL; nw++)
-		if (list[nw][0] == '\0')
-			ws->always = 1;
-		else if (list[nw][1] == '\0' || nw == WS_WORDS_MAX)
-			ws->slow = 1;
-	if (ws->slow || ws->always)
-		return;
 	memset(ws->head, 0, sizeof(ws->head));
+	ws->nlists = nl;
+	ws->all = (1u << nl) - 1;
+	ws->slow = ws->always = 0;
+	for (l = 0; l < nl; l++) {
+		ws->lists[l] = lists[l];
+		for (w = 0; lists[l][w] != NULL; w++)
+			if (lists[l][w][0] == '\0')
+				ws->always |= 1u << l;
+			else if (lists[l][w][1] == '\0' || nw == WS_WORDS_MAX)
+				ws->slow |= 1u << l;
+			else {
+				ws->word[nw] = lists[l][w];
+				ws->bit[nw] = (unsigned char)(1u << l);
+				nw++;
+			}
+	}
 	/* chained in reverse, so each bucket lists its words in list order */
 	for (k = nw; k-- > 0;) {
-		ws->len[k] = strlen(list[k]);
-		h = ws_hash((unsigned char)list[k][0], (unsigned char)list[k][1]);
+		if (((ws->slow | ws->always) & ws->bit[k]) != 0)
+			continue;
+		ws->len[k] = strlen(ws->word[k]);
+		h = ws_hash((unsigned char)ws->word[k][0],
+		    (unsigned char)ws->word[k][1]);
 		ws->next[k] = ws->head[h];
 		ws->head[h] = (unsigned char)(k + 1);
 	}
 }
 
-static int
-wordset_find(const struct wordset *ws, const char *s, size_t n)
+static void
+wordset_init(struct wordset *ws, const char *const *list)
+{
+	wordset_init_lists(ws, &list, 1);
+}
+
+/* The bits of the lists with a word in s[0..n). */
+static unsigned
+wordset_bits(const struct wordset *ws, const char *s, size_t n)
 {
 	const char *w;
-	size_t i, j, k;
-	unsigned t;
+	size_t i, j, k, l;
+	unsigned t, got = ws->always;
 
-	if (ws->always)
-		return 1;
-	if (ws->slow) {
-		for (k = 0; ws->list[k] != NULL; k++)
-			if (dsn_memstr_ci(s, n, ws->list[k]) != NULL)
-				return 1;
-		return 0;
-	}
-	for (i = 0; i + 1 < n; i++) {
+	for (l = 0; l < ws->nlists; l++)
+		if ((ws->slow & ~got & (1u << l)) != 0)
+			for (k = 0; ws->lists[l][k] != NULL; k++)
+				if (dsn_memstr_ci(s, n, ws->lists[l][k]) != NULL) {
+					got |= 1u << l;
+					break;
+				}
+	for (i = 0; i + 1 < n && got != ws->all; i++) {
 		t = ws->head[ws_hash((unsigned char)s[i],
 		    (unsigned char)s[i + 1])];
 		for (; t != 0; t = ws->next[t - 1]) {
 			k = t - 1;
-			if (ws->len[k] > n - i)
+			if (ws->len[k] > n - i || (got & ws->bit[k]) != 0)
 				continue;
-			w = ws->list[k];
+			w = ws->word[k];
 			for (j = 0; j < ws->len[k]; j++)
 				if (fold((unsigned char)s[i + j]) !=
 				    fold((unsigned char)w[j]))
 					break;
 			if (j == ws->len[k])
-				return 1;
+				got |= ws->bit[k];
 		}
 	}
-	return 0;
+	return got;
+}
+
+static int
+wordset_find(const struct wordset *ws, const char *s, size_t n)
+{
+	return wordset_bits(ws, s, n) != 0;
 }
 
 /* Whether any word of the NULL-ended list occurs in s[0..n), caseless. */
@@ -1272,7 +1302,7 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
     size_t max_rcpts, struct dsn_text_result *res)
 {
 	struct line *lines;
-	struct wordset ws_strong, ws_returned;
+	struct wordset ws_markers;
 	size_t nl, i, end;
 	int rc = 0;
 
@@ -1295,13 +1325,20 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	}
 
 	/* where does the returned message start? */
-	wordset_init(&ws_strong, strong_markers);
-	wordset_init(&ws_returned, returned_markers);
+	{
+		const char *const *const markers[] = { strong_markers,
+		    returned_markers };
+
+		wordset_init_lists(&ws_markers, markers, 2);
+	}
 	end = nl;
 	for (i = 0; i < nl; i++) {
-		if (wordset_find(&ws_strong, lines[i].p, lines[i].n))
+		unsigned bits = wordset_bits(&ws_markers, lines[i].p,
+		    lines[i].n);
+
+		if (bits & 1)
 			res->strong = 1;
-		if (wordset_find(&ws_returned, lines[i].p, lines[i].n)) {
+		if (bits & 2) {
 			end = i;
 			break;
 		}
