@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "egress/assert.h"
 #include "egress/dsn.h"
 #include "egress/smtpcode.h"
 
@@ -514,6 +515,7 @@ wordset_init_lists(struct wordset *ws, const char *const *const *lists,
 	size_t k, l, nw = 0, w;
 	unsigned h;
 
+	EGRESS_ASSERT(nl >= 1 && nl <= WS_LISTS_MAX);
 	memset(ws->head, 0, sizeof(ws->head));
 	ws->nlists = nl;
 	ws->all = (1u << nl) - 1;
