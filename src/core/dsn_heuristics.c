@@ -25,6 +25,7 @@
 #include "egress/classify.h"
 #include "egress/dsn.h"
 #include "egress/recog.h"
+#include "egress/smtpcode.h"
 #include "egress/vocab.h"
 
 #include "dsn_int.h"
@@ -229,25 +230,45 @@ static int	status_subject_is(const char *, char);
  * mailbox exists. "User unknown" words under it are a refusal of the
  * message, not of the address.
  */
-/* Does d hold "<a>" (caseless)? */
+/*
+ * Does d hold "<a>" (caseless) in a reply's address slot, right after the
+ * reply code and its enhanced status ("550 5.2.0 <a> ...", "550 <a> ...")?
+ */
 static int
-holds_bracketed(const char *d, const char *a)
+slot_holds(const char *d, const char *a)
 {
-	size_t n;
+	size_t n, len = strlen(d);
 	const char *q;
 
 	if (a == NULL || (n = strlen(a)) == 0)
 		return 0;
-	for (q = strchr(d, '<'); q; q = strchr(q + 1, '<'))
-		if (strncasecmp(q + 1, a, n) == 0 && q[n + 1] == '>')
+	for (q = strchr(d, '<'); q; q = strchr(q + 1, '<')) {
+		size_t at = (size_t)(q - d), b, st;
+
+		if (strncasecmp(q + 1, a, n) != 0 || q[n + 1] != '>')
+			continue;
+		/* back over the blanks, one status, the blanks, the code */
+		b = at;
+		while (b > 0 && d[b - 1] == ' ')
+			b--;
+		for (st = b; st > 0 && (isdigit((unsigned char)d[st - 1]) ||
+		    d[st - 1] == '.'); st--)
+			;
+		if (st < b && smtp_status_at(d, len, st) == b - st) {
+			b = st;
+			while (b > 0 && d[b - 1] == ' ')
+				b--;
+		}
+		if (b >= 3 && smtp_reply_at(d, len, b - 3))
 			return 1;
+	}
 	return 0;
 }
 
 /*
- * The diagnostic names the original sender ("<sender>", from the bounce's
- * envelope or the returned message's Return-Path and From) and not the
- * recipient it is about.
+ * The reply's address slot holds the original sender ("<sender>", from the
+ * bounce's envelope or the returned message's Return-Path and From) and
+ * the diagnostic does not name the recipient it is about.
  */
 static int
 names_sender_only(const struct dsn_parser *p, const struct dsn_recipient *r)
@@ -264,7 +285,7 @@ names_sender_only(const struct dsn_parser *p, const struct dsn_recipient *r)
 		char *a = from[i] ? dsn_addr_extract(from[i], strlen(from[i])) :
 		    NULL;
 
-		hit = a != NULL && holds_bracketed(r->diag, a);
+		hit = a != NULL && slot_holds(r->diag, a);
 		free(a);
 	}
 	return hit;
