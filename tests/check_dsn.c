@@ -26,6 +26,7 @@
 
 #define DATA	SRCDIR "/tests/data/dsn"
 #define MAX_FILES	1024
+#define BLIND_SETS	16	/* tests/data/dsn/classes/blind2 .. blind16 */
 
 static struct classifier *cl;
 
@@ -1402,6 +1403,17 @@ main(void)
 	list_files(DATA "/classes/onhold");
 	list_files(DATA "/classes/charset");
 	list_files(DATA "/classes/blind");
+	list_files(DATA "/classes/reasons");
+	{
+		/* the later blind sets: blind2 .. blind<BLIND_SETS> */
+		char dir[256];
+		int b;
+
+		for (b = 2; b <= BLIND_SETS; b++) {
+			snprintf(dir, sizeof(dir), "%s/classes/blind%d", DATA, b);
+			list_files(dir);
+		}
+	}
 	if (ncorpus < 200 || nall < 200) {
 		fprintf(stderr, "check_dsn: corpus missing (%zu labelled, %zu files)\n",
 		    ncorpus, nall);
