@@ -230,9 +230,54 @@ static int	status_subject_is(const char *, char);
  * mailbox exists. "User unknown" words under it are a refusal of the
  * message, not of the address.
  */
+static int
+status_is_x21(const char *st)
+{
+	return st && st[0] && strcmp(st + 1, ".2.1") == 0;
+}
+
 /*
- * Does d hold "<a>" (caseless) in a reply's address slot, right after the
- * reply code and its enhanced status ("550 5.2.0 <a> ...", "550 <a> ...")?
+ * "550 : User unknown", "550: : User unknown": the reply has the slot
+ * where a server echoes the refused address ("550 <a>: User unknown",
+ * the form of a refusal at RCPT) and leaves it empty. A refusal that
+ * names no address came once the recipients were accepted: a filter's
+ * stock words.
+ */
+static int
+empty_address_slot(const char *d)
+{
+	const char *p = d + strspn(d, " ");
+
+	if (!(isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
+	    isdigit((unsigned char)p[2])))
+		return 0;
+	p += 3;
+	if (*p == ':')
+		p++;
+	p += strspn(p, " ");
+	if (*p != ':')
+		return 0;
+	p++;
+	p += strspn(p, " ");
+	return bare_unknown_user(p) && strchr(p, '@') == NULL;
+}
+
+/*
+ * The first "<a>" (a of n bytes, caseless) at or after p, or NULL. Returns
+ * a pointer into p's string, not a copy.
+ */
+static const char *
+bracketed_addr(const char *p, const char *a, size_t n)
+{
+	for (p = strchr(p, '<'); p; p = strchr(p + 1, '<'))
+		if (strncasecmp(p + 1, a, n) == 0 && p[n + 1] == '>')
+			return p;
+	return NULL;
+}
+
+/*
+ * Does d hold "<a>" in a reply's address slot, right after the reply code
+ * and its enhanced status ("550 5.2.0 <a> ...", "550 <a> ...")?
  */
 static int
 slot_holds(const char *d, const char *a)
@@ -242,13 +287,10 @@ slot_holds(const char *d, const char *a)
 
 	if (a == NULL || (n = strlen(a)) == 0)
 		return 0;
-	for (q = strchr(d, '<'); q; q = strchr(q + 1, '<')) {
-		size_t at = (size_t)(q - d), b, st;
+	for (q = bracketed_addr(d, a, n); q; q = bracketed_addr(q + 1, a, n)) {
+		size_t b = (size_t)(q - d), st;
 
-		if (strncasecmp(q + 1, a, n) != 0 || q[n + 1] != '>')
-			continue;
 		/* back over the blanks, one status, the blanks, the code */
-		b = at;
 		while (b > 0 && d[b - 1] == ' ')
 			b--;
 		for (st = b; st > 0 && (isdigit((unsigned char)d[st - 1]) ||
@@ -291,38 +333,6 @@ names_sender_only(const struct dsn_parser *p, const struct dsn_recipient *r)
 	return hit;
 }
 
-static int
-status_is_x21(const char *st)
-{
-	return st && st[0] && strcmp(st + 1, ".2.1") == 0;
-}
-
-/*
- * "550 : User unknown", "550: : User unknown": the reply has the slot
- * where a server echoes the refused address ("550 <a>: User unknown",
- * the form of a refusal at RCPT) and leaves it empty. A refusal that
- * names no address came once the recipients were accepted: a filter's
- * stock words.
- */
-static int
-empty_address_slot(const char *d)
-{
-	const char *p = d + strspn(d, " ");
-
-	if (!(isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
-	    isdigit((unsigned char)p[2])))
-		return 0;
-	p += 3;
-	if (*p == ':')
-		p++;
-	p += strspn(p, " ");
-	if (*p != ':')
-		return 0;
-	p++;
-	p += strspn(p, " ");
-	return bare_unknown_user(p) && strchr(p, '@') == NULL;
-}
-
 /*
  * "550 <a>: User unknown": the reply echoes this recipient's own address
  * before the words, the way a server refuses an address at RCPT TO
@@ -338,9 +348,9 @@ echoes_rcpt_address(const char *d, const char *rcpt)
 
 	if (d == NULL || rcpt == NULL || (n = strlen(rcpt)) == 0)
 		return 0;
-	for (p = strchr(d, '<'); p; p = strchr(p + 1, '<'))
-		if (strncasecmp(p + 1, rcpt, n) == 0 && p[n + 1] == '>' &&
-		    p[n + 2] == ':')
+	for (p = bracketed_addr(d, rcpt, n); p;
+	    p = bracketed_addr(p + 1, rcpt, n))
+		if (p[n + 2] == ':')
 			return 1;
 	return 0;
 }
