@@ -116,12 +116,8 @@ names_rcpt_stage(const char *t, size_t n)
 	static const char *const rcpt_words[] = { "rcpt to", "rcpt command",
 	    "[rcpt_to]", "does not like recipient", ">>> rcpt", "(state 14)",
 	    NULL };
-	size_t i;
 
-	for (i = 0; rcpt_words[i]; i++)
-		if (dsn_memstr_ci(t, n, rcpt_words[i]))
-			return 1;
-	return 0;
+	return dsn_memstr_any_ci(t, n, rcpt_words);
 }
 
 /*
@@ -135,12 +131,8 @@ names_data_stage(const char *t, size_t n)
 	static const char *const data_words[] = { "in reply to end of data",
 	    "in reply to data", "after end of data", "after data",
 	    "after the data command", NULL };
-	size_t i;
 
-	for (i = 0; data_words[i]; i++)
-		if (dsn_memstr_ci(t, n, data_words[i]))
-			return 1;
-	return 0;
+	return dsn_memstr_any_ci(t, n, data_words);
 }
 
 /*
@@ -152,12 +144,11 @@ names_data_stage(const char *t, size_t n)
 static int
 refused_at_greeting(const char *d, size_t n)
 {
-	return dsn_memstr_ci(d, n, "after initial connection") ||
-	    dsn_memstr_ci(d, n, "after ehlo") ||
-	    dsn_memstr_ci(d, n, "after helo") ||
-	    dsn_memstr_ci(d, n, "(state 13)") ||
-	    dsn_memstr_ci(d, n, "refused to talk to me") ||
-	    dsn_memstr_ci(d, n, "greeting failed");
+	static const char *const w[] = { "after initial connection",
+	    "after ehlo", "after helo", "(state 13)", "refused to talk to me",
+	    "greeting failed", NULL };
+
+	return dsn_memstr_any_ci(d, n, w);
 }
 
 /*
@@ -198,19 +189,16 @@ stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 	static const char *const mail_words[] = { "after mail from",
 	    "to mail from", "mail from command", NULL };
 	const char *d = r->diag;
-	size_t i, n;
-	int data = stage_data, mail = 0;
+	size_t n;
+	int data = stage_data, mail;
 
 	(void)stage_rcpt;
 	if (d == NULL)
 		return;
 	n = strlen(d);
-	for (i = 0; data_words[i]; i++)
-		if (dsn_memstr_ci(d, n, data_words[i]))
-			data = 1;
-	for (i = 0; mail_words[i]; i++)
-		if (dsn_memstr_ci(d, n, mail_words[i]))
-			mail = 1;
+	if (dsn_memstr_any_ci(d, n, data_words))
+		data = 1;
+	mail = dsn_memstr_any_ci(d, n, mail_words);
 	if (data && !dsn_memstr_ci(d, n, "rcpt to") &&
 	    strcmp(r->cls.reason, "userunknown") == 0 && bare_unknown_user(d))
 		dsn_set_reason(r, "filtered");
@@ -526,7 +514,7 @@ bare_unknown_user(const char *d)
 	static const char *const words[] = { "user unknown", "unknown user",
 	    "user not exist", "user not found", "user doesn't have a",
 	    "user doesnt have a", "mailbox unavailable", NULL };
-	size_t i, n = strlen(d);
+	size_t n = strlen(d);
 
 	/*
 	 * Yahoo's own servers tag theirs "dd" (help.yahoo.com/kb/SLN3444:
@@ -536,10 +524,7 @@ bare_unknown_user(const char *d)
 	if (dsn_memstr_ci(d, n, "dd this user doesn't have a") ||
 	    dsn_memstr_ci(d, n, "dd this user doesnt have a"))
 		return 0;
-	for (i = 0; words[i]; i++)
-		if (dsn_memstr_ci(d, n, words[i]))
-			return 1;
-	return 0;
+	return dsn_memstr_any_ci(d, n, words);
 }
 
 /* "5.1.1": is the subject (the middle number) this digit? */
@@ -625,15 +610,11 @@ static const char *const warning_words[] = {
 	"seguir\xc3\xa1 intentando", "nuovo tentativo", NULL
 };
 
+/* Whether s[0..n) holds a word of the list: one pass (dsn_memstr_any_ci). */
 static int
 any_word(const char *s, size_t n, const char *const *w)
 {
-	size_t i;
-
-	for (i = 0; s && w[i]; i++)
-		if (dsn_memstr_ci(s, n, w[i]))
-			return 1;
-	return 0;
+	return s != NULL && dsn_memstr_any_ci(s, n, w);
 }
 
 /*

@@ -591,12 +591,28 @@ wordset_find(const struct wordset *ws, const char *s, size_t n)
 	return wordset_bits(ws, s, n) != 0;
 }
 
-/* Whether any word of the NULL-ended list occurs in s[0..n), caseless. */
+/*
+ * Whether any word of the NULL-ended list occurs in s[0..n), caseless.
+ * dsn_memstr_ci() passes over 16 bytes in a few instructions and a word
+ * set costs about ten a byte plus its set-up, so a short list goes word
+ * by word and only a long one (more than WS_SHORT_LIST words) in one pass.
+ */
+#define WS_SHORT_LIST	16
+
 int
 dsn_memstr_any_ci(const char *s, size_t n, const char *const *list)
 {
 	struct wordset ws;
+	size_t i;
 
+	for (i = 0; list[i] != NULL && i <= WS_SHORT_LIST; i++)
+		;
+	if (i <= WS_SHORT_LIST) {
+		for (i = 0; list[i] != NULL; i++)
+			if (dsn_memstr_ci(s, n, list[i]) != NULL)
+				return 1;
+		return 0;
+	}
 	wordset_init(&ws, list);
 	return wordset_find(&ws, s, n);
 }
@@ -658,9 +674,8 @@ dsn_failure_words(const char *p, size_t n)
 	    NULL };
 	size_t i;
 
-	for (i = 0; w[i]; i++)
-		if (dsn_memstr_ci(p, n, w[i]))
-			return 1;
+	if (dsn_memstr_any_ci(p, n, w))
+		return 1;
 	for (i = 0; i + 3 <= n; i++)
 		if ((p[i] == '4' || p[i] == '5') && (i == 0 || !isalnum((unsigned char)p[i - 1])) &&
 		    isdigit((unsigned char)p[i + 1]) && isdigit((unsigned char)p[i + 2]) &&
@@ -1034,13 +1049,9 @@ sentence_recipient(const struct line *l)
 	    "couldn't be", "could not be", "failed", "rejected", "unable",
 	    "was not", "bounced", "unavailable", "been blocked", NULL };
 	const char *to;
-	size_t i, start, len, at;
-	int verb = 0;
+	size_t start, len, at;
 
-	for (i = 0; verbs[i]; i++)
-		if (dsn_memstr_ci(l->p, l->n, verbs[i]))
-			verb = 1;
-	if (!verb)
+	if (!dsn_memstr_any_ci(l->p, l->n, verbs))
 		return NULL;
 	to = l->p;
 	for (;;) {
@@ -1160,19 +1171,18 @@ transcript_ok_reply(const struct line *l)
 static const char *
 transcript_fail_reply(const struct line *l)
 {
-	static const char *const marks[] = { "<-- ", "<<< ", "In: ", "S: ",
-	    NULL };
-	const char *e = l->p + l->n, *q = NULL;
-	size_t i;
+	const char *e = l->p + l->n, *q = NULL, *m;
+	size_t head = l->n < 64 ? l->n : 64;
 
-	for (i = 0; marks[i] && q == NULL; i++) {
-		const char *m = dsn_memstr_ci(l->p, l->n < 64 ? l->n : 64,
-		    marks[i]);
-
-		/* "In:" and "S:" open the line; the arrows may follow a stamp */
-		if (m != NULL && (i < 2 || m == l->p))
-			q = m + strlen(marks[i]);
-	}
+	/* the arrows may follow a stamp; "In:" and "S:" open the line */
+	if (memchr(l->p, '<', head) != NULL &&
+	    ((m = dsn_memstr_ci(l->p, head, "<-- ")) != NULL ||
+	    (m = dsn_memstr_ci(l->p, head, "<<< ")) != NULL))
+		q = m + 4;
+	else if (head >= 4 && dsn_has_prefix_ci(l->p, "In: "))
+		q = l->p + 4;
+	else if (head >= 3 && dsn_has_prefix_ci(l->p, "S: "))
+		q = l->p + 3;
 	/* Exchange: "Remote Server [at host (ip)] returned '550 5.1.10 ...'" */
 	if (q == NULL && dsn_has_prefix_ci(l->p, "remote server") &&
 	    (q = dsn_memstr_ci(l->p, l->n, "returned '")) != NULL)
