@@ -715,6 +715,34 @@ START_TEST(test_log_escape)
 }
 END_TEST
 
+/* buf: the no-growth fast paths keep the maximum and the NUL. */
+START_TEST(test_buf_limits)
+{
+	struct buf b;
+	size_t i, max;
+
+	for (max = 1; max < 1100; max += 37) {
+		buf_init(&b, max);
+		for (i = 0; i < max; i++)
+			ck_assert_int_eq(buf_putc(&b, 'a' + (int)(i % 26)), BUF_OK);
+		ck_assert_int_eq(buf_putc(&b, 'z'), BUF_ERR_LIMIT);
+		ck_assert_int_eq(buf_append(&b, "z", 1), BUF_ERR_LIMIT);
+		ck_assert_uint_eq(b.len, max);
+		ck_assert_uint_eq(strlen(buf_cstr(&b)), max);
+		ck_assert_int_eq(buf_cstr(&b)[max - 1], 'a' + (int)((max - 1) % 26));
+		buf_reset(&b);
+		/* appends of every size up to the maximum, then one byte over */
+		for (i = 0; b.len + i + 1 <= max; i++)
+			ck_assert_int_eq(buf_append(&b, "0123456789abcdefghij", i % 21),
+			    BUF_OK);
+		ck_assert_uint_eq(strlen(buf_cstr(&b)), b.len);
+		ck_assert_int_eq(buf_append(&b, "0123456789", 1 + max - b.len),
+		    BUF_ERR_LIMIT);
+		buf_fini(&b);
+	}
+}
+END_TEST
+
 /* API misuse aborts, in every build: finishing twice would add the
  * message-level findings (content.html_only, size.*) a second time. */
 static const char html_only_msg[] =
@@ -764,6 +792,7 @@ scan_suite(void)
 	tcase_add_test(tc, test_policy_scores);
 	tcase_add_test(tc, test_policy_reply_codes);
 	tcase_add_test(tc, test_log_escape);
+	tcase_add_test(tc, test_buf_limits);
 	tcase_add_test(tc, test_scan_raw_broken_lines);
 	tcase_add_test_raise_signal(tc, test_scan_finish_twice, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_scan_feed_after_finish, SIGABRT);

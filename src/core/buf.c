@@ -14,7 +14,7 @@
 #include "egress/assert.h"
 #include "egress/buf.h"
 
-#define BUF_MIN_CAP	64
+#define BUF_MIN_CAP	256
 
 void
 buf_init(struct buf *b, size_t max)
@@ -78,7 +78,9 @@ buf_append(struct buf *b, const void *p, size_t n)
 	int rc;
 
 	EGRESS_ASSERT(b != NULL && (p != NULL || n == 0));
-	if ((rc = buf_reserve(b, n)) != BUF_OK)
+	/* room already there (the common case): no growth to check */
+	if (!(n < b->cap - b->len && b->len + n <= b->max) &&
+	    (rc = buf_reserve(b, n)) != BUF_OK)
 		return rc;
 	if (n)
 		memcpy(b->data + b->len, p, n);
@@ -92,6 +94,11 @@ buf_putc(struct buf *b, int c)
 {
 	char ch = (char)c;
 
+	if (b->len + 1 < b->cap && b->len < b->max) {
+		b->data[b->len++] = ch;
+		b->data[b->len] = '\0';
+		return BUF_OK;
+	}
 	return buf_append(b, &ch, 1);
 }
 
