@@ -427,6 +427,17 @@ mime_qp_step(struct mime_qp *d, const char *in, size_t n, char *out)
 	int h;
 
 	for (i = 0; i < n; i++) {
+		if (d->state == QP_TEXT && in[i] != '=') {
+			/* plain text up to the next '=' is copied as it is */
+			const char *eq = memchr(in + i, '=', n - i);
+			size_t run = eq ? (size_t)(eq - (in + i)) : n - i;
+
+			memcpy(out + o, in + i, run);
+			o += run;
+			i += run;
+			if (i == n)
+				break;
+		}
 		c = (unsigned char)in[i];
 again:
 		switch (d->state) {
