@@ -31,6 +31,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,8 +184,10 @@ dsn_parser_new(const struct classifier *cl, size_t text_limit)
 {
 	struct dsn_parser *p;
 
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	/* top[] (4 KB) is written before it is read: not cleared */
+	if ((p = malloc(sizeof(*p))) == NULL)
 		return NULL;
+	memset(p, 0, offsetof(struct dsn_parser, top));
 	p->cl = cl;
 	p->text_limit = text_limit ? text_limit : DSN_TEXT_LIMIT;
 	dsn_collect_init(p);

@@ -55,8 +55,7 @@ struct dsn_parser {
 	struct mime_handler	 h;
 	char			*env_from;	/* NULL: unknown */
 	char			*env_rcpt;
-	struct dsn_hdr		 top[DSN_HEADERS_MAX];
-	size_t			 ntop;
+	size_t			 ntop;		/* top[0..ntop) are set */
 	char			*top_type;
 	char			*top_report_type;
 	char			*ret_msgid, *ret_from, *ret_return_path, *ret_to;
@@ -80,6 +79,8 @@ struct dsn_parser {
 	size_t			 ndata_addrs;
 	struct dsn_report	 rep;
 	int			 built;
+	/* last: dsn_parser_new() clears the members above it only */
+	struct dsn_hdr		 top[DSN_HEADERS_MAX];
 };
 
 /* ---- dsn.c: small helpers (every copy is cut at DSN_FIELD_MAX) ---- */
