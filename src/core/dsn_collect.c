@@ -68,7 +68,9 @@ h_header(void *ctx, const struct mime_part_info *info, const char *name,
 			return -1;
 		}
 		/* only the fields read later: a long Received chain costs nothing */
-		for (w = 0; wanted[w] && !dsn_streq_ci(name, wanted[w]); w++)
+		/* a first letter that differs (not by case alone) is no match */
+		for (w = 0; wanted[w] && (((name[0] ^ wanted[w][0]) & ~0x20) != 0 ||
+		    !dsn_streq_ci(name, wanted[w])); w++)
 			;
 		if (wanted[w] == NULL || p->ntop >= DSN_HEADERS_MAX)
 			return 0;
