@@ -42,7 +42,14 @@
 # not found and expiry, Exim's sender verification, Sendmail's refusal
 # after DATA of a recipient accepted at RCPT, Gmail's "Message blocked",
 # and two that are no bounce: an Exchange delivery receipt, a helpdesk's
-# automatic answer). Prints precision and recall
+# automatic answer; "blind14" to "blind16": Netscape, Exchange 5.5,
+# GroupWise, Office 365 with two causes, MailMarshal, MessageLabs, IceWarp,
+# Axigen, Haraka, Kerio Connect; "blind17": the common text forms once more
+# with their usual causes (Sendmail's two reasons, Exim's multi-line sender
+# verification, qmail's missing host, Postfix's relay refusal, Exchange
+# 2010's resolver, the Windows SMTP service's queue expiry, Yahoo, Courier's
+# spam refusal, a 4xx quota reply that ran out its queue time, AOL's
+# transcript). Prints precision and recall
 # of the reported recipients, action, permanent/temporary and reason
 # agreement and every mismatch; fails below the floors or when a recipient
 # with a soft reason is called hard. The reason floor is 97, not 99: an
