@@ -1244,6 +1244,90 @@ START_TEST(test_memstr_any)
 }
 END_TEST
 
+/*
+ * dsn_memstr_ws_ci against a reference: the text with every run of blanks
+ * and line breaks collapsed to one space, searched by dsn_memstr_ci. Both
+ * must agree on whether there is a match, and where ours is the collapsed
+ * text must match too.
+ */
+START_TEST(test_memstr_ws)
+{
+	static const char *const frag[] = { "in", "reply", "to", "end", "of",
+	    "DATA", "data", "rcpt", "RCPT", "x", "after", "command)", "(in",
+	    NULL };
+	static const char *const gaps[] = { " ", "\t", "\n", "\r\n",
+	    "  \n    ", " \t", "", NULL };
+	static const char *const needles[] = { "in reply to end of data",
+	    "rcpt to", "after data", "x x", "to", "data command)",
+	    "reply to rcpt", NULL };
+	char t[400], c[400];
+	size_t map[400], n, m, i, j, k, nf = 13, ng = 7;
+	int round;
+
+	fast_seed = 0x9e3779b97f4a7c15ULL;
+	for (round = 0; round < 20000; round++) {
+		n = 0;
+		while (n < 300) {
+			const char *f = frag[fast_rand((unsigned)nf)];
+			const char *g = gaps[fast_rand((unsigned)ng)];
+
+			memcpy(t + n, f, strlen(f));
+			n += strlen(f);
+			memcpy(t + n, g, strlen(g));
+			n += strlen(g);
+		}
+		for (i = 0, m = 0; i < n; i++) {
+			int ws = t[i] == ' ' || t[i] == '\t' || t[i] == '\r' ||
+			    t[i] == '\n';
+
+			if (ws && m > 0 && c[m - 1] == ' ')
+				continue;
+			map[m] = i;
+			c[m++] = ws ? ' ' : t[i];
+		}
+		for (k = 0; needles[k] != NULL; k++) {
+			const char *want = dsn_memstr_ci(c, m, needles[k]);
+			const char *got = dsn_memstr_ws_ci(t, n, needles[k]);
+
+			if (want == NULL)
+				ck_assert_ptr_null(got);
+			else {
+				/* a match: where the collapsed text has one */
+				ck_assert_ptr_nonnull(got);
+				for (j = 0; j < m && map[j] != (size_t)(got - t); j++)
+					;
+				ck_assert_uint_lt(j, m);
+				ck_assert_ptr_eq(dsn_memstr_ci(c + j, m - j,
+				    needles[k]), c + j);
+			}
+		}
+		/* one scan per anchor: the same answer as needle by needle */
+		{
+			static const char *const dl[] = { "in reply to end of data",
+			    "after data", "data command)", "DATA", NULL };
+			static const char *const rl[] = { "rcpt to", "reply to rcpt",
+			    "x rcpt x", NULL };
+
+			ck_assert_int_eq(dsn_memstr_ws_group_ci(t, n, "data", dl),
+			    dsn_memstr_ws_any_ci(t, n, dl));
+			ck_assert_int_eq(dsn_memstr_ws_group_ci(t, n, "RCPT", rl),
+			    dsn_memstr_ws_any_ci(t, n, rl));
+		}
+		/* cut anywhere: never reads past n */
+		j = fast_rand((unsigned)n);
+		for (k = 0; needles[k] != NULL; k++) {
+			const char *got = dsn_memstr_ws_ci(t, j, needles[k]);
+
+			if (got != NULL)
+				ck_assert_uint_le((size_t)(got - t) + 2, j);
+		}
+	}
+	ck_assert_int_eq(dsn_memstr_ws_any_ci("after\n   DATA", 14,
+	    needles), 1);
+	ck_assert_int_eq(dsn_memstr_ws_any_ci("afterDATA", 9, needles), 0);
+}
+END_TEST
+
 /* The copy a sequence at a time that dsn_to_utf8() batches. */
 static int
 utf8_ref(struct buf *out, const char *s, size_t n)
@@ -1378,6 +1462,7 @@ dsn_suite(void)
 	tcase_add_test(tc, test_reuse);
 	tcase_add_test(tc, test_fuzz_regressions);
 	tcase_add_test(tc, test_memstr_any);
+	tcase_add_test(tc, test_memstr_ws);
 	tcase_add_test(tc, test_utf8_copy);
 	tcase_add_test(tc, test_diag_codes);
 	suite_add_tcase(s, tc);

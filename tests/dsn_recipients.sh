@@ -49,7 +49,9 @@
 # verification, qmail's missing host, Postfix's relay refusal, Exchange
 # 2010's resolver, the Windows SMTP service's queue expiry, Yahoo, Courier's
 # spam refusal, a 4xx quota reply that ran out its queue time, AOL's
-# transcript). Prints precision and recall
+# transcript); "textforms" also holds a Postfix notice whose stage words
+# wrap across lines, a relay's field line echoing the refused address and
+# a delay list "a; Action: Delayed". Prints precision and recall
 # of the reported recipients, action, permanent/temporary and reason
 # agreement and every mismatch; fails below the floors or when a recipient
 # with a soft reason is called hard. The reason floor is 97, not 99: an

@@ -71,6 +71,12 @@ transcript_data_stage(struct dsn_parser *p, const char *t, size_t n)
 			continue;
 		}
 		p->stage_data = 1;
+		/* the reply's indented continuation lines are part of it */
+		while (i < n && (t[i] == ' ' || t[i] == '\t')) {
+			nl = memchr(t + i, '\n', n - i);
+			i = nl ? (size_t)(nl - t) : n;
+			e = i++;
+		}
 		if (p->ndata_addrs < DSN_DATA_ADDRS) {
 			char *a = dsn_addr_extract(t + b, e - b);
 
@@ -108,22 +114,25 @@ dsn_set_reason(struct dsn_recipient *r, const char *reason)
  * Does the text name the RCPT stage? Postfix "(in reply to RCPT TO
  * command)", Exim "after RCPT TO:", qmail "does not like recipient",
  * Sendmail ">>> RCPT To:", Yahoo "[RCPT_TO]", "Error following RCPT
- * command", Gmail relaying the remote's reply "(state 14)".
+ * command", Gmail relaying the remote's reply "(state 14)"; the words may
+ * wrap at any space ("in reply to RCPT\n    TO command").
  */
 static int
 names_rcpt_stage(const char *t, size_t n)
 {
 	static const char *const rcpt_words[] = { "rcpt to", "rcpt command",
-	    "[rcpt_to]", "does not like recipient", ">>> rcpt", "(state 14)",
-	    NULL };
+	    "[rcpt_to]", ">>> rcpt", NULL };
 
-	return dsn_memstr_any_ci(t, n, rcpt_words);
+	return dsn_memstr_ws_group_ci(t, n, "rcpt", rcpt_words) ||
+	    dsn_memstr_ws_ci(t, n, "does not like recipient") != NULL ||
+	    dsn_memstr_ci(t, n, "(state 14)") != NULL;
 }
 
 /*
  * Does the notice name the DATA stage? Postfix "(in reply to end of DATA
- * command)", Exim "after end of data", "after DATA". Only when it names
- * no RCPT refusal too does that stage hold for every recipient.
+ * command)", Exim "after end of data", "after DATA", wrapped at any space
+ * (dsn_memstr_ws_group_ci). Only when it names no RCPT refusal too does
+ * that stage hold for every recipient.
  */
 static int
 names_data_stage(const char *t, size_t n)
@@ -132,7 +141,7 @@ names_data_stage(const char *t, size_t n)
 	    "in reply to data", "after end of data", "after data",
 	    "after the data command", NULL };
 
-	return dsn_memstr_any_ci(t, n, data_words);
+	return dsn_memstr_ws_group_ci(t, n, "data", data_words);
 }
 
 /*
@@ -148,7 +157,7 @@ refused_at_greeting(const char *d, size_t n)
 	    "after ehlo", "after helo", "(state 13)", "refused to talk to me",
 	    "greeting failed", NULL };
 
-	return dsn_memstr_any_ci(d, n, w);
+	return dsn_memstr_ws_any_ci(d, n, w);
 }
 
 /*
@@ -185,7 +194,9 @@ stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 {
 	static const char *const data_words[] = { "end of data", "after data",
 	    "final data", "after end of data", ">>> data", "data command",
-	    "(state 15)", "(state 18)", NULL };
+	    NULL };
+	static const char *const gmail_data[] = { "(state 15)", "(state 18)",
+	    NULL };
 	static const char *const mail_words[] = { "after mail from",
 	    "to mail from", "mail from command", NULL };
 	const char *d = r->diag;
@@ -196,9 +207,10 @@ stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 	if (d == NULL)
 		return;
 	n = strlen(d);
-	if (dsn_memstr_any_ci(d, n, data_words))
+	if (dsn_memstr_ws_group_ci(d, n, "data", data_words) ||
+	    dsn_memstr_any_ci(d, n, gmail_data))
 		data = 1;
-	mail = dsn_memstr_any_ci(d, n, mail_words);
+	mail = dsn_memstr_ws_any_ci(d, n, mail_words);
 	if (data && !dsn_memstr_ci(d, n, "rcpt to") &&
 	    strcmp(r->cls.reason, "userunknown") == 0 && bare_unknown_user(d))
 		dsn_set_reason(r, "filtered");

@@ -211,6 +211,12 @@ int	dsn_has_prefix_ci(const char *s, const char *prefix);
 const char *dsn_memstr_ci(const char *s, size_t n, const char *needle);
 /* Whether any word of the NULL-ended list occurs (dsn_memstr_ci each). */
 int	dsn_memstr_any_ci(const char *s, size_t n, const char *const *list);
+/* Same, a needle's space matching any run of blanks and line breaks. */
+const char *dsn_memstr_ws_ci(const char *s, size_t n, const char *needle);
+int	dsn_memstr_ws_any_ci(const char *s, size_t n, const char *const *list);
+/* Same for needles that all hold the word anchor: one scan for it. */
+int	dsn_memstr_ws_group_ci(const char *s, size_t n, const char *anchor,
+	    const char *const *list);
 
 /* Amazon SES notifications (dsn_ses.c). */
 #define DSN_SES_MAX	100	/* recipients read from one notification */

@@ -114,6 +114,140 @@ dsn_memstr_ci(const char *s, size_t n, const char *needle)
 	return NULL;
 }
 
+#define WS_TOKEN_MAX	64	/* longest first word of a dsn_memstr_ws_ci needle */
+
+static int
+is_wrap_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Does s[..h) end with needle[0..a), a needle space matching a blank run? */
+static int
+ws_match_back(const char *s, size_t h, const char *needle, size_t a,
+    size_t *start)
+{
+	while (a > 0) {
+		if (needle[a - 1] == ' ') {
+			if (h == 0 || !is_wrap_space((unsigned char)s[h - 1]))
+				return 0;
+			while (h > 0 && is_wrap_space((unsigned char)s[h - 1]))
+				h--;
+		} else {
+			if (h == 0 || fold((unsigned char)s[h - 1]) !=
+			    fold((unsigned char)needle[a - 1]))
+				return 0;
+			h--;
+		}
+		a--;
+	}
+	*start = h;
+	return 1;
+}
+
+/* Does s[i..n) start with needle (NUL-ended), spaces matching blank runs? */
+static int
+ws_match_fwd(const char *s, size_t n, size_t i, const char *q)
+{
+	while (*q != '\0') {
+		if (*q == ' ') {
+			if (i >= n || !is_wrap_space((unsigned char)s[i]))
+				return 0;
+			while (i < n && is_wrap_space((unsigned char)s[i]))
+				i++;
+		} else {
+			if (i >= n || fold((unsigned char)s[i]) !=
+			    fold((unsigned char)*q))
+				return 0;
+			i++;
+		}
+		q++;
+	}
+	return 1;
+}
+
+/*
+ * Like dsn_memstr_ci, but a space of the needle matches any run of blanks
+ * and line breaks: a notice wrapped at another column ("(in reply to end
+ * of\n    DATA command)") still names its phrase. The needle's longest word
+ * is found by dsn_memstr_ci (short words such as "in" and "to" are
+ * everywhere), the words around it compared from there. Returns a match
+ * (the one whose longest word comes first), or NULL.
+ */
+const char *
+dsn_memstr_ws_ci(const char *s, size_t n, const char *needle)
+{
+	char tok[WS_TOKEN_MAX + 1];
+	const char *hit;
+	size_t a = 0, alen = 0, i = 0, j, off = 0, h, start;
+
+	while (needle[i] != '\0') {
+		j = strcspn(needle + i, " ");
+		if (j > alen) {
+			a = i;
+			alen = j;
+		}
+		i += j;
+		while (needle[i] == ' ')
+			i++;
+	}
+	if (alen == 0 || alen > WS_TOKEN_MAX)
+		return dsn_memstr_ci(s, n, needle);
+	memcpy(tok, needle + a, alen);
+	tok[alen] = '\0';
+	while (off < n && (hit = dsn_memstr_ci(s + off, n - off, tok)) != NULL) {
+		h = (size_t)(hit - s);
+		if (ws_match_back(s, h, needle, a, &start) &&
+		    ws_match_fwd(s, n, h + alen, needle + a + alen))
+			return s + start;
+		off = h + 1;
+	}
+	return NULL;
+}
+
+/*
+ * Whether any needle of the NULL-ended list occurs, spaces matching blank
+ * runs, where every needle holds the word anchor (caseless): one scan for
+ * the anchor, each needle compared around each hit ("data" for "after
+ * data", "in reply to end of data", ">>> data" ...).
+ */
+int
+dsn_memstr_ws_group_ci(const char *s, size_t n, const char *anchor,
+    const char *const *list)
+{
+	const char *hit;
+	size_t alen = strlen(anchor), off = 0, h, k, a, start;
+
+	if (alen == 0)
+		return dsn_memstr_ws_any_ci(s, n, list);
+	while (off < n && (hit = dsn_memstr_ci(s + off, n - off, anchor)) != NULL) {
+		h = (size_t)(hit - s);
+		for (k = 0; list[k] != NULL; k++) {
+			const char *in = dsn_memstr_ci(list[k], strlen(list[k]), anchor);
+
+			if (in == NULL)
+				continue;	/* not of the group: never matches */
+			a = (size_t)(in - list[k]);
+			if (ws_match_back(s, h, list[k], a, &start) &&
+			    ws_match_fwd(s, n, h + alen, list[k] + a + alen))
+				return 1;
+		}
+		off = h + 1;
+	}
+	return 0;
+}
+
+int
+dsn_memstr_ws_any_ci(const char *s, size_t n, const char *const *list)
+{
+	size_t i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (dsn_memstr_ws_ci(s, n, list[i]) != NULL)
+			return 1;
+	return 0;
+}
+
 static int
 local_char(int c)
 {
@@ -1027,7 +1161,8 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 			}
 		}
 	}
-	if (*p == ':' && p + 1 < e) {
+	/* "a: text"; "a; Action: Delayed" (a status list of one MTA) */
+	if ((*p == ':' || *p == ';') && p + 1 < e) {
 		p++;
 		while (p < e && *p == ' ')
 			p++;
@@ -1063,6 +1198,45 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 		return *addr ? REST_INLINE : REST_NONE;
 	}
 	return REST_NONE;
+}
+
+/*
+ * "x:000000:<a> : 192.0.2.1 : mx:[192.0.2.2] : 550 5.1.1 <a>... User
+ * Unknown": a 4xx/5xx reply echoing the address Sendmail's way ("<a>...")
+ * further in the line, after a relay's own fields. Only for a notice whose
+ * other forms named no recipient: inside a recipient's lines such a reply
+ * names whom the server refused (the sender, "<s>... Access denied").
+ */
+static int
+reply_echo_recipient(const struct line *l, char **addr, const char **rest,
+    size_t *restn)
+{
+	const char *p = l->p, *e = l->p + l->n;
+	const char *dots = dsn_memstr_ci(p, l->n, ">..."), *lt, *q;
+	size_t k, sl;
+
+	*addr = NULL;
+	if (dots == NULL)
+		return 0;
+	lt = dots;
+	while (lt > p && lt[-1] != '<' && lt[-1] != ' ')
+		lt--;
+	q = lt > p && lt[-1] == '<' ? lt - 1 : NULL;
+	/* "550 <a>..." or "550 5.1.1 <a>..." before it */
+	if (q == NULL || q - p < 5 || q[-1] != ' ')
+		return 0;
+	k = (size_t)(q - 1 - p);
+	while (k > 0 && p[k - 1] != ' ')
+		k--;
+	if ((sl = smtp_status_at(p, l->n, k)) > 0 &&
+	    k + sl == (size_t)(q - 1 - p) && k >= 4 && p[k - 1] == ' ')
+		k -= 4;
+	if (smtp_reply_at(p, l->n, k) < 400 || p[k + 3] != ' ' ||
+	    (*addr = dsn_addr_extract(q, (size_t)(dots + 1 - q))) == NULL)
+		return 0;
+	*rest = p + k;
+	*restn = (size_t)(e - *rest);
+	return 1;
 }
 
 /* "error delivering your mail to <a>", "Your message to a couldn't be ..." */
@@ -1403,6 +1577,9 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		    memchr(lines[i].p, '@', lines[i].n) == NULL)
 			continue;
 		k = recipient_line(&lines[i], &addr, &rest, &restn);
+		if (k == REST_NONE && res->n == 0 &&
+		    reply_echo_recipient(&lines[i], &addr, &rest, &restn))
+			k = REST_INLINE;
 		if (k == REST_NONE && (addr = sentence_recipient(&lines[i])) == NULL)
 			continue;
 		if ((ex = excluded(addr, exclude)) == 2) {
