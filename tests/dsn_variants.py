@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+# tests/dsn_variants.py - rewrites of a bounce that change nothing a reader
+# may rely on, for tests/dsn_variants.sh: line ends, header-name case, the
+# transfer encoding of the notice, indentation, the MIME boundary, the
+# returned message cut to its headers, an encoded Subject.
+#
+#   dsn_variants.py --list                  the variants' names
+#   dsn_variants.py OUTDIR VARIANT FILE...   writes OUTDIR/VARIANT-N.eml for
+#                                           every FILE the variant changes
+#   dsn_variants.py --compare BASE.json VAR.json VARIANT
+#       compares "egressctl classify --format json" of the files and of
+#       their rewrites, field by field ("file" aside); prints each
+#       difference and exits 1 when there is one.
+import base64
+import email
+import json
+import os
+import email.policy
+import quopri
+import re
+import sys
+
+
+def crlf(b):
+    return re.sub(rb'\r?\n', b'\r\n', b)
+
+
+def header_end(b):
+    m = re.search(rb'\r?\n\r?\n', b)
+    return m.start() if m else -1
+
+
+def names(b, fn):
+    i = header_end(b)
+    if i < 0:
+        return None
+    h = re.sub(rb'(?m)^([A-Za-z][A-Za-z0-9-]*):',
+               lambda m: fn(m.group(1)) + b':', b[:i])
+    return h + b[i:]
+
+
+def first_plain(msg):
+    for part in msg.walk():
+        if part.get_content_type() == 'text/plain' and not part.is_multipart():
+            return part
+    return None
+
+
+def reencode(b, cte):
+    msg = email.message_from_bytes(b, policy=email.policy.compat32)
+    part = first_plain(msg)
+    if part is None or part.get('Content-Transfer-Encoding', '7bit').strip().lower() \
+            in ('base64', 'quoted-printable'):
+        return None
+    raw = part.get_payload(decode=True)
+    if raw is None:
+        return None
+    del part['Content-Transfer-Encoding']
+    part['Content-Transfer-Encoding'] = cte
+    if cte == 'base64':
+        part.set_payload(base64.encodebytes(raw).decode('ascii'))
+    else:
+        part.set_payload(quopri.encodestring(raw).decode('ascii'))
+    return msg.as_bytes()
+
+
+def tabs(b):
+    i = header_end(b)
+    if i < 0:
+        return None
+    return b[:i] + re.sub(rb'(?m)^ {2,}(?=\S)', b'\t', b[i:])
+
+
+def boundary(b):
+    msg = email.message_from_bytes(b, policy=email.policy.compat32)
+    bd = msg.get_boundary()
+    if not bd:
+        return None
+    old = re.escape(bd.encode('latin-1'))
+    new = b'=_variant_boundary_' + str(len(bd)).encode()
+    b, lines = re.subn(rb'(?m)^--' + old + rb'(--)?(?=\s|$)',
+                       lambda m: b'--' + new + (m.group(1) or b''), b)
+    if lines == 0:      # delimiters this rewrite does not see (CR-only lines)
+        return None
+    return re.sub(rb'(?i)(boundary=)("?)' + old + rb'\2',
+                  lambda m: m.group(1) + m.group(2) + new + m.group(2), b, count=1)
+
+
+def headers_only(b):
+    msg = email.message_from_bytes(b, policy=email.policy.compat32)
+    if not msg.is_multipart():
+        return None
+    done = False
+    for part in msg.walk():
+        if not part.is_multipart():
+            continue
+        kids = part.get_payload()
+        for k, kid in enumerate(kids):
+            if kid.get_content_type() != 'message/rfc822':
+                continue
+            inner = kid.get_payload()
+            inner = inner[0] if isinstance(inner, list) and inner else None
+            if inner is None or not inner.items():
+                continue    # headers the library does not see: leave it
+            hp = email.message.Message()
+            hp['Content-Type'] = 'text/rfc822-headers'
+            hp.set_payload(''.join('%s: %s\n' % kv for kv in inner.items()))
+            kids[k] = hp
+            done = True
+    return msg.as_bytes() if done else None
+
+
+def subject_2047(b):
+    i = header_end(b)
+    if i < 0:
+        return None
+    h = b[:i]
+    m = re.search(rb'(?mi)^Subject:[ \t]*(.*(?:\r?\n[ \t].*)*)', h)
+    if m is None or b'=?' in m.group(1):
+        return None
+    text = re.sub(rb'\r?\n[ \t]+', b' ', m.group(1)).strip()
+    try:
+        text.decode('ascii')
+    except UnicodeDecodeError:
+        return None
+    enc = b'=?UTF-8?B?' + base64.b64encode(text) + b'?='
+    return h[:m.start(1)] + enc + h[m.end(1):] + b[i:]
+
+
+VARIANTS = {
+    'crlf': crlf,
+    'lowerhdr': lambda b: names(b, lambda n: n.lower()),
+    'upperhdr': lambda b: names(b, lambda n: n.upper()),
+    'base64': lambda b: reencode(b, 'base64'),
+    'qp': lambda b: reencode(b, 'quoted-printable'),
+    'tabs': tabs,
+    'boundary': boundary,
+    'hdronly': headers_only,
+    'subject2047': subject_2047,
+}
+
+
+def main():
+    out, name, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+    fn = VARIANTS[name]
+    for n, f in enumerate(files):
+        with open(f, 'rb') as fh:
+            b = fh.read()
+        try:
+            nb = fn(b)
+        except Exception:   # a message the library cannot rewrite: skip it
+            nb = None
+        if nb is None or nb == b:
+            continue
+        with open('%s/%s-%d.eml' % (out, name, n), 'wb') as fh:
+            fh.write(nb)
+    with open('%s/%s.map' % (out, name), 'w') as fh:
+        for n, f in enumerate(files):
+            fh.write('%s-%d.eml\t%s\n' % (name, n, f))
+
+
+def reports(path):
+    res = {}
+    with open(path, encoding='utf-8') as fh:
+        for line in fh:
+            j = json.loads(line)
+            f = j.pop('file')
+            res[(f, j.get('rcpt_index', 0))] = j
+    return res
+
+
+def compare(base_path, var_path, name):
+    base, var = reports(base_path), reports(var_path)
+    src = {}
+    with open(os.path.join(os.path.dirname(var_path), name, name + '.map')) as fh:
+        for line in fh:
+            v, f = line.rstrip('\n').split('\t')
+            src[v] = f
+    by_file = {}
+    for (f, i), j in var.items():
+        by_file.setdefault(src[os.path.basename(f)], {})[i] = j
+    bad = 0
+    for f in sorted(by_file):
+        want = {i: j for (g, i), j in base.items() if g == f}
+        got = by_file[f]
+        for i in sorted(set(want) | set(got)):
+            a, b = want.get(i), got.get(i)
+            if a == b:
+                continue
+            bad += 1
+            keys = sorted(set(a or {}) | set(b or {}))
+            diff = ['%s: %r -> %r' % (k, (a or {}).get(k), (b or {}).get(k))
+                    for k in keys if (a or {}).get(k) != (b or {}).get(k)]
+            print('%s: %s #%d: %s' % (name, f, i, '; '.join(diff)))
+    print('%s: %d rewritten files, %d recipients differ' % (name, len(by_file), bad))
+    return 1 if bad else 0
+
+
+if __name__ == '__main__':
+    if len(sys.argv) == 2 and sys.argv[1] == '--list':
+        print(' '.join(VARIANTS))
+    elif len(sys.argv) == 5 and sys.argv[1] == '--compare':
+        sys.exit(compare(sys.argv[2], sys.argv[3], sys.argv[4]))
+    else:
+        main()
