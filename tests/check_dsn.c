@@ -823,12 +823,24 @@ static const struct icase icases[] = {
 	  "Final-Recipient: rfc822; x@example.com\n"
 	  "Action: relayed (to non-DSN-aware mailer)\nStatus: 2.0.0\n"
 	  "--B--\n", DSN_KIND_DELIVERED, 1, "x@example.com", "delivered", "2.0.0" },
-	/* a bare "unknown user" with no stage: userunknown (soft, see below) */
+	/* a bare "unknown user" nothing places at RCPT: a filter's words */
 	{ "unknown user, no stage", DS_HEAD
 	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
 	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.0.0\n"
 	  "Diagnostic-Code: smtp; 554 Unknown user x@example.com, message refused\n"
+	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "filtered", "5.0.0" },
+	/* the same words echoing the address the RCPT way: userunknown */
+	{ "unknown user, address echoed", DS_HEAD
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.0.0\n"
+	  "Diagnostic-Code: smtp; 550 <x@example.com>: User unknown\n"
 	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "userunknown", "5.0.0" },
+	/* Postfix local(8) looked the user up itself: userunknown */
+	{ "local delivery unknown user", "From: MAILER-DAEMON@m.example.com\n"
+	  "To: a@example.org\nSubject: Undelivered Mail Returned to Sender\n\n"
+	  "This is the mail system at host m.example.com.\n\n"
+	  "<karl@m.example.com>: unknown user: \"karl\"\n",
+	  DSN_KIND_DSN, 1, "karl@m.example.com", "userunknown", NULL },
 	/* the notice gives the DATA stage: a content filter's words */
 	{ "unknown user at end of DATA in the notice", DS_HEAD
 	  "--B\nContent-Type: text/plain\n\n<x@example.com>: host mx.example.com said:\n"
