@@ -49,7 +49,10 @@
 # verification, qmail's missing host, Postfix's relay refusal, Exchange
 # 2010's resolver, the Windows SMTP service's queue expiry, Yahoo, Courier's
 # spam refusal, a 4xx quota reply that ran out its queue time, AOL's
-# transcript); "textforms" also holds a Postfix notice whose stage words
+# transcript); "blind18": machine-written mail that quotes bounce lines and
+# is none (a Logwatch report, a queue alert, a code review, a colleague
+# quoting an NDR, cron output, a parcel notice), Postfix with a German
+# template and a TLS-required failure; "textforms" also holds a Postfix notice whose stage words
 # wrap across lines, a relay's field line echoing the refused address and
 # a delay list "a; Action: Delayed". Prints precision and recall
 # of the reported recipients, action, permanent/temporary and reason
