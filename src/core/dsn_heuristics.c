@@ -139,7 +139,8 @@ names_data_stage(const char *t, size_t n)
 {
 	static const char *const data_words[] = { "in reply to end of data",
 	    "in reply to data", "after end of data", "after data",
-	    "after the data command", NULL };
+	    "after the data command", "after pipelined data",
+	    "after pipelined end of data", NULL };
 
 	return dsn_memstr_ws_group_ci(t, n, "data", data_words);
 }
@@ -196,11 +197,13 @@ stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 {
 	static const char *const data_words[] = { "end of data", "after data",
 	    "final data", "after end of data", ">>> data", "data command",
-	    NULL };
+	    "pipelined data", NULL };
 	static const char *const gmail_data[] = { "(state 15)", "(state 18)",
 	    NULL };
+	/* Exim says "after pipelined MAIL FROM:<s>" when it pipelined */
 	static const char *const mail_words[] = { "after mail from",
-	    "to mail from", "mail from command", NULL };
+	    "after pipelined mail from", "to mail from", "mail from command",
+	    NULL };
 	const char *d = r->diag;
 	size_t n;
 	int data = stage_data, mail;
