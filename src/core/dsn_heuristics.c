@@ -457,12 +457,16 @@ dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_
 	stage_adjust(r, refused_at_data(p, r) ||
 	    (p->stage_data_text && !p->stage_rcpt), p->stage_rcpt);
 	/*
-	 * Words no pattern knows about an address that is the sender's, not
-	 * this recipient's ("550 5.2.0 <sender> From: Domain is invalid"):
-	 * the refusal concerns the sender, as one at MAIL FROM does.
+	 * Words no pattern knows, or a recipient's reason, about an address
+	 * that is the sender's, not this recipient's ("550 5.2.0 <sender>
+	 * From: Domain is invalid", "550 5.1.1 <sender>... User unknown" in
+	 * reply to MAIL FROM): the refusal concerns the sender, as one at
+	 * MAIL FROM does, and the recipient is not dead.
 	 */
 	if ((strcmp(r->cls.reason, "onhold") == 0 ||
-	    strcmp(r->cls.reason, "undefined") == 0) && names_sender_only(p, r))
+	    strcmp(r->cls.reason, "undefined") == 0 ||
+	    strcmp(r->cls.category ? r->cls.category : "", "recipient") == 0) &&
+	    names_sender_only(p, r))
 		dsn_set_reason(r, "rejected");
 	/*
 	 * Bare "user unknown" words under a status that names neither the
