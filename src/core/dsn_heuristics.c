@@ -764,13 +764,15 @@ settle_actions(struct dsn_parser *p, const char *notice)
 		 * "User unknown" is also what content filters and disabled
 		 * accounts say. Suppressing a live address costs more than
 		 * one more bounce: hard needs the structure to agree, a
-		 * mailbox status (x.1.x) or a refusal at RCPT.
+		 * mailbox status (x.1.x), a refusal at RCPT or Postfix's
+		 * local delivery.
 		 */
 		if (r->cls.hard && strcmp(r->cls.reason, "userunknown") == 0 &&
 		    r->diag && bare_unknown_user(r->diag) &&
 		    !status_subject_is(r->status, '1') && !p->stage_rcpt &&
 		    !(r->diag && names_rcpt_stage(r->diag, strlen(r->diag))) &&
-		    !echoes_rcpt_address(r->diag, r->final_rcpt))
+		    !echoes_rcpt_address(r->diag, r->final_rcpt) &&
+		    !local_unknown_user(r->diag))
 			r->cls.hard = 0;
 	}
 	return 0;

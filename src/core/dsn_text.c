@@ -114,7 +114,7 @@ dsn_memstr_ci(const char *s, size_t n, const char *needle)
 	return NULL;
 }
 
-#define WS_TOKEN_MAX	64	/* longest first word of a dsn_memstr_ws_ci needle */
+#define WS_TOKEN_MAX	64	/* longest anchor word of a dsn_memstr_ws_ci needle */
 
 static int
 is_wrap_space(int c)
