@@ -1163,8 +1163,8 @@ START_TEST(test_fuzz_regressions)
 		"From: mailer-daemon@x\n\n<@>:\n",
 		"From: mailer-daemon@x\n\n<a@b.c>...\n550 ",
 		"Content-Type: multipart/report; boundary=\"\"\n\n--\n",
-		"From: mailer-daemon@x\n\n{\"notificationType\":\"Bounce\",\"bounce\":"
-		    "{\"bouncedRecipients\":[{\"emailAddress\":\"\\",
+		("From: mailer-daemon@x\n\n{\"notificationType\":\"Bounce\",\"bounce\":"
+		    "{\"bouncedRecipients\":[{\"emailAddress\":\"\\"),
 		"From: mailer-daemon@x\n\n550-5.1.1 550-5.1.1 550-",
 		"From: mailer-daemon@x\n\n>>> DATA\n<<< 503 x\n<<< 550 @\n",
 	};

@@ -819,7 +819,7 @@ run_gen(struct buf *m)
 		r = run_rand(20);
 		if (r == 0) {		/* a long line */
 			for (k = 1 + run_rand(3000); k > 0; k--)
-				ck_assert_int_eq(buf_append(m, "QUJD" + run_rand(4),
+				ck_assert_int_eq(buf_append(m, &"QUJD"[run_rand(4)],
 				    1), BUF_OK);
 		} else if (r == 1) {	/* random bytes */
 			for (k = run_rand(40); k > 0; k--) {

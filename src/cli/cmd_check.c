@@ -284,7 +284,8 @@ cmd_check(const struct ctl_opts *o, int argc, char **argv)
 	env.esmtp_size = -1;
 	env.now = (long long)time(NULL);
 	env.rcpts = rcpts;
-	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+	/* each option takes a value: two arguments a step */
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i += 2) {
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (strcmp(opt, "--") == 0) {
@@ -312,7 +313,6 @@ cmd_check(const struct ctl_opts *o, int argc, char **argv)
 			fprintf(stderr, "usage: egressctl check [--format text|json] [--from ADDR] [--rcpt ADDR]... [--auth USER] [--client ADDR] [--now EPOCH] FILE.eml...\n");
 			return CTL_EXIT_USAGE;
 		}
-		i++;
 	}
 	if (i >= argc) {
 		fprintf(stderr, "egressctl check: no message file given (use - for stdin)\n");
