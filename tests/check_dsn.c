@@ -835,6 +835,14 @@ static const struct icase icases[] = {
 	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.0.0\n"
 	  "Diagnostic-Code: smtp; 550 <x@example.com>: User unknown\n"
 	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "userunknown", "5.0.0" },
+	/* a mailer's exit status only: Sendmail's own transcript line has the codes */
+	{ "x-unix exit status, transcript line", DS_HEAD
+	  "--B\nContent-Type: text/plain\n\n   ----- Transcript of session follows -----\n"
+	  "DBI connect failed: too many clients\n554 5.3.0 unknown mailer error 255\n\n"
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+	  "Final-Recipient: rfc822; x@example.com\nAction: failed\nStatus: 5.0.0\n"
+	  "Diagnostic-Code: X-Unix; 255\n"
+	  "--B--\n", DSN_KIND_DSN, 1, "x@example.com", "mailererror", "5.3.0" },
 	/* Postfix local(8) looked the user up itself: userunknown */
 	{ "local delivery unknown user", "From: MAILER-DAEMON@m.example.com\n"
 	  "To: a@example.org\nSubject: Undelivered Mail Returned to Sender\n\n"

@@ -269,6 +269,29 @@ ds_recipient(struct dsn_parser *p, struct fields *f, size_t b, size_t e)
 	if (rc == 0 && r->final_rcpt == NULL && r->orig_rcpt &&
 	    (r->final_rcpt = dsn_dup_s(r->orig_rcpt)) == NULL)
 		rc = -1;
+	/*
+	 * "Diagnostic-Code: X-Unix; 255": only a local mailer's exit status.
+	 * Sendmail's transcript has its own status line for it, "554 5.3.0
+	 * unknown mailer error 255", with the SMTP codes.
+	 */
+	if (rc == 0 && diag_type && dsn_streq_ci(diag_type, "x-unix") &&
+	    r->diag && r->diag[0] && strspn(r->diag, "0123456789") ==
+	    strlen(r->diag) && p->main_text) {
+		size_t len;
+		const char *m = dsn_text_mailer_reply(p->main_text,
+		    p->main_text_len, &len);
+
+		if (m != NULL) {
+			char *d = dsn_dup_n(m, len);
+
+			if (d == NULL)
+				rc = -1;
+			else {
+				free(r->diag);
+				r->diag = d;
+			}
+		}
+	}
 	if (rc == 0)
 		rc = dsn_rcpt_finish(p, r, diag_type);
 	if (rc == 0)

@@ -1241,6 +1241,8 @@ dsn_build(struct dsn_parser *p)
 		goto oom;
 	p->stage_rcpt = names_rcpt_stage(buf_cstr(&text), text.len);
 	p->stage_data_text = names_data_stage(buf_cstr(&text), text.len);
+	p->main_text = buf_cstr(&text);
+	p->main_text_len = text.len;
 
 	/* 1. delivery-status parts */
 	for (i = 0; i < p->nparts; i++) {
@@ -1498,6 +1500,8 @@ out:
 	free(x_rfrom);
 	free(x_rpath);
 	dsn_text_result_fini(&tr);
+	p->main_text = NULL;
+	p->main_text_len = 0;
 	buf_fini(&text);
 	return rc;
 }

@@ -75,6 +75,8 @@ struct dsn_parser {
 	int			 stage_data;	/* transcript: refused after DATA */
 	int			 stage_rcpt;	/* text names the RCPT stage */
 	int			 stage_data_text; /* text names the DATA stage */
+	const char		*main_text;	/* the notice's text, while built */
+	size_t			 main_text_len;
 	char			*data_addrs[DSN_DATA_ADDRS];	/* named there */
 	size_t			 ndata_addrs;
 	struct dsn_report	 rep;
@@ -110,6 +112,13 @@ void	dsn_collect_init(struct dsn_parser *p);
  * tags stripped). Returns 0 or -1 (out of memory).
  */
 int	dsn_main_text(struct dsn_parser *p, struct buf *out);
+/*
+ * The last line of a Sendmail transcript ("----- Transcript of session
+ * follows -----") that opens with a 4xx/5xx reply: its own status line
+ * for a local mailer ("554 5.3.0 unknown mailer error 255"). Points into t
+ * (*len bytes), or NULL.
+ */
+const char *dsn_text_mailer_reply(const char *t, size_t n, size_t *len);
 
 /* ---- dsn_charset.c ---- */
 

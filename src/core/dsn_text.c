@@ -1394,6 +1394,35 @@ transcript_fail_reply(const struct line *l)
 	return NULL;
 }
 
+const char *
+dsn_text_mailer_reply(const char *t, size_t n, size_t *len)
+{
+	const char *s = dsn_memstr_ci(t, n, "transcript of session follows");
+	const char *e = t + n, *last = NULL, *nl;
+	size_t lastn = 0;
+
+	if (s == NULL)
+		return NULL;
+	for (s = memchr(s, '\n', (size_t)(e - s)); s != NULL && s < e; s = nl) {
+		const char *b = s + 1;
+		size_t k;
+
+		nl = memchr(b, '\n', (size_t)(e - b));
+		k = (size_t)((nl ? nl : e) - b);
+		while (k > 0 && (b[k - 1] == '\r' || b[k - 1] == ' '))
+			k--;
+		/* the section ends at the next part or the returned message */
+		if (k >= 2 && b[0] == '-' && b[1] == '-')
+			break;
+		if (k > 4 && smtp_reply_at(b, k, 0) >= 400 && b[3] == ' ') {
+			last = b;
+			lastn = k;
+		}
+	}
+	*len = lastn;
+	return last;
+}
+
 static int
 result_add(struct dsn_text_result *res, char *addr, size_t max)
 {
