@@ -53,8 +53,10 @@
 # is none (a Logwatch report, a queue alert, a code review, a colleague
 # quoting an NDR, cron output, a parcel notice), Postfix with a German
 # template and a TLS-required failure; "textforms" also holds a Postfix notice whose stage words
-# wrap across lines, a relay's field line echoing the refused address and
-# a delay list "a; Action: Delayed". Prints precision and recall
+# wrap across lines, a relay's field line echoing the refused address, a
+# delay list "a; Action: Delayed", an Exim file delivery over quota and
+# notices wrapped at another column (a marker, a sentence whose verb or
+# address is on the next line). Prints precision and recall
 # of the reported recipients, action, permanent/temporary and reason
 # agreement and every mismatch; fails below the floors or when a recipient
 # with a soft reason is called hard. The reason floor is 97, not 99: an

@@ -1382,7 +1382,7 @@ dsn_build(struct dsn_parser *p)
 			goto done;
 	}
 	if (dsn_text_scan(buf_cstr(&text), text.len, excl, DSN_MAX_RECIPIENTS,
-	    &tr) < 0)
+	    !has_ds, &tr) < 0)
 		goto oom;
 	/* returned headers quoted in the text */
 	if (tr.returned_at < text.len) {

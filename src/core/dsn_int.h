@@ -202,10 +202,12 @@ struct dsn_text_result {
 /*
  * Scan the human-readable text of a bounce. `exclude` is a NULL-ended list
  * of addresses that are not failed recipients (the bounce's own sender and
- * recipient). Returns 0 or -1 (out of memory); res owns what it holds.
+ * recipient). text_only: the message has no delivery-status part, so the
+ * text alone shows it is a bounce (markers the notice wrapped are looked
+ * for too). Returns 0 or -1 (out of memory); res owns what it holds.
  */
 int	dsn_text_scan(const char *text, size_t n, const char *const *exclude,
-	    size_t max_rcpts, struct dsn_text_result *res);
+	    size_t max_rcpts, int text_only, struct dsn_text_result *res);
 void	dsn_text_result_fini(struct dsn_text_result *);
 
 /* Non-zero when s[0..n) says something failed (words or an SMTP code). */

@@ -545,6 +545,9 @@ static const char *const returned_markers[] = {
 };
 
 /* Marker lines that say "this is a bounce". */
+/* bytes of each line joined to find a marker a notice wrapped */
+#define WRAP_JOIN_MAX	72
+
 static const char *const strong_markers[] = {
 	"this is the qmail-send program",
 	"this message was created automatically by mail delivery software",
@@ -1239,9 +1242,23 @@ reply_echo_recipient(const struct line *l, char **addr, const char **rest,
 	return 1;
 }
 
-/* "error delivering your mail to <a>", "Your message to a couldn't be ..." */
+/* Does the line end a sentence ('.', ':', '!', or a closing ')')? */
+static int
+sentence_ends(const struct line *l)
+{
+	char c = l->n > 0 ? l->p[l->n - 1] : '.';
+
+	return c == '.' || c == ':' || c == '!' || c == ')';
+}
+
+/*
+ * "error delivering your mail to <a>", "Your message to a couldn't be ...";
+ * the verb may be on the next line of the paragraph (next, or NULL) when
+ * the notice wraps right after the address ("Your message to <a> was\n
+ * automatically rejected").
+ */
 static char *
-sentence_recipient(const struct line *l)
+sentence_recipient(const struct line *l, const struct line *next)
 {
 	static const char *const verbs[] = { "deliver", "undeliverable",
 	    "couldn't be", "could not be", "failed", "rejected", "unable",
@@ -1249,7 +1266,10 @@ sentence_recipient(const struct line *l)
 	const char *to;
 	size_t start, len, at;
 
-	if (!dsn_memstr_any_ci(l->p, l->n, verbs))
+	/* the two lines are one stretch of the text: a verb may span them */
+	if (!dsn_memstr_any_ci(l->p, l->n, verbs) && (next == NULL ||
+	    sentence_ends(l) || !dsn_memstr_ws_any_ci(l->p,
+	    (size_t)(next->p + next->n - l->p), verbs)))
 		return NULL;
 	to = l->p;
 	for (;;) {
@@ -1282,6 +1302,35 @@ sentence_recipient(const struct line *l)
 			return lower_dup(q, len);
 		to += 4;
 	}
+	return NULL;
+}
+
+/*
+ * "There was an error delivering your mail to\n    <a>.": a sentence whose
+ * line ends in "to" (prev) and the address opening the line after it (l).
+ */
+static char *
+wrapped_sentence_recipient(const struct line *prev, const struct line *l)
+{
+	static const char *const verbs[] = { "deliver", "undeliverable",
+	    "couldn't be", "could not be", "failed", "rejected", "unable",
+	    "bounced", NULL };
+	const char *q = l->p, *e = l->p + l->n;
+	size_t at, len, start;
+
+	if (prev->n < 4 || !(dsn_memstr_ci(prev->p + prev->n - 3, 3, " to") ||
+	    dsn_memstr_ci(prev->p + prev->n - 4, 4, " to:")) ||
+	    !dsn_memstr_any_ci(prev->p, prev->n, verbs))
+		return NULL;
+	while (q < e && (*q == '<' || *q == '"' || *q == '\''))
+		q++;
+	for (at = (size_t)(q - l->p); at < l->n && l->p[at] != '@' &&
+	    local_char((unsigned char)l->p[at]); at++)
+		;
+	if (at < l->n && l->p[at] == '@' &&
+	    (len = addr_around(l->p, l->n, at, &start)) > 0 &&
+	    l->p + start == q)
+		return lower_dup(q, len);
 	return NULL;
 }
 
@@ -1538,7 +1587,7 @@ line_split(const char *text, size_t n, struct line *lines, size_t *nl,
 
 int
 dsn_text_scan(const char *text, size_t n, const char *const *exclude,
-    size_t max_rcpts, struct dsn_text_result *res)
+    size_t max_rcpts, int text_only, struct dsn_text_result *res)
 {
 	struct line *lines;
 	struct wordset ws_markers;
@@ -1591,6 +1640,26 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 			break;
 		}
 	}
+	/*
+	 * No marker on any one line of a notice that has only its text to
+	 * show it is a bounce (text_only): one the notice wrapped ("could
+	 * not be\n    delivered"), the end of a line and the start of the
+	 * next with one space between.
+	 */
+	for (i = 0; text_only && !res->strong && i + 1 < end; i++) {
+		char jb[2 * WRAP_JOIN_MAX + 1];
+		size_t a = lines[i].n < WRAP_JOIN_MAX ? lines[i].n : WRAP_JOIN_MAX;
+		size_t b = lines[i + 1].n < WRAP_JOIN_MAX ? lines[i + 1].n :
+		    WRAP_JOIN_MAX;
+
+		if (a == 0 || b == 0)
+			continue;
+		memcpy(jb, lines[i].p + lines[i].n - a, a);
+		jb[a] = ' ';
+		memcpy(jb + a + 1, lines[i + 1].p, b);
+		if (wordset_bits(&ws_markers, jb, a + 1 + b) & 1)
+			res->strong = 1;
+	}
 	if (end < nl)
 		res->returned_at = lines[end].off;
 
@@ -1609,7 +1678,11 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		if (k == REST_NONE && res->n == 0 &&
 		    reply_echo_recipient(&lines[i], &addr, &rest, &restn))
 			k = REST_INLINE;
-		if (k == REST_NONE && (addr = sentence_recipient(&lines[i])) == NULL)
+		if (k == REST_NONE && (addr = sentence_recipient(&lines[i],
+		    i + 1 < end && !line_blank(&lines[i + 1]) ? &lines[i + 1] :
+		    NULL)) == NULL && (i == 0 || line_blank(&lines[i - 1]) ||
+		    (addr = wrapped_sentence_recipient(&lines[i - 1],
+		    &lines[i])) == NULL))
 			continue;
 		if ((ex = excluded(addr, exclude)) == 2) {
 			free(addr);
@@ -1644,6 +1717,14 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 				break;
 			}
 			j = i + 1;
+			/* the rest of a sentence the notice wrapped */
+			while (j < end && !line_blank(&lines[j]) &&
+			    taken < DSN_TEXT_RCPT_LINES && !sentence_ends(&lines[j - 1])) {
+				if (diag_append(&res->v[idx], lines[j].p, lines[j].n) < 0)
+					rc = -1;
+				j++;
+				taken++;
+			}
 			while (j < end && line_blank(&lines[j]))
 				j++;
 			for (; j < end && !line_blank(&lines[j]) &&
