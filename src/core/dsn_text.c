@@ -894,6 +894,61 @@ labelled_value(const char *p, const char *e)
 	return NULL;
 }
 
+#define DISPLAY_NAME_MAX	64	/* bytes of a name before "<a>" */
+#define DISPLAY_NAME_WORDS	4	/* words of an unquoted one */
+
+/*
+ * A display name opening a recipient line: '"Carl Ek" <', or up to four
+ * words before '<', each capitalised or UTF-8 ("Carl Ek", "Jörg Beck"),
+ * short particles aside ("Anna van Dijk"), of letters, dots, hyphens and
+ * apostrophes. Returns where the '<' is, or p when the line does not open
+ * so: not a field ("To: Name <a>", ':' is no name's), not a sentence or
+ * a reply ("550 Verification failed for <a>", "for <a>; date").
+ */
+static const char *
+skip_display_name(const char *p, const char *e)
+{
+	size_t lim = (size_t)(e - p) < DISPLAY_NAME_MAX ? (size_t)(e - p) :
+	    DISPLAY_NAME_MAX;
+	const char *lt = memchr(p, '<', lim), *q;
+	int words = 0, letters = 0;
+
+	if (lt == NULL || lt == p || lt[-1] != ' ' ||
+	    memchr(p, '@', (size_t)(lt - p)) != NULL)
+		return p;
+	if (*p == '"') {
+		q = memchr(p + 1, '"', (size_t)(lt - p - 1));
+		if (q == NULL || q == p + 1)
+			return p;
+		for (q++; q < lt; q++)
+			if (*q != ' ')
+				return p;
+		return lt;
+	}
+	for (q = p; q < lt; ) {
+		const char *w = q;
+		unsigned char c0 = (unsigned char)*q;
+
+		while (q < lt && *q != ' ') {
+			unsigned char c = (unsigned char)*q;
+
+			if (isalpha(c) || c >= 0x80)
+				letters++;
+			else if (c != '.' && c != '-' && c != '\'')
+				return p;
+			q++;
+		}
+		/* a capitalised or UTF-8 word, or a particle of three letters */
+		if (!(isupper(c0) || c0 >= 0x80 || (q - w <= 3 && w > p)))
+			return p;
+		if (++words > DISPLAY_NAME_WORDS)
+			return p;
+		while (q < lt && *q == ' ')
+			q++;
+	}
+	return letters > 0 ? lt : p;
+}
+
 /*
  * Is this line a recipient line? Returns the kind, the address (malloc'd
  * in *addr) and where the inline diagnostic starts.
@@ -1093,6 +1148,8 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 			return *restn > 0 ? REST_INLINE : REST_BELOW;
 		}
 	}
+	/* "\"Carl Ek\" <a> - mailbox full", "Carl Ek <a>": a name first */
+	p = skip_display_name(p, e);
 	if (p < e && (*p == '<' || *p == '"' || *p == '\'')) {
 		br = 1;
 		p++;
