@@ -1517,9 +1517,18 @@ dsn_text_mailer_reply(const char *t, size_t n, size_t *len)
 		k = (size_t)((nl ? nl : e) - b);
 		while (k > 0 && (b[k - 1] == '\r' || b[k - 1] == ' '))
 			k--;
-		/* the section ends at the next part or the returned message */
-		if (k >= 2 && b[0] == '-' && b[1] == '-')
-			break;
+		/*
+		 * The section ends at the next part or the returned message
+		 * ("--boundary", "   ----- Unsent message follows -----").
+		 */
+		{
+			size_t sp = 0;
+
+			while (sp < k && b[sp] == ' ')
+				sp++;
+			if (k - sp >= 2 && b[sp] == '-' && b[sp + 1] == '-')
+				break;
+		}
 		if (k > 4 && smtp_reply_at(b, k, 0) >= 400 && b[3] == ' ') {
 			last = b;
 			lastn = k;
