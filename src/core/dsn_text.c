@@ -1354,9 +1354,17 @@ sentence_recipient(const struct line *l, const struct line *next)
 		    local_char((unsigned char)l->p[at]); at++)
 			;
 		if (at < l->n && l->p[at] == '@' &&
-		    (len = addr_around(l->p, l->n, at, &start)) > 0 &&
-		    l->p + start == q)
-			return lower_dup(q, len);
+		    (len = addr_around(l->p, l->n, at, &start)) > 0) {
+			/* "delivery to 'a' delayed": the quotes are no part of it */
+			if (l->p + start + 1 == q && q[-1] == '\'' && len > 2) {
+				start++;
+				len--;
+				if (l->p[start + len - 1] == '\'')
+					len--;
+			}
+			if (l->p + start == q)
+				return lower_dup(q, len);
+		}
 		to += 4;
 	}
 	return NULL;
