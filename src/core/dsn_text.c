@@ -606,6 +606,14 @@ static const char *const strong_markers[] = {
 	"non \xc3\xa8 stato recapitato",	/* non è stato recapitato */
 	"n'a pas pu \xc3\xaatre distribu\xc3\xa9",
 	"no se ha podido entregar",
+	"no se pudo entregar",
+	"n'a pas pu \xc3\xaatre remis",	/* n'a pas pu être remis */
+	"non \xc3\xa8 stato possibile consegnare",	/* non è stato possibile consegnare */
+	"n\xc3\xa3o p\xc3\xb4" "de ser entregue",	/* não pôde ser entregue */
+	"kon niet worden afgeleverd",
+	"kon niet worden bezorgd",
+	"nie mog\xc5\x82" "a zosta\xc4\x87 dostarczona",	/* nie mogła zostać dostarczona */
+	"nie zosta\xc5\x82" "a dostarczona",	/* nie została dostarczona */
 	"\xd0\xbd\xd0\xb5 \xd0\xbc\xd0\xbe\xd0\xb6\xd0\xb5\xd1\x82 \xd0\xb1\xd1\x8b\xd1\x82\xd1\x8c \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",	/* не может быть доставлено */
 	"\xd0\xbd\xd0\xb5 \xd0\xb1\xd1\x8b\xd0\xbb\xd0\xbe \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",	/* не было доставлено */
 	"message was not accepted",
@@ -1317,10 +1325,18 @@ sentence_ends(const struct line *l)
 static char *
 sentence_recipient(const struct line *l, const struct line *next)
 {
+	/* English, then the verbs of the notices of other languages */
 	static const char *const verbs[] = { "deliver", "undeliverable",
 	    "couldn't be", "could not be", "failed", "rejected", "unable",
-	    "was not", "bounced", "unavailable", "been blocked", NULL };
-	const char *to;
+	    "was not", "bounced", "unavailable", "been blocked",
+	    "zugestellt", "remis", "distribu", "entregar", "entregad",
+	    "entregue", "recapitat", "consegn", "afgeleverd", "bezorgd",
+	    "dostarcz", NULL };
+	/* what stands before the address: English, then other languages */
+	static const char *const preps[] = { " to ", " to:", "recipient ",
+	    "mailbox ", " \xc3\xa0 " /* fr "à" */, " a ", " an ", " bij ",
+	    " aan ", " do ", " para " };
+	const char *from;
 	size_t start, len, at;
 
 	/* the two lines are one stretch of the text: a verb may span them */
@@ -1328,24 +1344,23 @@ sentence_recipient(const struct line *l, const struct line *next)
 	    sentence_ends(l) || !dsn_memstr_ws_any_ci(l->p,
 	    (size_t)(next->p + next->n - l->p), verbs)))
 		return NULL;
-	to = l->p;
+	from = l->p;
 	for (;;) {
-		const char *t1 = dsn_memstr_ci(to, (size_t)(l->p + l->n - to), " to ");
-		const char *t2 = dsn_memstr_ci(to, (size_t)(l->p + l->n - to), " to:");
-		const char *t3 = dsn_memstr_ci(to, (size_t)(l->p + l->n - to), "recipient ");
-		const char *t4 = dsn_memstr_ci(to, (size_t)(l->p + l->n - to), "mailbox ");
-		const char *q;
+		const char *best = NULL, *q;
+		size_t k, skip = 0;
 
-		to = t1;
-		if (t2 && (to == NULL || t2 < to))
-			to = t2;
-		if (t3 && (to == NULL || t3 < to))
-			to = t3 + 6;	/* "recipient " = 10: lands on "ent " */
-		if (t4 && (to == NULL || t4 < to))
-			to = t4 + 4;	/* "mailbox " = 8: lands on "box " */
-		if (to == NULL)
+		for (k = 0; k < sizeof(preps) / sizeof(preps[0]); k++) {
+			const char *h = dsn_memstr_ci(from,
+			    (size_t)(l->p + l->n - from), preps[k]);
+
+			if (h != NULL && (best == NULL || h < best)) {
+				best = h;
+				skip = strlen(preps[k]);
+			}
+		}
+		if (best == NULL)
 			break;
-		q = to + 4;
+		q = best + skip;
 
 		while (q < l->p + l->n && (*q == '<' || *q == '"' || *q == ' ' ||
 		    *q == '\''))
@@ -1365,7 +1380,7 @@ sentence_recipient(const struct line *l, const struct line *next)
 			if (l->p + start == q)
 				return lower_dup(q, len);
 		}
-		to += 4;
+		from = best + 1;
 	}
 	return NULL;
 }
