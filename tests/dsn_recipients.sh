@@ -57,8 +57,9 @@
 # delay list "a; Action: Delayed", an Exim file delivery over quota and
 # notices wrapped at another column (a marker, a sentence whose verb or
 # address is on the next line), a display name before the address;
-# "languages": one-sentence notices in French, Dutch, Polish and Portuguese
-# naming the address after their own preposition. Prints precision and recall
+# "languages": one-sentence notices in French, Dutch, Polish, Portuguese,
+# Russian, Chinese and Japanese naming the address in their own word order.
+# Prints precision and recall
 # of the reported recipients, action, permanent/temporary and reason
 # agreement and every mismatch; fails below the floors or when a recipient
 # with a soft reason is called hard. The reason floor is 97, not 99: an

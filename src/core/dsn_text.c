@@ -1674,13 +1674,26 @@ line_split(const char *text, size_t n, struct line *lines, size_t *nl,
 
 #define DSN_TEXT_LINES_MAX	20000	/* lines of human text examined */
 
+/* How many '@' s[0..n) holds. */
+static size_t
+count_at(const char *s, size_t n)
+{
+	size_t c = 0;
+	const char *p;
+
+	for (p = memchr(s, '@', n); p != NULL; p = memchr(p + 1, '@',
+	    n - (size_t)(p + 1 - s)))
+		c++;
+	return c;
+}
+
 int
 dsn_text_scan(const char *text, size_t n, const char *const *exclude,
     size_t max_rcpts, int text_only, struct dsn_text_result *res)
 {
 	struct line *lines;
 	struct wordset ws_markers;
-	size_t nl, i, end;
+	size_t nl, i, end, marker_at;
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -1709,12 +1722,16 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		wordset_init_lists(&ws_markers, markers, 2);
 	}
 	end = nl;
+	marker_at = nl;
 	for (i = 0; i < nl; i++) {
 		unsigned bits = wordset_bits(&ws_markers, lines[i].p,
 		    lines[i].n);
 
-		if (bits & 1)
+		if (bits & 1) {
 			res->strong = 1;
+			if (marker_at == nl && memchr(lines[i].p, '@', lines[i].n))
+				marker_at = i;
+		}
 		if (bits & 2) {
 			end = i;
 			break;
@@ -1956,6 +1973,31 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		}
 		buf_fini(&para);
 		break;
+	}
+
+	/*
+	 * No form above named a recipient, and the line with the first bounce
+	 * marker names one address ("Сообщение не может быть доставлено по
+	 * адресу a", "您发送到 a 的邮件无法投递", "a 宛のメールは配信できません"):
+	 * the sentence of a notice whose language puts the address where
+	 * the forms above do not look. That line is its diagnostic.
+	 */
+	if (rc == 0 && res->n == 0 && marker_at < end &&
+	    count_at(lines[marker_at].p, lines[marker_at].n) == 1) {
+		char *a = dsn_addr_extract(lines[marker_at].p, lines[marker_at].n);
+		int idx;
+
+		if (a != NULL && excluded(a, exclude) == 0) {
+			if ((idx = result_add(res, a, max_rcpts)) == -1)
+				rc = -1;
+			else if (idx >= 0) {
+				res->v[idx].prov = DSN_PROV_REASON;
+				if (diag_append(&res->v[idx], lines[marker_at].p,
+				    lines[marker_at].n) < 0)
+					rc = -1;
+			}
+		} else
+			free(a);
 	}
 
 	/*
