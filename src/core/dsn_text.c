@@ -1307,6 +1307,18 @@ reply_echo_recipient(const struct line *l, char **addr, const char **rest,
 	return 1;
 }
 
+/* Are a[0..n) and b[0..n) the same, ASCII case aside? */
+static int
+same_ci(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fold((unsigned char)a[i]) != fold((unsigned char)b[i]))
+			return 0;
+	return 1;
+}
+
 /* Does the line end a sentence ('.', ':', '!', or a closing ')')? */
 static int
 sentence_ends(const struct line *l)
@@ -1377,8 +1389,17 @@ sentence_recipient(const struct line *l, const struct line *next)
 				if (l->p[start + len - 1] == '\'')
 					len--;
 			}
-			if (l->p + start == q)
+			if (l->p + start == q) {
+				/* Cisco's "domain/a": the domain before a slash */
+				const char *sl = memchr(q, '/', (size_t)(l->p + at - q));
+				const char *dom = l->p + at + 1;
+				size_t dl = len - (at - start) - 1;
+
+				if (sl != NULL && (size_t)(sl - q) == dl &&
+				    same_ci(q, dom, dl))
+					return lower_dup(sl + 1, len - (size_t)(sl + 1 - q));
 				return lower_dup(q, len);
+			}
 		}
 		from = best + 1;
 	}
