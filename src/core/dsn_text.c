@@ -1345,63 +1345,63 @@ sentence_recipient(const struct line *l, const struct line *next)
 	    "entregue", "recapitat", "consegn", "afgeleverd", "bezorgd",
 	    "dostarcz", NULL };
 	/* what stands before the address: English, then other languages */
-	static const char *const preps[] = { " to ", " to:", "recipient ",
-	    "mailbox ", " \xc3\xa0 " /* fr "à" */, " a ", " an ", " bij ",
-	    " aan ", " do ", " para " };
-	const char *from;
-	size_t start, len, at;
+	static const char *const preps[] = { " to", " to:", "recipient",
+	    "mailbox", " \xc3\xa0" /* fr "à" */, " a", " an", " bij", " aan",
+	    " do", " para" };
+	const char *at_p;
+	size_t start, len;
 
-	/* the two lines are one stretch of the text: a verb may span them */
-	if (!dsn_memstr_any_ci(l->p, l->n, verbs) && (next == NULL ||
-	    sentence_ends(l) || !dsn_memstr_ws_any_ci(l->p,
-	    (size_t)(next->p + next->n - l->p), verbs)))
-		return NULL;
-	from = l->p;
-	for (;;) {
-		const char *best = NULL, *q;
-		size_t k, skip = 0;
+	/*
+	 * Each address of the line: what stands before it (past '<', quotes
+	 * and blanks) must be one of the words above.
+	 */
+	for (at_p = memchr(l->p, '@', l->n); at_p != NULL; at_p = memchr(at_p + 1,
+	    '@', (size_t)(l->p + l->n - at_p - 1))) {
+		const char *q, *b;
+		size_t k, at = (size_t)(at_p - l->p);
 
-		for (k = 0; k < sizeof(preps) / sizeof(preps[0]); k++) {
-			const char *h = dsn_memstr_ci(from,
-			    (size_t)(l->p + l->n - from), preps[k]);
-
-			if (h != NULL && (best == NULL || h < best)) {
-				best = h;
-				skip = strlen(preps[k]);
-			}
-		}
-		if (best == NULL)
-			break;
-		q = best + skip;
-
-		while (q < l->p + l->n && (*q == '<' || *q == '"' || *q == ' ' ||
-		    *q == '\''))
-			q++;
-		for (at = (size_t)(q - l->p); at < l->n && l->p[at] != '@' &&
-		    local_char((unsigned char)l->p[at]); at++)
-			;
-		if (at < l->n && l->p[at] == '@' &&
-		    (len = addr_around(l->p, l->n, at, &start)) > 0) {
-			/* "delivery to 'a' delayed": the quotes are no part of it */
-			if (l->p + start + 1 == q && q[-1] == '\'' && len > 2) {
-				start++;
+		if ((len = addr_around(l->p, l->n, at, &start)) == 0)
+			continue;
+		/* "delivery to 'a' delayed": the quotes are no part of it */
+		if (l->p[start] == '\'' && len > 2) {
+			start++;
+			len--;
+			if (l->p[start + len - 1] == '\'')
 				len--;
-				if (l->p[start + len - 1] == '\'')
-					len--;
-			}
-			if (l->p + start == q) {
+		}
+		q = l->p + start;
+		for (b = q; b > l->p && (b[-1] == '<' || b[-1] == '"' ||
+		    b[-1] == ' ' || b[-1] == '\''); b--)
+			;
+		for (k = 0; k < sizeof(preps) / sizeof(preps[0]); k++) {
+			size_t pn = strlen(preps[k]);
+
+			/* a word before a blank ("to a"), or "to:" right before */
+			if ((size_t)(b - l->p) < pn || !same_ci(b - pn, preps[k], pn) ||
+			    (preps[k][pn - 1] != ':' && (b == q || *b != ' ')))
+				continue;
+			/*
+			 * A verb says it failed; the two lines are one stretch
+			 * of the text, so a verb may span them.
+			 */
+			if (!dsn_memstr_any_ci(l->p, l->n, verbs) &&
+			    (next == NULL || sentence_ends(l) ||
+			    !dsn_memstr_ws_any_ci(l->p,
+			    (size_t)(next->p + next->n - l->p), verbs)))
+				return NULL;
+			{
 				/* Cisco's "domain/a": the domain before a slash */
-				const char *sl = memchr(q, '/', (size_t)(l->p + at - q));
-				const char *dom = l->p + at + 1;
-				size_t dl = len - (at - start) - 1;
+				const char *sl = memchr(q, '/', (size_t)(at_p - q));
+				const char *dom = at_p + 1;
+				size_t dl = len - (size_t)(at_p - q) - 1;
 
 				if (sl != NULL && (size_t)(sl - q) == dl &&
 				    same_ci(q, dom, dl))
-					return lower_dup(sl + 1, len - (size_t)(sl + 1 - q));
-				return lower_dup(q, len);
+					return lower_dup(sl + 1,
+					    len - (size_t)(sl + 1 - q));
 			}
+			return lower_dup(q, len);
 		}
-		from = best + 1;
 	}
 	return NULL;
 }
