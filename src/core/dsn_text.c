@@ -1319,6 +1319,16 @@ same_ci(const char *a, const char *b, size_t n)
 	return 1;
 }
 
+/*
+ * The verbs of a sentence that names a failed recipient: English, then
+ * those of the notices of other languages.
+ */
+static const char *const sentence_verbs[] = { "deliver", "undeliverable",
+	"couldn't be", "could not be", "failed", "rejected", "unable",
+	"was not", "bounced", "unavailable", "been blocked", "zugestellt",
+	"remis", "distribu", "entregar", "entregad", "entregue", "recapitat",
+	"consegn", "afgeleverd", "bezorgd", "dostarcz", NULL };
+
 /* Does the line end a sentence ('.', ':', '!', or a closing ')')? */
 static int
 sentence_ends(const struct line *l)
@@ -1337,13 +1347,6 @@ sentence_ends(const struct line *l)
 static char *
 sentence_recipient(const struct line *l, const struct line *next)
 {
-	/* English, then the verbs of the notices of other languages */
-	static const char *const verbs[] = { "deliver", "undeliverable",
-	    "couldn't be", "could not be", "failed", "rejected", "unable",
-	    "was not", "bounced", "unavailable", "been blocked",
-	    "zugestellt", "remis", "distribu", "entregar", "entregad",
-	    "entregue", "recapitat", "consegn", "afgeleverd", "bezorgd",
-	    "dostarcz", NULL };
 	/* what stands before the address: English, then other languages */
 	static const char *const preps[] = { " to", " to:", "recipient",
 	    "mailbox", " \xc3\xa0" /* fr "à" */, " a", " an", " bij", " aan",
@@ -1384,10 +1387,10 @@ sentence_recipient(const struct line *l, const struct line *next)
 			 * A verb says it failed; the two lines are one stretch
 			 * of the text, so a verb may span them.
 			 */
-			if (!dsn_memstr_any_ci(l->p, l->n, verbs) &&
+			if (!dsn_memstr_any_ci(l->p, l->n, sentence_verbs) &&
 			    (next == NULL || sentence_ends(l) ||
 			    !dsn_memstr_ws_any_ci(l->p,
-			    (size_t)(next->p + next->n - l->p), verbs)))
+			    (size_t)(next->p + next->n - l->p), sentence_verbs)))
 				return NULL;
 			{
 				/* Cisco's "domain/a": the domain before a slash */
@@ -1413,15 +1416,12 @@ sentence_recipient(const struct line *l, const struct line *next)
 static char *
 wrapped_sentence_recipient(const struct line *prev, const struct line *l)
 {
-	static const char *const verbs[] = { "deliver", "undeliverable",
-	    "couldn't be", "could not be", "failed", "rejected", "unable",
-	    "bounced", NULL };
 	const char *q = l->p, *e = l->p + l->n;
 	size_t at, len, start;
 
 	if (prev->n < 4 || !(dsn_memstr_ci(prev->p + prev->n - 3, 3, " to") ||
 	    dsn_memstr_ci(prev->p + prev->n - 4, 4, " to:")) ||
-	    !dsn_memstr_any_ci(prev->p, prev->n, verbs))
+	    !dsn_memstr_any_ci(prev->p, prev->n, sentence_verbs))
 		return NULL;
 	while (q < e && (*q == '<' || *q == '"' || *q == '\''))
 		q++;
