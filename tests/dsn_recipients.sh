@@ -52,7 +52,15 @@
 # transcript); "blind18": machine-written mail that quotes bounce lines and
 # is none (a Logwatch report, a queue alert, a code review, a colleague
 # quoting an NDR, cron output, a parcel notice), Postfix with a German
-# template and a TLS-required failure; "textforms" also holds a Postfix notice whose stage words
+# template and a TLS-required failure; "blind19": a notice listing the
+# addresses that "were not valid", a recipient "not accepting mail from"
+# the sender, a GroupWise local-part listing, a gateway's notice known by
+# its null Return-Path alone, Yahoo's disabled account, a content filter's
+# spam refusal, Dovecot LMTP's quota, delays of Exim (greylisting) and
+# Office 365 (labelled networkerror first, then expired: its first status
+# is 4.4.7, RFC 3463's "delivery time expired"), and a challenge-response
+# request and a "no longer works here" auto-reply, which are none;
+# "textforms" also holds a Postfix notice whose stage words
 # wrap across lines, a relay's field line echoing the refused address, a
 # delay list "a; Action: Delayed", an Exim file delivery over quota and
 # notices wrapped at another column (a marker, a sentence whose verb or

@@ -60,7 +60,7 @@ h_header(void *ctx, const struct mime_part_info *info, const char *name,
 		    "Date", "Auto-Submitted", "X-Autoreply", "X-Autorespond",
 		    "X-Autoresponder", "X-Vacation", "Precedence",
 		    "X-Failed-Recipients", "Content-Type", "List-Id",
-		    "List-Unsubscribe", NULL };
+		    "List-Unsubscribe", "Return-Path", NULL };
 		size_t w;
 
 		if (dsn_note_list_field(p, name, value, 0) < 0) {

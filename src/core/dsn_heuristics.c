@@ -183,6 +183,8 @@ greeting_means_blocked(const char *reason)
 static int	bare_unknown_user(const char *);
 static int	echoes_rcpt_address(const char *, const char *);
 static int	local_unknown_user(const char *);
+static int	unknown_user_backed(const struct dsn_parser *,
+    const struct dsn_recipient *);
 
 /*
  * The SMTP stage says who was refused. A bare "user unknown" in reply to DATA,
@@ -486,10 +488,7 @@ dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_
 	if (strcmp(r->cls.reason, "userunknown") == 0 && r->diag &&
 	    bare_unknown_user(r->diag) && (status_subject_is(r->status, '3') ||
 	    status_subject_is(r->status, '7') || empty_address_slot(r->diag) ||
-	    (!status_subject_is(r->status, '1') && !p->stage_rcpt &&
-	    !names_rcpt_stage(r->diag, strlen(r->diag)) &&
-	    !echoes_rcpt_address(r->diag, r->final_rcpt) &&
-	    !local_unknown_user(r->diag))))
+	    !unknown_user_backed(p, r)))
 		dsn_set_reason(r, "filtered");
 	/*
 	 * RFC 3463 x.2.3, "message length exceeds administrative limit", is
@@ -544,6 +543,57 @@ bare_unknown_user(const char *d)
 	    dsn_memstr_ci(d, n, "dd this user doesnt have a"))
 		return 0;
 	return dsn_memstr_any_ci(d, n, words);
+}
+
+/*
+ * The notice lists the recipient by its local part alone with the words
+ * beside it ("joe.smith (user not found)", "joe.smith: unknown user"):
+ * the system that holds the mailboxes (GroupWise, Domino, a local
+ * delivery agent) looked its own user up. Read in the notice's text
+ * before the returned message.
+ */
+static int
+local_part_refused(const struct dsn_parser *p, const char *addr)
+{
+	const char *t = p->main_text, *at = addr ? strchr(addr, '@') : NULL;
+	size_t n = p->main_text_len, lp, i = 0;
+
+	if (t == NULL || at == NULL || (lp = (size_t)(at - addr)) < 2)
+		return 0;
+	while (i < n) {
+		const char *nl = memchr(t + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - t) : n, b = i;
+
+		while (b < e && (t[b] == ' ' || t[b] == '\t'))
+			b++;
+		if (e - b > lp + 2 && strncasecmp(t + b, addr, lp) == 0 &&
+		    (t[b + lp] == ':' || (t[b + lp] == ' ' &&
+		    t[b + lp + 1] == '('))) {
+			char *line = dsn_dup_n(t + b + lp, e - b - lp);
+			int yes = line != NULL && bare_unknown_user(line);
+
+			free(line);
+			if (yes)
+				return 1;
+		}
+		i = e + 1;
+	}
+	return 0;
+}
+
+/*
+ * Does the structure back a bare "user unknown" as the recipient's own
+ * (see bare_unknown_user): a mailbox status (x.1.x), a refusal at RCPT
+ * (the stage of the session or the text's words), a reply echoing the
+ * recipient's address, Postfix's local delivery, a local-part listing?
+ */
+static int
+unknown_user_backed(const struct dsn_parser *p, const struct dsn_recipient *r)
+{
+	return status_subject_is(r->status, '1') || p->stage_rcpt ||
+	    names_rcpt_stage(r->diag, strlen(r->diag)) ||
+	    echoes_rcpt_address(r->diag, r->final_rcpt) ||
+	    local_unknown_user(r->diag) || local_part_refused(p, r->final_rcpt);
 }
 
 /*
@@ -769,10 +819,7 @@ settle_actions(struct dsn_parser *p, const char *notice)
 		 */
 		if (r->cls.hard && strcmp(r->cls.reason, "userunknown") == 0 &&
 		    r->diag && bare_unknown_user(r->diag) &&
-		    !status_subject_is(r->status, '1') && !p->stage_rcpt &&
-		    !(r->diag && names_rcpt_stage(r->diag, strlen(r->diag))) &&
-		    !echoes_rcpt_address(r->diag, r->final_rcpt) &&
-		    !local_unknown_user(r->diag))
+		    !unknown_user_backed(p, r))
 			r->cls.hard = 0;
 	}
 	return 0;
@@ -782,15 +829,26 @@ settle_actions(struct dsn_parser *p, const char *notice)
 
 /*
  * 1: the From field names a mailer daemon or postmaster; 2: only the
- * envelope sender is null (auto-replies use it too); 0: neither.
+ * envelope sender is null (auto-replies use it too); 0: neither. A stored
+ * message read without its envelope (egressctl classify without --from)
+ * has the Return-Path its delivering MTA wrote from MAIL FROM: "<>" there
+ * is the null sender the milter is told.
  */
 static int
 from_daemon(const struct dsn_parser *p)
 {
+	const char *rp;
+
 	if (recog_from_daemon(dsn_top_header(p, "From")))
 		return 1;
-	if (p->env_from && p->env_from[0] == '\0')
-		return 2;
+	if (p->env_from != NULL)
+		return p->env_from[0] == '\0' ? 2 : 0;
+	if ((rp = dsn_top_header(p, "Return-Path")) != NULL) {
+		rp += strspn(rp, " \t");
+		if (rp[0] == '<' && rp[1] == '>' &&
+		    rp[2 + strspn(rp + 2, " \t\r\n")] == '\0')
+			return 2;
+	}
 	return 0;
 }
 
