@@ -541,6 +541,36 @@ START_TEST(test_fields_vacation)
 END_TEST
 
 /* The DSN's envelope recipient is the original sender. */
+/*
+ * Without an envelope, a stored message's Return-Path stands for it: a
+ * gateway's notice from a no-reply address is a bounce by its null
+ * Return-Path; told another envelope sender, it is not.
+ */
+START_TEST(test_return_path_envelope)
+{
+	static const char msg[] =
+	    "Return-Path: <>\nFrom: Secure Gateway <no-reply@gw.example.net>\n"
+	    "To: a@example.org\nSubject: Message undeliverable: forms\n\n"
+	    "This message was returned by gw.example.net.\n\n"
+	    "Recipient: r@example.net\n"
+	    "Reason:    550 5.7.1 Message rejected: attachment type not allowed\n";
+	struct dsn_report *rep = NULL;
+
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, sizeof(msg) - 1, NULL, 0,
+	    &rep), 0);
+	ck_assert_int_eq(rep->kind, DSN_KIND_DSN);
+	ck_assert_uint_eq(rep->nrcpts, 1);
+	ck_assert_str_eq(rep->rcpts[0].final_rcpt, "r@example.net");
+	ck_assert_str_eq(rep->rcpts[0].cls.reason, "policyviolation");
+	dsn_report_free(rep);
+	rep = NULL;
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, sizeof(msg) - 1,
+	    "<news@example.org>", 0, &rep), 0);
+	ck_assert_int_eq(rep->kind, DSN_KIND_NONE);
+	dsn_report_free(rep);
+}
+END_TEST
+
 START_TEST(test_envelope)
 {
 	char *d, *t;
@@ -581,7 +611,36 @@ struct pcase {
 	"To: " to "\nCc: cc1@example.net\nSubject: hi\n" \
 	"List-Post: <mailto:list@lists.example.org>\n\nhello\n--R--\n"
 
+#define OWN_HEAD "Return-Path: <>\nFrom: Erik Lund <erik@example.net>\n" \
+	"To: a@example.org\n" \
+	"Subject: Undeliverable: hi\nMIME-Version: 1.0\n\n" \
+	"Your message did not reach some or all of the intended recipients.\n\n" \
+	"The following recipient(s) cannot be reached:\n\n"
+
 static const struct pcase pcases[] = {
+	{ "a notice in the failed mailbox's own name, with a code, is failed",
+	  OWN_HEAD "      erik@example.net on 1/12/2026 10:00 AM\n"
+	  "            The e-mail account does not exist.\n"
+	  "            <mx.example.net #5.1.1 smtp;550 5.1.1 User unknown>\n",
+	  DSN_KIND_DSN, { "erik@example.net", NULL }, "failed", 1, 1 },
+	{ "the notice's From named without a code is kept for its words only",
+	  OWN_HEAD "      erik@example.net on 1/12/2026 10:00 AM\n"
+	  "            The e-mail account does not exist.\n",
+	  DSN_KIND_DSN, { "!erik@example.net", NULL }, "unknown", 1, 0 },
+	{ "the Subject naming the returned To makes it the failed recipient",
+	  TXT_HEAD("Delivery failure to x@example.net")
+	  "Content-Type: multipart/mixed; boundary=R\n\n--R\nContent-Type: text/plain\n\n"
+	  "Your message could not be delivered.\n"
+	  "The mailbox you addressed does not exist on this server.\n\n"
+	  RET_PART("x@example.net"), DSN_KIND_DSN, { "x@example.net", NULL },
+	  "failed", 1, 1 },
+	{ "a Subject naming a longer address does not name the returned To",
+	  TXT_HEAD("Delivery failure to xx@example.net.example")
+	  "Content-Type: multipart/mixed; boundary=R\n\n--R\nContent-Type: text/plain\n\n"
+	  "Your message could not be delivered.\n"
+	  "The mailbox you addressed does not exist on this server.\n\n"
+	  RET_PART("x@example.net"), DSN_KIND_DSN, { "!x@example.net", NULL },
+	  "unknown", 1, 0 },
 	{ "no recipient in the notice: the returned To is not failed",
 	  TXT_HEAD("Undelivered Mail Returned to Sender")
 	  "Content-Type: multipart/mixed; boundary=R\n\n--R\nContent-Type: text/plain\n\n"
@@ -1467,6 +1526,7 @@ dsn_suite(void)
 	tcase_add_test(tc, test_fields_arf);
 	tcase_add_test(tc, test_fields_vacation);
 	tcase_add_test(tc, test_envelope);
+	tcase_add_test(tc, test_return_path_envelope);
 	tcase_add_loop_test(tc, test_inline, 0,
 	    (int)(sizeof(icases) / sizeof(icases[0])));
 	tcase_add_loop_test(tc, test_provenance, 0,

@@ -60,7 +60,12 @@
 # Office 365 (labelled networkerror first, then expired: its first status
 # is 4.4.7, RFC 3463's "delivery time expired"), and a challenge-response
 # request and a "no longer works here" auto-reply, which are none;
-# "textforms" also holds a Postfix notice whose stage words
+# "blind20": a Korean notice in EUC-KR, an address named only by the
+# notice's Subject and the returned message, DSN fields in a text/plain
+# part, an Exchange NDR sent in the failed mailbox's own name, a security
+# gateway's spam block, a virus wall's notice, Sendmail's 4-hour warning
+# as text, Exchange's relay refusal, an HTML-only quota notice and a
+# vacation reply with no auto-reply field (reported none); "textforms" also holds a Postfix notice whose stage words
 # wrap across lines, a relay's field line echoing the refused address, a
 # delay list "a; Action: Delayed", an Exim file delivery over quota and
 # notices wrapped at another column (a marker, a sentence whose verb or

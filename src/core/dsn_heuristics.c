@@ -1037,10 +1037,69 @@ local_part_listed(const char *t, size_t n, const char *addr)
 	return 0;
 }
 
+/* Does field value v name addr (caseless, not inside a longer address)? */
+static int
+field_names_addr(const char *v, const char *addr)
+{
+	size_t n, an;
+	const char *at;
+
+	if (v == NULL || addr == NULL || (an = strlen(addr)) == 0)
+		return 0;
+	n = strlen(v);
+	for (at = v; (at = dsn_memstr_ci(at, n - (size_t)(at - v), addr)) != NULL;
+	    at++) {
+		unsigned char b = at > v ? (unsigned char)at[-1] : ' ';
+		unsigned char a = (unsigned char)at[an];
+
+		if (!isalnum(b) && strchr(".-_+=", b) == NULL &&
+		    (a == '\0' || (!isalnum(a) && a != '-' && a != '_' &&
+		    !(a == '.' && isalnum((unsigned char)at[an + 1])))))
+			return 1;
+	}
+	return 0;
+}
+
 static char *
 first_addr(const char *v)
 {
 	return v ? dsn_addr_extract(v, strlen(v)) : NULL;
+}
+
+/*
+ * A notice sent in the failed mailbox's own name (From: the recipient, as
+ * some servers and forwarding rules write their NDRs): the text scan kept
+ * the address only for its words, as it keeps the bounce's own addresses.
+ * When the notice's From alone named it (not its To, nor the returned
+ * message's author, nor a list) and its own lines carry a reply code or
+ * an enhanced status, it is the failed recipient.
+ */
+static void
+from_is_recipient(const struct dsn_parser *p, struct dsn_text_result *tr,
+    const char *from, const char *to, const char *rfrom, const char *rpath)
+{
+	size_t i, k;
+	char st[16];
+	int code;
+
+	if (from == NULL || (to && strcmp(from, to) == 0) ||
+	    (rfrom && strcmp(from, rfrom) == 0) ||
+	    (rpath && strcmp(from, rpath) == 0) ||
+	    (p->env_rcpt && strcmp(from, p->env_rcpt) == 0))
+		return;
+	for (k = 0; k < p->nlist_addrs; k++)
+		if (strcmp(from, p->list_addrs[k]) == 0)
+			return;
+	for (i = 0; i < tr->n; i++) {
+		struct dsn_text_rcpt *v = &tr->v[i];
+
+		if (v->prov != DSN_PROV_RETURNED || v->diag == NULL ||
+		    strcmp(v->addr, from) != 0)
+			continue;
+		dsn_diag_codes(v->diag, st, &code);
+		if (code != 0 || st[0] != '\0')
+			v->prov = DSN_PROV_REASON;
+	}
 }
 
 /* Merge text-found diagnostics into DSN recipients that lack them. */
@@ -1448,6 +1507,7 @@ dsn_build(struct dsn_parser *p)
 	if (dsn_text_scan(buf_cstr(&text), text.len, excl, DSN_MAX_RECIPIENTS,
 	    !has_ds, &tr) < 0)
 		goto oom;
+	from_is_recipient(p, &tr, x_from, x_to, x_rfrom, x_rpath);
 	/* returned headers quoted in the text */
 	if (tr.returned_at < text.len) {
 		const char *s = buf_cstr(&text) + tr.returned_at;
@@ -1536,6 +1596,15 @@ dsn_build(struct dsn_parser *p)
 			    local_part_listed(buf_cstr(&text), tr.returned_at,
 			    r->final_rcpt))
 				r->provenance = DSN_PROV_LABELLED;
+			/*
+			 * "Subject: Delivery failure to a": the notice's own
+			 * field names the address the returned message went
+			 * to; two sources agree.
+			 */
+			if (r->provenance == DSN_PROV_RETURNED &&
+			    field_names_addr(dsn_top_header(p, "Subject"),
+			    r->final_rcpt))
+				r->provenance = DSN_PROV_HEADER;
 			if (tr.general_diag && (r->diag = dsn_dup_s(tr.general_diag)) == NULL)
 				goto oom;
 			if (dsn_rcpt_finish(p, r, NULL) < 0)
