@@ -343,6 +343,9 @@ dsn_diag_codes(const char *diag, char status[16], int *reply)
 	 * (a report of delivery).
 	 */
 	for (i = 0; i < n; i++) {
+		/* every code and status starts 2, 4 or 5 */
+		if (diag[i] != '2' && diag[i] != '4' && diag[i] != '5')
+			continue;
 		if (status[0] == '\0' && (len = smtp_status_at(diag, n, i)) > 0) {
 			if (diag[i] != '2') {
 				memcpy(status, diag + i, len);
@@ -386,13 +389,19 @@ dsn_diag_codes(const char *diag, char status[16], int *reply)
 	 * expired: unable to deliver in 840 minutes.<421 4.4.2 Connection
 	 * timed out>". That enclosed reply is what the remote said.
 	 */
-	for (i = 1; i + 4 < n; i++)
-		if (diag[i - 1] == '<' && (code = smtp_reply_at(diag, n, i)) != 0 &&
+	for (i = 1; i + 4 < n; i++) {
+		const char *lt = memchr(diag + i - 1, '<', n - 4 - i);
+
+		if (lt == NULL)
+			break;
+		i = (size_t)(lt - diag) + 1;
+		if ((code = smtp_reply_at(diag, n, i)) != 0 &&
 		    (len = smtp_status_at(diag, n, i + 4)) > 0) {
 			*reply = code;
 			memcpy(status, diag + i + 4, len);
 			status[len] = '\0';
 		}
+	}
 }
 
 /* Does s[i..] start "CODE-" or "CODE STATUS " with the given code/status? */
@@ -457,7 +466,8 @@ dsn_diag_clean(const char *s, size_t n, size_t max)
 		return strdup("");
 	/* find the first "CODE-STATUS"/"CODE STATUS"/"CODE-" prefix */
 	for (i = 0; i + 4 <= m; i++) {
-		if (!smtp_reply_at(t, m, i) || (i > 0 && t[i - 1] != ' '))
+		if ((t[i] != '2' && t[i] != '4' && t[i] != '5') ||
+		    (i > 0 && t[i - 1] != ' ') || !smtp_reply_at(t, m, i))
 			continue;
 		if (i + 4 < m && (len = smtp_status_at(t, m, i + 4)) > 0) {
 			memcpy(st, t + i + 4, len);
