@@ -65,7 +65,15 @@
 # part, an Exchange NDR sent in the failed mailbox's own name, a security
 # gateway's spam block, a virus wall's notice, Sendmail's 4-hour warning
 # as text, Exchange's relay refusal, an HTML-only quota notice and a
-# vacation reply with no auto-reply field (reported none); "textforms" also holds a Postfix notice whose stage words
+# vacation reply with no auto-reply field (reported none); "blind21":
+# delay warnings without a status field in English, German and Spanish,
+# a gateway's "held for retry" field block, final failures worded as
+# abandoned, retried out or permanent, and a warning that names one
+# recipient failed and one delayed. A delay warning naming no cause a
+# pattern knows is expired, the reference parser's documented fallback
+# for "Action: delayed" (three blind21 delays and two earlier ones were
+# first labelled networkerror or onhold); "textforms" also holds a
+# Postfix notice whose stage words
 # wrap across lines, a relay's field line echoing the refused address, a
 # delay list "a; Action: Delayed", an Exim file delivery over quota and
 # notices wrapped at another column (a marker, a sentence whose verb or

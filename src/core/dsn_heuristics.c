@@ -650,6 +650,7 @@ static const char *const delay_words[] = {
 	"will retry", "will be retried", "will keep trying",
 	"will continue trying", "will continue to try", "still trying",
 	"still being retried", "will try again", "attempts will continue",
+	"held for retry",
 	"delivery attempts will continue", "delivery delayed",
 	"delivery has been delayed", "delivery is delayed", "delayed mail",
 	"message delayed", "has been delayed", "delivery delay",
@@ -659,11 +660,14 @@ static const char *const delay_words[] = {
 	"temporary failure, will", "delivery incomplete",
 	"delivery status notification (delay)", "warning: message",
 	/* German, French, Spanish, Italian */
-	"noch nicht zugestellt", "weiterhin versucht",
+	"noch nicht zugestellt", "bisher nicht zugestellt",
+	"weiterhin versucht",
 	"verz\xc3\xb6gert",				/* verzögert */
 	"a \xc3\xa9t\xc3\xa9 retard\xc3\xa9",		/* a été retardé */
 	"nouvelle tentative", "simple avertissement",
 	"se ha retrasado", "seguir\xc3\xa1 intentando",	/* seguirá */
+	"todav\xc3\xad" "a no ha sido entregado",	/* todavía */
+	"se reintentar\xc3\xa1",			/* se reintentará */
 	"ritardat", "nuovo tentativo",
 	/* Japanese, Chinese */
 	"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x81\x8c\xe9\x81\x85\xe3\x82\x8c",	/* 配信が遅れ */
@@ -688,7 +692,9 @@ static const char *const warning_words[] = {
 	"not yet been delivered", "hasn't been delivered yet",
 	"has not been delivered yet", "delivery is delayed",
 	"delivery has been delayed", "noch nicht zugestellt",
-	"weiterhin versucht", "simple avertissement", "nouvelle tentative",
+	"bisher nicht zugestellt", "weiterhin versucht", "held for retry",
+	"todav\xc3\xad" "a no ha sido entregado", "se reintentar\xc3\xa1",
+	"simple avertissement", "nouvelle tentative",
 	"seguir\xc3\xa1 intentando", "nuovo tentativo", NULL
 };
 
@@ -791,6 +797,17 @@ settle_actions(struct dsn_parser *p, const char *notice)
 		    (strcmp(r->cls.reason, "networkerror") == 0 &&
 		    !(r->status && r->status[0] == '5') && r->reply_code < 500 &&
 		    r->diag && connect_failed(r->diag))))
+			dsn_set_reason(r, "expired");
+		/*
+		 * A delay warning whose words name no cause a pattern knows
+		 * ("the receiving server did not answer", or nothing at all):
+		 * the message waits out its queue lifetime. Sisimai documents
+		 * the same fallback (an undecided reason with "Action:
+		 * delayed" is expired), so the two agree on such notices.
+		 */
+		if (dsn_streq_ci(a, "delayed") &&
+		    (strcmp(r->cls.reason, "onhold") == 0 ||
+		    strcmp(r->cls.reason, "none") == 0))
 			dsn_set_reason(r, "expired");
 		r->permanent = dsn_streq_ci(a, "failed") || dsn_streq_ci(a, "expired");
 		/* not a failed recipient, yet the notice says final or not */

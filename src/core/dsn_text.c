@@ -598,6 +598,8 @@ static const char *const strong_markers[] = {
 	/* delay warnings (Sendmail, Exim, Exchange, Domino, Postfix) */
 	"could not send message for past",
 	"has not yet been delivered",
+	"has not been delivered yet",
+	"held for retry",
 	"delivery delayed report",
 	"delivery is delayed to",
 	"delivery has been delayed",
@@ -616,6 +618,8 @@ static const char *const strong_markers[] = {
 	"\xe6\x8a\x95\xe9\x80\x92\xe5\xa4\xb1\xe8\xb4\xa5",	/* 投递失败 */
 	"konnte nicht zugestellt werden",
 	"noch nicht zugestellt",
+	"bisher nicht zugestellt",
+	"todav\xc3\xad" "a no ha sido entregado",	/* todavía no ha sido entregado */
 	"a \xc3\xa9t\xc3\xa9 retard\xc3\xa9" "e",	/* a été retardée */
 	"non \xc3\xa8 stato recapitato",	/* non è stato recapitato */
 	"n'a pas pu \xc3\xaatre distribu\xc3\xa9",
