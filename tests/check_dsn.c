@@ -1100,6 +1100,27 @@ START_TEST(test_log_line)
 }
 END_TEST
 
+/* A report's relayed recipient logs as delivered, its failed one as a bounce. */
+START_TEST(test_log_relayed_recipient)
+{
+	struct dsn_report *rep =
+	    parse_file("classes/blind23/dsn-one-delivered-one-failed.eml");
+	struct buf b;
+
+	ck_assert_uint_eq(rep->nrcpts, 2);
+	buf_init(&b, 0);
+	ck_assert_int_eq(dsn_format_log(&b, rep, 0), BUF_OK);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&b),
+	    "delivered sender=<board@sender.example> rcpt=<hugo.b@partner.example>"));
+	buf_reset(&b);
+	ck_assert_int_eq(dsn_format_log(&b, rep, 1), BUF_OK);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&b),
+	    "bounce sender=<board@sender.example> rcpt=<greta.m@oldfirm.example>"));
+	buf_fini(&b);
+	dsn_report_free(rep);
+}
+END_TEST
+
 START_TEST(test_log_escaping)
 {
 	const char *msg = "From: MAILER-DAEMON@m.example\nTo: a@example.org\n"
@@ -1535,6 +1556,7 @@ dsn_suite(void)
 	    (int)(sizeof(ccases) / sizeof(ccases[0])));
 	tcase_add_test(tc, test_null_sender_autoreply);
 	tcase_add_test(tc, test_log_line);
+	tcase_add_test(tc, test_log_relayed_recipient);
 	tcase_add_test(tc, test_log_escaping);
 	tcase_add_test(tc, test_json_none);
 	tcase_add_test(tc, test_recipient_limit);

@@ -77,7 +77,12 @@
 # MMDF's addressee list, a Sendmail transcript refused at DATA as spam,
 # Exchange's hop-count loop and size limit as text, a disabled account, a
 # vpopmail refusal, and a TLS report and a DMARC aggregate report, which
-# are none; "textforms" also holds a
+# are none; "blind23": addresses that are not failed recipients beside
+# the one that is (a report's relayed recipient, the sender named first,
+# a help desk footer, an alias's expansion, Cc and Bcc of the returned
+# message, a Domino notice's cc line, HTML mailto links, a digest's
+# authors) and a colleague forwarding an NDR, which is none; "textforms"
+# also holds a
 # Postfix notice whose stage words
 # wrap across lines, a relay's field line echoing the refused address, a
 # delay list "a; Action: Delayed", an Exim file delivery over quota and

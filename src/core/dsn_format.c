@@ -74,8 +74,12 @@ dsn_format_log(struct buf *out, const struct dsn_report *rep, size_t idx)
 
 	if (r && r->reply_code)
 		snprintf(reply, sizeof(reply), "%d", r->reply_code);
+	/* a report's recipient delivered, relayed or expanded is no bounce */
 	if ((rc = buf_puts(out, rep->kind == DSN_KIND_DSN ? (r && r->action &&
 	    dsn_has_prefix_ci(r->action, "delayed") ? "defer sender=<" :
+	    r && r->action && (dsn_has_prefix_ci(r->action, "delivered") ||
+	    dsn_has_prefix_ci(r->action, "relayed") ||
+	    dsn_has_prefix_ci(r->action, "expanded")) ? "delivered sender=<" :
 	    "bounce sender=<") :
 	    rep->kind == DSN_KIND_FEEDBACK ? "feedback sender=<" :
 	    rep->kind == DSN_KIND_AUTOREPLY ? "autoreply sender=<" :
