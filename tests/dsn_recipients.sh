@@ -81,7 +81,10 @@
 # the one that is (a report's relayed recipient, the sender named first,
 # a help desk footer, an alias's expansion, Cc and Bcc of the returned
 # message, a Domino notice's cc line, HTML mailto links, a digest's
-# authors) and a colleague forwarding an NDR, which is none; "textforms"
+# authors) and a colleague forwarding an NDR, which is none; "blind24":
+# Exchange delay notices in Dutch, Portuguese, Polish, Russian, Japanese
+# and Swedish, and final failures in Swedish, Danish, Czech and Turkish;
+# "textforms"
 # also holds a
 # Postfix notice whose stage words
 # wrap across lines, a relay's field line echoing the refused address, a
