@@ -571,6 +571,77 @@ START_TEST(test_return_path_envelope)
 }
 END_TEST
 
+/*
+ * A transcript whose one DATA was refused: the recipients it accepted
+ * failed with the message. Accepted at RCPT and then delivered, or in a
+ * transcript of two sessions, they are not counted.
+ */
+START_TEST(test_transcript_data_refused)
+{
+	static const char head[] =
+	    "From: Content Filter <postmaster@filter.example.net>\n"
+	    "To: a@example.org\nSubject: Undeliverable mail\n\n"
+	    "The message you sent was refused. Session transcript:\n\n"
+	    ">>> MAIL FROM:<a@example.org>\n<<< 250 2.1.0 Ok\n"
+	    ">>> RCPT TO:<x@example.net>\n<<< 550 5.1.1 <x@example.net>: "
+	    "Recipient address rejected: User unknown\n"
+	    ">>> RCPT TO:<y@example.net>\n<<< 250 2.1.5 Ok\n>>> DATA\n"
+	    "<<< 354 End data with <CR><LF>.<CR><LF>\n";
+	static const char refused[] = "<<< 554 5.7.0 Reject - INFECTED: Eicar\n";
+	static const char queued[] = "<<< 250 2.0.0 Ok: queued as 4F2\n";
+	static const char again[] = ">>> RCPT TO:<z@example.net>\n"
+	    "<<< 250 2.1.5 Ok\n>>> DATA\n<<< 554 5.7.1 spam\n";
+	struct dsn_report *rep = NULL;
+	char msg[2048];
+
+	snprintf(msg, sizeof(msg), "%s%s", head, refused);
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, strlen(msg), "", 0, &rep), 0);
+	ck_assert_int_eq(rep->kind, DSN_KIND_DSN);
+	ck_assert_uint_eq(rep->nrcpts, 2);
+	ck_assert_str_eq(rep->rcpts[0].final_rcpt, "x@example.net");
+	/* refused at RCPT, not with the message */
+	ck_assert_str_eq(rep->rcpts[0].cls.reason, "userunknown");
+	ck_assert_str_eq(rep->rcpts[1].final_rcpt, "y@example.net");
+	ck_assert_str_eq(rep->rcpts[1].cls.reason, "virusdetected");
+	ck_assert_str_eq(rep->rcpts[1].status, "5.7.0");
+	dsn_report_free(rep);
+	rep = NULL;
+	snprintf(msg, sizeof(msg), "%s%s", head, queued);
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, strlen(msg), "", 0, &rep), 0);
+	ck_assert_uint_eq(rep->nrcpts, 1);
+	ck_assert_str_eq(rep->rcpts[0].final_rcpt, "x@example.net");
+	dsn_report_free(rep);
+	rep = NULL;
+	snprintf(msg, sizeof(msg), "%s%s%s", head, queued, again);
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, strlen(msg), "", 0, &rep), 0);
+	ck_assert_uint_eq(rep->nrcpts, 1);
+	ck_assert_str_eq(rep->rcpts[0].final_rcpt, "x@example.net");
+	dsn_report_free(rep);
+}
+END_TEST
+
+/* "The response from the remote server was:" and its paragraph apart. */
+START_TEST(test_response_paragraph)
+{
+	static const char msg[] =
+	    "From: Mail Delivery Subsystem <mailer-daemon@m.example.net>\n"
+	    "To: a@example.org\nSubject: Delivery Status Notification (Failure)\n\n"
+	    "Address not found\n\nYour message wasn't delivered to r@example.net "
+	    "because the address couldn't be found.\n\n"
+	    "The response from the remote server was:\n\n"
+	    "552 5.2.2 The recipient's inbox is out of storage space.\n";
+	struct dsn_report *rep = NULL;
+
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, sizeof(msg) - 1, "", 0,
+	    &rep), 0);
+	ck_assert_uint_eq(rep->nrcpts, 1);
+	ck_assert_str_eq(rep->rcpts[0].final_rcpt, "r@example.net");
+	ck_assert_str_eq(rep->rcpts[0].status, "5.2.2");
+	ck_assert_int_eq(rep->rcpts[0].reply_code, 552);
+	dsn_report_free(rep);
+}
+END_TEST
+
 START_TEST(test_envelope)
 {
 	char *d, *t;
@@ -1548,6 +1619,8 @@ dsn_suite(void)
 	tcase_add_test(tc, test_fields_vacation);
 	tcase_add_test(tc, test_envelope);
 	tcase_add_test(tc, test_return_path_envelope);
+	tcase_add_test(tc, test_transcript_data_refused);
+	tcase_add_test(tc, test_response_paragraph);
 	tcase_add_loop_test(tc, test_inline, 0,
 	    (int)(sizeof(icases) / sizeof(icases[0])));
 	tcase_add_loop_test(tc, test_provenance, 0,

@@ -84,7 +84,11 @@
 # authors) and a colleague forwarding an NDR, which is none; "blind24":
 # Exchange delay notices in Dutch, Portuguese, Polish, Russian, Japanese
 # and Swedish, and final failures in Swedish, Danish, Czech and Turkish;
-# "textforms"
+# "blind25": mailer-daemon notices carrying Auto-Submitted: auto-replied
+# (Exim, Exchange HTML, a quota notice, a Postfix delay), an X.400
+# Final-Recipient beside a plain Original-Recipient, a content scanner's
+# transcript refused at DATA, HTML-only notices, amavis's spam refusal and
+# a genuine out-of-office reply (vacation); "textforms"
 # also holds a
 # Postfix notice whose stage words
 # wrap across lines, a relay's field line echoing the refused address, a

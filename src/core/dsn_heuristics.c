@@ -218,7 +218,9 @@ stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 	    dsn_memstr_any_ci(d, n, gmail_data))
 		data = 1;
 	mail = dsn_memstr_ws_any_ci(d, n, mail_words);
+	/* Postfix's "Recipient address rejected" is its RCPT refusal */
 	if (data && !dsn_memstr_ci(d, n, "rcpt to") &&
+	    !dsn_memstr_ci(d, n, "recipient address rejected") &&
 	    strcmp(r->cls.reason, "userunknown") == 0 && bare_unknown_user(d))
 		dsn_set_reason(r, "filtered");
 	else if (mail && (strcmp(r->cls.category ? r->cls.category : "",

@@ -1575,6 +1575,59 @@ transcript_fail_reply(const struct line *l)
 	return NULL;
 }
 
+/*
+ * The DATA command in a session transcript: ">>> DATA", "--> DATA",
+ * "Out: DATA", "C: DATA" (after a time stamp or not).
+ */
+static int
+transcript_data_cmd(const struct line *l)
+{
+	const char *e = l->p + l->n, *q = NULL, *m;
+	size_t head = l->n < 64 ? l->n : 64;
+
+	if ((m = dsn_memstr_ci(l->p, head, ">>> ")) != NULL ||
+	    (m = dsn_memstr_ci(l->p, head, "--> ")) != NULL)
+		q = m + 4;
+	else if (dsn_has_prefix_ci(l->p, "Out: "))
+		q = l->p + 5;
+	else if (dsn_has_prefix_ci(l->p, "C: "))
+		q = l->p + 3;
+	if (q == NULL)
+		return 0;
+	while (q < e && *q == ' ')
+		q++;
+	while (e > q && (e[-1] == ' ' || e[-1] == '\r'))
+		e--;
+	return e - q == 4 && strncasecmp(q, "DATA", 4) == 0;
+}
+
+/*
+ * A transcript of one session (one DATA command in lines [0, end)) whose
+ * DATA was answered, then or after the message, by a failure and by no
+ * success before it: the recipients accepted before it failed with the
+ * message. Transcripts of several sessions are left alone: which session
+ * accepted which recipient is not certain.
+ */
+static int
+transcript_refused_data(const struct line *lines, size_t end)
+{
+	size_t i, at = end;
+
+	for (i = 0; i < end; i++)
+		if (transcript_data_cmd(&lines[i])) {
+			if (at != end)
+				return 0;
+			at = i;
+		}
+	for (i = at + 1; i < end; i++) {
+		if (transcript_ok_reply(&lines[i]))
+			return 0;
+		if (transcript_fail_reply(&lines[i]) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
 const char *
 dsn_text_mailer_reply(const char *t, size_t n, size_t *len)
 {
@@ -1953,16 +2006,25 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	}
 
 	/*
-	 * Drop the recipients a transcript shows accepted; then the bounce's
-	 * own addresses and lone "To:" fields when real recipients were found.
+	 * Drop the recipients a transcript shows accepted, unless the
+	 * transcript's DATA was refused: then they failed with the message,
+	 * and the last failure reply (given below to recipients whose lines
+	 * carry no failure code) is theirs. Then drop the bounce's own
+	 * addresses and lone "To:" fields when real recipients were found.
 	 */
 	if (rc == 0) {
 		size_t w = 0, keep = 0;
+		int data_refused = transcript_refused_data(lines, end);
 
 		for (i = 0; i < res->n; i++) {
 			if (res->v[i].accepted && res->v[i].prov == DSN_PROV_TRANSCRIPT) {
-				free(res->v[i].addr);
 				free(res->v[i].diag);
+				res->v[i].diag = NULL;
+				if (data_refused) {
+					res->v[i].accepted = 0;
+					res->v[w++] = res->v[i];
+				} else
+					free(res->v[i].addr);
 				continue;
 			}
 			res->v[w++] = res->v[i];
@@ -1987,16 +2049,22 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	}
 
 	/*
-	 * "Technical details of permanent failure:" (Gmail and others put the
-	 * server's words in a paragraph of their own): give it to recipients
-	 * whose own lines carry no SMTP code.
+	 * "Technical details of permanent failure:", "The response from the
+	 * remote server was:" (Gmail and others put the server's words in a
+	 * paragraph of their own, the HTML part in a <p> of its own): give it
+	 * to recipients whose own lines carry no SMTP code.
 	 */
 	for (i = 0; rc == 0 && i < end; i++) {
-		size_t j, taken = 0, r;
+		static const char *const heads[] = { "technical details",
+		    "technical report", "the response from the remote server",
+		    "the error that the other server returned", NULL };
+		size_t j, taken = 0, r, h;
 		struct buf para;
 
-		if (!dsn_has_prefix_ci(lines[i].p, "technical details") &&
-		    !dsn_has_prefix_ci(lines[i].p, "technical report"))
+		for (h = 0; heads[h] != NULL &&
+		    !dsn_has_prefix_ci(lines[i].p, heads[h]); h++)
+			;
+		if (heads[h] == NULL)
 			continue;
 		buf_init(&para, 8192);
 		for (j = i; j < end && !line_blank(&lines[j]) &&
