@@ -88,7 +88,9 @@
 # (Exim, Exchange HTML, a quota notice, a Postfix delay), an X.400
 # Final-Recipient beside a plain Original-Recipient, a content scanner's
 # transcript refused at DATA, HTML-only notices, amavis's spam refusal and
-# a genuine out-of-office reply (vacation); "textforms"
+# a genuine out-of-office reply (vacation); "blind26": delay warnings of
+# IIS SMTP, hMailServer, SmarterMail, Courier and Exchange 2010 as text,
+# and ArGoSoft's final failure; "textforms"
 # also holds a
 # Postfix notice whose stage words
 # wrap across lines, a relay's field line echoing the refused address, a
@@ -104,9 +106,10 @@
 # auto-reply that is no vacation notice (a list's refusal, a helpdesk's
 # acknowledgement) is labelled none and reported as vacation, which
 # changes nothing in the sender record, and each set is labelled before
-# its first run, so the words of a new set are not all known (9 of 296
-# disagree after blind22, the smail "... unknown user" listing among them:
-# a bare user unknown with no structure behind it stays filtered).
+# its first run, so the words of a new set are not all known (10 of 332
+# disagree after blind26, each listed; among them the smail "... unknown
+# user" listing, for a bare user unknown with no structure behind it
+# stays filtered).
 #
 # usage: tests/dsn_recipients.sh [-q]   (top_srcdir/top_builddir from make)
 top_srcdir=${top_srcdir:-.}
