@@ -90,7 +90,14 @@
 # transcript refused at DATA, HTML-only notices, amavis's spam refusal and
 # a genuine out-of-office reply (vacation); "blind26": delay warnings of
 # IIS SMTP, hMailServer, SmarterMail, Courier and Exchange 2010 as text,
-# and ArGoSoft's final failure; "textforms"
+# and ArGoSoft's final failure; "blind27": text forms of older and
+# smaller servers ("had delivery problems: ... Permanent Failure:", "I was
+# unable to deliver your message to the following addresses", "was
+# automatically rejected", "Message delivery to 'a' failed", "Bad
+# address:", "The e-mail address 'a' does not exist", Yahoo's old
+# temporary quota, "Failed recipient:"; 553 5.1.3, a bad address syntax,
+# first labelled syntaxerror, is the mailbox's: userunknown, RFC 3463
+# X.1.3); "textforms"
 # also holds a
 # Postfix notice whose stage words
 # wrap across lines, a relay's field line echoing the refused address, a
@@ -106,8 +113,8 @@
 # auto-reply that is no vacation notice (a list's refusal, a helpdesk's
 # acknowledgement) is labelled none and reported as vacation, which
 # changes nothing in the sender record, and each set is labelled before
-# its first run, so the words of a new set are not all known (10 of 332
-# disagree after blind26, each listed; among them the smail "... unknown
+# its first run, so the words of a new set are not all known (11 of 340
+# disagree after blind27, each listed; among them the smail "... unknown
 # user" listing, for a bare user unknown with no structure behind it
 # stays filtered).
 #

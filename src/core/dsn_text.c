@@ -891,6 +891,8 @@ static const char *const rcpt_labels[] = {
 	"original recipient", "recipient address", "failed recipient",
 	"intended recipient", "final recipient", "recipient", "recipients",
 	"addressed to", "to", "unable to deliver to", "undeliverable to",
+	"bad address", "failed address", "invalid address",
+	"undeliverable address", "bad recipient", "invalid recipient",
 	"empf\xc3\xa4nger", "destinataire", "destinatario", "destinat\xc3\xa1rio",
 	"\xe5\xae\x9b\xe5\x85\x88",			/* 宛先 */
 	"\xe5\x8f\x97\xe4\xbf\xa1\xe8\x80\x85",		/* 受信者 */
@@ -1358,7 +1360,8 @@ static const char *const sentence_verbs[] = { "deliver", "undeliverable",
 	"couldn't be", "could not be", "failed", "rejected", "unable",
 	"was not", "bounced", "unavailable", "been blocked", "zugestellt",
 	"remis", "distribu", "entregar", "entregad", "entregue", "recapitat",
-	"consegn", "afgeleverd", "bezorgd", "dostarcz", NULL };
+	"consegn", "afgeleverd", "bezorgd", "dostarcz", "does not exist",
+	"doesn't exist", "not found", NULL };
 
 /* Does the line end a sentence ('.', ':', '!', or a closing ')')? */
 static int
@@ -1380,8 +1383,8 @@ sentence_recipient(const struct line *l, const struct line *next)
 {
 	/* what stands before the address: English, then other languages */
 	static const char *const preps[] = { " to", " to:", "recipient",
-	    "mailbox", " \xc3\xa0" /* fr "à" */, " a", " an", " bij", " aan",
-	    " do", " para" };
+	    "mailbox", " address", " \xc3\xa0" /* fr "à" */, " a", " an",
+	    " bij", " aan", " do", " para" };
 	const char *at_p;
 	size_t start, len;
 
