@@ -2017,10 +2017,13 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	 */
 	if (rc == 0) {
 		size_t w = 0, keep = 0;
-		int data_refused = transcript_refused_data(lines, end);
+		int data_refused = -1;
 
 		for (i = 0; i < res->n; i++) {
 			if (res->v[i].accepted && res->v[i].prov == DSN_PROV_TRANSCRIPT) {
+				if (data_refused < 0)
+					data_refused = transcript_refused_data(lines,
+					    end);
 				free(res->v[i].diag);
 				res->v[i].diag = NULL;
 				if (data_refused) {
