@@ -97,7 +97,9 @@
 # address:", "The e-mail address 'a' does not exist", Yahoo's old
 # temporary quota, "Failed recipient:"; 553 5.1.3, a bad address syntax,
 # first labelled syntaxerror, is the mailbox's: userunknown, RFC 3463
-# X.1.3); "textforms"
+# X.1.3); "parcels": parcel and order notices in German, Dutch, Danish,
+# Turkish, Russian, Portuguese, Swedish, Japanese and English worded like
+# the delay and failure notices above (none: no bounce); "textforms"
 # also holds a
 # Postfix notice whose stage words
 # wrap across lines, a relay's field line echoing the refused address, a
@@ -113,8 +115,8 @@
 # auto-reply that is no vacation notice (a list's refusal, a helpdesk's
 # acknowledgement) is labelled none and reported as vacation, which
 # changes nothing in the sender record, and each set is labelled before
-# its first run, so the words of a new set are not all known (11 of 340
-# disagree after blind27, each listed; among them the smail "... unknown
+# its first run, so the words of a new set are not all known (11 of 350
+# disagree after the parcels, each listed; among them the smail "... unknown
 # user" listing, for a bare user unknown with no structure behind it
 # stays filtered).
 #

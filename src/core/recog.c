@@ -39,19 +39,17 @@ static const char *const bounce_subjects[] = {
 	"zustellung verz\xc3\xb6gert",	/* Zustellung verzögert */
 	"remise du message retard", "remise retard",
 	"entrega retrasada", "consegna ritardata", "non recapitato",
-	"vertraagd:",
-	"onbestelbaar",
-	"atrasada:",
-	"n\xc3\xa3o entregue",	/* não entregue */
+	/*
+	 * Exchange's translated subject prefixes ("Vertraagd: ...", "Onbestelbaar:
+	 * ..."), colon included: the bare words head parcel and order notices too
+	 */
+	"vertraagd:", "onbestelbaar:", "atrasada:",
+	"n\xc3\xa3o entregue:",		/* não entregue: */
 	"op\xc3\xb3\xc5\xbanione:",	/* opóźnione: */
-	"niedostarczon",
-	"\xd0\xb0\xd0\xb4\xd0\xb5\xd1\x80\xd0\xb6\xd0\xb0\xd0\xbd",	/* адержан */
-	"\xe9\x81\x85\xe5\xbb\xb6:",	/* 遅延: */
-	"f\xc3\xb6rdr\xc3\xb6jd:",	/* fördröjd: */
-	"olevererbart",
-	"nedoru\xc4\x8diteln",	/* nedoručiteln */
-	"kunne ikke leveres",
-	"teslim edilemedi",
+	"\xd0\xb0\xd0\xb4\xd0\xb5\xd1\x80\xd0\xb6\xd0\xb0\xd0\xbd\xd0\xbe:",	/* адержано: */
+	"\xe9\x81\x85\xe5\xbb\xb6:",		/* 遅延: */
+	"f\xc3\xb6rdr\xc3\xb6jd:", "olevererbart:",	/* fördröjd: */
+	"nedoru\xc4\x8ditel",		/* nedoručitelné: (its stem) */
 	"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc",	/* 配信エラー */
 	"\xe9\x80\x80\xe4\xbf\xa1",				/* 退信 */
 	"\xeb\xb0\x9c\xec\x86\xa1\x20\xec\x8b\xa4\xed\x8c\xa8",	/* 발송 실패 */
