@@ -183,6 +183,8 @@ greeting_means_blocked(const char *reason)
 static int	bare_unknown_user(const char *);
 static int	echoes_rcpt_address(const char *, const char *);
 static int	local_unknown_user(const char *);
+static const char *local_part_entry(const char *, size_t, const char *,
+    size_t *, size_t *);
 static int	unknown_user_backed(const struct dsn_parser *,
     const struct dsn_recipient *);
 
@@ -557,28 +559,23 @@ bare_unknown_user(const char *d)
 static int
 local_part_refused(const struct dsn_parser *p, const char *addr)
 {
-	const char *t = p->main_text, *at = addr ? strchr(addr, '@') : NULL;
-	size_t n = p->main_text_len, lp, i = 0;
+	const char *rest;
+	size_t i = 0, len;
 
-	if (t == NULL || at == NULL || (lp = (size_t)(at - addr)) < 2)
+	if (p->main_text == NULL)
 		return 0;
-	while (i < n) {
-		const char *nl = memchr(t + i, '\n', n - i);
-		size_t e = nl ? (size_t)(nl - t) : n, b = i;
+	while ((rest = local_part_entry(p->main_text, p->main_text_len, addr,
+	    &i, &len)) != NULL) {
+		char *line;
+		int yes;
 
-		while (b < e && (t[b] == ' ' || t[b] == '\t'))
-			b++;
-		if (e - b > lp + 2 && strncasecmp(t + b, addr, lp) == 0 &&
-		    (t[b + lp] == ':' || (t[b + lp] == ' ' &&
-		    t[b + lp + 1] == '('))) {
-			char *line = dsn_dup_n(t + b + lp, e - b - lp);
-			int yes = line != NULL && bare_unknown_user(line);
-
-			free(line);
-			if (yes)
-				return 1;
-		}
-		i = e + 1;
+		if (len <= 2)
+			continue;
+		line = dsn_dup_n(rest, len);
+		yes = line != NULL && bare_unknown_user(line);
+		free(line);
+		if (yes)
+			return 1;
 	}
 	return 0;
 }
@@ -1056,30 +1053,44 @@ has_returned_message(const struct dsn_parser *p)
 }
 
 /*
- * Does a line of the notice t[0..n) start with the local part of addr
- * alone, as a list entry ("berta", "berta (reason)", "berta: reason")?
+ * The next line of the notice t[0..n), from *i on, that starts with the
+ * local part of addr alone, as a list entry ("berta", "berta (reason)",
+ * "berta: reason"): returns what follows the local part (len bytes, empty
+ * or starting ':' or " (") and moves *i past the line; NULL when none.
  */
-static int
-local_part_listed(const char *t, size_t n, const char *addr)
+static const char *
+local_part_entry(const char *t, size_t n, const char *addr, size_t *i,
+    size_t *len)
 {
 	const char *at = addr ? strchr(addr, '@') : NULL;
-	size_t lp, i = 0;
+	size_t lp;
 
-	if (at == NULL || (lp = (size_t)(at - addr)) < 2)
-		return 0;
-	while (i < n) {
-		const char *nl = memchr(t + i, '\n', n - i);
-		size_t e = nl ? (size_t)(nl - t) : n, b = i;
+	if (t == NULL || at == NULL || (lp = (size_t)(at - addr)) < 2)
+		return NULL;
+	while (*i < n) {
+		const char *nl = memchr(t + *i, '\n', n - *i);
+		size_t e = nl ? (size_t)(nl - t) : n, b = *i;
 
+		*i = e + 1;
 		while (b < e && (t[b] == ' ' || t[b] == '\t'))
 			b++;
 		if (e - b >= lp && strncasecmp(t + b, addr, lp) == 0 &&
 		    (b + lp == e || t[b + lp] == ':' || (t[b + lp] == ' ' &&
-		    b + lp + 1 < e && t[b + lp + 1] == '(')))
-			return 1;
-		i = e + 1;
+		    b + lp + 1 < e && t[b + lp + 1] == '('))) {
+			*len = e - b - lp;
+			return t + b + lp;
+		}
 	}
-	return 0;
+	return NULL;
+}
+
+/* Does a line of the notice t[0..n) list the local part of addr alone? */
+static int
+local_part_listed(const char *t, size_t n, const char *addr)
+{
+	size_t i = 0, len;
+
+	return local_part_entry(t, n, addr, &i, &len) != NULL;
 }
 
 /* Does field value v name addr (caseless, not inside a longer address)? */
