@@ -36,6 +36,15 @@
  * socket are removed at exit; after the privilege drop that needs their
  * directory to be writable by milter.user (the packaged /run/milter-egress
  * is), else the pid file is emptied instead and a warning is logged.
+ *
+ * libmilter's worker pool can hang its own stop: its pool controller
+ * destroys the task lock when it sees the stop, and a connection accepted
+ * in that moment makes the listener wait on the destroyed lock forever, so
+ * smfi_main() never returns (seen under load: Postfix keeps connecting
+ * while the daemon stops). A watchdog thread asks libmilter whether it is
+ * stopping (mi_stop(), found with dlsym(); without it there is no
+ * watchdog) and, when smfi_main() has not returned SMFI_MAIN_RETURN_MAX
+ * seconds after the stop began, runs the same shutdown itself and exits.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -43,6 +52,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -82,6 +92,15 @@ static pthread_mutex_t	 cfg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct config	*cfg_current;
 static int		 log_to_stderr;	/* -f: stderr stays the terminal */
 static struct store	*store_handle;	/* opened at start, closed at exit */
+
+/* seconds from libmilter's stop to smfi_main() returning, at most */
+#define SMFI_MAIN_RETURN_MAX	10
+/* how often the watchdog asks libmilter whether it is stopping */
+#define STOP_POLL_MS		200
+
+static long long	 shutdown_timeout;	/* milter.shutdown_timeout at start */
+static pthread_mutex_t	 finish_lock = PTHREAD_MUTEX_INITIALIZER;
+static int		 finish_begun;		/* under finish_lock */
 static char		 log_ident[64] = "milter-egress";
 
 struct config *
@@ -591,6 +610,111 @@ run_files_remove(void)
 }
 
 /*
+ * The shutdown once libmilter stopped serving: stop the side threads,
+ * wait for the callbacks, close the store, remove the run files. Runs
+ * once, in the main thread after smfi_main() or in the watchdog; a second
+ * caller waits for the first to exit the process.
+ */
+static int
+serving_finish(int rc, const char *why)
+{
+	unsigned left, open_sessions;
+
+	pthread_mutex_lock(&finish_lock);
+	if (finish_begun) {
+		pthread_mutex_unlock(&finish_lock);
+		for (;;)
+			pause();
+	}
+	finish_begun = 1;
+	pthread_mutex_unlock(&finish_lock);
+	shell_log(LOG_INFO, "stopping milter-egress (%s)", why);
+	shell_preflight_stop();
+	shell_metrics_stop();
+	if ((left = callbacks_drain(shutdown_timeout, &open_sessions)) == 0) {
+		filter_free_open();
+		store_close(store_handle);
+	} else
+		shell_log(LOG_WARNING, "%u callback%s still running after %llds: "
+		    "exiting without closing the store", left, left == 1 ? "" : "s",
+		    shutdown_timeout);
+	if (open_sessions > 0)
+		shell_log(LOG_INFO, "%u connection%s still open at exit: the MTA "
+		    "applies its milter_default_action", open_sessions,
+		    open_sessions == 1 ? "" : "s");
+	store_handle = NULL;
+	run_files_remove();
+	shell_log(LOG_INFO, "stopped");
+	return rc;
+}
+
+/* libmilter's own "is the filter stopping?" (0: serving), if it has one */
+typedef int (*milter_stop_fn)(void);
+static milter_stop_fn	 milter_stopping;
+
+/*
+ * Ask libmilter every STOP_POLL_MS whether it is stopping; when it is and
+ * smfi_main() has not returned within SMFI_MAIN_RETURN_MAX seconds, finish
+ * here and exit (see the top of this file).
+ */
+static void *
+stop_watchdog(void *arg)
+{
+	const struct timespec tick = { 0, STOP_POLL_MS * 1000000L };
+	struct timespec since = { 0, 0 }, now;
+	char why[96];
+
+	(void)arg;
+	for (;;) {
+		nanosleep(&tick, NULL);
+		pthread_mutex_lock(&finish_lock);
+		if (finish_begun) {
+			pthread_mutex_unlock(&finish_lock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&finish_lock);
+		if (milter_stopping() == 0)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (since.tv_sec == 0 && since.tv_nsec == 0) {
+			since = now;
+			continue;
+		}
+		if (now.tv_sec - since.tv_sec < SMFI_MAIN_RETURN_MAX)
+			continue;
+		shell_log(LOG_WARNING, "smfi_main() has not returned %ds after "
+		    "libmilter began to stop (its worker pool can hang its own "
+		    "shutdown): finishing without it", SMFI_MAIN_RETURN_MAX);
+		snprintf(why, sizeof(why), "smfi_main did not return in %ds",
+		    SMFI_MAIN_RETURN_MAX);
+		(void)serving_finish(0, why);
+		fflush(NULL);
+		_exit(0);
+	}
+}
+
+/* Start the watchdog when libmilter lets us ask it; else say so. */
+static void
+stop_watchdog_start(void)
+{
+	pthread_t tid;
+	void *sym = dlsym(RTLD_DEFAULT, "mi_stop");
+
+	if (sym == NULL) {
+		shell_log(LOG_INFO, "libmilter has no mi_stop(): no stop watchdog");
+		return;
+	}
+	/* POSIX: a dlsym() result may be converted to a function pointer */
+	memcpy(&milter_stopping, &sym, sizeof(milter_stopping));
+	if (pthread_create(&tid, NULL, stop_watchdog, NULL) != 0) {
+		shell_log(LOG_WARNING, "cannot start the stop watchdog: %s",
+		    strerror(errno));
+		return;
+	}
+	pthread_detach(tid);
+}
+
+/*
  * A start-up failure: say why on stderr (the terminal until "ready"; the
  * parent waits for this process) and in the log once it is open, remove
  * what was created, exit non-zero.
@@ -884,8 +1008,6 @@ main(int argc, char **argv)
 	pthread_t tid;
 	sigset_t set;
 	struct stat st;
-	long long shutdown_timeout;
-	unsigned left, open_sessions;
 	char why[160];
 
 	while ((ch = getopt_long(argc, argv, "c:p:fnVh", longopts, NULL)) != -1) {
@@ -1061,24 +1183,9 @@ main(int argc, char **argv)
 	 */
 	shutdown_timeout = cfg->milter.shutdown_timeout;
 	cfg = NULL;
+	stop_watchdog_start();
 	notify_ready(foreground);
 	rc = smfi_main();
-	shell_log(LOG_INFO, "stopping milter-egress (smfi_main returned %d)", rc);
-	shell_preflight_stop();
-	shell_metrics_stop();
-	if ((left = callbacks_drain(shutdown_timeout, &open_sessions)) == 0) {
-		filter_free_open();
-		store_close(store_handle);
-	} else
-		shell_log(LOG_WARNING, "%u callback%s still running after %llds: "
-		    "exiting without closing the store", left, left == 1 ? "" : "s",
-		    shutdown_timeout);
-	if (open_sessions > 0)
-		shell_log(LOG_INFO, "%u connection%s still open at exit: the MTA "
-		    "applies its milter_default_action", open_sessions,
-		    open_sessions == 1 ? "" : "s");
-	store_handle = NULL;
-	run_files_remove();
-	shell_log(LOG_INFO, "stopped");
-	return rc == MI_SUCCESS ? 0 : 1;
+	snprintf(why, sizeof(why), "smfi_main returned %d", rc);
+	return serving_finish(rc == MI_SUCCESS ? 0 : 1, why);
 }
