@@ -2,7 +2,8 @@
 # daemon_start.sh - milter-egress fails before it detaches, says why (with
 # the errno text) and leaves nothing behind; a clean start and stop leaves
 # nothing behind either, also after dropping privileges; the log file has
-# RFC 3339 time stamps and is reopened on SIGUSR1.
+# RFC 3339 time stamps and is reopened on SIGUSR1; a stop that libmilter
+# hangs is finished by the daemon's watchdog.
 #
 # Each case starts the real daemon (detaching, as in production, unless
 # the case is about -f) and asserts the exit status, the message and the
@@ -322,6 +323,37 @@ c14=$(conf nouser)
 start "$c14"
 expect 71 "unknown user \"no-such-user-egress\" (milter.user)" "unknown user"
 empty_dir "$run" "unknown user"
+
+# -- 15. libmilter stops but smfi_main() never returns (its worker pool can
+# hang its own shutdown under load; injected here by an LD_PRELOAD wrapper
+# around the real smfi_main()): the watchdog finishes the shutdown after
+# 10 s, exit 0, "stopped", nothing left.
+cc=${CC:-cc}
+if "$cc" -shared -fPIC -o "$tmp/hang.so" \
+    "$top_srcdir/tests/data/milter/hang_smfi_main.c" 2>"$tmp/cc.err"; then
+	extra_milter="  log_file = \"$tmp/wd.log\";"
+	c15=$(conf watchdog)
+	# ASan wants its runtime first in the list; the wrapper comes before it
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+	    LD_PRELOAD="$tmp/hang.so" "$bin" -c "$c15" >"$tmp/out" 2>"$tmp/err"
+	st=$?
+	pid=$(cat "$pidf" 2>/dev/null); pids="$pids $pid"
+	if [ "$st" -eq 0 ] && [ -n "$pid" ]; then
+		stop "$pid" "watchdog"
+		if grep -q 'has not returned .* finishing without it' "$tmp/wd.log" &&
+		    grep -q ': stopped$' "$tmp/wd.log"; then
+			ok "watchdog: finished the shutdown smfi_main() did not return to"
+		else
+			not_ok "watchdog: log:"; sed 's/^/#   /' "$tmp/wd.log"
+		fi
+	else
+		not_ok "watchdog: start exit $st"; cat "$tmp/err"
+	fi
+	empty_dir "$run" "watchdog"
+	extra_milter=
+else
+	not_ok "watchdog: cannot build the wrapper"; cat "$tmp/cc.err"
+fi
 
 [ "$fail" = 0 ] || { echo "FAIL: daemon_start"; exit 1; }
 echo "PASS: daemon_start"

@@ -662,7 +662,6 @@ stop_watchdog(void *arg)
 {
 	const struct timespec tick = { 0, STOP_POLL_MS * 1000000L };
 	struct timespec since = { 0, 0 }, now;
-	char why[96];
 
 	(void)arg;
 	for (;;) {
@@ -685,9 +684,7 @@ stop_watchdog(void *arg)
 		shell_log(LOG_WARNING, "smfi_main() has not returned %ds after "
 		    "libmilter began to stop (its worker pool can hang its own "
 		    "shutdown): finishing without it", SMFI_MAIN_RETURN_MAX);
-		snprintf(why, sizeof(why), "smfi_main did not return in %ds",
-		    SMFI_MAIN_RETURN_MAX);
-		(void)serving_finish(0, why);
+		(void)serving_finish(0, "by the watchdog");
 		fflush(NULL);
 		_exit(0);
 	}

@@ -1,5 +1,5 @@
 /*
- * hang_smfi_main.c - fault injection for tests/stop_watchdog.sh: wraps
+ * hang_smfi_main.c - fault injection for tests/daemon_start.sh: wraps
  * libmilter's smfi_main() so that it never returns once libmilter has
  * stopped, as libmilter's worker pool does when a connection is accepted
  * while its controller tears the pool down. Loaded with LD_PRELOAD.
