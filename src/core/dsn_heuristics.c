@@ -668,22 +668,15 @@ static const char *const delay_words[] = {
 	"todav\xc3\xad" "a no ha sido entregado",	/* todavía */
 	"se reintentar\xc3\xa1",			/* se reintentará */
 	/* Dutch, Portuguese, Polish, Russian, Japanese, Swedish */
-	"nog niet afgeleverd",
 	"is vertraagd",
 	"opnieuw geprobeerd",
-	"ainda n\xc3\xa3o foi entregue",	/* ainda não foi entregue */
 	"est\xc3\xa1 atrasada",	/* está atrasada */
 	"continuaremos a tentar",
-	"nie zosta\xc5\x82" "a jeszcze dostarczona",	/* nie została jeszcze dostarczona */
 	"jest op\xc3\xb3\xc5\xbanione",	/* jest opóźnione */
 	"nadal pr\xc3\xb3" "bujemy",	/* nadal próbujemy */
-	"\xd0\xb5\xd1\x89\xd0\xb5 \xd0\xbd\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",	/* еще не доставлено */
-	"\xd0\xb5\xd1\x89\xd1\x91 \xd0\xbd\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",	/* ещё не доставлено */
 	"\xd0\xb7\xd0\xb0\xd0\xb4\xd0\xb5\xd1\x80\xd0\xb6\xd0\xb8\xd0\xb2\xd0\xb0\xd0\xb5\xd1\x82\xd1\x81\xd1\x8f",	/* задерживается */
 	"\xd0\xb1\xd1\x83\xd0\xb4\xd1\x83\xd1\x82 \xd0\xbf\xd1\x80\xd0\xbe\xd0\xb4\xd0\xbe\xd0\xbb\xd0\xb6\xd0\xb5\xd0\xbd\xd1\x8b",	/* будут продолжены */
-	"\xe3\x81\xbe\xe3\x81\xa0\xe9\x85\x8d\xe4\xbf\xa1\xe3\x81\x95\xe3\x82\x8c\xe3\x81\xa6\xe3\x81\x84\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93",	/* まだ配信されていません */
 	"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x81\x8c\xe9\x81\x85\xe5\xbb\xb6",	/* 配信が遅延 */
-	"har \xc3\xa4nnu inte levererats",	/* har ännu inte levererats */
 	"\xc3\xa4r f\xc3\xb6rdr\xc3\xb6jd",	/* är fördröjd */
 	"forts\xc3\xa4tter att f\xc3\xb6rs\xc3\xb6ka",	/* fortsätter att försöka */
 	"ritardat", "nuovo tentativo",
@@ -713,13 +706,6 @@ static const char *const warning_words[] = {
 	"bisher nicht zugestellt", "weiterhin versucht", "held for retry",
 	"todav\xc3\xad" "a no ha sido entregado", "se reintentar\xc3\xa1",
 	"simple avertissement", "nouvelle tentative",
-	"nog niet afgeleverd",
-	"ainda n\xc3\xa3o foi entregue",	/* ainda não foi entregue */
-	"nie zosta\xc5\x82" "a jeszcze dostarczona",	/* nie została jeszcze dostarczona */
-	"\xd0\xb5\xd1\x89\xd0\xb5 \xd0\xbd\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",	/* еще не доставлено */
-	"\xd0\xb5\xd1\x89\xd1\x91 \xd0\xbd\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",	/* ещё не доставлено */
-	"\xe3\x81\xbe\xe3\x81\xa0\xe9\x85\x8d\xe4\xbf\xa1\xe3\x81\x95\xe3\x82\x8c\xe3\x81\xa6\xe3\x81\x84\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93",	/* まだ配信されていません */
-	"har \xc3\xa4nnu inte levererats",	/* har ännu inte levererats */
 	"seguir\xc3\xa1 intentando", "nuovo tentativo", NULL
 };
 
@@ -728,6 +714,13 @@ static int
 any_word(const char *s, size_t n, const char *const *w)
 {
 	return s != NULL && dsn_memstr_any_ci(s, n, w);
+}
+
+/* Delay words, the "not yet delivered" ones of dsn_text.c among them. */
+static int
+delay_said(const char *s, size_t n)
+{
+	return any_word(s, n, delay_words) || any_word(s, n, dsn_not_yet_words);
 }
 
 /*
@@ -743,16 +736,17 @@ notice_is_delay(const struct dsn_parser *p, const char *notice)
 	size_t n = notice ? strlen(notice) : 0;
 	int delay = 0;
 
-	if (subj && (any_word(subj, strlen(subj), delay_words) ||
+	if (subj && (delay_said(subj, strlen(subj)) ||
 	    dsn_memstr_ci(subj, strlen(subj), "delay") ||
 	    dsn_memstr_ci(subj, strlen(subj), "warning")))
 		delay = 1;
-	if (any_word(notice, n, delay_words))
+	if (delay_said(notice, n))
 		delay = 1;
 	if (!delay)
 		return 0;
 	/* said outright: a warning, retries go on */
-	if (any_word(notice, n, warning_words))
+	if (any_word(notice, n, warning_words) ||
+	    any_word(notice, n, dsn_not_yet_words))
 		return 1;
 	return !any_word(notice, n, gave_up_words);
 }
@@ -800,7 +794,7 @@ settle_actions(struct dsn_parser *p, const char *notice)
 			d = delay;
 			/* a recipient's own words can say it too */
 			if (!d && r->status && r->status[0] == '4' && r->diag &&
-			    any_word(r->diag, strlen(r->diag), delay_words))
+			    delay_said(r->diag, strlen(r->diag)))
 				d = 1;
 			free(r->action);
 			if ((r->action = dsn_dup_s(d ? "delayed" : "failed")) == NULL)

@@ -212,6 +212,8 @@ void	dsn_text_result_fini(struct dsn_text_result *);
 
 /* Non-zero when s[0..n) says something failed (words or an SMTP code). */
 int	dsn_failure_words(const char *s, size_t n);
+/* "not delivered yet" in several languages: a marker and a warning word */
+extern const char *const dsn_not_yet_words[];
 
 /* Lower-cased copy of the first address in s (no <>), or NULL. */
 char	*dsn_addr_extract(const char *s, size_t n);

@@ -554,6 +554,22 @@ static const char *const returned_markers[] = {
 	NULL
 };
 
+/*
+ * "Not delivered yet" in Dutch, Portuguese, Polish, Russian, Japanese and
+ * Swedish: a bounce marker (below) and a delay notice's warning-only words
+ * (dsn_heuristics.c) at once.
+ */
+const char *const dsn_not_yet_words[] = {
+	"nog niet afgeleverd",
+	"ainda n\xc3\xa3o foi entregue",	/* ainda não foi entregue */
+	"nie zosta\xc5\x82" "a jeszcze dostarczona",	/* nie została jeszcze dostarczona */
+	"\xd0\xb5\xd1\x89\xd0\xb5 \xd0\xbd\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",	/* еще не доставлено */
+	"\xd0\xb5\xd1\x89\xd1\x91 \xd0\xbd\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",	/* ещё не доставлено */
+	"\xe3\x81\xbe\xe3\x81\xa0\xe9\x85\x8d\xe4\xbf\xa1\xe3\x81\x95\xe3\x82\x8c\xe3\x81\xa6\xe3\x81\x84\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93",	/* まだ配信されていません */
+	"har \xc3\xa4nnu inte levererats",	/* har ännu inte levererats */
+	NULL
+};
+
 /* Marker lines that say "this is a bounce". */
 /* bytes of each line joined to find a marker a notice wrapped */
 #define WRAP_JOIN_MAX	72
@@ -619,14 +635,7 @@ static const char *const strong_markers[] = {
 	"konnte nicht zugestellt werden",
 	"noch nicht zugestellt",
 	"bisher nicht zugestellt",
-	"nog niet afgeleverd",
-	"ainda n\xc3\xa3o foi entregue",	/* ainda não foi entregue */
-	"nie zosta\xc5\x82" "a jeszcze dostarczona",	/* nie została jeszcze dostarczona */
-	"\xd0\xb5\xd1\x89\xd0\xb5 \xd0\xbd\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",	/* еще не доставлено */
-	"\xd0\xb5\xd1\x89\xd1\x91 \xd0\xbd\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",	/* ещё не доставлено */
-	"\xe3\x81\xbe\xe3\x81\xa0\xe9\x85\x8d\xe4\xbf\xa1\xe3\x81\x95\xe3\x82\x8c\xe3\x81\xa6\xe3\x81\x84\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93",	/* まだ配信されていません */
 	"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x81\x8c\xe9\x81\x85\xe5\xbb\xb6",	/* 配信が遅延 */
-	"har \xc3\xa4nnu inte levererats",	/* har ännu inte levererats */
 	"kunde inte levereras",
 	"kunne ikke leveres",
 	"teslim edilemedi",
@@ -661,7 +670,7 @@ static const char *const strong_markers[] = {
  * answer.
  */
 #define WS_WORDS_MAX	128
-#define WS_LISTS_MAX	2
+#define WS_LISTS_MAX	3
 #define WS_BUCKETS	1024
 
 struct wordset {
@@ -1825,9 +1834,9 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	/* where does the returned message start? */
 	{
 		const char *const *const markers[] = { strong_markers,
-		    returned_markers };
+		    returned_markers, dsn_not_yet_words };
 
-		wordset_init_lists(&ws_markers, markers, 2);
+		wordset_init_lists(&ws_markers, markers, 3);
 	}
 	end = nl;
 	marker_at = nl;
@@ -1835,7 +1844,7 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		unsigned bits = wordset_bits(&ws_markers, lines[i].p,
 		    lines[i].n);
 
-		if (bits & 1) {
+		if (bits & 5) {		/* a strong marker, "not yet" words */
 			res->strong = 1;
 			if (marker_at == nl && memchr(lines[i].p, '@', lines[i].n))
 				marker_at = i;
