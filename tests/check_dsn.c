@@ -739,12 +739,31 @@ static const struct pcase pcases[] = {
 	  "<m@example.com>: host s.example.com[192.0.2.2] said: 552 5.2.2 Mailbox full\n\n"
 	  "To unsubscribe:\nlist-request@lists.example.org\n    failed to read this\n",
 	  DSN_KIND_DSN, { "m@example.com", NULL }, "failed", 1, 0 },
-	{ "the bounce's own sender alone is not failed",
+	{ "a sentence naming the bounce's own address alone is not failed",
+	  TXT_HEAD("Returned mail: see transcript for details") "\n"
+	  "Your message to a@example.org could not be delivered.\n",
+	  DSN_KIND_DSN, { "!a@example.org", NULL }, "unknown", 1, 0 },
+	{ "the sender's own address on a reason line failed (sent to himself)",
 	  TXT_HEAD("Returned mail: see transcript for details") "\n"
 	  "The original message was received from a@example.org\n"
 	  "----- The following addresses had permanent fatal errors -----\n"
 	  "a@example.org\n    (reason: 550 5.1.1 user unknown)\n",
-	  DSN_KIND_DSN, { "!a@example.org", NULL }, "unknown", 1, 0 },
+	  DSN_KIND_DSN, { "a@example.org", NULL }, "failed", 1, 1 },
+	{ "a Cc of the returned message on a reason line failed too",
+	  TXT_HEAD("Returned mail: see transcript for details")
+	  "Content-Type: multipart/mixed; boundary=R\n\n--R\nContent-Type: text/plain\n\n"
+	  "----- The following addresses had permanent fatal errors -----\n"
+	  "<b@example.net>\n    (reason: 550 5.1.1 user unknown)\n"
+	  "<cc1@example.net>\n    (reason: 550 5.1.1 user unknown)\n\n"
+	  RET_PART("b@example.net"), DSN_KIND_DSN,
+	  { "b@example.net", "cc1@example.net", NULL }, "failed", 1, 1 },
+	{ "a Cc of the returned message named without a reply is dropped",
+	  TXT_HEAD("Undelivered Mail Returned to Sender")
+	  "Content-Type: multipart/mixed; boundary=R\n\n--R\nContent-Type: text/plain\n\n"
+	  "<b@example.net>: host mx.example.net[192.0.2.9] said: 550 5.1.1 no such user\n\n"
+	  "Copies went to: cc1@example.net (not affected)\n\n"
+	  RET_PART("b@example.net"), DSN_KIND_DSN,
+	  { "b@example.net", NULL }, "failed", 1, 1 },
 	{ "a transcript's accepted RCPT is not failed",
 	  TXT_HEAD("Returned mail: see transcript for details") "\n"
 	  "   ----- Transcript of session follows -----\n"

@@ -187,6 +187,7 @@ struct dsn_text_rcpt {
 	int	 weak;		/* only a "To:" field named it: a last resort */
 	int	 field;		/* first named by a "Label: address" field */
 	int	 accepted;	/* a transcript shows its RCPT accepted (2xx) */
+	int	 lined;		/* named by a recipient line, not a sentence */
 };
 
 struct dsn_text_result {

@@ -321,6 +321,21 @@ dsn_addr_extract(const char *s, size_t n)
 
 /* ---- diagnostics ---- */
 
+/* Non-zero when diag holds a 4xx or 5xx SMTP reply. */
+static int
+failure_reply_in(const char *diag)
+{
+	size_t n, i;
+
+	if (diag == NULL)
+		return 0;
+	n = strlen(diag);
+	for (i = 0; i < n; i++)
+		if (smtp_reply_at(diag, n, i) >= 400)
+			return 1;
+	return 0;
+}
+
 /* The status buffers of dsn.h hold any status code. */
 _Static_assert(SMTP_STATUS_LEN_MAX < 16, "status buffer too small");
 
@@ -1917,6 +1932,8 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		}
 		if (ex)
 			res->v[idx].excluded = 1;
+		if (k == REST_INLINE || k == REST_BELOW)
+			res->v[idx].lined = 1;
 		if (res->v[idx].prov == DSN_PROV_NONE && k != REST_NONE &&
 		    labelled_value(lines[i].p, lines[i].p + lines[i].n) != NULL)
 			res->v[idx].field = 1;
@@ -2046,6 +2063,17 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		}
 		res->n = w;
 		w = 0;
+		/*
+		 * A recipient line of the notice naming an excluded address
+		 * with a failure reply ("<a>: host x said: 550 ...", "<a>\n
+		 * (reason: 550 ...)") is the notice's own report of it: a
+		 * message its author sent to himself, an alias that led back
+		 * to him, a Cc of the returned message that failed too.
+		 */
+		for (i = 0; i < res->n; i++)
+			if (res->v[i].excluded && res->v[i].lined &&
+			    !res->v[i].weak && failure_reply_in(res->v[i].diag))
+				res->v[i].excluded = 0;
 		for (i = 0; i < res->n; i++)
 			if (!res->v[i].excluded && !res->v[i].weak)
 				keep++;
