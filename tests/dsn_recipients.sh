@@ -106,7 +106,9 @@
 # delay list "a; Action: Delayed", an Exim file delivery over quota and
 # notices wrapped at another column (a marker, a sentence whose verb or
 # address is on the next line), a display name before the address;
-# "languages": one-sentence notices in French, Dutch, Polish, Portuguese,
+# amavis's three notices (its non-delivery report with the message
+# identifier it wraps onto a line of its own, the spam notice listing
+# "-> a", the banned-file notice); "languages": one-sentence notices in French, Dutch, Polish, Portuguese,
 # Russian, Chinese and Japanese naming the address in their own word order.
 # Prints precision and recall
 # of the reported recipients, action, permanent/temporary and reason

@@ -180,6 +180,18 @@ greeting_means_blocked(const char *reason)
 	return 0;
 }
 
+/* Non-zero when s[0..n) holds the SMTP reply code `code`. */
+static int
+reply_in(const char *s, size_t n, int code)
+{
+	size_t i;
+
+	for (i = 0; i + 3 <= n; i++)
+		if (s[i] == '0' + code / 100 && smtp_reply_at(s, n, i) == code)
+			return 1;
+	return 0;
+}
+
 static int	bare_unknown_user(const char *);
 static int	echoes_rcpt_address(const char *, const char *);
 static int	local_unknown_user(const char *);
@@ -220,8 +232,12 @@ stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 	    dsn_memstr_any_ci(d, n, gmail_data))
 		data = 1;
 	mail = dsn_memstr_ws_any_ci(d, n, mail_words);
-	/* Postfix's "Recipient address rejected" is its RCPT refusal */
-	if (data && !dsn_memstr_ci(d, n, "rcpt to") &&
+	/*
+	 * Postfix's "Recipient address rejected" is its RCPT refusal; a
+	 * DATA answered 503 ("need RCPT command", "RCPT first") had no
+	 * recipient left: the refusal was at RCPT.
+	 */
+	if (data && !dsn_memstr_ci(d, n, "rcpt to") && !reply_in(d, n, 503) &&
 	    !dsn_memstr_ci(d, n, "recipient address rejected") &&
 	    strcmp(r->cls.reason, "userunknown") == 0 && bare_unknown_user(d))
 		dsn_set_reason(r, "filtered");

@@ -539,6 +539,24 @@ line_blank(const struct line *l)
 	return l->n == 0;
 }
 
+/* A line opening a field of message identifiers ("Message-ID: <a@b>"). */
+static int
+id_field(const struct line *l)
+{
+	static const char *const names[] = { "message-id", "in-reply-to",
+	    "references", "content-id", "resent-message-id",
+	    "x-message-id", "original-message-id", "x-original-message-id",
+	    NULL };
+	size_t i, k;
+
+	for (i = 0; names[i] != NULL; i++) {
+		k = strlen(names[i]);
+		if (l->n > k && l->p[k] == ':' && dsn_has_prefix_ci(l->p, names[i]))
+			return 1;
+	}
+	return 0;
+}
+
 /* Markers after which the returned message follows. */
 static const char *const returned_markers[] = {
 	"this is a copy of the message",
@@ -626,6 +644,10 @@ static const char *const strong_markers[] = {
 	"cannot be delivered to",
 	"can't be delivered to",
 	"could not be reached",
+	/* amavis: its non-delivery report, its spam and virus notices */
+	"was not relayed to",
+	"delivery of the email was stopped",
+	"considered unsolicited bulk e-mail",
 	/* delay warnings (Sendmail, Exim, Exchange, Domino, Postfix) */
 	"could not send message for past",
 	"has not yet been delivered",
@@ -1116,11 +1138,14 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 			    REST_INLINE : REST_BELOW;
 		}
 	}
-	/* list bullets: "* a", "*** a" (Mercury), "-- a", "\xe2\x80\xa2 a" */
+	/* list bullets: "* a", "*** a" (Mercury), "-- a", "-> a", "\xe2\x80\xa2 a" */
 	if (e - p > 2 && (*p == '*' || *p == '-' || *p == '+')) {
 		const char *q = p;
 
 		while (q < e && q - p < 3 && *q == *p)
+			q++;
+		/* amavis lists recipients as "-> a" */
+		if (q - p == 1 && *p == '-' && q < e && *q == '>')
 			q++;
 		if (q < e && *q == ' ') {
 			p = q;
@@ -1826,7 +1851,7 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	struct line *lines;
 	struct wordset ws_markers;
 	size_t nl, i, end, marker_at;
-	int rc = 0;
+	int rc = 0, in_id = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->returned_at = n;
@@ -1908,6 +1933,15 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		enum rest_kind k;
 		int idx, ex, paras = 0;
 
+		/*
+		 * A message identifier quoted by the notice ("Message-ID:" and
+		 * "<id@host>" on the next, indented line, as amavis and others
+		 * wrap it) names no recipient.
+		 */
+		if (line_blank(&lines[i]) || lines[i].indent == 0)
+			in_id = id_field(&lines[i]);
+		if (in_id)
+			continue;
 		/* every form below names the address with its '@' */
 		if (line_blank(&lines[i]) ||
 		    memchr(lines[i].p, '@', lines[i].n) == NULL)
