@@ -108,8 +108,9 @@
 # address is on the next line), a display name before the address;
 # amavis's three notices (its non-delivery report with the message
 # identifier it wraps onto a line of its own, the spam notice listing
-# "-> a", the banned-file notice); "languages": one-sentence notices in French, Dutch, Polish, Portuguese,
-# Russian, Chinese and Japanese naming the address in their own word order.
+# "-> a", the banned-file notice); "languages": one-sentence notices in
+# French, Dutch, Polish, Portuguese, Russian, Chinese and Japanese naming
+# the address in their own word order.
 # Prints precision and recall
 # of the reported recipients, action, permanent/temporary and reason
 # agreement and every mismatch; fails below the floors or when a recipient

@@ -114,8 +114,10 @@ dsn_set_reason(struct dsn_recipient *r, const char *reason)
  * Does the text name the RCPT stage? Postfix "(in reply to RCPT TO
  * command)", Exim "after RCPT TO:", qmail "does not like recipient",
  * Sendmail ">>> RCPT To:", Yahoo "[RCPT_TO]", "Error following RCPT
- * command", Gmail relaying the remote's reply "(state 14)"; the words may
- * wrap at any space ("in reply to RCPT\n    TO command").
+ * command", Gmail relaying the remote's reply "(state 14)", Postfix's
+ * answer to a DATA whose recipients were all refused ("no valid
+ * recipients"); the words may wrap at any space ("in reply to RCPT\n
+ * TO command").
  */
 static int
 names_rcpt_stage(const char *t, size_t n)
@@ -125,6 +127,7 @@ names_rcpt_stage(const char *t, size_t n)
 
 	return dsn_memstr_ws_group_ci(t, n, "rcpt", rcpt_words) ||
 	    dsn_memstr_ws_ci(t, n, "does not like recipient") != NULL ||
+	    dsn_memstr_ws_ci(t, n, "no valid recipients") != NULL ||
 	    dsn_memstr_ci(t, n, "(state 14)") != NULL;
 }
 
@@ -237,7 +240,7 @@ stage_adjust(struct dsn_recipient *r, int stage_data, int stage_rcpt)
 	 * DATA answered 503 ("need RCPT command", "RCPT first") had no
 	 * recipient left: the refusal was at RCPT.
 	 */
-	if (data && !dsn_memstr_ci(d, n, "rcpt to") && !reply_in(d, n, 503) &&
+	if (data && !names_rcpt_stage(d, n) && !reply_in(d, n, 503) &&
 	    !dsn_memstr_ci(d, n, "recipient address rejected") &&
 	    strcmp(r->cls.reason, "userunknown") == 0 && bare_unknown_user(d))
 		dsn_set_reason(r, "filtered");
