@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+# tests/dsn_textonly.py - for tests/dsn_textonly.sh: the labelled corpus
+# read once more with its delivery-status parts removed, so that only the
+# notice's text (and the returned message) can name the failed recipients.
+#
+#   dsn_textonly.py strip OUTDIR FILE...   writes OUTDIR/<name> for every
+#                                         FILE that had such a part
+#   dsn_textonly.py compare FULL.json TEXT.json PREC RECALL PERM
+#       the reports of the full messages are the reference: prints the
+#       precision and recall of the failed (and delayed) recipients the
+#       text alone gives, their final/temporary agreement and reason
+#       agreement, every difference, and exits 1 below a floor.
+import email
+import email.policy
+import io
+import json
+import os
+import sys
+from email.generator import BytesGenerator
+
+REPORT_TYPES = ('message/delivery-status', 'message/global-delivery-status')
+
+
+def drop_reports(part):
+    """Removes the report parts below part; True when one was removed."""
+    if not part.is_multipart():
+        return False
+    kids = part.get_payload()
+    keep = [k for k in kids if k.get_content_type() not in REPORT_TYPES]
+    changed = len(keep) != len(kids)
+    if changed:
+        part.set_payload(keep)
+    for k in keep:
+        if k.get_content_maintype() == 'multipart' and drop_reports(k):
+            changed = True
+    return changed
+
+
+def strip(out, files):
+    for f in files:
+        with open(f, 'rb') as fh:
+            b = fh.read()
+        try:
+            m = email.message_from_bytes(b, policy=email.policy.compat32)
+            if not drop_reports(m):
+                continue
+            bio = io.BytesIO()
+            BytesGenerator(bio, mangle_from_=False).flatten(m)
+        except Exception:   # a message the library cannot rewrite: skip it
+            continue
+        with open(os.path.join(out, os.path.basename(f)), 'wb') as fh:
+            fh.write(bio.getvalue())
+
+
+def failed(path):
+    res = {}
+    with open(path, encoding='utf-8') as fh:
+        for line in fh:
+            j = json.loads(line)
+            name = os.path.basename(j['file'])
+            res.setdefault(name, {})
+            if j.get('recipient') and j.get('action') in ('failed', 'delayed'):
+                res[name][j['recipient']] = j
+    return res
+
+
+def compare(full_path, text_path, prec_floor, recall_floor, perm_floor):
+    full, text = failed(full_path), failed(text_path)
+    tp = fp = fn = perm = reason = 0
+    for name in sorted(text):
+        want, got = full.get(name, {}), text[name]
+        for r, j in sorted(got.items()):
+            if r not in want:
+                fp += 1
+                print('false: %s %s' % (name, r))
+                continue
+            tp += 1
+            w = want[r]
+            if j['permanent'] == w['permanent']:
+                perm += 1
+            else:
+                print('permanent: %s %s %s -> %s' % (name, r, w['permanent'],
+                                                     j['permanent']))
+            if j['reason'] == w['reason']:
+                reason += 1
+            else:
+                print('reason: %s %s %s -> %s' % (name, r, w['reason'],
+                                                  j['reason']))
+        for r in sorted(set(want) - set(got)):
+            fn += 1
+            print('missed: %s %s' % (name, r))
+    p = tp / (tp + fp) if tp + fp else 1.0
+    rc = tp / (tp + fn) if tp + fn else 1.0
+    pm = 100.0 * perm / tp if tp else 100.0
+    print('files: %d, recipients of the full reports: %d' %
+          (len(text), tp + fn))
+    print('text alone: precision %.3f (%d/%d)  recall %.3f (%d/%d)' %
+          (p, tp, tp + fp, rc, tp, tp + fn))
+    print('final/temporary: %.1f%% (%d)  reason: %.1f%% (%d)' %
+          (pm, perm, 100.0 * reason / tp if tp else 100.0, reason))
+    bad = p < prec_floor or rc < recall_floor or pm < perm_floor
+    if bad:
+        print('FAIL: below the floors (precision %.2f, recall %.2f, '
+              'final/temporary %.0f%%)' % (prec_floor, recall_floor, perm_floor))
+    return 1 if bad else 0
+
+
+if __name__ == '__main__':
+    if len(sys.argv) >= 3 and sys.argv[1] == 'strip':
+        strip(sys.argv[2], sys.argv[3:])
+    elif len(sys.argv) == 7 and sys.argv[1] == 'compare':
+        sys.exit(compare(sys.argv[2], sys.argv[3], float(sys.argv[4]),
+                         float(sys.argv[5]), float(sys.argv[6])))
+    else:
+        sys.exit('usage: dsn_textonly.py strip OUTDIR FILE... | '
+                 'compare FULL.json TEXT.json PREC RECALL PERM')

@@ -1,0 +1,40 @@
+#!/bin/sh
+# tests/dsn_textonly.sh - the notice's text alone: every labelled bounce
+# with a delivery-status part (tests/data/dsn/*.eml) is read again with
+# that part removed (tests/dsn_textonly.py), and the failed recipients,
+# final/temporary and reasons the text gives are set beside those of the
+# full report. These notices are the real ones of many MTAs, so the
+# figures say how text-only bounces of the same systems will read. A
+# difference is not always a fault: the anonymised test messages often
+# name one address in the report and another in the text, and many
+# notices name no recipient or no cause at all. Fails below the floors
+# (DSN_TEXTONLY_PRECISION, _RECALL, _PERMANENT). Needs python3 (skipped
+# without).
+#
+# usage: tests/dsn_textonly.sh            (top_srcdir/top_builddir from make)
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+egressctl="$top_builddir/egressctl"
+pat="$top_srcdir/conf/bounce-patterns.conf"
+py="$top_srcdir/tests/dsn_textonly.py"
+data="$top_srcdir/tests/data/dsn"
+
+command -v python3 >/dev/null 2>&1 || { echo "SKIP: no python3"; exit 77; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/dsn_textonly.XXXXXX") || exit 1
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/text" || exit 1
+# shellcheck disable=SC2086
+python3 "$py" strip "$work/text" "$data"/*.eml || { echo "FAIL: strip"; exit 1; }
+set -- "$work/text"/*.eml
+[ -e "$1" ] || { echo "FAIL: no message had a delivery-status part"; exit 1; }
+full=
+for f in "$@"; do full="$full $data/$(basename "$f")"; done
+# shellcheck disable=SC2086
+"$egressctl" classify --format json --patterns "$pat" $full >"$work/full.json" ||
+	{ echo "FAIL: egressctl classify"; exit 1; }
+"$egressctl" classify --format json --patterns "$pat" "$@" >"$work/text.json" ||
+	{ echo "FAIL: egressctl classify (text alone)"; exit 1; }
+echo "== the corpus without its delivery-status parts"
+exec python3 "$py" compare "$work/full.json" "$work/text.json" \
+	"${DSN_TEXTONLY_PRECISION:-0.93}" "${DSN_TEXTONLY_RECALL:-0.86}" \
+	"${DSN_TEXTONLY_PERMANENT:-99}"
