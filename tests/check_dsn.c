@@ -757,6 +757,19 @@ static const struct pcase pcases[] = {
 	  "<cc1@example.net>\n    (reason: 550 5.1.1 user unknown)\n\n"
 	  RET_PART("b@example.net"), DSN_KIND_DSN,
 	  { "b@example.net", "cc1@example.net", NULL }, "failed", 1, 1 },
+	{ "an alias wrapped onto the next line is no recipient",
+	  TXT_HEAD("Undelivered Mail Returned to Sender") "\n"
+	  "<karl@example.net> (expanded from\n"
+	  "    <sales@example.net>): host mx.example.net[192.0.2.9] said: 550\n"
+	  "    5.1.1 <karl@example.net>: Recipient address rejected: no such user\n"
+	  "    (in reply to RCPT TO command)\n",
+	  DSN_KIND_DSN, { "karl@example.net", NULL }, "failed", 1, 1 },
+	{ "an address wrapped to the start of a line is the reply's",
+	  TXT_HEAD("Undelivered Mail Returned to Sender") "\n"
+	  "<k@example.com>: host 192.0.2.2[192.0.2.2] said: 554 Mail from\n"
+	  "    s@example.net rejected for policy reasons. (in reply to MAIL FROM\n"
+	  "    command)\n",
+	  DSN_KIND_DSN, { "k@example.com", NULL }, "failed", 1, 0 },
 	{ "a Cc of the returned message named without a reply is dropped",
 	  TXT_HEAD("Undelivered Mail Returned to Sender")
 	  "Content-Type: multipart/mixed; boundary=R\n\n--R\nContent-Type: text/plain\n\n"

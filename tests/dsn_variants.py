@@ -2,7 +2,8 @@
 # tests/dsn_variants.py - rewrites of a bounce that change nothing a reader
 # may rely on, for tests/dsn_variants.sh: line ends, header-name case, the
 # transfer encoding of the notice, indentation, the MIME boundary, the
-# returned message cut to its headers, an encoded Subject.
+# returned message cut to its headers, an encoded Subject, Postfix's
+# recipient paragraphs wrapped at another width.
 #
 #   dsn_variants.py --list                  the variants' names
 #   dsn_variants.py OUTDIR VARIANT FILE...   writes OUTDIR/VARIANT-N.eml for
@@ -127,6 +128,54 @@ def subject_2047(b):
     return h[:m.start(1)] + enc + h[m.end(1):] + b[i:]
 
 
+REWRAP_WIDTH = 50
+
+
+def rewrap(b):
+    """Postfix's recipient paragraphs ("<a>: host x said: ..." and its
+    lines indented by four blanks) wrapped again at another width: the
+    words and their order stay, the breaks move (a longer address breaks
+    the lines of the same notice elsewhere). Other lines are left alone."""
+    i = header_end(b)
+    if i < 0:
+        return None
+    try:
+        t = b[i:].decode('ascii')
+    except UnicodeDecodeError:
+        return None
+    nl = '\r\n' if '\r\n' in t else '\n'
+    lines = t.split(nl)
+    cont = re.compile(r'^ {4}\S')
+    postfix = re.compile(r'^<[^<>\s]+@[^<>\s]+>(?::| \(expanded from)')
+    out, j = [], 0
+    while j < len(lines):
+        head = lines[j]
+        if (postfix.match(head) and not head.endswith(('=', ':')) and
+                j + 1 < len(lines) and cont.match(lines[j + 1])):
+            k = j + 1
+            while (k < len(lines) and cont.match(lines[k]) and
+                   not lines[k].endswith('=')):
+                k += 1
+            words = ' '.join([head] + [x.strip() for x in lines[j + 1:k]]).split()
+            new, cur = [], ''
+            for w in words:
+                lim = REWRAP_WIDTH if not new else REWRAP_WIDTH - 4
+                if cur and len(cur) + 1 + len(w) > lim:
+                    new.append(cur if not new else '    ' + cur)
+                    cur = w
+                else:
+                    cur = cur + ' ' + w if cur else w
+            if cur:
+                new.append(cur if not new else '    ' + cur)
+            out.extend(new)
+            j = k
+            continue
+        out.append(head)
+        j += 1
+    nb = b[:i] + nl.join(out).encode('ascii')
+    return nb if nb != b else None
+
+
 VARIANTS = {
     'crlf': crlf,
     'lowerhdr': lambda b: names(b, lambda n: n.lower()),
@@ -137,6 +186,7 @@ VARIANTS = {
     'boundary': boundary,
     'hdronly': headers_only,
     'subject2047': subject_2047,
+    'rewrap': rewrap,
 }
 
 

@@ -1295,10 +1295,20 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 		*restn = 0;
 		return *addr ? REST_BELOW : REST_NONE;
 	}
-	/* Postfix "<a> (expanded from <b>): text": the alias is no reason */
-	if (e - p > 15 && dsn_has_prefix_ci(p, "(expanded from ")) {
+	/*
+	 * Postfix "<a> (expanded from <b>): text": the alias is no reason.
+	 * Wrapped before the ')' ("<a> (expanded from\n    <b>): text"):
+	 * the diagnostic is below, after the ')' (open_alias()).
+	 */
+	if (e - p >= 14 && dsn_has_prefix_ci(p, "(expanded from")) {
 		const char *cp = memchr(p, ')', (size_t)(e - p));
 
+		if (cp == NULL) {
+			*addr = lower_dup(l->p + start, len);
+			*rest = e;
+			*restn = 0;
+			return *addr ? REST_INLINE : REST_NONE;
+		}
 		if (cp != NULL) {
 			p = cp + 1;
 			while (p < e && *p == ' ')
@@ -1411,6 +1421,24 @@ static const char *const sentence_verbs[] = { "deliver", "undeliverable",
 	"remis", "distribu", "entregar", "entregad", "entregue", "recapitat",
 	"consegn", "afgeleverd", "bezorgd", "dostarcz", "does not exist",
 	"doesn't exist", "not found", NULL };
+
+/* Does the line end inside Postfix's "(expanded from <b>)"? */
+static int
+open_alias(const struct line *l)
+{
+	const char *x = dsn_memstr_ci(l->p, l->n, "(expanded from");
+
+	return x != NULL && memchr(x, ')', l->n - (size_t)(x - l->p)) == NULL;
+}
+
+/* Does the line close what it says ('.', '!', or a closing ')')? */
+static int
+line_closes(const struct line *l)
+{
+	char c = l->n > 0 ? l->p[l->n - 1] : '.';
+
+	return c == '.' || c == '!' || c == ')';
+}
 
 /* Does the line end a sentence ('.', ':', '!', or a closing ')')? */
 static int
@@ -1766,20 +1794,32 @@ diag_append(struct dsn_text_rcpt *r, const char *p, size_t n)
 	return 0;
 }
 
-/* Remote MTA named in a diagnostic: "host X[ip] said", "host X [ip]". */
+/*
+ * Remote MTA named in a diagnostic: "host X[ip] said", "host X [ip]", the
+ * name on the next line when the notice wrapped after the key ("host\n
+ *    mx.example.com[192.0.2.1] said:").
+ */
 static char *
 remote_from_diag(const char *d)
 {
-	static const char *const keys[] = { "host ", "talking to ",
-	    "remote host ", "server ", NULL };
+	static const char *const keys[] = { "host", "talking to",
+	    "remote host", "server", NULL };
 	size_t n = strlen(d), k;
 
 	for (k = 0; keys[k]; k++) {
 		const char *p = d;
 
 		while ((p = dsn_memstr_ci(p, (size_t)(d + n - p), keys[k])) != NULL) {
-			const char *q = p + strlen(keys[k]), *s = q;
+			const char *q = p + strlen(keys[k]), *s;
 			size_t dots = 0;
+
+			if (*q != ' ' && *q != '\n' && *q != '\t') {
+				p = q;
+				continue;
+			}
+			while (*q == ' ' || *q == '\n' || *q == '\t')
+				q++;
+			s = q;
 
 			while (*q && (isalnum((unsigned char)*q) || *q == '-' || *q == '.')) {
 				if (*q == '.')
@@ -2052,10 +2092,33 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 				int same = a2 && strcmp(a2, res->v[idx].addr) == 0;
 
 				free(a2);
-				if (!same)
+				/*
+				 * A line indented deeper than the recipient's that
+				 * goes on with an unclosed sentence (a colon too: "the
+				 * following identities failed:") is its text
+				 * wrapped where an address began (Postfix "(expanded
+				 * from\n    <alias>): ...", "554 Mail from\n    <s>
+				 * rejected"), not the next recipient.
+				 */
+				if (!same && !(lines[j].indent > lines[i].indent &&
+				    !line_closes(&lines[j - 1])))
 					break;
 			}
-			if (diag_append(&res->v[idx], lines[j].p, lines[j].n) < 0) {
+			if (taken == 0 && open_alias(&lines[i])) {
+				/* "<b>): text": the rest of the alias, then text */
+				const char *cp = memchr(lines[j].p, ')', lines[j].n);
+				size_t o = cp ? (size_t)(cp - lines[j].p) + 1 : 0;
+
+				while (o < lines[j].n && (lines[j].p[o] == ':' ||
+				    lines[j].p[o] == ' '))
+					o++;
+				if (o < lines[j].n && diag_append(&res->v[idx],
+				    lines[j].p + o, lines[j].n - o) < 0) {
+					rc = -1;
+					break;
+				}
+			} else if (diag_append(&res->v[idx], lines[j].p,
+			    lines[j].n) < 0) {
 				rc = -1;
 				break;
 			}
