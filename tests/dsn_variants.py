@@ -3,7 +3,7 @@
 # may rely on, for tests/dsn_variants.sh: line ends, header-name case, the
 # transfer encoding of the notice, indentation, the MIME boundary, the
 # returned message cut to its headers, an encoded Subject, Postfix's
-# recipient paragraphs wrapped at another width.
+# recipient paragraphs wrapped at another width, the notice as HTML.
 #
 #   dsn_variants.py --list                  the variants' names
 #   dsn_variants.py OUTDIR VARIANT FILE...   writes OUTDIR/VARIANT-N.eml for
@@ -14,6 +14,7 @@
 #       difference and exits 1 when there is one.
 import base64
 import email
+import html
 import json
 import os
 import email.policy
@@ -176,6 +177,32 @@ def rewrap(b):
     return nb if nb != b else None
 
 
+def html_notice(b):
+    """The notice part of a multipart bounce sent as HTML instead of plain
+    text: each line escaped and ended by <br>, a blank line by <p>, as
+    the HTML-only notices of Exchange and the web mailers are."""
+    msg = email.message_from_bytes(b, policy=email.policy.compat32)
+    if not msg.is_multipart():
+        return None
+    for part in msg.get_payload():
+        if part.get_content_type() != 'text/plain':
+            continue
+        raw = part.get_payload(decode=True)
+        try:
+            text = raw.decode(part.get_content_charset() or 'us-ascii')
+        except (LookupError, UnicodeDecodeError, AttributeError):
+            return None
+        lines = text.replace('\r\n', '\n').split('\n')
+        body = '<html><body>\n' + '\n'.join(
+            ('<p>' if not ln.strip() else '') + html.escape(ln) + '<br>'
+            for ln in lines) + '\n</body></html>\n'
+        del part['Content-Transfer-Encoding']
+        part.set_payload(body.encode('utf-8'), 'utf-8')
+        part.set_type('text/html')
+        return msg.as_bytes()
+    return None
+
+
 VARIANTS = {
     'crlf': crlf,
     'lowerhdr': lambda b: names(b, lambda n: n.lower()),
@@ -187,6 +214,7 @@ VARIANTS = {
     'hdronly': headers_only,
     'subject2047': subject_2047,
     'rewrap': rewrap,
+    'html': html_notice,
 }
 
 

@@ -160,6 +160,8 @@ h_part_begin(void *ctx, const struct mime_part_info *info)
 	snprintf(pt->charset, sizeof(pt->charset), "%s",
 	    info->charset ? info->charset : "");
 	pt->is_message = info->is_message;
+	pt->attached = info->disposition != NULL &&
+	    strcmp(info->disposition, "attachment") == 0;
 	pt->enclosed = parent ? (parent->is_message || parent->enclosed) : 0;
 	/* a text part inside the returned message is not the bounce's text */
 	pt->keep = !info->is_multipart && !info->is_message && keep_type(pt->type) &&
@@ -333,7 +335,16 @@ html_text(struct buf *out, const char *s, size_t n)
 				continue;
 			}
 		}
-		/* line breaks in the source are blanks: the tags make lines */
+		/*
+		 * Line breaks in the source are blanks: the tags make lines.
+		 * One right after a tag's line break ("<br>\n  text") opens no
+		 * blank: the line keeps the indentation it has.
+		 */
+		if ((s[k] == '\n' || s[k] == '\r') && out->len > 0 &&
+		    out->data[out->len - 1] == '\n') {
+			k++;
+			continue;
+		}
 		if (buf_putc(out, s[k] == '\n' || s[k] == '\r' || s[k] == '\t' ?
 		    ' ' : s[k]) == BUF_ERR_NOMEM)
 			return BUF_ERR_NOMEM;
@@ -349,8 +360,13 @@ dsn_main_text(struct dsn_parser *p, struct buf *out)
 	size_t i;
 	int have_plain = 0;
 
+	/*
+	 * An HTML notice is left out for its plain alternative; a plain
+	 * attachment (the returned headers as a .txt file) is none.
+	 */
 	for (i = 0; i < p->nparts; i++)
 		if (p->parts[i].keep && !p->parts[i].enclosed &&
+		    !p->parts[i].attached &&
 		    strcmp(p->parts[i].type, "text/plain") == 0)
 			have_plain = 1;
 	for (i = 0; i < p->nparts; i++) {

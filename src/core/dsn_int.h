@@ -41,6 +41,7 @@ struct dsn_part {
 	int		 is_message;	/* message/rfc822 or message/global */
 	int		 enclosed;	/* inside a returned message */
 	int		 keep;
+	int		 attached;	/* Content-Disposition: attachment */
 	char		 charset[40];	/* lower case, or "" */
 	struct buf	 text;
 };

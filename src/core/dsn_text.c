@@ -1890,8 +1890,8 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 {
 	struct line *lines;
 	struct wordset ws_markers;
-	size_t nl, i, end, marker_at;
-	int rc = 0, in_id = 0;
+	size_t nl, i, end, marker_at, id_indent = 0;
+	int rc = 0, in_id = 0, id_wait = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->returned_at = n;
@@ -1976,10 +1976,21 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		/*
 		 * A message identifier quoted by the notice ("Message-ID:" and
 		 * "<id@host>" on the next, indented line, as amavis and others
-		 * wrap it) names no recipient.
+		 * wrap it; not indented once an HTML notice lost the blanks)
+		 * names no recipient.
 		 */
-		if (line_blank(&lines[i]) || lines[i].indent == 0)
-			in_id = id_field(&lines[i]);
+		if (line_blank(&lines[i])) {
+			if (!id_wait)
+				in_id = 0;
+		} else if (id_wait) {
+			id_wait = 0;	/* the value of "Message-ID:" */
+			in_id = 1;
+		} else if (id_field(&lines[i])) {
+			in_id = 1;
+			id_indent = lines[i].indent;
+			id_wait = lines[i].p[lines[i].n - 1] == ':';
+		} else if (lines[i].indent <= id_indent)
+			in_id = 0;
 		if (in_id)
 			continue;
 		/* every form below names the address with its '@' */
