@@ -353,22 +353,30 @@ html_text(struct buf *out, const char *s, size_t n)
 	return BUF_OK;
 }
 
+/* Has part pt a kept plain-text sibling in a multipart/alternative? */
+static int
+plain_alternative(struct dsn_parser *p, const struct dsn_part *pt)
+{
+	const struct dsn_part *up = part_find(p, pt->parent);
+	size_t i;
+
+	if (up == NULL || pt->id == 0 ||
+	    strcmp(up->type, "multipart/alternative") != 0)
+		return 0;
+	for (i = 0; i < p->nparts; i++)
+		if (p->parts[i].parent == pt->parent && p->parts[i].id != 0 &&
+		    p->parts[i].keep && strcmp(p->parts[i].type, "text/plain") == 0)
+			return 1;
+	return 0;
+}
+
 /* The human-readable text of the report: kept text parts, not enclosed. */
 int
 dsn_main_text(struct dsn_parser *p, struct buf *out)
 {
 	size_t i;
-	int have_plain = 0;
+	int seen_plain = 0;
 
-	/*
-	 * An HTML notice is left out for its plain alternative; a plain
-	 * attachment (the returned headers as a .txt file) is none.
-	 */
-	for (i = 0; i < p->nparts; i++)
-		if (p->parts[i].keep && !p->parts[i].enclosed &&
-		    !p->parts[i].attached &&
-		    strcmp(p->parts[i].type, "text/plain") == 0)
-			have_plain = 1;
 	for (i = 0; i < p->nparts; i++) {
 		struct dsn_part *pt = &p->parts[i];
 		struct buf u;
@@ -377,8 +385,17 @@ dsn_main_text(struct dsn_parser *p, struct buf *out)
 		if (!pt->keep || pt->enclosed || strncmp(pt->type, "text/", 5) != 0 ||
 		    strcmp(pt->type, "text/rfc822-headers") == 0)
 			continue;
-		if (strcmp(pt->type, "text/html") == 0 && have_plain)
+		/*
+		 * An HTML notice is left out for the plain text before it or
+		 * beside it in a multipart/alternative; a plain attachment
+		 * (the returned headers as a .txt file) or a plain part after
+		 * it (a footer, the returned text) is no such text.
+		 */
+		if (strcmp(pt->type, "text/html") == 0 &&
+		    (seen_plain || plain_alternative(p, pt)))
 			continue;
+		if (strcmp(pt->type, "text/plain") == 0 && !pt->attached)
+			seen_plain = 1;
 		/* as UTF-8, at most twice its size (Latin-1 doubles) */
 		buf_init(&u, 2 * pt->text.len + 16);
 		rc = dsn_to_utf8(&u, pt->charset, buf_cstr(&pt->text), pt->text.len);
