@@ -572,6 +572,48 @@ START_TEST(test_return_path_envelope)
 END_TEST
 
 /*
+ * Exim's X-Failed-Recipients names every failed address: each is failed
+ * when the text names none, up to DSN_MAX_RECIPIENTS of a hostile list.
+ */
+START_TEST(test_failed_recipients_header)
+{
+	static const char head[] =
+	    "Return-Path: <>\nFrom: Mail Delivery System <Mailer-Daemon@mx.example.org>\n"
+	    "To: o@example.org\nSubject: Mail delivery failed\nX-Failed-Recipients: ";
+	static const char body[] = "\n\nA message that you sent could not be "
+	    "delivered to all of its recipients.\n";
+	struct dsn_report *rep = NULL;
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 1 << 20);
+	ck_assert_int_eq(buf_puts(&b, head), BUF_OK);
+	ck_assert_int_eq(buf_puts(&b, "p@far.example, k@far.example"), BUF_OK);
+	ck_assert_int_eq(buf_puts(&b, body), BUF_OK);
+	ck_assert_int_eq(dsn_parse_bytes(cl, b.data, b.len, NULL, 0, &rep), 0);
+	ck_assert_uint_eq(rep->nrcpts, 2);
+	ck_assert_str_eq(rep->rcpts[0].final_rcpt, "p@far.example");
+	ck_assert_str_eq(rep->rcpts[1].final_rcpt, "k@far.example");
+	ck_assert_str_eq(rep->rcpts[1].action, "failed");
+	dsn_report_free(rep);
+	rep = NULL;
+	buf_reset(&b);
+	ck_assert_int_eq(buf_puts(&b, head), BUF_OK);
+	for (i = 0; i < DSN_MAX_RECIPIENTS + 200; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "%su%zu@x.example", i ? ", " : "", i);
+		ck_assert_int_eq(buf_puts(&b, a), BUF_OK);
+	}
+	ck_assert_int_eq(buf_puts(&b, body), BUF_OK);
+	ck_assert_int_eq(dsn_parse_bytes(cl, b.data, b.len, NULL, 0, &rep), 0);
+	ck_assert_uint_le(rep->nrcpts, DSN_MAX_RECIPIENTS);
+	dsn_report_free(rep);
+	buf_fini(&b);
+}
+END_TEST
+
+/*
  * A transcript whose one DATA was refused: the recipients it accepted
  * failed with the message. Accepted at RCPT and then delivered, or in a
  * transcript of two sessions, they are not counted.
@@ -1651,6 +1693,7 @@ dsn_suite(void)
 	tcase_add_test(tc, test_fields_vacation);
 	tcase_add_test(tc, test_envelope);
 	tcase_add_test(tc, test_return_path_envelope);
+	tcase_add_test(tc, test_failed_recipients_header);
 	tcase_add_test(tc, test_transcript_data_refused);
 	tcase_add_test(tc, test_response_paragraph);
 	tcase_add_loop_test(tc, test_inline, 0,

@@ -106,6 +106,10 @@
 # delay list "a; Action: Delayed", an Exim file delivery over quota and
 # notices wrapped at another column (a marker, a sentence whose verb or
 # address is on the next line), a display name before the address;
+# "blind28": advisory delay notices of smaller servers ("This is just a
+# warning", "advisory-only", "will keep retrying", "we will try to deliver
+# it again"; 0 of 4 read as delays on the first run) and an Exim notice
+# naming its two failed recipients in X-Failed-Recipients alone;
 # amavis's three notices (its non-delivery report with the message
 # identifier it wraps onto a line of its own, the spam notice listing
 # "-> a", the banned-file notice); "languages": one-sentence notices in

@@ -659,8 +659,10 @@ static const char *const gave_up_words[] = {
  * MESSAGE ONLY"), Exim ("has not yet been delivered", "Delivery attempts
  * will continue"), qmail-style "temporary failure, will keep trying",
  * Exchange and Domino ("delivery has been delayed", "will keep trying"),
- * Gmail ("will retry for N more hours"), and the same in German, French,
- * Spanish and Italian notices.
+ * Gmail ("will retry for N more hours"), the advisory notices of smaller
+ * servers ("This is just a warning, you do not need to take any action",
+ * "This is an advisory-only email", "we will try to deliver it again"),
+ * and the same in German, French, Spanish and Italian notices.
  */
 static const char *const delay_words[] = {
 	"not yet been delivered", "hasn't been delivered yet",
@@ -677,6 +679,11 @@ static const char *const delay_words[] = {
 	"no action is required on your part",
 	"temporary failure, will", "delivery incomplete",
 	"delivery status notification (delay)", "warning: message",
+	"this is just a warning", "do not need to take any action",
+	"advisory-only", "will keep retrying",
+	"will continue retrying", "will continue attempting",
+	"will try to deliver", "will be attempted again",
+	"delivery will be attempted",
 	/* German, French, Spanish, Italian */
 	"noch nicht zugestellt", "bisher nicht zugestellt",
 	"weiterhin versucht",
@@ -725,7 +732,11 @@ static const char *const warning_words[] = {
 	"bisher nicht zugestellt", "weiterhin versucht", "held for retry",
 	"todav\xc3\xad" "a no ha sido entregado", "se reintentar\xc3\xa1",
 	"simple avertissement", "nouvelle tentative",
-	"seguir\xc3\xa1 intentando", "nuovo tentativo", NULL
+	"seguir\xc3\xa1 intentando", "nuovo tentativo",
+	"this is just a warning", "advisory-only", "will keep retrying",
+	"will continue retrying", "will continue attempting",
+	"will try to deliver", "will be attempted again",
+	"delivery will be attempted", NULL
 };
 
 /* Whether s[0..n) holds a word of the list: one pass (dsn_memstr_any_ci). */
@@ -1133,6 +1144,45 @@ static char *
 first_addr(const char *v)
 {
 	return v ? dsn_addr_extract(v, strlen(v)) : NULL;
+}
+
+/* Does an X-Failed-Recipients value list more than one address? */
+static int
+xf_more(const char *v)
+{
+	const char *at = v ? strchr(v, '@') : NULL;
+
+	return at != NULL && strchr(at + 1, '@') != NULL;
+}
+
+/* One failed recipient for each address of an X-Failed-Recipients value. */
+static int
+xf_all(struct dsn_parser *p, struct dsn_report *rep, const char *v,
+    const char *general)
+{
+	const char *b = v;
+
+	while (b && *b && rep->nrcpts < DSN_MAX_RECIPIENTS) {
+		const char *e = strchr(b, ',');
+		size_t n = e ? (size_t)(e - b) : strlen(b);
+		char *a = dsn_addr_extract(b, n);
+		struct dsn_recipient *r;
+
+		if (a != NULL) {
+			if ((r = dsn_rcpt_new(rep)) == NULL) {
+				free(a);
+				return -1;
+			}
+			r->final_rcpt = a;
+			r->provenance = DSN_PROV_HEADER;
+			if (general && (r->diag = dsn_dup_s(general)) == NULL)
+				return -1;
+			if (dsn_rcpt_finish(p, r, NULL) < 0)
+				return -1;
+		}
+		b = e ? e + 1 : NULL;
+	}
+	return 0;
 }
 
 /*
@@ -1646,6 +1696,15 @@ dsn_build(struct dsn_parser *p)
 			    notice_words(p, r, tr.general_diag) < 0)
 				goto oom;
 		}
+		/*
+		 * Exim's X-Failed-Recipients lists every failed address
+		 * ("a@x, b@y"): each one the text did not name is failed.
+		 */
+		if (rep->nrcpts == 0 && xf_more(dsn_top_header(p,
+		    "X-Failed-Recipients")) && xf_all(p, rep,
+		    dsn_top_header(p, "X-Failed-Recipients"),
+		    tr.general_diag) < 0)
+			goto oom;
 		if (rep->nrcpts == 0) {
 			const char *xf = dsn_top_header(p, "X-Failed-Recipients");
 			struct dsn_recipient *r;

@@ -659,6 +659,8 @@ static const char *const strong_markers[] = {
 	"has been delayed in delivery",
 	"this is a warning only",
 	"this is a warning message only",
+	"this is just a warning",
+	"this is an advisory-only email",
 	/* Japanese, Chinese, German, French, Spanish, Russian notices */
 	"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93",	/* 配信できません */
 	"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x81\xab\xe5\xa4\xb1\xe6\x95\x97",	/* 配信に失敗 */
