@@ -464,11 +464,14 @@ dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_
 	/*
 	 * A delay notice (or "Action: expired") whose text names no cause,
 	 * only a transient status or reply code: the message is waiting out
-	 * its queue lifetime.
+	 * its queue lifetime. "Action: expired" (not RFC 3464's, written by
+	 * SendGrid and others) says so itself, whatever transient words the
+	 * diagnostic has ("Connection timed out").
 	 */
 	if (r->action && (dsn_streq_ci(r->action, "delayed") ||
 	    dsn_streq_ci(r->action, "expired")) &&
-	    strcmp(r->cls.source, "text") != 0 &&
+	    (strcmp(r->cls.source, "text") != 0 ||
+	    dsn_streq_ci(r->action, "expired")) &&
 	    strcmp(r->cls.category, "transient") == 0)
 		dsn_set_reason(r, "expired");
 	/*
