@@ -1662,7 +1662,9 @@ dsn_build(struct dsn_parser *p)
 	 * the subject; a mailer daemon naming recipients in the shapes bounces
 	 * use (but not an auto-reply, which also comes from the null sender);
 	 * anyone with a bounce marker, a bounce subject or the returned
-	 * message attached, unless a person forwards it.
+	 * message attached, unless a person forwards it (and, for the
+	 * subject, unless it is an auto-reply: a helpdesk acknowledging a
+	 * message titled "Undeliverable: ..." names its words and address).
 	 */
 	daemon = from_daemon(p);
 	subj = recog_bounce_subject(dsn_top_header(p, "Subject"));
@@ -1671,7 +1673,8 @@ dsn_build(struct dsn_parser *p)
 	    (daemon == 1 && tr.n > 0 && !autoreply(p) && text_says_failure(&tr)) ||
 	    auto_replied_bounce(p, daemon, &tr) ||
 	    (tr.strong && !human_forward(p) && !list_mail(p) &&
-	    (has_returned_message(p) || (subj && names_recipient(&tr))))) {
+	    (has_returned_message(p) || (subj && names_recipient(&tr) &&
+	    !autoreply(p))))) {
 		rep->kind = DSN_KIND_DSN;
 		rep->format = "text";
 		for (i = 0; i < tr.n; i++) {
