@@ -1286,6 +1286,8 @@ x400_form(const char *a)
  * them): the recipient's diagnostic, and its classification again.
  * Returns 0 or -1 (out of memory).
  */
+#define EXIM_BLOCK_DIAG_MAX	1024	/* bytes of the block's failure text */
+
 static int
 exim_block_diag(struct dsn_parser *p, struct dsn_recipient *r, const char *t,
     size_t n, size_t i)
@@ -1293,12 +1295,13 @@ exim_block_diag(struct dsn_parser *p, struct dsn_recipient *r, const char *t,
 	struct buf d;
 	const char *nl = memchr(t + i, '\n', n - i);
 	size_t taken = 0;
-	int rc = 0;
+	int rc = 0, brc = BUF_OK;
 
-	buf_init(&d, 256);
+	/* at most EXIM_BLOCK_DIAG_MAX bytes: a longer text is cut, not lost */
+	buf_init(&d, EXIM_BLOCK_DIAG_MAX);
 	for (i = nl ? (size_t)(nl - t) + 1 : n; i < n && (t[i] == ' ' ||
 	    t[i] == '\t') && taken++ < DSN_TEXT_RCPT_LINES; ) {
-		size_t b = i, e;
+		size_t b = i, e, room;
 
 		nl = memchr(t + i, '\n', n - i);
 		e = nl ? (size_t)(nl - t) : n;
@@ -1306,11 +1309,17 @@ exim_block_diag(struct dsn_parser *p, struct dsn_recipient *r, const char *t,
 			b++;
 		if (b == e)
 			break;
-		if ((d.len > 0 && buf_putc(&d, ' ') != BUF_OK) ||
-		    buf_append(&d, t + b, e - b) != BUF_OK) {
+		if (d.len > 0)
+			brc = buf_putc(&d, ' ');
+		room = d.max - d.len;
+		if (brc == BUF_OK)
+			brc = buf_append(&d, t + b, e - b < room ? e - b : room);
+		if (brc == BUF_ERR_NOMEM) {
 			buf_fini(&d);
 			return -1;
 		}
+		if (brc != BUF_OK || d.len == d.max)
+			break;
 		i = e + 1;
 	}
 	if (d.len > 0) {
