@@ -60,7 +60,8 @@
 # Office 365 (labelled networkerror first, then expired: its first status
 # is 4.4.7, RFC 3463's "delivery time expired"), and a challenge-response
 # request and a "no longer works here" auto-reply, which are none;
-# "blind20": a Korean notice in EUC-KR, an address named only by the
+# "charset" also holds an Exchange notice in UTF-7 ("unicode-1-1-utf-7",
+# its address "yuki+AEA-dept.example.jp"); "blind20": a Korean notice in EUC-KR, an address named only by the
 # notice's Subject and the returned message, DSN fields in a text/plain
 # part, an Exchange NDR sent in the failed mailbox's own name, a security
 # gateway's spam block, a virus wall's notice, Sendmail's 4-hour warning

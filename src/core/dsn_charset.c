@@ -58,6 +58,8 @@ iconv_name(const char *cs)
 		{ "sjis", "CP932" }, { "iso-2022-jp", "ISO-2022-JP-3" },
 		{ "ks_c_5601-1987", "CP949" }, { "euc-kr", "CP949" },
 		{ "big5", "BIG5-HKSCS" },
+		/* Exchange 2000/2003 label their notices so; iconv knows UTF-7 */
+		{ "unicode-1-1-utf-7", "UTF-7" }, { "x-unicode-2-0-utf-7", "UTF-7" },
 	};
 	size_t i;
 
@@ -152,11 +154,16 @@ copy_utf8(struct buf *out, const char *s, size_t n)
 	return BUF_OK;
 }
 
-/* Any byte that needs converting (8-bit, or ESC for ISO-2022)? */
+/*
+ * Any byte that needs converting (8-bit, ESC for ISO-2022, '+' opening a
+ * UTF-7 run: "kijitora+AEA-example.com")?
+ */
 static int
-needs_conversion(const char *s, size_t n)
+needs_conversion(const char *cs, const char *s, size_t n)
 {
-	return bytescan_high(s, n) < n || memchr(s, 0x1b, n) != NULL;
+	return bytescan_high(s, n) < n || memchr(s, 0x1b, n) != NULL ||
+	    (cs != NULL && dsn_streq_ci(iconv_name(cs), "UTF-7") &&
+	    memchr(s, '+', n) != NULL);
 }
 
 int
@@ -168,7 +175,7 @@ dsn_to_utf8(struct buf *out, const char *charset, const char *s, size_t n)
 	size_t left = n;
 	int rc = BUF_OK;
 
-	if (!needs_conversion(s, n) || is_utf8_or_ascii(charset))
+	if (!needs_conversion(charset, s, n) || is_utf8_or_ascii(charset))
 		return copy_utf8(out, s, n);
 	if ((cd = iconv_open("UTF-8", iconv_name(charset))) == (iconv_t)-1)
 		return copy_utf8(out, s, n);	/* unknown charset */
