@@ -1311,16 +1311,14 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 			*restn = 0;
 			return *addr ? REST_INLINE : REST_NONE;
 		}
-		if (cp != NULL) {
-			p = cp + 1;
-			while (p < e && *p == ' ')
-				p++;
-			if (p >= e || (*p == ':' && p + 1 >= e)) {
-				*addr = lower_dup(l->p + start, len);
-				*rest = e;
-				*restn = 0;
-				return *addr ? REST_BELOW : REST_NONE;
-			}
+		p = cp + 1;
+		while (p < e && *p == ' ')
+			p++;
+		if (p >= e || (*p == ':' && p + 1 >= e)) {
+			*addr = lower_dup(l->p + start, len);
+			*rest = e;
+			*restn = 0;
+			return *addr ? REST_BELOW : REST_NONE;
 		}
 	}
 	/* "a: text"; "a; Action: Delayed" (a status list of one MTA) */
