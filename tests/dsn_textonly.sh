@@ -12,16 +12,8 @@
 # without).
 #
 # usage: tests/dsn_textonly.sh            (top_srcdir/top_builddir from make)
-top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
-egressctl="$top_builddir/egressctl"
-pat="$top_srcdir/conf/bounce-patterns.conf"
-py="$top_srcdir/tests/dsn_textonly.py"
-data="$top_srcdir/tests/data/dsn"
-
-command -v python3 >/dev/null 2>&1 || { echo "SKIP: no python3"; exit 77; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/dsn_textonly.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
+name=dsn_textonly
+. "${top_srcdir:-.}/tests/dsn_py.sh"
 mkdir "$work/text" || exit 1
 # shellcheck disable=SC2086
 python3 "$py" strip "$work/text" "$data"/*.eml || { echo "FAIL: strip"; exit 1; }

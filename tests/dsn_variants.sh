@@ -11,16 +11,8 @@
 # Fails on any difference, printing it. Needs python3 (skipped without).
 #
 # usage: tests/dsn_variants.sh            (top_srcdir/top_builddir from make)
-top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
-egressctl="$top_builddir/egressctl"
-pat="$top_srcdir/conf/bounce-patterns.conf"
-py="$top_srcdir/tests/dsn_variants.py"
-data="$top_srcdir/tests/data/dsn"
-
-command -v python3 >/dev/null 2>&1 || { echo "SKIP: no python3"; exit 77; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/dsn_variants.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
+name=dsn_variants
+. "${top_srcdir:-.}/tests/dsn_py.sh"
 files=$(ls "$data"/*.eml "$data"/extra/*.eml "$data"/regress/*.eml \
 	"$data"/classes/*/*.eml | LC_ALL=C sort)
 # shellcheck disable=SC2086
