@@ -572,6 +572,34 @@ START_TEST(test_return_path_envelope)
 END_TEST
 
 /*
+ * A mailing list's footer below its rule of underscores names no failed
+ * recipient, when no returned message tells the list's address either.
+ */
+START_TEST(test_list_footer)
+{
+	static const char msg[] =
+	    "From: MAILER-DAEMON@mx.example.net\nTo: dev-bounces@lists.example.org\n"
+	    "Subject: failure notice\n\n"
+	    "The message below could not be delivered and has been discarded.\n"
+	    "Reason: 550 5.7.1 Message rejected due to local policy\n\n"
+	    "_______________________________________________\n"
+	    "dev mailing list\ndev@lists.example.org\n"
+	    "https://lists.example.org/mailman/listinfo/dev\n";
+	struct dsn_report *rep = NULL;
+	size_t i;
+
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, sizeof(msg) - 1, NULL, 0,
+	    &rep), 0);
+	ck_assert_int_eq(rep->kind, DSN_KIND_DSN);
+	for (i = 0; i < rep->nrcpts; i++)
+		ck_assert_msg(rep->rcpts[i].final_rcpt == NULL ||
+		    strcmp(rep->rcpts[i].action, "failed") != 0,
+		    "%s failed", rep->rcpts[i].final_rcpt);
+	dsn_report_free(rep);
+}
+END_TEST
+
+/*
  * Exim's X-Failed-Recipients names every failed address: each is failed
  * when the text names none, up to DSN_MAX_RECIPIENTS of a hostile list.
  */
@@ -799,6 +827,12 @@ static const struct pcase pcases[] = {
 	  "<cc1@example.net>\n    (reason: 550 5.1.1 user unknown)\n\n"
 	  RET_PART("b@example.net"), DSN_KIND_DSN,
 	  { "b@example.net", "cc1@example.net", NULL }, "failed", 1, 1 },
+	{ "a daemon's auto-replied rejection returning nothing is a bounce",
+	  "From: MAILER-DAEMON@mx.example.pl\nTo: a@example.org\n"
+	  "Subject: Message rejected\nAuto-Submitted: auto-replied\n\n"
+	  "Your message to adam@example.pl was rejected by the receiving server.\n\n"
+	  "adam@example.pl: 550 5.1.1 No such user here\n",
+	  DSN_KIND_DSN, { "adam@example.pl", NULL }, "failed", 1, 1 },
 	{ "an alias wrapped onto the next line is no recipient",
 	  TXT_HEAD("Undelivered Mail Returned to Sender") "\n"
 	  "<karl@example.net> (expanded from\n"
@@ -1694,6 +1728,7 @@ dsn_suite(void)
 	tcase_add_test(tc, test_envelope);
 	tcase_add_test(tc, test_return_path_envelope);
 	tcase_add_test(tc, test_failed_recipients_header);
+	tcase_add_test(tc, test_list_footer);
 	tcase_add_test(tc, test_transcript_data_refused);
 	tcase_add_test(tc, test_response_paragraph);
 	tcase_add_loop_test(tc, test_inline, 0,

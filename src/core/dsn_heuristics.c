@@ -1010,18 +1010,39 @@ text_says_failure(const struct dsn_text_result *tr)
 
 static int	has_returned_message(const struct dsn_parser *);
 
+/* Does a recipient's own text carry a 4xx/5xx reply or status code? */
+static int
+rcpt_has_failure_code(const struct dsn_text_result *tr)
+{
+	size_t i;
+
+	for (i = 0; i < tr->n; i++) {
+		char st[16];
+		int reply;
+
+		if (tr->v[i].prov == DSN_PROV_RETURNED || tr->v[i].excluded)
+			continue;
+		dsn_diag_codes(tr->v[i].diag, st, &reply);
+		if (reply >= 400 || st[0] == '4' || st[0] == '5')
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * Some MTAs mark their rejections "Auto-Submitted: auto-replied" (RFC
  * 3834 asks for auto-generated). Such a message is still a bounce when
  * its structure says so: a mailer daemon or the null sender, failure
- * words naming recipients, and the returned message enclosed.
+ * words naming recipients, and the returned message enclosed or, when
+ * the notice returns nothing, an SMTP failure code on a recipient's own
+ * lines ("adam@example.pl: 550 5.1.1 No such user here").
  */
 static int
 auto_replied_bounce(const struct dsn_parser *p, int daemon,
     const struct dsn_text_result *tr)
 {
-	return daemon && tr->n > 0 && has_returned_message(p) &&
-	    text_says_failure(tr);
+	return daemon && tr->n > 0 && text_says_failure(tr) &&
+	    (has_returned_message(p) || rcpt_has_failure_code(tr));
 }
 
 /* "Fwd: Undeliverable: ..." from a person is about a bounce, not one. */

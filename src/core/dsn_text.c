@@ -557,6 +557,18 @@ id_field(const struct line *l)
 	return 0;
 }
 
+/*
+ * "____..." (20 or more, which line_split() made a blank line) or "--",
+ * "-- ": a footer or a signature opens.
+ */
+static int
+footer_rule(const struct line *l)
+{
+	if (l->n == 2 && l->p[0] == '-' && l->p[1] == '-')
+		return 1;
+	return l->n == 0 && l->p != NULL && strspn(l->p, "_") >= 20;
+}
+
 /* Markers after which the returned message follows. */
 static const char *const returned_markers[] = {
 	"this is a copy of the message",
@@ -1891,7 +1903,7 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	struct line *lines;
 	struct wordset ws_markers;
 	size_t nl, i, end, marker_at, id_indent = 0;
-	int rc = 0, in_id = 0, id_wait = 0;
+	int rc = 0, in_id = 0, id_wait = 0, in_footer = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->returned_at = n;
@@ -1992,6 +2004,18 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		} else if (lines[i].indent <= id_indent)
 			in_id = 0;
 		if (in_id)
+			continue;
+		/*
+		 * A footer below a rule of underscores (a mailing list's:
+		 * "____\nlist mailing list\nlist@host\nhttps://...") or a
+		 * signature ("--"), to the end of its paragraph, names no
+		 * recipient.
+		 */
+		if (footer_rule(&lines[i]))
+			in_footer = 1;
+		else if (line_blank(&lines[i]))
+			in_footer = 0;
+		if (in_footer)
 			continue;
 		/* every form below names the address with its '@' */
 		if (line_blank(&lines[i]) ||
