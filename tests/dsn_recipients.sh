@@ -114,7 +114,11 @@
 # five that are none (a list digest quoting a Postfix bounce, a helpdesk's
 # auto-reply to a message titled "Undeliverable: ...", which came out as a
 # bounce naming the address it quoted, a message forwarded as an
-# attachment, a recall, an account notice);
+# attachment, a recall, an account notice); "blind29": the common forms
+# once more after the changes of blind28 (Exim, Courier, Office 365,
+# Gmail, a Yahoo deferral, Sendmail's 4-hour warning, MDaemon; a CI
+# notice quoting an SMTP refusal and an out-of-office reply; every one
+# read right on the first run);
 # amavis's three notices (its non-delivery report with the message
 # identifier it wraps onto a line of its own, the spam notice listing
 # "-> a", the banned-file notice); "languages": one-sentence notices in
