@@ -118,7 +118,12 @@
 # once more after the changes of blind28 (Exim, Courier, Office 365,
 # Gmail, a Yahoo deferral, Sendmail's 4-hour warning, MDaemon; a CI
 # notice quoting an SMTP refusal and an out-of-office reply; every one
-# read right on the first run);
+# read right on the first run); "blind30": notices naming two recipients
+# with different outcomes (Sendmail's permanent and transient sections in
+# one notice, an Exchange HTML notice, qmail) and Exim's retry-time and
+# unrouteable forms (7 of 7 found with every reason right on the first
+# run; the recipient under Sendmail's "permanent fatal errors" heading was
+# reported delayed with the other, now each takes its heading's action);
 # amavis's three notices (its non-delivery report with the message
 # identifier it wraps onto a line of its own, the spam notice listing
 # "-> a", the banned-file notice); "languages": one-sentence notices in

@@ -1714,6 +1714,11 @@ dsn_build(struct dsn_parser *p)
 				break;
 			r->final_rcpt = dsn_dup_s(tr.v[i].addr);
 			r->provenance = tr.v[i].prov ? tr.v[i].prov : DSN_PROV_REASON;
+			/* listed under a permanent or a transient heading */
+			if (tr.v[i].section != 0 && r->provenance !=
+			    DSN_PROV_RETURNED && (r->action = dsn_dup_s(
+			    tr.v[i].section == 1 ? "failed" : "delayed")) == NULL)
+				goto oom;
 			/*
 			 * Its own lines, unless they say nothing of a failure:
 			 * a labelled block of Subject/Sent fields, an address

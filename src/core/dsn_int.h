@@ -189,6 +189,8 @@ struct dsn_text_rcpt {
 	int	 field;		/* first named by a "Label: address" field */
 	int	 accepted;	/* a transcript shows its RCPT accepted (2xx) */
 	int	 lined;		/* named by a recipient line, not a sentence */
+	int	 section;	/* 1: under Sendmail's "permanent fatal errors"
+				   heading, 2: its "transient non-fatal" one */
 };
 
 struct dsn_text_result {

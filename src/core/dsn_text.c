@@ -1903,7 +1903,7 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	struct line *lines;
 	struct wordset ws_markers;
 	size_t nl, i, end, marker_at, id_indent = 0;
-	int rc = 0, in_id = 0, id_wait = 0, in_footer = 0;
+	int rc = 0, in_id = 0, id_wait = 0, in_footer = 0, section = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->returned_at = n;
@@ -2017,6 +2017,19 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 			in_footer = 0;
 		if (in_footer)
 			continue;
+		/*
+		 * Sendmail heads its lists "----- The following addresses had
+		 * permanent fatal errors -----" and "... transient non-fatal
+		 * errors -----" (one notice may carry both): each recipient's
+		 * action is its heading's, whatever the rest of the notice says.
+		 */
+		if (lines[i].n > 0 && lines[i].p[0] == '-')
+			section = dsn_memstr_ci(lines[i].p, lines[i].n,
+			    "permanent fatal error") ? 1 :
+			    dsn_memstr_ci(lines[i].p, lines[i].n,
+			    "transient non-fatal error") ? 2 :
+			    dsn_memstr_ci(lines[i].p, lines[i].n,
+			    "transcript of session") ? 0 : section;
 		/* every form below names the address with its '@' */
 		if (line_blank(&lines[i]) ||
 		    memchr(lines[i].p, '@', lines[i].n) == NULL)
@@ -2043,6 +2056,8 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 			res->v[idx].excluded = 1;
 		if (k == REST_INLINE || k == REST_BELOW)
 			res->v[idx].lined = 1;
+		if (res->v[idx].section == 0)
+			res->v[idx].section = section;
 		if (res->v[idx].prov == DSN_PROV_NONE && k != REST_NONE &&
 		    labelled_value(lines[i].p, lines[i].p + lines[i].n) != NULL)
 			res->v[idx].field = 1;
