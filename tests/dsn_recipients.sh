@@ -118,7 +118,12 @@
 # once more after the changes of blind28 (Exim, Courier, Office 365,
 # Gmail, a Yahoo deferral, Sendmail's 4-hour warning, MDaemon; a CI
 # notice quoting an SMTP refusal and an out-of-office reply; every one
-# read right on the first run); "blind30": notices naming two recipients
+# read right on the first run). Two earlier labels (blind5's Postfix
+# bounce after connection timeouts, blind8's IIS "unable to connect")
+# said networkerror; the labelled corpus calls a final failure after
+# timeouts or refused connections expired (lhost-postfix-08 and -15,
+# lhost-yandex-03, rfc3464-36), and so do they now; "blind30": notices
+# naming two recipients
 # with different outcomes (Sendmail's permanent and transient sections in
 # one notice, an Exchange HTML notice, qmail) and Exim's retry-time and
 # unrouteable forms (7 of 7 found with every reason right on the first

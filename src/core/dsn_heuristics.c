@@ -790,7 +790,9 @@ connect_failed(const char *d)
 {
 	static const char *const w[] = { "timed out", "timeout",
 	    "connection refused", "no route to host", "unreachable",
-	    "not reachable", "establish an smtp connection", NULL };
+	    "not reachable", "establish an smtp connection",
+	    "unable to connect", "could not connect", "failed to connect",
+	    NULL };
 
 	return any_word(d, strlen(d), w);
 }
