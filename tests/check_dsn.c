@@ -833,6 +833,11 @@ static const struct pcase pcases[] = {
 	  "Your message to adam@example.pl was rejected by the receiving server.\n\n"
 	  "adam@example.pl: 550 5.1.1 No such user here\n",
 	  DSN_KIND_DSN, { "adam@example.pl", NULL }, "failed", 1, 1 },
+	{ "a quoted local part is the recipient's",
+	  TXT_HEAD("Undelivered Mail Returned to Sender") "\n"
+	  "<\"ann..lee.\"@example.net>: host mx.example.net[192.0.2.9] said: 550 5.1.1\n"
+	  "    <\"ann..lee.\"@example.net>... User Unknown (in reply to RCPT TO command)\n",
+	  DSN_KIND_DSN, { "\"ann..lee.\"@example.net", NULL }, "failed", 1, 1 },
 	{ "an alias wrapped onto the next line is no recipient",
 	  TXT_HEAD("Undelivered Mail Returned to Sender") "\n"
 	  "<karl@example.net> (expanded from\n"

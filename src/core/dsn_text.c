@@ -269,12 +269,25 @@ addr_around(const char *s, size_t n, size_t at, size_t *start)
 {
 	size_t b = at, e = at + 1, dots = 0;
 
-	while (b > 0 && local_char((unsigned char)s[b - 1]))
+	if (at > 1 && s[at - 1] == '"') {
+		/* a quoted local part ('"a..b"@host', RFC 5321): no blanks */
+		for (b = at - 1; b > 0 && at - b < DSN_ADDR_MAX; b--) {
+			unsigned char c = (unsigned char)s[b - 1];
+
+			if (c == '"' || c <= ' ' || c == '\\' || c >= 0x7f)
+				break;
+		}
+		if (b == 0 || s[b - 1] != '"' || b == at - 1)
+			return 0;
 		b--;
-	while (b < at && s[b] == '.')
-		b++;
-	if (b == at)
-		return 0;
+	} else {
+		while (b > 0 && local_char((unsigned char)s[b - 1]))
+			b--;
+		while (b < at && s[b] == '.')
+			b++;
+		if (b == at)
+			return 0;
+	}
 	while (e < n && domain_char((unsigned char)s[e])) {
 		if (s[e] == '.')
 			dots++;
@@ -1264,9 +1277,11 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 
 		if (at == NULL)
 			return REST_NONE;
-		for (i = 0; p + i < at; i++)
-			if (!local_char((unsigned char)p[i]))
-				return REST_NONE;
+		/* a quoted local part ("<\"a..b\"@host>") is checked by addr_around() */
+		if (!(at - p >= 3 && *p == '"' && at[-1] == '"'))
+			for (i = 0; p + i < at; i++)
+				if (!local_char((unsigned char)p[i]))
+					return REST_NONE;
 		if ((len = addr_around(l->p, l->n, (size_t)(at - l->p), &start)) == 0)
 			return REST_NONE;
 		/*
