@@ -1449,6 +1449,45 @@ static const char *const sentence_verbs[] = { "deliver", "undeliverable",
 	"consegn", "afgeleverd", "bezorgd", "dostarcz", "does not exist",
 	"doesn't exist", "not found", NULL };
 
+/*
+ * Sendmail's entry for a program or a file an alias led to:
+ *
+ *	"|/home/k/mail/catch.pl"
+ *	    (reason: 255)
+ *	    (expanded from: <k@example.jp>)
+ *
+ * The recipient is the address the alias expanded from (line i), its
+ * diagnostic the "(reason: ...)" line between.
+ */
+static int
+program_alias(const struct line *lines, size_t i, char **addr,
+    const char **rest, size_t *restn)
+{
+	size_t j;
+
+	if (!dsn_has_prefix_ci(lines[i].p, "(expanded from:"))
+		return 0;
+	for (j = i; j-- > 0 && i - j <= 3 && !line_blank(&lines[j]);) {
+		const char *q = lines[j].p;
+
+		if (q[0] == '"')
+			q++;
+		if (q[0] != '|' && q[0] != '/')
+			continue;
+		if ((*addr = dsn_addr_extract(lines[i].p, lines[i].n)) == NULL)
+			return 0;
+		*rest = lines[i].p + lines[i].n;
+		*restn = 0;
+		for (j++; j < i; j++)
+			if (dsn_has_prefix_ci(lines[j].p, "(reason:")) {
+				*rest = lines[j].p;
+				*restn = lines[j].n;
+			}
+		return 1;
+	}
+	return 0;
+}
+
 /* Does the line end inside Postfix's "(expanded from <b>)"? */
 static int
 open_alias(const struct line *l)
@@ -2052,6 +2091,9 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		k = recipient_line(&lines[i], &addr, &rest, &restn);
 		if (k == REST_NONE && res->n == 0 &&
 		    reply_echo_recipient(&lines[i], &addr, &rest, &restn))
+			k = REST_INLINE;
+		if (k == REST_NONE && program_alias(lines, i, &addr, &rest,
+		    &restn))
 			k = REST_INLINE;
 		if (k == REST_NONE && (addr = sentence_recipient(&lines[i],
 		    i + 1 < end && !line_blank(&lines[i + 1]) ? &lines[i + 1] :
