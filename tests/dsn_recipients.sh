@@ -130,8 +130,9 @@
 # run; the recipient under Sendmail's "permanent fatal errors" heading was
 # reported delayed with the other, now each takes its heading's action);
 # Sendmail's entry for a program an alias led to ("|/usr/local/bin/x",
-# "(expanded from: <a>)"), amavis's three notices (its non-delivery report with the message
-# identifier it wraps onto a line of its own, the spam notice listing
+# "(expanded from: <a>)"), amavis's three notices (its non-delivery
+# report with the message identifier it wraps onto a line of its own, the
+# spam notice listing
 # "-> a", the banned-file notice); "languages": one-sentence notices in
 # French, Dutch, Polish, Portuguese, Russian, Chinese and Japanese naming
 # the address in their own word order.
