@@ -132,8 +132,8 @@
 # Sendmail's entry for a program an alias led to ("|/usr/local/bin/x",
 # "(expanded from: <a>)"), amavis's three notices (its non-delivery
 # report with the message identifier it wraps onto a line of its own, the
-# spam notice listing
-# "-> a", the banned-file notice); "languages": one-sentence notices in
+# spam notice listing "-> a", the banned-file notice); "languages":
+# one-sentence notices in
 # French, Dutch, Polish, Portuguese, Russian, Chinese and Japanese naming
 # the address in their own word order.
 # Prints precision and recall
