@@ -1301,6 +1301,8 @@ x400_form(const char *a)
 	    dsn_has_prefix_ci(a, "imceaex-");
 }
 
+#define EXIM_BLOCK_DIAG_MAX	1024	/* bytes of the block's failure text */
+
 /*
  * Exim's block for a file or pipe delivery: "  save to /path\n    generated
  * by a\n    mailbox is full: retry timeout exceeded". The indented lines
@@ -1309,8 +1311,6 @@ x400_form(const char *a)
  * them): the recipient's diagnostic, and its classification again.
  * Returns 0 or -1 (out of memory).
  */
-#define EXIM_BLOCK_DIAG_MAX	1024	/* bytes of the block's failure text */
-
 static int
 exim_block_diag(struct dsn_parser *p, struct dsn_recipient *r, const char *t,
     size_t n, size_t i)
