@@ -833,6 +833,13 @@ static const struct pcase pcases[] = {
 	  "Your message to adam@example.pl was rejected by the receiving server.\n\n"
 	  "adam@example.pl: 550 5.1.1 No such user here\n",
 	  DSN_KIND_DSN, { "adam@example.pl", NULL }, "failed", 1, 1 },
+	{ "the sender a transcript's MAIL FROM refusal echoes is not failed",
+	  TXT_HEAD("Returned mail: see transcript for details") "\n"
+	  "   ----- Transcript of session follows -----\n"
+	  ">>> MAIL From:<a@example.org> SIZE=1200\n"
+	  "<<< 553 5.1.8 <a@example.org>... Domain of sender address does not exist\n"
+	  "501 5.6.0 Data format error\n",
+	  DSN_KIND_DSN, { "!a@example.org", NULL }, "unknown", 1, 0 },
 	{ "a quoted local part is the recipient's",
 	  TXT_HEAD("Undelivered Mail Returned to Sender") "\n"
 	  "<\"ann..lee.\"@example.net>: host mx.example.net[192.0.2.9] said: 550 5.1.1\n"

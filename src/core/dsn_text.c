@@ -2037,7 +2037,7 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		const char *rest = NULL;
 		size_t restn = 0, j, taken = 0;
 		enum rest_kind k;
-		int idx, ex, paras = 0;
+		int idx, ex, paras = 0, lined;
 
 		/*
 		 * A message identifier quoted by the notice ("Message-ID:" and
@@ -2089,6 +2089,8 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		    memchr(lines[i].p, '@', lines[i].n) == NULL)
 			continue;
 		k = recipient_line(&lines[i], &addr, &rest, &restn);
+		/* a recipient line proper, not a reply echoing an address */
+		lined = k == REST_INLINE || k == REST_BELOW;
 		if (k == REST_NONE && res->n == 0 &&
 		    reply_echo_recipient(&lines[i], &addr, &rest, &restn))
 			k = REST_INLINE;
@@ -2111,7 +2113,7 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		}
 		if (ex)
 			res->v[idx].excluded = 1;
-		if (k == REST_INLINE || k == REST_BELOW)
+		if (lined)
 			res->v[idx].lined = 1;
 		if (res->v[idx].section == 0)
 			res->v[idx].section = section;
