@@ -1018,16 +1018,10 @@ rcpt_has_failure_code(const struct dsn_text_result *tr)
 {
 	size_t i;
 
-	for (i = 0; i < tr->n; i++) {
-		char st[16];
-		int reply;
-
-		if (tr->v[i].prov == DSN_PROV_RETURNED || tr->v[i].excluded)
-			continue;
-		dsn_diag_codes(tr->v[i].diag, st, &reply);
-		if (reply >= 400 || st[0] == '4' || st[0] == '5')
+	for (i = 0; i < tr->n; i++)
+		if (tr->v[i].prov != DSN_PROV_RETURNED && !tr->v[i].excluded &&
+		    dsn_diag_failed(tr->v[i].diag))
 			return 1;
-	}
 	return 0;
 }
 
@@ -1172,16 +1166,10 @@ first_addr(const char *v)
 	return v ? dsn_addr_extract(v, strlen(v)) : NULL;
 }
 
-/* Does an X-Failed-Recipients value list more than one address? */
-static int
-xf_more(const char *v)
-{
-	const char *at = v ? strchr(v, '@') : NULL;
-
-	return at != NULL && strchr(at + 1, '@') != NULL;
-}
-
-/* One failed recipient for each address of an X-Failed-Recipients value. */
+/*
+ * One failed recipient for each address of an X-Failed-Recipients value
+ * (v may be NULL: none).
+ */
 static int
 xf_all(struct dsn_parser *p, struct dsn_report *rep, const char *v,
     const char *general)
@@ -1741,22 +1729,19 @@ dsn_build(struct dsn_parser *p)
 		}
 		/*
 		 * Exim's X-Failed-Recipients lists every failed address
-		 * ("a@x, b@y"): each one the text did not name is failed.
+		 * ("a@x, b@y"): each is failed when the text named none.
 		 */
-		if (rep->nrcpts == 0 && xf_more(dsn_top_header(p,
-		    "X-Failed-Recipients")) && xf_all(p, rep,
-		    dsn_top_header(p, "X-Failed-Recipients"),
-		    tr.general_diag) < 0)
+		if (rep->nrcpts == 0 && xf_all(p, rep, dsn_top_header(p,
+		    "X-Failed-Recipients"), tr.general_diag) < 0)
 			goto oom;
 		if (rep->nrcpts == 0) {
-			const char *xf = dsn_top_header(p, "X-Failed-Recipients");
 			struct dsn_recipient *r;
 
 			if ((r = dsn_rcpt_new(rep)) == NULL)
 				goto oom;
-			r->final_rcpt = xf ? first_addr(xf) : first_addr(p->ret_to);
+			r->final_rcpt = first_addr(p->ret_to);
 			r->provenance = r->final_rcpt == NULL ? DSN_PROV_NONE :
-			    xf ? DSN_PROV_HEADER : DSN_PROV_RETURNED;
+			    DSN_PROV_RETURNED;
 			/*
 			 * GroupWise and other local systems list the failed
 			 * user by local part alone ("berta (Mailbox over quota

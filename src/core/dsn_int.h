@@ -214,6 +214,8 @@ int	dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	    size_t max_rcpts, int text_only, struct dsn_text_result *res);
 void	dsn_text_result_fini(struct dsn_text_result *);
 
+/* Non-zero when diag (or NULL) carries a 4xx/5xx reply or status code. */
+int	dsn_diag_failed(const char *diag);
 /* Non-zero when s[0..n) says something failed (words or an SMTP code). */
 int	dsn_failure_words(const char *s, size_t n);
 /* "not delivered yet" in several languages: a marker and a warning word */

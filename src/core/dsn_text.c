@@ -334,21 +334,6 @@ dsn_addr_extract(const char *s, size_t n)
 
 /* ---- diagnostics ---- */
 
-/* Non-zero when diag holds a 4xx or 5xx SMTP reply. */
-static int
-failure_reply_in(const char *diag)
-{
-	size_t n, i;
-
-	if (diag == NULL)
-		return 0;
-	n = strlen(diag);
-	for (i = 0; i < n; i++)
-		if (smtp_reply_at(diag, n, i) >= 400)
-			return 1;
-	return 0;
-}
-
 /* The status buffers of dsn.h hold any status code. */
 _Static_assert(SMTP_STATUS_LEN_MAX < 16, "status buffer too small");
 
@@ -430,6 +415,16 @@ dsn_diag_codes(const char *diag, char status[16], int *reply)
 			status[len] = '\0';
 		}
 	}
+}
+
+int
+dsn_diag_failed(const char *diag)
+{
+	char st[16];
+	int reply;
+
+	dsn_diag_codes(diag, st, &reply);
+	return reply >= 400 || st[0] == '4' || st[0] == '5';
 }
 
 /* Does s[i..] start "CODE-" or "CODE STATUS " with the given code/status? */
@@ -2278,7 +2273,7 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		 */
 		for (i = 0; i < res->n; i++)
 			if (res->v[i].excluded && res->v[i].lined &&
-			    !res->v[i].weak && failure_reply_in(res->v[i].diag))
+			    !res->v[i].weak && dsn_diag_failed(res->v[i].diag))
 				res->v[i].excluded = 0;
 		for (i = 0; i < res->n; i++)
 			if (!res->v[i].excluded && !res->v[i].weak)
