@@ -600,6 +600,85 @@ START_TEST(test_list_footer)
 END_TEST
 
 /*
+ * The returned message quoted in the notice's text: its author, named by
+ * the notice's opening ("A message sent by <a>"), is no failed recipient
+ * once the copy's From shows who wrote it, as when the copy is attached.
+ */
+START_TEST(test_inline_copy_author)
+{
+	static const char msg[] =
+	    "From: Mail Delivery System <Mailer-Daemon@mx.example.org>\n"
+	    "To: relay@example.org\nSubject: Mail delivery failed\n\n"
+	    "A message sent by\n\n  <author@example.com>\n\n"
+	    "could not be delivered to one or more of its recipients. The "
+	    "following\naddress(es) failed:\n\n  friend@far.example\n"
+	    "    SMTP error from remote mail server after RCPT TO:"
+	    "<friend@far.example>:\n    550 5.1.1 No such user here\n\n"
+	    "------ This is a copy of the message, including all the "
+	    "headers. ------\n\n"
+	    "Message-Id: <m1@example.com>\nFrom: author@example.com\n"
+	    "To: friend@far.example\nSubject: hello\n\nhi\n";
+	struct dsn_report *rep = NULL;
+
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, sizeof(msg) - 1, NULL, 0,
+	    &rep), 0);
+	ck_assert_int_eq(rep->kind, DSN_KIND_DSN);
+	ck_assert_uint_eq(rep->nrcpts, 1);
+	ck_assert_str_eq(rep->rcpts[0].final_rcpt, "friend@far.example");
+	ck_assert_str_eq(rep->rcpts[0].cls.reason, "userunknown");
+	dsn_report_free(rep);
+}
+END_TEST
+
+/*
+ * The returned message quoted after the notice with no separator line (or
+ * one in words no list knows): its header, known by its fields, ends the
+ * notice, so the copy's Cc is no recipient and its header words are no
+ * diagnostic. A mail program's view of the notice, opening with the
+ * notice's own "To:" and "Subject:", does not end it.
+ */
+START_TEST(test_inline_copy_header_block)
+{
+	static const char msg[] =
+	    "From: MAILER-DAEMON@mx.example.net\nTo: a@example.org\n"
+	    "Subject: Undelivered Mail\n\n"
+	    "Die Nachricht an kim@far.example konnte nicht zugestellt "
+	    "werden.\n550 5.1.1 <kim@far.example>: Recipient address "
+	    "rejected\n\n"
+	    "DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=k1;\n"
+	    "\tb=AbCdEf==\n"
+	    "Message-ID: <m2@example.org>\nFrom: a@example.org\n"
+	    "To: kim@far.example\nCc: boss@example.org\n"
+	    "X-Spam-Status: spam, virus found, blacklisted\n"
+	    "Subject: quote\n\nbody\n";
+	static const char view[] =
+	    "From: MAILER-DAEMON@mx.example.net\nTo: a@example.org\n"
+	    "Subject: Undeliverable Mail\n\n"
+	    "To: a@example.org\nCC:\nDate: Monday\n"
+	    "Subject: Undeliverable Mail\n\n"
+	    "undeliverable to kim@far.example\n\n"
+	    "550 5.1.1 Mailbox unknown\n";
+	struct dsn_report *rep = NULL;
+
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, sizeof(msg) - 1, NULL, 0,
+	    &rep), 0);
+	ck_assert_int_eq(rep->kind, DSN_KIND_DSN);
+	ck_assert_uint_eq(rep->nrcpts, 1);
+	ck_assert_str_eq(rep->rcpts[0].final_rcpt, "kim@far.example");
+	ck_assert_str_eq(rep->rcpts[0].cls.reason, "userunknown");
+	ck_assert_ptr_null(strstr(rep->rcpts[0].diag, "X-Spam"));
+	dsn_report_free(rep);
+	rep = NULL;
+	ck_assert_int_eq(dsn_parse_bytes(cl, view, sizeof(view) - 1, NULL, 0,
+	    &rep), 0);
+	ck_assert_uint_eq(rep->nrcpts, 1);
+	ck_assert_str_eq(rep->rcpts[0].final_rcpt, "kim@far.example");
+	ck_assert_str_eq(rep->rcpts[0].action, "failed");
+	dsn_report_free(rep);
+}
+END_TEST
+
+/*
  * Exim's X-Failed-Recipients names every failed address: each is failed
  * when the text names none, up to DSN_MAX_RECIPIENTS of a hostile list.
  */
@@ -1741,6 +1820,8 @@ dsn_suite(void)
 	tcase_add_test(tc, test_return_path_envelope);
 	tcase_add_test(tc, test_failed_recipients_header);
 	tcase_add_test(tc, test_list_footer);
+	tcase_add_test(tc, test_inline_copy_author);
+	tcase_add_test(tc, test_inline_copy_header_block);
 	tcase_add_test(tc, test_transcript_data_refused);
 	tcase_add_test(tc, test_response_paragraph);
 	tcase_add_loop_test(tc, test_inline, 0,

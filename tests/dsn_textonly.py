@@ -5,6 +5,11 @@
 #
 #   dsn_textonly.py strip OUTDIR FILE...   writes OUTDIR/<name> for every
 #                                         FILE that had such a part
+#   dsn_textonly.py inline OUTDIR SEP FILE...
+#       writes OUTDIR/<name> for every FILE (already stripped) with a notice
+#       and a returned message: one text/plain part, the notice, then the
+#       returned message quoted after the separator line SEP ('' none), as
+#       qmail, Exim and many gateways send it
 #   dsn_textonly.py compare FULL.json TEXT.json PREC RECALL PERM
 #       the reports of the full messages are the reference: prints the
 #       precision and recall of the failed (and delayed) recipients the
@@ -50,6 +55,56 @@ def strip(out, files):
             continue
         with open(os.path.join(out, os.path.basename(f)), 'wb') as fh:
             fh.write(bio.getvalue())
+
+
+RETURNED_TYPES = ('message/rfc822', 'text/rfc822-headers')
+
+
+def parts(m, notes, returned):
+    """The first plain-text notice and the first returned message below m."""
+    ct = m.get_content_type()
+    if ct in RETURNED_TYPES:
+        if not returned:
+            p = m.get_payload()
+            if isinstance(p, list):
+                bio = io.BytesIO()
+                BytesGenerator(bio, mangle_from_=False).flatten(p[0])
+                returned.append(bio.getvalue())
+            else:
+                returned.append(m.get_payload(decode=True) or b'')
+    elif m.is_multipart():
+        for k in m.get_payload():
+            parts(k, notes, returned)
+    elif ct == 'text/plain' and not returned and not notes:
+        notes.append(m.get_payload(decode=True) or b'')
+
+
+def inline(out, sep, files):
+    for f in files:
+        with open(f, 'rb') as fh:
+            b = fh.read()
+        try:
+            m = email.message_from_bytes(b, policy=email.policy.compat32)
+            notes, returned = [], []
+            parts(m, notes, returned)
+        except Exception:   # a message the library cannot read: skip it
+            continue
+        if not notes or not returned:
+            continue
+        head = email.message_from_bytes(b, policy=email.policy.compat32)
+        for h in ('Content-Type', 'Content-Transfer-Encoding',
+                  'MIME-Version'):
+            del head[h]
+        head['MIME-Version'] = '1.0'
+        head['Content-Type'] = 'text/plain; charset=utf-8'
+        body = notes[0].rstrip(b'\n') + b'\n\n'
+        if sep:
+            body += sep.encode() + b'\n\n'
+        body += returned[0]
+        hb = b''.join(('%s: %s\n' % (k, v)).encode('utf-8', 'replace')
+                      for k, v in head.items())
+        with open(os.path.join(out, os.path.basename(f)), 'wb') as fh:
+            fh.write(hb + b'\n' + body)
 
 
 def failed(path):
@@ -108,9 +163,12 @@ def compare(full_path, text_path, prec_floor, recall_floor, perm_floor):
 if __name__ == '__main__':
     if len(sys.argv) >= 3 and sys.argv[1] == 'strip':
         strip(sys.argv[2], sys.argv[3:])
+    elif len(sys.argv) >= 4 and sys.argv[1] == 'inline':
+        inline(sys.argv[2], sys.argv[3], sys.argv[4:])
     elif len(sys.argv) == 7 and sys.argv[1] == 'compare':
         sys.exit(compare(sys.argv[2], sys.argv[3], float(sys.argv[4]),
                          float(sys.argv[5]), float(sys.argv[6])))
     else:
         sys.exit('usage: dsn_textonly.py strip OUTDIR FILE... | '
+                 'inline OUTDIR SEP FILE... | '
                  'compare FULL.json TEXT.json PREC RECALL PERM')

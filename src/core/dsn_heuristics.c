@@ -1200,6 +1200,40 @@ xf_all(struct dsn_parser *p, struct dsn_report *rep, const char *v,
 }
 
 /*
+ * Whether the text scan took for a recipient an address that the copy of
+ * the message quoted in the text names as its author (From, Return-Path)
+ * or as a list's (list fields from index nlist on), when those were not
+ * known before the scan (rfrom, rpath: the ones that were). 1 yes, 0 no.
+ */
+static int
+inline_author_named(const struct dsn_parser *p, const struct dsn_text_result *tr,
+    const char *rfrom, const char *rpath, size_t nlist)
+{
+	char *a[2] = { NULL, NULL };
+	size_t i, k;
+	int hit = 0;
+
+	/* as where the exclusions are made: no address, none excluded */
+	if (rfrom == NULL)
+		a[0] = first_addr(p->ret_from);
+	if (rpath == NULL)
+		a[1] = first_addr(p->ret_return_path);
+	for (i = 0; i < tr->n && !hit; i++) {
+		if (tr->v[i].prov == DSN_PROV_RETURNED)
+			continue;
+		for (k = 0; k < 2; k++)
+			if (a[k] && strcmp(a[k], tr->v[i].addr) == 0)
+				hit = 1;
+		for (k = nlist; k < p->nlist_addrs; k++)
+			if (strcmp(p->list_addrs[k], tr->v[i].addr) == 0)
+				hit = 1;
+	}
+	free(a[0]);
+	free(a[1]);
+	return hit;
+}
+
+/*
  * A notice sent in the failed mailbox's own name (From: the recipient, as
  * some servers and forwarding rules write their NDRs): the text scan kept
  * the address only for its words, as it keeps the bounce's own addresses.
@@ -1654,10 +1688,35 @@ dsn_build(struct dsn_parser *p)
 	if (tr.returned_at < text.len) {
 		const char *s = buf_cstr(&text) + tr.returned_at;
 		const char *nl = memchr(s, '\n', text.len - tr.returned_at);
+		size_t nlist = p->nlist_addrs;
 
 		if (nl && dsn_returned_headers(p, nl + 1,
 		    text.len - (size_t)(nl + 1 - buf_cstr(&text))) < 0)
 			goto oom;
+		/*
+		 * The copy of the message follows the notice in the same text
+		 * (qmail, Exim, many gateways): its author and list addresses
+		 * are known only now. When the scan took one of them for a
+		 * failed recipient, read the text again with them excluded,
+		 * as they are when the copy is attached.
+		 */
+		if (inline_author_named(p, &tr, x_rfrom, x_rpath, nlist)) {
+			if (x_rfrom == NULL && (x_rfrom = first_addr(p->ret_from)))
+				excl[nex++] = x_rfrom;
+			if (x_rpath == NULL &&
+			    (x_rpath = first_addr(p->ret_return_path)))
+				excl[nex++] = x_rpath;
+			for (i = nlist; i < p->nlist_addrs &&
+			    nex < sizeof(excl) / sizeof(excl[0]) - 1; i++)
+				excl[nex++] = p->list_addrs[i];
+			excl[nex] = NULL;
+			dsn_text_result_fini(&tr);
+			memset(&tr, 0, sizeof(tr));
+			if (dsn_text_scan(buf_cstr(&text), text.len, excl,
+			    DSN_MAX_RECIPIENTS, !has_ds, &tr) < 0)
+				goto oom;
+			from_is_recipient(p, &tr, x_from, x_to, x_rfrom, x_rpath);
+		}
 	}
 
 	if (has_ds && rep->nrcpts > 0) {

@@ -547,6 +547,87 @@ line_blank(const struct line *l)
 	return l->n == 0;
 }
 
+#define HDR_NAME_MAX		64
+#define HDR_BLOCK_FIELDS	3
+#define HDR_BLOCK_KNOWN		2
+#define HDR_SENT_FIELDS		4
+
+/*
+ * The length of the field name opening l ("Received" of "Received: from"),
+ * 0 when l does not open a header field: a name of letters, digits and
+ * hyphens at the margin, then ':' (and a blank or the end of the line).
+ */
+static size_t
+field_name_len(const struct line *l)
+{
+	size_t k;
+
+	if (l->indent != 0 || l->n == 0 || !isalpha((unsigned char)l->p[0]))
+		return 0;
+	for (k = 1; k < l->n && k < HDR_NAME_MAX; k++)
+		if (!isalnum((unsigned char)l->p[k]) && l->p[k] != '-')
+			break;
+	if (k >= l->n || l->p[k] != ':' ||
+	    (k + 1 < l->n && l->p[k + 1] != ' ' && l->p[k + 1] != '\t'))
+		return 0;
+	return k;
+}
+
+/*
+ * Whether lines[i..] open the header of a message, as a copy of the
+ * returned message quoted in the notice does when no marker line
+ * announces it (or one in words no list here knows): at least
+ * HDR_BLOCK_FIELDS fields at the margin, one after another (folded lines
+ * go with their field), HDR_BLOCK_KNOWN of them the fields every message
+ * carries, and no delivery-status field among them (a report's fields
+ * pasted into the notice, "Final-Recipient:", "Action:", are the notice's
+ * own). Structure, not wording: it holds in any language. 2 when the
+ * block carries a field only a sent message has (Received, Return-Path,
+ * Message-ID, DKIM-Signature: not a mail program's view of a message,
+ * "To: / CC: / Date: / Subject:"), 1 for another block, 0 for none.
+ */
+static int
+header_block_at(const struct line *lines, size_t nl, size_t i)
+{
+	/* the first HDR_SENT_FIELDS are the sent message's */
+	static const char *const known[] = { "received", "return-path",
+	    "message-id", "dkim-signature", "date", "from", "to", "subject",
+	    "mime-version", "x-received", "content-type", "cc", "reply-to",
+	    "delivered-to", "authentication-results", "arc-seal", "x-mailer",
+	    "user-agent", NULL };
+	static const char *const report[] = { "final-recipient",
+	    "original-recipient", "action", "status", "diagnostic-code",
+	    "reporting-mta", "remote-mta", "arrival-date",
+	    "last-attempt-date", "will-retry-until", "received-from-mta",
+	    "x-original-message-id", NULL };
+	size_t fields = 0, hits = 0, k, w;
+	int sent = 0;
+
+	for (; i < nl && !line_blank(&lines[i]); i++) {
+		if ((k = field_name_len(&lines[i])) == 0) {
+			if (lines[i].indent > 0 && fields > 0)
+				continue;	/* a folded line */
+			break;
+		}
+		fields++;
+		for (w = 0; report[w]; w++)
+			if (k == strlen(report[w]) &&
+			    dsn_has_prefix_ci(lines[i].p, report[w]))
+				return 0;
+		for (w = 0; known[w]; w++)
+			if (k == strlen(known[w]) &&
+			    dsn_has_prefix_ci(lines[i].p, known[w])) {
+				hits++;
+				if (w < HDR_SENT_FIELDS)
+					sent = 1;
+				break;
+			}
+	}
+	if (fields < HDR_BLOCK_FIELDS || hits < HDR_BLOCK_KNOWN)
+		return 0;
+	return sent ? 2 : 1;
+}
+
 /* A line opening a field of message identifiers ("Message-ID: <a@b>"). */
 static int
 id_field(const struct line *l)
@@ -1953,6 +2034,7 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	struct wordset ws_markers;
 	size_t nl, i, end, marker_at, id_indent = 0;
 	int rc = 0, in_id = 0, id_wait = 0, in_footer = 0, section = 0;
+	int named = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->returned_at = n;
@@ -1994,15 +2076,24 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 			end = i;
 			break;
 		}
-		/* a header block after a blank line, once a bounce was seen */
-		if (res->strong && i > 0 && line_blank(&lines[i - 1]) &&
+		/*
+		 * A header block after a blank line: once a bounce was seen,
+		 * one that opens with the trace fields; once the notice named
+		 * an address, any that is a message's header by its fields;
+		 * before, only a sent message's (a webmail view of the notice
+		 * opens with the notice's own "To:", "Date:", "Subject:").
+		 */
+		if (i > 0 && line_blank(&lines[i - 1]) &&
 		    lines[i].indent == 0 &&
-		    (dsn_has_prefix_ci(lines[i].p, "Received: ") ||
-		    dsn_has_prefix_ci(lines[i].p, "Return-Path: ")) &&
-		    i + 1 < nl && lines[i + 1].n > 0) {
+		    ((res->strong && (dsn_has_prefix_ci(lines[i].p,
+		    "Received: ") || dsn_has_prefix_ci(lines[i].p,
+		    "Return-Path: ")) && i + 1 < nl && lines[i + 1].n > 0) ||
+		    header_block_at(lines, nl, i) > (res->strong || named ? 0 : 1))) {
 			end = i;
 			break;
 		}
+		if (memchr(lines[i].p, '@', lines[i].n) != NULL)
+			named = 1;
 	}
 	/*
 	 * No marker on any one line of a notice that has only its text to
