@@ -1099,8 +1099,10 @@ has_returned_message(const struct dsn_parser *p)
 /*
  * The next line of the notice t[0..n), from *i on, that starts with the
  * local part of addr alone, as a list entry ("berta", "berta (reason)",
- * "berta: reason"): returns what follows the local part (len bytes, empty
- * or starting ':' or " (") and moves *i past the line; NULL when none.
+ * "berta: reason"), or that ends with it as a labelled value ("Receiver
+ * not found: berta"): returns what follows the local part (len bytes,
+ * empty or starting ':' or " (") and moves *i past the line; NULL when
+ * none.
  */
 static const char *
 local_part_entry(const char *t, size_t n, const char *addr, size_t *i,
@@ -1123,6 +1125,16 @@ local_part_entry(const char *t, size_t n, const char *addr, size_t *i,
 		    b + lp + 1 < e && t[b + lp + 1] == '('))) {
 			*len = e - b - lp;
 			return t + b + lp;
+		}
+		/* a labelled value ending the line: "Receiver not found: berta" */
+		while (e > b && (t[e - 1] == ' ' || t[e - 1] == '\t' ||
+		    t[e - 1] == '\r'))
+			e--;
+		if (e - b > lp + 2 && strncasecmp(t + e - lp, addr, lp) == 0 &&
+		    t[e - lp - 1] == ' ' && memchr(t + b, ':', e - lp - b) &&
+		    t[e - lp - 2] == ':') {
+			*len = 0;
+			return t + e;
 		}
 	}
 	return NULL;
