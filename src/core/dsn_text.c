@@ -1523,7 +1523,11 @@ static const char *const sentence_verbs[] = { "deliver", "undeliverable",
 	"was not", "bounced", "unavailable", "been blocked", "zugestellt",
 	"remis", "distribu", "entregar", "entregad", "entregue", "recapitat",
 	"consegn", "afgeleverd", "bezorgd", "dostarcz", "does not exist",
-	"doesn't exist", "not found", NULL };
+	"doesn't exist", "not found",
+	/* the noun, as delay sentences put it ("Bei der Zustellung ... an") */
+	"zustell", "entrega", "livraison", "bezorging", "aflevering",
+	"recapito", "dor\xc4\x99" "cz",	/* doręcz */
+	NULL };
 
 /*
  * Sendmail's entry for a program or a file an alias led to:
