@@ -10,6 +10,15 @@
 #       and a returned message: one text/plain part, the notice, then the
 #       returned message quoted after the separator line SEP ('' none), as
 #       qmail, Exim and many gateways send it
+#   dsn_textonly.py second TEXT.json OUTDIR
+#       for every notice of TEXT.json (egressctl's reading of the stripped
+#       files) with one failed recipient: the notice's paragraph naming it
+#       written twice, the second time for another address of the same
+#       domain, as a notice lists two recipients (OUTDIR/expect.json
+#       holds what each must read)
+#   dsn_textonly.py compare-second OUTDIR/expect.json READ.json FLOOR
+#       both recipients found, with the first one's reason and permanence,
+#       and no other: the share of notices that agree, >= FLOOR percent
 #   dsn_textonly.py compare FULL.json TEXT.json PREC RECALL PERM
 #       the reports of the full messages are the reference: prints the
 #       precision and recall of the failed (and delayed) recipients the
@@ -20,6 +29,7 @@ import email.policy
 import io
 import json
 import os
+import re
 import sys
 from email.generator import BytesGenerator
 
@@ -107,12 +117,77 @@ def inline(out, sep, files):
             fh.write(hb + b'\n' + body)
 
 
-def failed(path):
+SECOND_LOCAL = 'second.rcpt'
+PARA_MAX = 3000
+PARA_LINES = 25
+
+
+def second(text_json, out):
+    one = {}
+    for name, rs in failed(text_json, keep_path=True).items():
+        if len(rs) == 1:
+            one[name] = list(rs.values())[0]
+    expect = {}
+    for path, j in sorted(one.items()):
+        a = j['recipient']
+        with open(path, 'rb') as fh:
+            b = fh.read().replace(b'\r\n', b'\n')
+        top = b.find(b'\n\n')
+        m = re.search(re.escape(a.encode()), b[top:], re.I) if top > 0 else None
+        if m is None:
+            continue
+        pos = top + m.start()
+        ps, pe = b.rfind(b'\n\n', 0, pos), b.find(b'\n\n', pos)
+        if ps < top or pe < 0:
+            continue
+        para = b[ps + 2:pe]
+        line = b[b.rfind(b'\n', 0, pos) + 1:pos]
+        # not a paragraph of header fields quoted by the notice
+        if (len(para) > PARA_MAX or para.count(b'\n') > PARA_LINES or
+                re.match(rb'\s*[A-Za-z-]+:\s*$', line) or b'Content-' in para):
+            continue
+        new = SECOND_LOCAL + '@' + a.split('@', 1)[1]
+        twin = re.sub(re.escape(a.encode()), new.encode(), para, flags=re.I)
+        name = os.path.basename(path)
+        with open(os.path.join(out, name), 'wb') as fh:
+            fh.write(b[:pe] + b'\n\n' + twin + b[pe:])
+        expect[name] = [a, new, j['reason'], j['permanent']]
+    with open(os.path.join(out, 'expect.json'), 'w') as fh:
+        json.dump(expect, fh)
+
+
+def compare_second(expect_path, read_path, floor):
+    with open(expect_path) as fh:
+        expect = json.load(fh)
+    got = failed(read_path)
+    ok = 0
+    for name, (a, new, reason, perm) in sorted(expect.items()):
+        g, faults = got.get(name, {}), []
+        for r in (a, new):
+            if r not in g:
+                faults.append('%s missed' % r)
+            elif g[r]['reason'] != reason or g[r]['permanent'] != perm:
+                faults.append('%s %s/%s' % (r, g[r]['reason'], g[r]['permanent']))
+        faults += ['%s extra' % r for r in sorted(set(g) - {a, new})]
+        if faults:
+            print('second: %s (%s) %s' % (name, reason, '; '.join(faults)))
+        else:
+            ok += 1
+    pct = 100.0 * ok / len(expect) if expect else 100.0
+    print('notices: %d, both recipients read alike: %.1f%% (%d)' %
+          (len(expect), pct, ok))
+    if pct < floor:
+        print('FAIL: below the floor (%.0f%%)' % floor)
+        return 1
+    return 0
+
+
+def failed(path, keep_path=False):
     res = {}
     with open(path, encoding='utf-8') as fh:
         for line in fh:
             j = json.loads(line)
-            name = os.path.basename(j['file'])
+            name = j['file'] if keep_path else os.path.basename(j['file'])
             res.setdefault(name, {})
             if j.get('recipient') and j.get('action') in ('failed', 'delayed'):
                 res[name][j['recipient']] = j
@@ -165,10 +240,15 @@ if __name__ == '__main__':
         strip(sys.argv[2], sys.argv[3:])
     elif len(sys.argv) >= 4 and sys.argv[1] == 'inline':
         inline(sys.argv[2], sys.argv[3], sys.argv[4:])
+    elif len(sys.argv) == 4 and sys.argv[1] == 'second':
+        second(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 5 and sys.argv[1] == 'compare-second':
+        sys.exit(compare_second(sys.argv[2], sys.argv[3], float(sys.argv[4])))
     elif len(sys.argv) == 7 and sys.argv[1] == 'compare':
         sys.exit(compare(sys.argv[2], sys.argv[3], float(sys.argv[4]),
                          float(sys.argv[5]), float(sys.argv[6])))
     else:
         sys.exit('usage: dsn_textonly.py strip OUTDIR FILE... | '
-                 'inline OUTDIR SEP FILE... | '
+                 'inline OUTDIR SEP FILE... | second TEXT.json OUTDIR | '
+                 'compare-second EXPECT.json READ.json FLOOR | '
                  'compare FULL.json TEXT.json PREC RECALL PERM')

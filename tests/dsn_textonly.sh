@@ -12,7 +12,9 @@
 # notices once more with their returned message quoted in the text
 # instead of attached (after a separator line, and after none): these
 # must read as the attached ones (floors DSN_INLINE_PRECISION, _RECALL,
-# _PERMANENT). Needs python3 (skipped without).
+# _PERMANENT). Last, each notice with one failed recipient lists a second
+# one the same way; both must read alike (floor DSN_SECOND_AGREE percent).
+# Needs python3 (skipped without).
 #
 # usage: tests/dsn_textonly.sh            (top_srcdir/top_builddir from make)
 name=dsn_textonly
@@ -59,4 +61,18 @@ for sep in "--- Below this line is a copy of the message." ""; do
 		"${DSN_INLINE_PERMANENT:-99}" || rc=1
 	set -- "$work/text"/*.eml
 done
+#
+# A second recipient like the first: each text-alone notice with one
+# failed recipient gets the paragraph naming it twice, the second time for
+# another address, as notices list several; both must read alike.
+mkdir "$work/second" || exit 1
+python3 "$py" second "$work/text.json" "$work/second" ||
+	{ echo "FAIL: second"; exit 1; }
+set -- "$work/second"/*.eml
+[ -e "$1" ] || { echo "FAIL: no notice to write twice"; exit 1; }
+"$egressctl" classify --format json --patterns "$pat" "$@" >"$work/second.json" ||
+	{ echo "FAIL: egressctl classify (second recipient)"; exit 1; }
+echo "== a second recipient like the first"
+python3 "$py" compare-second "$work/second/expect.json" "$work/second.json" \
+	"${DSN_SECOND_AGREE:-95}" || rc=1
 exit $rc
