@@ -733,6 +733,37 @@ START_TEST(test_two_recipient_forms)
 END_TEST
 
 /*
+ * Delivery-status fields as some MTAs write them: a Diagnostic-Code
+ * without its type, whose text has a ';' of its own (the diagnostic is
+ * all of it), and blanks before the colon (RFC 5322's obsolete syntax).
+ */
+START_TEST(test_ds_field_forms)
+{
+	static const char msg[] =
+	    "From: MAILER-DAEMON@mx.example.net\nTo: a@example.org\n"
+	    "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; "
+	    "boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nnotice\n\n"
+	    "--b\nContent-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; mx.example.net\n\n"
+	    "Final-Recipient : rfc822; one@far.example\nAction : failed\n"
+	    "Status : 5.7.1\n"
+	    "Diagnostic-Code: 550 5.7.1 Message rejected as spam; see "
+	    "https://far.example/help\n--b--\n";
+	struct dsn_report *rep = NULL;
+
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, sizeof(msg) - 1, NULL, 0,
+	    &rep), 0);
+	ck_assert_uint_eq(rep->nrcpts, 1);
+	ck_assert_str_eq(rep->rcpts[0].final_rcpt, "one@far.example");
+	ck_assert_str_eq(rep->rcpts[0].action, "failed");
+	ck_assert_int_eq(rep->rcpts[0].reply_code, 550);
+	ck_assert_str_eq(rep->rcpts[0].cls.reason, "spamdetected");
+	dsn_report_free(rep);
+}
+END_TEST
+
+/*
  * Exim's X-Failed-Recipients names every failed address: each is failed
  * when the text names none, up to DSN_MAX_RECIPIENTS of a hostile list.
  */
@@ -1877,6 +1908,7 @@ dsn_suite(void)
 	tcase_add_test(tc, test_inline_copy_author);
 	tcase_add_test(tc, test_inline_copy_header_block);
 	tcase_add_test(tc, test_two_recipient_forms);
+	tcase_add_test(tc, test_ds_field_forms);
 	tcase_add_test(tc, test_transcript_data_refused);
 	tcase_add_test(tc, test_response_paragraph);
 	tcase_add_loop_test(tc, test_inline, 0,

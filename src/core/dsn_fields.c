@@ -12,6 +12,7 @@
  * Strings stored in the report are malloc'd and owned by it; each function
  * returns 0 or -1 (out of memory).
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,7 +78,7 @@ fields_parse(const char *t, size_t n, struct fields *f, int stop_at_body)
 		f->cap = cnt;
 	}
 	while (i < n) {
-		size_t b = i, e, c;
+		size_t b = i, e, c, name_end;
 
 		i += bytescan_any3(t + i, n - i, '\n', '\r', '\n');
 		e = i;
@@ -107,13 +108,17 @@ fields_parse(const char *t, size_t n, struct fields *f, int stop_at_body)
 		}
 		for (c = b; c < e && t[c] != ':' && t[c] != ' ' && t[c] != '\t'; c++)
 			;
-		if (c == e || t[c] != ':' || c == b || f->n >= f->cap) {
+		name_end = c;
+		/* RFC 5322 4.5.2's obsolete blanks before the colon */
+		while (c < e && (t[c] == ' ' || t[c] == '\t'))
+			c++;
+		if (c == e || t[c] != ':' || name_end == b || f->n >= f->cap) {
 			cur = NULL;
 			continue;
 		}
 		cur = &f->v[f->n++];
 		cur->name = t + b;
-		cur->namelen = c - b;
+		cur->namelen = name_end - b;
 		cur->block = block;
 		inblock = 1;
 		buf_init(&cur->value, DSN_FIELD_MAX);
@@ -133,11 +138,37 @@ field_is(const struct field *fl, const char *name)
 	    dsn_has_prefix_ci(fl->name, name);
 }
 
+/*
+ * The ';' that ends the type of a typed field ("smtp; 550 ...", "rfc822;
+ * a@b", "X-Postfix; ..."), or NULL when the value has no type: RFC 3464's
+ * types are atoms, so a ';' after blanks or a reply code is the text's own
+ * ("Diagnostic-Code: 421 4.7.0 ... 4.16.55.1; see https://...", written
+ * without its type by some MTAs).
+ */
+#define DSN_TYPE_MAX	32
+
+static const char *
+type_end(const char *v)
+{
+	const char *q = v;
+
+	while (*q == ' ' || *q == '\t')
+		q++;
+	if (!isalpha((unsigned char)*q))
+		return NULL;
+	for (; *q && (isalnum((unsigned char)*q) || *q == '-' || *q == '.' ||
+	    *q == '_') && q - v < DSN_TYPE_MAX; q++)
+		;
+	while (*q == ' ' || *q == '\t')
+		q++;
+	return *q == ';' ? q : NULL;
+}
+
 /* "rfc822; a@b" -> "a@b" (type stripped, <> stripped, trimmed). */
 char *
 dsn_typed_value(const char *v, int address)
 {
-	const char *semi = strchr(v, ';');
+	const char *semi = type_end(v);
 
 	if (semi)
 		v = semi + 1;
@@ -257,7 +288,7 @@ ds_recipient(struct dsn_parser *p, struct fields *f, size_t b, size_t e)
 			if ((r->remote_mta = dsn_typed_value(v, 0)) == NULL)
 				rc = -1;
 		} else if (field_is(fl, "Diagnostic-Code") && r->diag == NULL) {
-			const char *semi = strchr(v, ';');
+			const char *semi = type_end(v);
 
 			free(diag_type);
 			diag_type = semi ? dsn_dup_n(v, (size_t)(semi - v)) : NULL;
