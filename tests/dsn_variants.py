@@ -3,7 +3,9 @@
 # may rely on, for tests/dsn_variants.sh: line ends, header-name case, the
 # transfer encoding of the notice, indentation, the MIME boundary, the
 # returned message cut to its headers, an encoded Subject, Postfix's
-# recipient paragraphs wrapped at another width, the notice as HTML.
+# recipient paragraphs wrapped at another width, the notice as HTML, the
+# delivery-status fields folded, in another order, with bracketed
+# addresses, with blanks before their colons.
 #
 #   dsn_variants.py --list                  the variants' names
 #   dsn_variants.py OUTDIR VARIANT FILE...   writes OUTDIR/VARIANT-N.eml for
@@ -203,6 +205,69 @@ def html_notice(b):
     return None
 
 
+DS_PART = re.compile(rb'(?im)^content-type:[ \t]*message/(?:global-)?'
+                     rb'delivery-status[^\n]*\n(?:[ \t][^\n]*\n|'
+                     rb'[A-Za-z-]+:[^\n]*\n)*\r?\n')
+
+
+def ds_fields(b, fn):
+    """fn applied to the text of every delivery-status part (from its
+    blank line to the next boundary line); None when there is none."""
+    out, pos, hit = [], 0, False
+    for m in DS_PART.finditer(b):
+        if m.start() < pos:
+            continue
+        start = m.end()
+        nb = re.search(rb'(?m)^--', b[start:])
+        end = start + nb.start() if nb else len(b)
+        out += [b[pos:start], fn(b[start:end])]
+        pos, hit = end, True
+    return b''.join(out) + b[pos:] if hit else None
+
+
+def ds_fold(t):
+    """Long fields folded at a blank before column 60, as MTAs fold
+    Diagnostic-Code."""
+    lines = []
+    for ln in t.split(b'\n'):
+        while len(ln) > 60 and b' ' in ln[30:60]:
+            k = ln.rfind(b' ', 30, 60)
+            lines.append(ln[:k])
+            ln = b'    ' + ln[k + 1:]
+        lines.append(ln)
+    return b'\n'.join(lines)
+
+
+def ds_reorder(t):
+    """The fields of each recipient's block in the reverse order (RFC
+    3464 fixes none; a block of several recipients, whose order ties
+    each field to its recipient, is left)."""
+    blocks = re.split(rb'(\r?\n[ \t]*\r?\n)', t)
+    for i in range(0, len(blocks), 2):
+        fields = re.findall(rb'(?m)^[A-Za-z][A-Za-z0-9-]*:[^\n]*'
+                            rb'(?:\n[ \t][^\n]*)*', blocks[i])
+        finals = sum(1 for f in fields
+                     if f.lower().startswith(b'final-recipient'))
+        if len(fields) > 1 and finals == 1 and \
+                b'\n'.join(fields) == blocks[i].rstrip(b'\n'):
+            tail = blocks[i][len(blocks[i].rstrip(b'\n')):]
+            blocks[i] = b'\n'.join(reversed(fields)) + tail
+    return b''.join(blocks)
+
+
+def ds_bracket(t):
+    """Recipient addresses in angle brackets ("rfc822; <a>")."""
+    return re.sub(rb'(?im)^((?:final|original)-recipient:[ \t]*rfc822;[ \t]*)'
+                  rb'([^<\s]\S*@\S+)[ \t]*$',
+                  lambda m: m.group(1) + b'<' + m.group(2) + b'>', t)
+
+
+def ds_spaced(t):
+    """Blanks before each field's colon (RFC 5322 4.5.2)."""
+    return re.sub(rb'(?m)^([A-Za-z][A-Za-z0-9-]*):[ \t]*',
+                  lambda m: m.group(1) + b' :  ', t)
+
+
 VARIANTS = {
     'crlf': crlf,
     'lowerhdr': lambda b: names(b, lambda n: n.lower()),
@@ -215,6 +280,10 @@ VARIANTS = {
     'subject2047': subject_2047,
     'rewrap': rewrap,
     'html': html_notice,
+    'dsfold': lambda b: ds_fields(b, ds_fold),
+    'dsreorder': lambda b: ds_fields(b, ds_reorder),
+    'dsbracket': lambda b: ds_fields(b, ds_bracket),
+    'dsspaced': lambda b: ds_fields(b, ds_spaced),
 }
 
 

@@ -1212,6 +1212,27 @@ xf_all(struct dsn_parser *p, struct dsn_report *rep, const char *v,
 }
 
 /*
+ * Where the field name (with the '\n' before it, to start a line) opens
+ * a field in t[0..n), blanks before its colon allowed (RFC 5322 4.5.2),
+ * caseless; NULL when it does not.
+ */
+static const char *
+field_line(const char *t, size_t n, const char *name)
+{
+	size_t k = strlen(name);
+	const char *at, *q, *e = t + n;
+
+	for (at = t; (at = dsn_memstr_ci(at, (size_t)(e - at), name)) != NULL;
+	    at++) {
+		for (q = at + k; q < e && (*q == ' ' || *q == '\t'); q++)
+			;
+		if (q < e && *q == ':')
+			return at;
+	}
+	return NULL;
+}
+
+/*
  * Whether the text scan took for a recipient an address that the copy of
  * the message quoted in the text names as its author (From, Return-Path)
  * or as a list's (list fields from index nlist on), when those were not
@@ -1621,14 +1642,14 @@ dsn_build(struct dsn_parser *p)
 
 	/* delivery-status fields pasted into a text part (some gateways) */
 	if (!has_ds && !has_fb && rep->nrcpts == 0) {
-		const char *fr = dsn_memstr_ci(buf_cstr(&text), text.len,
-		    "\nFinal-Recipient:");
-		const char *act = dsn_memstr_ci(buf_cstr(&text), text.len,
-		    "\nAction:");
+		const char *fr = field_line(buf_cstr(&text), text.len,
+		    "\nFinal-Recipient");
+		const char *act = field_line(buf_cstr(&text), text.len,
+		    "\nAction");
 
 		if (fr && act) {
-			const char *s = dsn_memstr_ci(buf_cstr(&text), text.len,
-			    "Reporting-MTA:");
+			const char *s = field_line(buf_cstr(&text), text.len,
+			    "Reporting-MTA");
 
 			if (s == NULL || s > fr)
 				s = fr + 1;
