@@ -1131,8 +1131,7 @@ local_part_entry(const char *t, size_t n, const char *addr, size_t *i,
 		    t[e - 1] == '\r'))
 			e--;
 		if (e - b > lp + 2 && strncasecmp(t + e - lp, addr, lp) == 0 &&
-		    t[e - lp - 1] == ' ' && memchr(t + b, ':', e - lp - b) &&
-		    t[e - lp - 2] == ':') {
+		    t[e - lp - 1] == ' ' && t[e - lp - 2] == ':') {
 			*len = 0;
 			return t + e;
 		}
@@ -1233,37 +1232,19 @@ field_line(const char *t, size_t n, const char *name)
 }
 
 /*
- * Whether the text scan took for a recipient an address that the copy of
- * the message quoted in the text names as its author (From, Return-Path)
- * or as a list's (list fields from index nlist on), when those were not
- * known before the scan (rfrom, rpath: the ones that were). 1 yes, 0 no.
+ * Whether the text scan took for a recipient one of the addresses a[0..n)
+ * (NULL entries skipped).
  */
 static int
-inline_author_named(const struct dsn_parser *p, const struct dsn_text_result *tr,
-    const char *rfrom, const char *rpath, size_t nlist)
+scan_named(const struct dsn_text_result *tr, char *const *a, size_t n)
 {
-	char *a[2] = { NULL, NULL };
 	size_t i, k;
-	int hit = 0;
 
-	/* as where the exclusions are made: no address, none excluded */
-	if (rfrom == NULL)
-		a[0] = first_addr(p->ret_from);
-	if (rpath == NULL)
-		a[1] = first_addr(p->ret_return_path);
-	for (i = 0; i < tr->n && !hit; i++) {
-		if (tr->v[i].prov == DSN_PROV_RETURNED)
-			continue;
-		for (k = 0; k < 2; k++)
+	for (i = 0; i < tr->n; i++)
+		for (k = 0; k < n && tr->v[i].prov != DSN_PROV_RETURNED; k++)
 			if (a[k] && strcmp(a[k], tr->v[i].addr) == 0)
-				hit = 1;
-		for (k = nlist; k < p->nlist_addrs; k++)
-			if (strcmp(p->list_addrs[k], tr->v[i].addr) == 0)
-				hit = 1;
-	}
-	free(a[0]);
-	free(a[1]);
-	return hit;
+				return 1;
+	return 0;
 }
 
 /*
@@ -1722,6 +1703,7 @@ dsn_build(struct dsn_parser *p)
 		const char *s = buf_cstr(&text) + tr.returned_at;
 		const char *nl = memchr(s, '\n', text.len - tr.returned_at);
 		size_t nlist = p->nlist_addrs;
+		char *author[2];
 
 		if (nl && dsn_returned_headers(p, nl + 1,
 		    text.len - (size_t)(nl + 1 - buf_cstr(&text))) < 0)
@@ -1733,12 +1715,18 @@ dsn_build(struct dsn_parser *p)
 		 * failed recipient, read the text again with them excluded,
 		 * as they are when the copy is attached.
 		 */
-		if (inline_author_named(p, &tr, x_rfrom, x_rpath, nlist)) {
-			if (x_rfrom == NULL && (x_rfrom = first_addr(p->ret_from)))
-				excl[nex++] = x_rfrom;
-			if (x_rpath == NULL &&
-			    (x_rpath = first_addr(p->ret_return_path)))
-				excl[nex++] = x_rpath;
+		author[0] = x_rfrom ? NULL : first_addr(p->ret_from);
+		author[1] = x_rpath ? NULL : first_addr(p->ret_return_path);
+		if (!scan_named(&tr, author, 2) && !scan_named(&tr,
+		    p->list_addrs + nlist, p->nlist_addrs - nlist)) {
+			free(author[0]);
+			free(author[1]);
+		} else {
+			/* x_rfrom and x_rpath own them now (freed at the end) */
+			if (author[0] != NULL)
+				excl[nex++] = x_rfrom = author[0];
+			if (author[1] != NULL)
+				excl[nex++] = x_rpath = author[1];
 			for (i = nlist; i < p->nlist_addrs &&
 			    nex < sizeof(excl) / sizeof(excl[0]) - 1; i++)
 				excl[nex++] = p->list_addrs[i];
