@@ -764,6 +764,43 @@ START_TEST(test_ds_field_forms)
 END_TEST
 
 /*
+ * The delivery-status part sent as text/plain (some gateways): its fields
+ * are the report's, a recipient named by an Original-Recipient alone too;
+ * the per-message fields before it are the report's own and never the
+ * diagnostic of a recipient the notice lists above them.
+ */
+START_TEST(test_ds_part_as_text)
+{
+	static const char msg[] =
+	    "From: MAILER-DAEMON@mx.example.net\nTo: a@example.org\n"
+	    "Subject: Delivery Status Notification (Failure)\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; "
+	    "boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n"
+	    "Delivery to the following recipients failed.\n\n"
+	    "       one@far.example\n\n\n"
+	    "--b\nContent-Type: text/plain\n\n"
+	    "Reporting-MTA: dns; mx.example.net\n"
+	    "Arrival-Date: Tue, 8 Dec 2026 01:02:03 +0000\n\n"
+	    "Original-Recipient: rfc822; one@far.example\nAction: failed\n"
+	    "Diagnostic-Code: smtp; 550 5.1.1 <one@far.example>... User "
+	    "unknown\n--b--\n";
+	struct dsn_report *rep = NULL;
+
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, sizeof(msg) - 1, NULL, 0,
+	    &rep), 0);
+	ck_assert_uint_eq(rep->nrcpts, 1);
+	ck_assert_str_eq(rep->format, "rfc3464");
+	ck_assert_str_eq(rep->rcpts[0].final_rcpt, "one@far.example");
+	ck_assert_int_eq(rep->rcpts[0].reply_code, 550);
+	ck_assert_str_eq(rep->rcpts[0].cls.reason, "userunknown");
+	ck_assert_ptr_nonnull(rep->reporting_mta);
+	ck_assert_str_eq(rep->reporting_mta, "mx.example.net");
+	ck_assert_ptr_null(strstr(rep->rcpts[0].diag, "Reporting-MTA"));
+	dsn_report_free(rep);
+}
+END_TEST
+
+/*
  * Exim's X-Failed-Recipients names every failed address: each is failed
  * when the text names none, up to DSN_MAX_RECIPIENTS of a hostile list.
  */
@@ -1909,6 +1946,7 @@ dsn_suite(void)
 	tcase_add_test(tc, test_inline_copy_header_block);
 	tcase_add_test(tc, test_two_recipient_forms);
 	tcase_add_test(tc, test_ds_field_forms);
+	tcase_add_test(tc, test_ds_part_as_text);
 	tcase_add_test(tc, test_transcript_data_refused);
 	tcase_add_test(tc, test_response_paragraph);
 	tcase_add_loop_test(tc, test_inline, 0,

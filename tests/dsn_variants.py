@@ -5,7 +5,8 @@
 # returned message cut to its headers, an encoded Subject, Postfix's
 # recipient paragraphs wrapped at another width, the notice as HTML, the
 # delivery-status fields folded, in another order, with bracketed
-# addresses, with blanks before their colons.
+# addresses, with blanks before their colons, the delivery-status part
+# labelled text/plain.
 #
 #   dsn_variants.py --list                  the variants' names
 #   dsn_variants.py OUTDIR VARIANT FILE...   writes OUTDIR/VARIANT-N.eml for
@@ -268,6 +269,26 @@ def ds_spaced(t):
                   lambda m: m.group(1) + b' :  ', t)
 
 
+def ds_as_text(b):
+    """Every delivery-status part labelled text/plain, as some gateways
+    send it: its fields read as a report's all the same. A part that is
+    no report on its own (no recipient field, or a MIME header inside it
+    where a broken boundary swallowed the next part) is left."""
+    bounds = [re.escape(x) for x in
+              re.findall(rb'(?i)boundary="?([^";\s]+)', b)]
+    if not bounds:
+        return None
+    delim = re.compile(rb'(?m)^--(?:' + b'|'.join(bounds) + rb')')
+    for m in DS_PART.finditer(b):
+        nb = delim.search(b, m.end())
+        body = b[m.end():nb.start() if nb else len(b)]
+        if not re.search(rb'(?im)^(?:final|original)-recipient[ \t]*:', body) \
+                or re.search(rb'(?im)^content-type:', body):
+            return None
+    return re.sub(rb'(?im)^(content-type:[ \t]*)message/(?:global-)?'
+                  rb'delivery-status', rb'\1text/plain', b)
+
+
 VARIANTS = {
     'crlf': crlf,
     'lowerhdr': lambda b: names(b, lambda n: n.lower()),
@@ -284,6 +305,7 @@ VARIANTS = {
     'dsreorder': lambda b: ds_fields(b, ds_reorder),
     'dsbracket': lambda b: ds_fields(b, ds_bracket),
     'dsspaced': lambda b: ds_fields(b, ds_spaced),
+    'dstext': ds_as_text,
 }
 
 

@@ -1210,24 +1210,35 @@ xf_all(struct dsn_parser *p, struct dsn_report *rep, const char *v,
 	return 0;
 }
 
+/* Whether t[0..n) opens with the field name, blanks before the colon. */
+static int
+opens_field(const char *t, size_t n, const char *name, size_t k)
+{
+	const char *q, *e = t + n;
+
+	if (n < k || !dsn_has_prefix_ci(t, name))
+		return 0;
+	for (q = t + k; q < e && (*q == ' ' || *q == '\t'); q++)
+		;
+	return q < e && *q == ':';
+}
+
 /*
- * Where the field name (with the '\n' before it, to start a line) opens
- * a field in t[0..n), blanks before its colon allowed (RFC 5322 4.5.2),
- * caseless; NULL when it does not.
+ * Where a line opens the field name in t[0..n) (the text's first line
+ * too), blanks before its colon allowed (RFC 5322 4.5.2), caseless: the
+ * name's first character; NULL when no line does.
  */
 static const char *
 field_line(const char *t, size_t n, const char *name)
 {
 	size_t k = strlen(name);
-	const char *at, *q, *e = t + n;
+	const char *at, *e = t + n;
 
-	for (at = t; (at = dsn_memstr_ci(at, (size_t)(e - at), name)) != NULL;
-	    at++) {
-		for (q = at + k; q < e && (*q == ' ' || *q == '\t'); q++)
-			;
-		if (q < e && *q == ':')
-			return at;
-	}
+	if (opens_field(t, n, name, k))
+		return t;
+	for (at = t; (at = memchr(at, '\n', (size_t)(e - at))) != NULL; at++)
+		if (opens_field(at + 1, (size_t)(e - at - 1), name, k))
+			return at + 1;
 	return NULL;
 }
 
@@ -1623,17 +1634,25 @@ dsn_build(struct dsn_parser *p)
 
 	/* delivery-status fields pasted into a text part (some gateways) */
 	if (!has_ds && !has_fb && rep->nrcpts == 0) {
-		const char *fr = field_line(buf_cstr(&text), text.len,
-		    "\nFinal-Recipient");
-		const char *act = field_line(buf_cstr(&text), text.len,
-		    "\nAction");
+		static const char *const per_message[] = { "Reporting-MTA",
+		    "Arrival-Date", "Received-From-MTA", "Original-Envelope-Id",
+		    "DSN-Gateway", NULL };
+		const char *t = buf_cstr(&text);
+		const char *fr = field_line(t, text.len, "Final-Recipient");
+		const char *or = field_line(t, text.len, "Original-Recipient");
+		const char *act = field_line(t, text.len, "Action");
 
+		if (fr == NULL || (or && or < fr))
+			fr = or;	/* a report naming its recipient so alone */
 		if (fr && act) {
-			const char *s = field_line(buf_cstr(&text), text.len,
-			    "Reporting-MTA");
+			const char *s = fr, *m;
+			size_t w;
 
-			if (s == NULL || s > fr)
-				s = fr + 1;
+			/* the per-message fields before the first recipient's */
+			for (w = 0; per_message[w]; w++)
+				if ((m = field_line(t, (size_t)(fr - t),
+				    per_message[w])) != NULL && m < s)
+					s = m;
 			has_ds = 1;
 			if (dsn_parse_delivery_status(p, s,
 			    text.len - (size_t)(s - buf_cstr(&text))) < 0)

@@ -574,6 +574,32 @@ field_name_len(const struct line *l)
 }
 
 /*
+ * Whether l opens a delivery-status field (RFC 3464 2.2, 2.3: a report's
+ * fields pasted into the notice, or its delivery-status part sent as
+ * text): the notice's own, never a recipient's diagnostic text nor the
+ * returned message's header.
+ */
+static int
+report_field(const struct line *l)
+{
+	static const char *const names[] = { "final-recipient",
+	    "original-recipient", "action", "status", "diagnostic-code",
+	    "reporting-mta", "remote-mta", "arrival-date",
+	    "last-attempt-date", "will-retry-until", "received-from-mta",
+	    "x-original-message-id", "original-envelope-id", "dsn-gateway",
+	    "x-actual-recipient", "x-postfix-queue-id", "x-postfix-sender",
+	    NULL };
+	size_t k = field_name_len(l), w;
+
+	if (k == 0)
+		return 0;
+	for (w = 0; names[w]; w++)
+		if (k == strlen(names[w]) && dsn_has_prefix_ci(l->p, names[w]))
+			return 1;
+	return 0;
+}
+
+/*
  * Whether lines[i..] open the header of a message, as a copy of the
  * returned message quoted in the notice does when no marker line
  * announces it (or one in words no list here knows): at least
@@ -595,11 +621,6 @@ header_block_at(const struct line *lines, size_t nl, size_t i)
 	    "mime-version", "x-received", "content-type", "cc", "reply-to",
 	    "delivered-to", "authentication-results", "arc-seal", "x-mailer",
 	    "user-agent", NULL };
-	static const char *const report[] = { "final-recipient",
-	    "original-recipient", "action", "status", "diagnostic-code",
-	    "reporting-mta", "remote-mta", "arrival-date",
-	    "last-attempt-date", "will-retry-until", "received-from-mta",
-	    "x-original-message-id", NULL };
 	size_t fields = 0, hits = 0, k, w;
 	int sent = 0;
 
@@ -610,10 +631,8 @@ header_block_at(const struct line *lines, size_t nl, size_t i)
 			break;
 		}
 		fields++;
-		for (w = 0; report[w]; w++)
-			if (k == strlen(report[w]) &&
-			    dsn_has_prefix_ci(lines[i].p, report[w]))
-				return 0;
+		if (report_field(&lines[i]))
+			return 0;
 		for (w = 0; known[w]; w++)
 			if (k == strlen(known[w]) &&
 			    dsn_has_prefix_ci(lines[i].p, known[w])) {
@@ -2334,6 +2353,7 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 			while (j < end && line_blank(&lines[j]))
 				j++;
 			for (; j < end && !line_blank(&lines[j]) &&
+			    !report_field(&lines[j]) &&
 			    taken < DSN_TEXT_RCPT_LINES; j++, taken++)
 				if (diag_append(&res->v[idx], lines[j].p, lines[j].n) < 0)
 					rc = -1;
@@ -2366,6 +2386,7 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 						q++;
 					if (q < end && !dsn_has_prefix_ci(lines[q].p,
 					    "technical details") &&
+					    !report_field(&lines[q]) &&
 					    recipient_line(&lines[q], &a2,
 					    &r2, &r2n) == REST_NONE) {
 						j = q - 1;
@@ -2509,6 +2530,7 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 			while (j < end && line_blank(&lines[j]))
 				j++;
 			for (; j < end && !line_blank(&lines[j]) &&
+			    !report_field(&lines[j]) &&
 			    taken < DSN_TEXT_RCPT_LINES; j++, taken++)
 				if (buf_append(&para, lines[j].p, lines[j].n) == BUF_ERR_NOMEM ||
 				    buf_putc(&para, '\n') == BUF_ERR_NOMEM)
@@ -2603,14 +2625,26 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 		}
 	}
 
-	/* the whole human text, for recipients without wording of their own */
+	/*
+	 * The whole human text, for recipients without wording of their own:
+	 * not the paragraphs of delivery-status fields (a report's pasted
+	 * into the notice, or its part sent as text).
+	 */
 	if (rc == 0) {
 		{
 			struct buf g;
+			int in_report = 0;
 
 			buf_init(&g, 8192);
 			for (i = 0; i < end; i++) {
-				if (line_blank(&lines[i]))
+				if (line_blank(&lines[i])) {
+					in_report = 0;
+					continue;
+				}
+				if ((i == 0 || line_blank(&lines[i - 1])) &&
+				    report_field(&lines[i]))
+					in_report = 1;
+				if (in_report)
 					continue;
 				if (buf_append(&g, lines[i].p, lines[i].n) != BUF_OK ||
 				    buf_putc(&g, '\n') != BUF_OK)
