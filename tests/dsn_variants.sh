@@ -4,10 +4,10 @@
 # change nothing a reader may rely on (tests/dsn_variants.py: CRLF line
 # ends, header names in lower and upper case, the notice re-encoded as
 # base64 and as quoted-printable, indentation by tabs, another MIME
-# boundary, the returned message cut to its headers, an RFC 2047 Subject; see the
-# list in tests/dsn_variants.py)
-# and "egressctl classify --format json" must report the same recipients,
-# actions, codes, reasons, diagnostics and fields for each. Held-out
+# boundary, the returned message cut to its headers, an RFC 2047 Subject,
+# and more: see the list in tests/dsn_variants.py) and "egressctl
+# classify --format json" must report the same recipients, actions,
+# codes, reasons, diagnostics and fields for each. Held-out
 # bounces of the same families differ from ours in exactly such ways.
 # Fails on any difference, printing it. Needs python3 (skipped without).
 #
