@@ -700,6 +700,34 @@ START_TEST(test_advice_after_cause)
 }
 END_TEST
 
+/*
+ * A virus scanner's footer ("This email has been scanned for viruses
+ * ...") is no finding: the cause around it decides; a sentence opening
+ * so that reports a finding stays one.
+ */
+START_TEST(test_scanner_footer)
+{
+	struct classification out;
+
+	classify(cl, NULL, 552, "552 5.2.2 Mailbox full. This email has been "
+	    "scanned for viruses and malware by the gateway service.", &out);
+	ck_assert_str_eq(out.reason, "mailboxfull");
+	classify(cl, NULL, 550, "This message has been checked for viruses "
+	    "and is believed to be clean. 550 5.1.1 User unknown", &out);
+	ck_assert_str_eq(out.reason, "userunknown");
+	/* the footer alone: nothing said, not a virus */
+	classify(cl, NULL, 0, "Delivery failed. This e-mail was scanned for "
+	    "viruses by MailScanner", &out);
+	ck_assert_str_ne(out.reason, "virusdetected");
+	classify(cl, NULL, 554, "554 This message was scanned and found to "
+	    "contain a virus (W32/Example).", &out);
+	ck_assert_str_eq(out.reason, "virusdetected");
+	classify(cl, NULL, 554, "554 5.7.1 Virus found in this message",
+	    &out);
+	ck_assert_str_eq(out.reason, "virusdetected");
+}
+END_TEST
+
 /* A pathological pattern hits the match limit and counts as no match. */
 START_TEST(test_match_limit)
 {
@@ -1378,6 +1406,7 @@ classify_suite(void)
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_local_order_and_tiers);
 	tcase_add_test(tc, test_advice_after_cause);
+	tcase_add_test(tc, test_scanner_footer);
 	tcase_add_test(tc, test_match_limit);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_engines_agree);

@@ -801,6 +801,58 @@ START_TEST(test_ds_part_as_text)
 END_TEST
 
 /*
+ * A receiving gateway's tag before the Subject ("[EXTERNAL] ") changes
+ * nothing the Subject tells: a person forwarding a bounce is no bounce,
+ * an out-of-office reply is one, and a gateway's footer added as a part
+ * of its own is never the paragraph a listed recipient's line announces.
+ */
+START_TEST(test_gateway_marks)
+{
+	static const char fwd[] =
+	    "From: Carol <carol@example.org>\nTo: help@example.org\n"
+	    "Subject: [EXTERNAL] Fwd: Undeliverable: report\n\n"
+	    "Can you look at this?\n\n"
+	    "Delivery has failed to these recipients or groups:\n\n"
+	    "dan@far.example\nThe email address you entered couldn't be "
+	    "found.\n";
+	static const char ooo[] =
+	    "From: Erin <erin@far.example>\nTo: a@example.org\n"
+	    "Subject: [EXTERNAL] [Ext] Out of Office: report\n"
+	    "Auto-Submitted: auto-replied\n\n"
+	    "I am away until Monday.\n";
+	static const char footer[] =
+	    "From: MAILER-DAEMON@mx.example.net\nTo: a@example.org\n"
+	    "Subject: Delivery Status Notification (Delay)\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+	    "--b\nContent-Type: text/plain\n\n"
+	    "Delivery to the following recipients has been delayed.\n\n"
+	    "       one@far.example\n\n\n"
+	    "--b\nContent-Type: text/plain\n\n"
+	    "This email has been checked by the gateway and no virus was "
+	    "found, see https://gw.example/policy\n--b--\n";
+	struct dsn_report *rep = NULL;
+
+	ck_assert_int_eq(dsn_parse_bytes(cl, fwd, sizeof(fwd) - 1, NULL, 0,
+	    &rep), 0);
+	ck_assert_int_eq(rep->kind, DSN_KIND_NONE);
+	dsn_report_free(rep);
+	ck_assert_int_eq(dsn_parse_bytes(cl, ooo, sizeof(ooo) - 1, NULL, 0,
+	    &rep), 0);
+	ck_assert_int_eq(rep->kind, DSN_KIND_AUTOREPLY);
+	dsn_report_free(rep);
+	ck_assert_int_eq(dsn_parse_bytes(cl, footer, sizeof(footer) - 1, NULL,
+	    0, &rep), 0);
+	ck_assert_int_eq(rep->kind, DSN_KIND_DSN);
+	ck_assert_uint_eq(rep->nrcpts, 1);
+	ck_assert_str_eq(rep->rcpts[0].final_rcpt, "one@far.example");
+	ck_assert_str_eq(rep->rcpts[0].action, "delayed");
+	ck_assert(rep->rcpts[0].diag == NULL ||
+	    strstr(rep->rcpts[0].diag, "virus") == NULL);
+	dsn_report_free(rep);
+}
+END_TEST
+
+/*
  * Exim's X-Failed-Recipients names every failed address: each is failed
  * when the text names none, up to DSN_MAX_RECIPIENTS of a hostile list.
  */
@@ -1947,6 +1999,7 @@ dsn_suite(void)
 	tcase_add_test(tc, test_two_recipient_forms);
 	tcase_add_test(tc, test_ds_field_forms);
 	tcase_add_test(tc, test_ds_part_as_text);
+	tcase_add_test(tc, test_gateway_marks);
 	tcase_add_test(tc, test_transcript_data_refused);
 	tcase_add_test(tc, test_response_paragraph);
 	tcase_add_loop_test(tc, test_inline, 0,

@@ -6,7 +6,8 @@
 # recipient paragraphs wrapped at another width, the notice as HTML, the
 # delivery-status fields folded, in another order, with bracketed
 # addresses, with blanks before their colons, the delivery-status part
-# labelled text/plain.
+# labelled text/plain, a gateway's tag before the Subject and its footer
+# as a text part of its own.
 #
 #   dsn_variants.py --list                  the variants' names
 #   dsn_variants.py OUTDIR VARIANT FILE...   writes OUTDIR/VARIANT-N.eml for
@@ -289,6 +290,35 @@ def ds_as_text(b):
                   rb'delivery-status', rb'\1text/plain', b)
 
 
+def subject_tag(b):
+    """A receiving gateway's tag before the Subject ("[EXTERNAL] ")."""
+    nb = re.sub(rb'(?im)^(subject:)[ \t]*', rb'\1 [EXTERNAL] ', b, count=1)
+    return nb if nb != b else None
+
+
+FOOTER = (b'This email has been scanned for viruses and malware by the '
+          b'gateway service.\n')
+
+
+def footer_part(b):
+    """A gateway's footer added as a text part of its own before the
+    top multipart's closing delimiter: nothing is read from it."""
+    h = header_end(b)
+    if h < 0:
+        return None
+    m = re.search(rb'(?im)^content-type:[ \t]*multipart/[a-z-]+;'
+                  rb'(?:[^\n]*\n[ \t])*[^\n]*?boundary="?([^";\s]+)', b[:h])
+    if not m:
+        return None
+    close = b'\n--' + m.group(1) + b'--'
+    k = b.rfind(close)
+    if k < 0:
+        return None
+    return (b[:k] + b'\n--' + m.group(1) +
+            b'\nContent-Type: text/plain; charset=us-ascii\n\n' + FOOTER +
+            b[k:])
+
+
 VARIANTS = {
     'crlf': crlf,
     'lowerhdr': lambda b: names(b, lambda n: n.lower()),
@@ -306,6 +336,8 @@ VARIANTS = {
     'dsbracket': lambda b: ds_fields(b, ds_bracket),
     'dsspaced': lambda b: ds_fields(b, ds_spaced),
     'dstext': ds_as_text,
+    'subjtag': subject_tag,
+    'footer': footer_part,
 }
 
 

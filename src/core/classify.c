@@ -1493,6 +1493,98 @@ advice_cut(const char *s, size_t n)
 }
 
 /*
+ * Whether s[0..n) holds a word (caseless) of the NULL-ended list.
+ */
+static int
+has_word_ci(const char *s, size_t n, const char *const *list)
+{
+	size_t i, at, k;
+
+	for (i = 0; list[i] != NULL; i++)
+		for (k = strlen(list[i]), at = 0; k <= n && at <= n - k; at++)
+			if (strncasecmp(s + at, list[i], k) == 0)
+				return 1;
+	return 0;
+}
+
+/*
+ * The length of a virus scanner's footer opening at s ("This email has
+ * been scanned", "No virus found "), 0 when none opens there.
+ */
+static size_t
+footer_opening(const char *s)
+{
+	static const char *const nouns[] = { "email ", "e-mail ", "message ",
+	    "mail ", NULL };
+	static const char *const verbs[] = { "has been ", "was ", "is ",
+	    "have been ", NULL };
+	static const char *const acts[] = { "scanned", "checked", "swept",
+	    NULL };
+	const char *const *const steps[] = { nouns, verbs, acts };
+	size_t q, st, w;
+
+	if (strncasecmp(s, "no virus found ", 15) == 0)
+		return 15;	/* AVG's "No virus found in this message." */
+	if (strncasecmp(s, "this ", 5) != 0)
+		return 0;
+	for (q = 5, st = 0; st < 3; st++) {
+		for (w = 0; steps[st][w] && strncasecmp(s + q, steps[st][w],
+		    strlen(steps[st][w])) != 0; w++)
+			;
+		if (steps[st][w] == NULL)
+			return 0;
+		q += strlen(steps[st][w]);
+		/* "this email message has been ..." */
+		if (st == 0 && strncasecmp(s + q, "message ", 8) == 0)
+			q += 8;
+	}
+	return q;
+}
+
+/*
+ * Take the virus scanner's footer out of s[0..n) (NUL-terminated): a
+ * sentence a gateway or a mail program adds to the mail it passes on
+ * ("This email has been scanned for viruses and malware by ...", "This
+ * message has been checked for viruses ... and is believed to be clean",
+ * "No virus found in this message") says nothing of why delivery failed,
+ * and its "virus" is no finding. A sentence opening so that reports a
+ * finding ("... was scanned and found to contain a virus") stays, unless
+ * it calls the message clean. Returns the new length.
+ */
+static size_t
+footer_strip(char *s, size_t n)
+{
+	static const char *const finding[] = { "found", "infect", "contain",
+	    "detect", "reject", "block", "quarantin", "denied", "refused",
+	    "threat", "not deliver", "undeliver", NULL };
+	static const char *const clean[] = { "no virus", "virus-free",
+	    "virus free", "believed to be clean", "is clean", NULL };
+	size_t at, q, k, e;
+
+	for (at = 0; at + 5 < n; at++) {
+		if ((at > 0 && s[at - 1] != ' ') ||
+		    (q = footer_opening(s + at)) == 0)
+			continue;
+		/* to the sentence's end: ". " or the end of the text */
+		for (e = at + q; e < n && !(s[e] == '.' && (e + 1 == n ||
+		    s[e + 1] == ' ')); e++)
+			;
+		if (e < n)
+			e++;
+		if (has_word_ci(s + at, e - at, finding) &&
+		    !has_word_ci(s + at, e - at, clean))
+			continue;
+		k = e < n && s[e] == ' ' ? e + 1 : e;
+		memmove(s + at, s + k, n - k + 1);
+		n -= k - at;
+		while (n > 0 && s[n - 1] == ' ')
+			s[--n] = '\0';
+		at = at > 0 ? at - 1 : 0;
+	}
+	return n;
+}
+
+/*
  * Both tiers over s[0..n): the one-pass engine where it is ready, PCRE2
  * alone otherwise.
  */
@@ -1545,7 +1637,7 @@ classify(const struct classifier *cl, const char *status, int reply_code,
 		return;
 	}
 	if (cl && cl->n > 0 && diag && *diag) {
-		n = diag_normalise(text, diag);
+		n = footer_strip(text, diag_normalise(text, diag));
 		repaired = utf_repair(text, n);
 		md = pcre2_match_data_create(1, NULL);
 	}
@@ -1610,7 +1702,7 @@ classifier_scan_miss(struct classifier *cl, const char *diag, unsigned *line)
 	if (cl == NULL || cl->n == 0 || diag == NULL || *diag == '\0' ||
 	    classifier_prepare(cl) != 0)
 		return -1;
-	n = diag_normalise(text, diag);
+	n = footer_strip(text, diag_normalise(text, diag));
 	if (utf_repair(text, n) || (md = pcre2_match_data_create(1, NULL)) ==
 	    NULL)
 		return -1;

@@ -96,6 +96,31 @@ dsn_top_header(const struct dsn_parser *p, const char *name)
 	return NULL;
 }
 
+/*
+ * The notice's Subject without the tags a receiving gateway puts before
+ * it ("[EXTERNAL] ", "[SPAM] [Ext] "): bracketed words of up to
+ * DSN_SUBJECT_TAG_MAX bytes at its start, with the blanks around them.
+ * What the sender wrote is the rest; NULL when there is no Subject.
+ */
+#define DSN_SUBJECT_TAG_MAX	40
+
+const char *
+dsn_subject(const struct dsn_parser *p)
+{
+	const char *s = dsn_top_header(p, "Subject"), *e;
+
+	if (s == NULL)
+		return NULL;
+	for (;;) {
+		s += strspn(s, " \t");
+		if (*s != '[' || (e = strchr(s, ']')) == NULL ||
+		    e - s > DSN_SUBJECT_TAG_MAX || memchr(s + 1, '[',
+		    (size_t)(e - s - 1)) != NULL || e[1] == '\0')
+			return s;
+		s = e + 1;
+	}
+}
+
 const char *
 dsn_kind_name(enum dsn_kind k)
 {

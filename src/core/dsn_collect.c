@@ -370,7 +370,11 @@ plain_alternative(struct dsn_parser *p, const struct dsn_part *pt)
 	return 0;
 }
 
-/* The human-readable text of the report: kept text parts, not enclosed. */
+/*
+ * The human-readable text of the report: kept text parts, not enclosed,
+ * each followed by a line of a form feed alone (DSN_PART_BREAK), which
+ * the text scan reads as a blank line no paragraph continues across.
+ */
 int
 dsn_main_text(struct dsn_parser *p, struct buf *out)
 {
@@ -408,7 +412,8 @@ dsn_main_text(struct dsn_parser *p, struct buf *out)
 		else
 			rc = buf_append(out, buf_cstr(&u), u.len);
 		buf_fini(&u);
-		if (rc == BUF_ERR_NOMEM || buf_puts(out, "\n\n") == BUF_ERR_NOMEM)
+		/* a line of its own ends the part: DSN_PART_BREAK */
+		if (rc == BUF_ERR_NOMEM || buf_puts(out, "\n\f\n") == BUF_ERR_NOMEM)
 			return -1;
 	}
 	return 0;

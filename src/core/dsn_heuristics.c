@@ -765,7 +765,7 @@ delay_said(const char *s, size_t n)
 static int
 notice_is_delay(const struct dsn_parser *p, const char *notice)
 {
-	const char *subj = dsn_top_header(p, "Subject");
+	const char *subj = dsn_subject(p);
 	size_t n = notice ? strlen(notice) : 0;
 	int delay = 0;
 
@@ -933,7 +933,7 @@ autoreply(const struct dsn_parser *p)
 		if (dsn_top_header(p, p->top[i].name) == p->top[i].value &&
 		    recog_autoreply_field(p->top[i].name, p->top[i].value))
 			return 1;
-	return recog_autoreply_subject(dsn_top_header(p, "Subject"));
+	return recog_autoreply_subject(dsn_subject(p));
 }
 
 /*
@@ -945,7 +945,7 @@ static int
 unsubscribe_request(const struct dsn_parser *p)
 {
 	const char *as = dsn_top_header(p, "Auto-Submitted");
-	const char *subj = dsn_top_header(p, "Subject");
+	const char *subj = dsn_subject(p);
 
 	if (as == NULL || subj == NULL)
 		return 0;
@@ -971,7 +971,7 @@ text_delivered(const struct dsn_parser *p, const struct dsn_text_result *tr)
 	    "delivery to these recipients or groups is complete",
 	    "delivery to the following recipients succeeded",
 	    "delivery to the following recipient succeeded", NULL };
-	const char *subj = dsn_top_header(p, "Subject");
+	const char *subj = dsn_subject(p);
 
 	if (tr->general_diag == NULL || tr->strong)
 		return 0;
@@ -1045,7 +1045,7 @@ auto_replied_bounce(const struct dsn_parser *p, int daemon,
 static int
 human_forward(const struct dsn_parser *p)
 {
-	const char *s = dsn_top_header(p, "Subject");
+	const char *s = dsn_subject(p);
 
 	if (s == NULL)
 		return 0;
@@ -1786,7 +1786,7 @@ dsn_build(struct dsn_parser *p)
 	 * message titled "Undeliverable: ..." names its words and address).
 	 */
 	daemon = from_daemon(p);
-	subj = recog_bounce_subject(dsn_top_header(p, "Subject"));
+	subj = recog_bounce_subject(dsn_subject(p));
 	if (has_ds || dsn_top_header(p, "X-Failed-Recipients") != NULL ||
 	    (daemon && (tr.strong || subj)) ||
 	    (daemon == 1 && tr.n > 0 && !autoreply(p) && text_says_failure(&tr)) ||
@@ -1857,7 +1857,7 @@ dsn_build(struct dsn_parser *p)
 			 * to; two sources agree.
 			 */
 			if (r->provenance == DSN_PROV_RETURNED &&
-			    field_names_addr(dsn_top_header(p, "Subject"),
+			    field_names_addr(dsn_subject(p),
 			    r->final_rcpt))
 				r->provenance = DSN_PROV_HEADER;
 			if (tr.general_diag && (r->diag = dsn_dup_s(tr.general_diag)) == NULL)

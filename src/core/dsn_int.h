@@ -97,6 +97,7 @@ char	*dsn_trim_dup(const char *s, size_t n);
 int	 dsn_streq_ci(const char *a, const char *b);
 /* First kept top-level field of that name: a pointer into p, or NULL. */
 const char *dsn_top_header(const struct dsn_parser *p, const char *name);
+const char *dsn_subject(const struct dsn_parser *p);
 /*
  * A new zeroed recipient at the end of rep, or NULL when out of memory or
  * DSN_MAX_RECIPIENTS are there.

@@ -539,12 +539,24 @@ struct line {
 	size_t		 n;	/* length without leading/trailing blanks */
 	size_t		 indent;
 	size_t		 off;	/* offset of the line in the text */
+	int		 part_end;	/* a form feed alone: see part_break() */
 };
 
 static int
 line_blank(const struct line *l)
 {
 	return l->n == 0;
+}
+
+/*
+ * The line dsn_main_text() ends each text part with: what follows is
+ * another part (a gateway's footer, the returned text), never the
+ * paragraph a recipient's line announces.
+ */
+static int
+part_break(const struct line *l)
+{
+	return l->part_end;
 }
 
 #define HDR_NAME_MAX		64
@@ -2113,6 +2125,10 @@ line_split(const char *text, size_t n, struct line *lines, size_t *nl,
 		/* rules of "=", "*", "_" are decoration: read them as blank */
 		if (e - b >= 3 && strspn(text + b, "=*_~#") >= e - b)
 			lines[k].n = 0;
+		/* the end of a MIME part (dsn_main_text()): blank too */
+		lines[k].part_end = e - b == 1 && text[b] == '\f';
+		if (lines[k].part_end)
+			lines[k].n = 0;
 		k++;
 	}
 	*nl = k;
@@ -2350,7 +2366,8 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 				j++;
 				taken++;
 			}
-			while (j < end && line_blank(&lines[j]))
+			while (j < end && line_blank(&lines[j]) &&
+			    !part_break(&lines[j]))
 				j++;
 			for (; j < end && !line_blank(&lines[j]) &&
 			    !report_field(&lines[j]) &&
@@ -2382,9 +2399,11 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 				    paras++ < 1))) {
 					size_t q = j;
 
-					while (q < end && line_blank(&lines[q]))
+					while (q < end && line_blank(&lines[q]) &&
+					    !part_break(&lines[q]))
 						q++;
-					if (q < end && !dsn_has_prefix_ci(lines[q].p,
+					if (q < end && !line_blank(&lines[q]) &&
+					    !dsn_has_prefix_ci(lines[q].p,
 					    "technical details") &&
 					    !report_field(&lines[q]) &&
 					    recipient_line(&lines[q], &a2,
@@ -2527,7 +2546,8 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 				rc = -1;
 		/* a heading alone ("Technical details:"): its paragraph follows */
 		if (j == i + 1) {
-			while (j < end && line_blank(&lines[j]))
+			while (j < end && line_blank(&lines[j]) &&
+			    !part_break(&lines[j]))
 				j++;
 			for (; j < end && !line_blank(&lines[j]) &&
 			    !report_field(&lines[j]) &&
@@ -2637,6 +2657,8 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 
 			buf_init(&g, 8192);
 			for (i = 0; i < end; i++) {
+				if (part_break(&lines[i]) && g.len > 0)
+					break;	/* the notice's own part */
 				if (line_blank(&lines[i])) {
 					in_report = 0;
 					continue;
