@@ -801,6 +801,45 @@ START_TEST(test_ds_part_as_text)
 END_TEST
 
 /*
+ * A recipient named by a labelled line of the notice: a quoted display
+ * name before the address ('To: "Vera Lind" <a>'), and the "Message to:"
+ * label of a delay warning, whose action is the notice's.
+ */
+START_TEST(test_labelled_recipient)
+{
+	static const char *const msgs[] = {
+	    "From: MAILER-DAEMON@scx.example\nTo: a@example.org\n"
+	    "Subject: Non-delivery notification: agenda\n\n"
+	    "Your message was not delivered.\n\n  Subject: agenda\n"
+	    "  To: \"Vera Lind\" <vera@scx.example>\n\n"
+	    "Reason: The recipient's mailbox could not be found on this "
+	    "server (No such user).\n",
+	    "From: postmaster@sm.example\nTo: a@example.org\n"
+	    "Subject: Delivery delayed (still trying)\n\n"
+	    "This is a warning only, your message has not yet been "
+	    "delivered.\n\nMessage to: vera@scx.example\nLast error: 451 "
+	    "4.3.0 Temporary lookup failure\n\n--- Original message headers "
+	    "---\nFrom: a@example.org\nTo: vera@scx.example\nSubject: x\n",
+	};
+	static const char *const action[] = { "failed", "delayed" };
+	size_t m;
+
+	for (m = 0; m < sizeof(msgs) / sizeof(msgs[0]); m++) {
+		struct dsn_report *rep = NULL;
+
+		ck_assert_int_eq(dsn_parse_bytes(cl, msgs[m], strlen(msgs[m]),
+		    NULL, 0, &rep), 0);
+		ck_assert_msg(rep->nrcpts == 1, "message %zu: %zu recipients",
+		    m, rep->nrcpts);
+		ck_assert_ptr_nonnull(rep->rcpts[0].final_rcpt);
+		ck_assert_str_eq(rep->rcpts[0].final_rcpt, "vera@scx.example");
+		ck_assert_str_eq(rep->rcpts[0].action, action[m]);
+		dsn_report_free(rep);
+	}
+}
+END_TEST
+
+/*
  * A receiving gateway's tag before the Subject ("[EXTERNAL] ") changes
  * nothing the Subject tells: a person forwarding a bounce is no bounce,
  * an out-of-office reply is one, and a gateway's footer added as a part
@@ -2000,6 +2039,7 @@ dsn_suite(void)
 	tcase_add_test(tc, test_ds_field_forms);
 	tcase_add_test(tc, test_ds_part_as_text);
 	tcase_add_test(tc, test_gateway_marks);
+	tcase_add_test(tc, test_labelled_recipient);
 	tcase_add_test(tc, test_transcript_data_refused);
 	tcase_add_test(tc, test_response_paragraph);
 	tcase_add_loop_test(tc, test_inline, 0,

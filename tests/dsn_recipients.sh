@@ -132,7 +132,14 @@
 # Sendmail's entry for a program an alias led to ("|/usr/local/bin/x",
 # "(expanded from: <a>)"), amavis's three notices (its non-delivery
 # report with the message identifier it wraps onto a line of its own, the
-# spam notice listing "-> a", the banned-file notice); "languages":
+# spam notice listing "-> a", the banned-file notice); "blind33":
+# T-Online's "Failed addresses follow", FortiMail's "The reason for the
+# problem", Mirapoint, a SurgeMail delay, Scalix, two recipients of one
+# notice failing for different reasons, a Korean provider's labelled
+# block, an IT notice quoting bounce words (first run: the Scalix
+# recipient, 'To: "Name" <a>', was not found, and SurgeMail's "Message
+# to: a" was read only as the returned copy's, with no action; both are
+# read now); "languages":
 # one-sentence notices in
 # French, Dutch, Polish, Portuguese, Russian, Chinese and Japanese naming
 # the address in their own word order.

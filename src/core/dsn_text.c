@@ -1070,7 +1070,8 @@ dsn_failure_words(const char *p, size_t n)
 static const char *const rcpt_labels[] = {
 	"original recipient", "recipient address", "failed recipient",
 	"intended recipient", "final recipient", "recipient", "recipients",
-	"addressed to", "to", "unable to deliver to", "undeliverable to",
+	"addressed to", "message to", "mail to", "email to", "e-mail to",
+	"delivery to", "to", "unable to deliver to", "undeliverable to",
 	"bad address", "failed address", "invalid address",
 	"undeliverable address", "bad recipient", "invalid recipient",
 	"empf\xc3\xa4nger", "destinataire", "destinatario", "destinat\xc3\xa1rio",
@@ -1246,6 +1247,15 @@ recipient_line(const struct line *l, char **addr, const char **rest,
 
 			if (dsn_has_prefix_ci(q, "rfc822;"))
 				q += 7;
+			while (q < e && *q == ' ')
+				q++;
+			/*
+			 * 'To: "Vera Lind" <a>': a quoted name before the
+			 * address; an unquoted one is left to the copies of
+			 * header fields ("To: Kijitora <a>") it most often is.
+			 */
+			if (*q == '"')
+				q = skip_display_name(q, e);
 			while (q < e && (*q == ' ' || *q == '<' || *q == '"' ||
 			    *q == '['))
 				q++;
