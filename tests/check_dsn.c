@@ -801,6 +801,39 @@ START_TEST(test_ds_part_as_text)
 END_TEST
 
 /*
+ * A report whose recipients lack the Action field (RFC 3464 requires it,
+ * some gateways leave it out): a success status reads delivered, a
+ * temporary status in a final failure notice reads failed with its
+ * retries run out (expired), as it would with "Action: failed".
+ */
+START_TEST(test_ds_without_action)
+{
+	static const char msg[] =
+	    "From: MAILER-DAEMON@mx.example.net\nTo: a@example.org\n"
+	    "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; "
+	    "boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n"
+	    "I'm sorry to have to inform you that your message could not be "
+	    "delivered to one or more recipients.\n\n"
+	    "--b\nContent-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; mx.example.net\n\n"
+	    "Final-Recipient: rfc822; ok@far.example\nStatus: 2.0.0\n\n"
+	    "Final-Recipient: rfc822; slow@far.example\nStatus: 4.4.1\n"
+	    "Diagnostic-Code: smtp; connect to mx.far.example: Connection "
+	    "timed out\n--b--\n";
+	struct dsn_report *rep = NULL;
+
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, sizeof(msg) - 1, NULL, 0,
+	    &rep), 0);
+	ck_assert_uint_eq(rep->nrcpts, 2);
+	ck_assert_str_eq(rep->rcpts[0].action, "delivered");
+	ck_assert_str_eq(rep->rcpts[1].action, "failed");
+	ck_assert_str_eq(rep->rcpts[1].cls.reason, "expired");
+	dsn_report_free(rep);
+}
+END_TEST
+
+/*
  * A recipient named by a labelled line of the notice: a quoted display
  * name before the address ('To: "Vera Lind" <a>'), and the "Message to:"
  * label of a delay warning, whose action is the notice's.
@@ -2040,6 +2073,7 @@ dsn_suite(void)
 	tcase_add_test(tc, test_ds_part_as_text);
 	tcase_add_test(tc, test_gateway_marks);
 	tcase_add_test(tc, test_labelled_recipient);
+	tcase_add_test(tc, test_ds_without_action);
 	tcase_add_test(tc, test_transcript_data_refused);
 	tcase_add_test(tc, test_response_paragraph);
 	tcase_add_loop_test(tc, test_inline, 0,

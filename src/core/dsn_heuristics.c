@@ -404,6 +404,21 @@ diag_has_words(const char *d)
 	return words >= 2;
 }
 
+/*
+ * A temporary status on a report's final failure: retries ran out. Timeouts
+ * that lasted until the queue lifetime ended are expiry too; other words
+ * of a transient cause keep their reason.
+ */
+static int
+report_retries_ran_out(const struct dsn_recipient *r)
+{
+	return r->status && r->status[0] == '4' &&
+	    (strcmp(r->cls.source, "text") != 0 ||
+	    (strcmp(r->cls.reason, "networkerror") == 0 && r->diag &&
+	    (dsn_memstr_ci(r->diag, strlen(r->diag), "timed out") ||
+	    dsn_memstr_ci(r->diag, strlen(r->diag), "timeout"))));
+}
+
 int
 dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_type)
 {
@@ -451,15 +466,8 @@ dsn_rcpt_finish(struct dsn_parser *p, struct dsn_recipient *r, const char *diag_
 	    (strcmp(r->cls.source, "text") != 0 ||
 	    strcmp(r->cls.category, "transient") == 0))
 		dsn_set_reason(r, "mailererror");
-	/*
-	 * A temporary status on a final failure: retries ran out. Timeouts
-	 * that lasted until the queue lifetime ended are expiry too.
-	 */
-	if (r->action && dsn_streq_ci(r->action, "failed") && r->status &&
-	    r->status[0] == '4' && (strcmp(r->cls.source, "text") != 0 ||
-	    (strcmp(r->cls.reason, "networkerror") == 0 && r->diag &&
-	    (dsn_memstr_ci(r->diag, strlen(r->diag), "timed out") ||
-	    dsn_memstr_ci(r->diag, strlen(r->diag), "timeout")))))
+	if (r->action && dsn_streq_ci(r->action, "failed") &&
+	    report_retries_ran_out(r))
 		dsn_set_reason(r, "expired");
 	/*
 	 * A delay notice (or "Action: expired") whose text names no cause,
@@ -815,6 +823,7 @@ settle_actions(struct dsn_parser *p, const char *notice)
 	for (i = 0; i < rep->nrcpts; i++) {
 		struct dsn_recipient *r = &rep->rcpts[i];
 		const char *a;
+		int inferred = 0;
 
 		if (r->provenance == DSN_PROV_RETURNED ||
 		    r->provenance == DSN_PROV_NONE) {
@@ -832,16 +841,27 @@ settle_actions(struct dsn_parser *p, const char *notice)
 			    delay_said(r->diag, strlen(r->diag)))
 				d = 1;
 			free(r->action);
-			if ((r->action = dsn_dup_s(d ? "delayed" : "failed")) == NULL)
+			/* a report's success status (2.x.x) without its Action */
+			if (r->status && r->status[0] == '2' &&
+			    strcmp(r->cls.reason, "delivered") == 0)
+				r->action = dsn_dup_s("delivered");
+			else
+				r->action = dsn_dup_s(d ? "delayed" : "failed");
+			if (r->action == NULL)
 				return -1;
+			inferred = 1;
 		}
 		a = r->action;
 		/*
 		 * A text bounce's final failure whose words or codes were only
 		 * temporary (4xx, a connection that timed out or was refused):
 		 * retries ran out, the message expired in the queue. A report's
-		 * recipients had this decided in dsn_rcpt_finish().
+		 * recipients had this decided in dsn_rcpt_finish(), by its
+		 * rule, unless their Action was missing then: now.
 		 */
+		if (r->provenance == DSN_PROV_REPORT && inferred &&
+		    dsn_streq_ci(a, "failed") && report_retries_ran_out(r))
+			dsn_set_reason(r, "expired");
 		if (r->provenance != DSN_PROV_REPORT && dsn_streq_ci(a, "failed") &&
 		    r->cls.category && strcmp(r->cls.category, "transient") == 0 &&
 		    strcmp(r->cls.reason, "expired") != 0 &&
