@@ -801,6 +801,37 @@ START_TEST(test_ds_part_as_text)
 END_TEST
 
 /*
+ * A message dressed as a notice: a daemon's name in From, a bounce
+ * subject, failure words, but sent from an envelope sender of its own
+ * (not the null path, not a daemon's), returning nothing and naming no
+ * refused recipient: no bounce. The same text from the null path is one.
+ */
+START_TEST(test_dressed_as_notice)
+{
+	static const char body[] =
+	    "From: \"Mail Delivery System\" <no-reply@mailer.example>\n"
+	    "To: victim@corp.example\n"
+	    "Subject: Mail Delivery Failure: 4 incoming messages are pending\n\n"
+	    "4 incoming messages could not be delivered to your inbox due to "
+	    "a temporary error.\nRelease them at https://release.example/\n";
+	char msg[sizeof(body) + 64];
+	struct dsn_report *rep = NULL;
+
+	snprintf(msg, sizeof(msg), "Return-Path: <bounce-1@mailer.example>\n%s",
+	    body);
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, strlen(msg), NULL, 0, &rep),
+	    0);
+	ck_assert_int_eq(rep->kind, DSN_KIND_NONE);
+	dsn_report_free(rep);
+	snprintf(msg, sizeof(msg), "Return-Path: <>\n%s", body);
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, strlen(msg), NULL, 0, &rep),
+	    0);
+	ck_assert_int_eq(rep->kind, DSN_KIND_DSN);
+	dsn_report_free(rep);
+}
+END_TEST
+
+/*
  * A report whose recipients lack the Action field (RFC 3464 requires it,
  * some gateways leave it out): a success status reads delivered, a
  * temporary status in a final failure notice reads failed with its
@@ -2074,6 +2105,7 @@ dsn_suite(void)
 	tcase_add_test(tc, test_gateway_marks);
 	tcase_add_test(tc, test_labelled_recipient);
 	tcase_add_test(tc, test_ds_without_action);
+	tcase_add_test(tc, test_dressed_as_notice);
 	tcase_add_test(tc, test_transcript_data_refused);
 	tcase_add_test(tc, test_response_paragraph);
 	tcase_add_loop_test(tc, test_inline, 0,

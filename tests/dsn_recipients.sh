@@ -139,7 +139,12 @@
 # block, an IT notice quoting bounce words (first run: the Scalix
 # recipient, 'To: "Name" <a>', was not found, and SurgeMail's "Message
 # to: a" was read only as the returned copy's, with no action; both are
-# read now); "languages":
+# read now); "blind34": messages dressed as notices or about bounces
+# (a phishing "Mail Delivery Failure" from "Mail Delivery System"
+# <no-reply@...>, a phishing "mailbox full", a quarantine digest, an
+# email service's campaign report; the first was read as a bounce, now a
+# daemon by its name alone that sent from an envelope sender of its own
+# and returns nothing is none); "languages":
 # one-sentence notices in
 # French, Dutch, Polish, Portuguese, Russian, Chinese and Japanese naming
 # the address in their own word order.

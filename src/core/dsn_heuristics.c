@@ -1198,6 +1198,26 @@ first_addr(const char *v)
 }
 
 /*
+ * The message names an envelope sender that is neither the null path nor
+ * a daemon's: the milter's MAIL FROM, else the Return-Path the delivering
+ * MTA wrote. 0 when neither is known.
+ */
+static int
+own_envelope_sender(const struct dsn_parser *p)
+{
+	const char *rp = p->env_from ? p->env_from :
+	    dsn_top_header(p, "Return-Path");
+	char *a;
+	int own;
+
+	if (rp == NULL || (a = first_addr(rp)) == NULL)
+		return 0;
+	own = strchr(a, '@') != NULL && !recog_from_daemon(a);
+	free(a);
+	return own;
+}
+
+/*
  * One failed recipient for each address of an X-Failed-Recipients value
  * (v may be NULL: none).
  */
@@ -1806,6 +1826,16 @@ dsn_build(struct dsn_parser *p)
 	 * message titled "Undeliverable: ..." names its words and address).
 	 */
 	daemon = from_daemon(p);
+	/*
+	 * A daemon by its From alone ("Mail Delivery System" <no-reply@x>)
+	 * that came from an envelope sender of its own, neither null nor a
+	 * daemon's (RFC 5321 4.5.5: a notice goes out with the null path),
+	 * returning no message and naming no refused recipient: a message
+	 * dressed as a notice (a phishing "delivery failure"), no bounce.
+	 */
+	if (daemon == 1 && own_envelope_sender(p) &&
+	    !has_returned_message(p) && !rcpt_has_failure_code(&tr))
+		daemon = 0;
 	subj = recog_bounce_subject(dsn_subject(p));
 	if (has_ds || dsn_top_header(p, "X-Failed-Recipients") != NULL ||
 	    (daemon && (tr.strong || subj)) ||
