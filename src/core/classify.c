@@ -1562,8 +1562,9 @@ footer_strip(char *s, size_t n)
 	size_t at, q, k, e;
 
 	for (at = 0; at + 5 < n; at++) {
-		if ((at > 0 && s[at - 1] != ' ') ||
-		    (q = footer_opening(s + at)) == 0)
+		/* "this ..." or "no virus ...", at a word's start */
+		if ((at > 0 && s[at - 1] != ' ') || ((s[at] | 0x20) != 't' &&
+		    (s[at] | 0x20) != 'n') || (q = footer_opening(s + at)) == 0)
 			continue;
 		/* to the sentence's end: ". " or the end of the text */
 		for (e = at + q; e < n && !(s[e] == '.' && (e + 1 == n ||
