@@ -396,6 +396,10 @@ static const struct ccase others[] = {
 	  "attachments", "policyviolation" },
 	{ "resolver name unknown", "", 0,
 	  "connect to example.invalid: Name or service not known", "hostunknown" },
+	{ "filtering rules", "5.0.0", 554,
+	  "554 Transaction failed: Rejected by filtering rules", "filtered" },
+	{ "mailbox has been moved", "5.2.0", 550,
+	  "550 5.2.0 Mailbox has been moved: try a@new.example", "hasmoved" },
 };
 
 START_TEST(test_others)
