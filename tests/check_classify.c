@@ -400,6 +400,10 @@ static const struct ccase others[] = {
 	  "554 Transaction failed: Rejected by filtering rules", "filtered" },
 	{ "mailbox has been moved", "5.2.0", 550,
 	  "550 5.2.0 Mailbox has been moved: try a@new.example", "hasmoved" },
+	{ "banned attachment", "5.7.1", 554, "554 5.7.1 This message has been "
+	  "blocked because it contains a banned attachment", "policyviolation" },
+	{ "dns resolving error", "4.4.0", 451, "451 4.4.0 DNS resolving error",
+	  "networkerror" },
 };
 
 START_TEST(test_others)
