@@ -404,6 +404,10 @@ static const struct ccase others[] = {
 	  "blocked because it contains a banned attachment", "policyviolation" },
 	{ "dns resolving error", "4.4.0", 451, "451 4.4.0 DNS resolving error",
 	  "networkerror" },
+	{ "mailbox <a> unknown", "5.0.0", 550, "550 mailbox a@example.com "
+	  "unknown (in reply to RCPT TO command)", "userunknown" },
+	{ "send as", "5.7.60", 550, "550 5.7.60 SMTP; Client does not have "
+	  "permissions to send as this sender", "securityerror" },
 };
 
 START_TEST(test_others)
