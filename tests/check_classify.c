@@ -408,6 +408,13 @@ static const struct ccase others[] = {
 	  "unknown (in reply to RCPT TO command)", "userunknown" },
 	{ "send as", "5.7.60", 550, "550 5.7.60 SMTP; Client does not have "
 	  "permissions to send as this sender", "securityerror" },
+	{ "address is inactive", "5.7.1", 554, "554 5.7.1 Recipient address "
+	  "is inactive", "suspend" },
+	{ "not allowed to connect", "5.7.1", 554, "554 5.7.1 You are not "
+	  "allowed to connect.", "blocked" },
+	{ "outlook.com ip refusal", "5.0.0", 550, "550 SC-001 (BAY004-MC1F27) "
+	  "Unfortunately, messages from 192.0.2.1 weren't sent. Please contact "
+	  "your Internet service provider.", "blocked" },
 };
 
 START_TEST(test_others)
