@@ -828,6 +828,45 @@ START_TEST(test_dressed_as_notice)
 	    0);
 	ck_assert_int_eq(rep->kind, DSN_KIND_DSN);
 	dsn_report_free(rep);
+	/* a daemon's own From address, an ESP's envelope sender: a notice */
+	snprintf(msg, sizeof(msg), "Return-Path: <apps@esp.example>\n"
+	    "From: MAILER-DAEMON@mx.example\n%s", strchr(body, '\n') + 1);
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, strlen(msg), NULL, 0, &rep),
+	    0);
+	ck_assert_int_eq(rep->kind, DSN_KIND_DSN);
+	dsn_report_free(rep);
+}
+END_TEST
+
+/*
+ * Gmail's older text notice: the address, "Technical details of permanent
+ * failure:" with Google's own sentence, then the server's words under
+ * "The error that the other server returned was:". The server's reply is
+ * the diagnostic.
+ */
+START_TEST(test_gmail_two_headings)
+{
+	static const char msg[] =
+	    "Return-Path: <>\nFrom: Mail Delivery Subsystem "
+	    "<mailer-daemon@googlemail.com>\nTo: s@example.com\n"
+	    "Subject: Delivery Status Notification (Failure)\n\n"
+	    "Delivery to the following recipient failed permanently:\n\n"
+	    "     a@far.example\n\n"
+	    "Technical details of permanent failure:\nGoogle tried to deliver "
+	    "your message, but it was rejected by the server for the "
+	    "recipient domain far.example by mx.far.example. [192.0.2.1].\n\n"
+	    "The error that the other server returned was:\n550 5.1.1 "
+	    "<a@far.example>: Recipient address rejected: User unknown in "
+	    "virtual alias table (state 14).\n";
+	struct dsn_report *rep = NULL;
+
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, sizeof(msg) - 1, NULL, 0,
+	    &rep), 0);
+	ck_assert_uint_eq(rep->nrcpts, 1);
+	ck_assert_int_eq(rep->rcpts[0].reply_code, 550);
+	ck_assert_str_eq(rep->rcpts[0].cls.reason, "userunknown");
+	ck_assert_ptr_nonnull(strstr(rep->rcpts[0].diag, "User unknown"));
+	dsn_report_free(rep);
 }
 END_TEST
 
@@ -2106,6 +2145,7 @@ dsn_suite(void)
 	tcase_add_test(tc, test_labelled_recipient);
 	tcase_add_test(tc, test_ds_without_action);
 	tcase_add_test(tc, test_dressed_as_notice);
+	tcase_add_test(tc, test_gmail_two_headings);
 	tcase_add_test(tc, test_transcript_data_refused);
 	tcase_add_test(tc, test_response_paragraph);
 	tcase_add_loop_test(tc, test_inline, 0,

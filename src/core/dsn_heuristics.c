@@ -1198,6 +1198,21 @@ first_addr(const char *v)
 }
 
 /*
+ * The From address itself is a daemon's ("MAILER-DAEMON@host"), not only
+ * its display name: an ESP's notice keeps that From while its envelope
+ * sender is the ESP's own (SendGrid's apps@sendgrid.net).
+ */
+static int
+from_address_is_daemon(const struct dsn_parser *p)
+{
+	char *a = first_addr(dsn_top_header(p, "From"));
+	int d = a != NULL && recog_from_daemon(a);
+
+	free(a);
+	return d;
+}
+
+/*
  * The message names an envelope sender that is neither the null path nor
  * a daemon's: the milter's MAIL FROM, else the Return-Path the delivering
  * MTA wrote. 0 when neither is known.
@@ -1833,8 +1848,9 @@ dsn_build(struct dsn_parser *p)
 	 * returning no message and naming no refused recipient: a message
 	 * dressed as a notice (a phishing "delivery failure"), no bounce.
 	 */
-	if (daemon == 1 && own_envelope_sender(p) &&
-	    !has_returned_message(p) && !rcpt_has_failure_code(&tr))
+	if (daemon == 1 && !from_address_is_daemon(p) &&
+	    own_envelope_sender(p) && !has_returned_message(p) &&
+	    !rcpt_has_failure_code(&tr))
 		daemon = 0;
 	subj = recog_bounce_subject(dsn_subject(p));
 	if (has_ds || dsn_top_header(p, "X-Failed-Recipients") != NULL ||

@@ -2534,7 +2534,8 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	 * "Technical details of permanent failure:", "The response from the
 	 * remote server was:" (Gmail and others put the server's words in a
 	 * paragraph of their own, the HTML part in a <p> of its own): give it
-	 * to recipients whose own lines carry no SMTP code.
+	 * to recipients whose own lines carry no SMTP code, up to the first
+	 * such paragraph that carries one.
 	 */
 	for (i = 0; rc == 0 && i < end; i++) {
 		static const char *const heads[] = { "technical details",
@@ -2575,8 +2576,22 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 			    diag_append(&res->v[r], buf_cstr(&para), para.len) < 0)
 				rc = -1;
 		}
-		buf_fini(&para);
-		break;
+		/*
+		 * Gmail's older notice puts the server's words under a second
+		 * heading ("Technical details of permanent failure: Google
+		 * tried ...", then "The error that the other server returned
+		 * was:"): read on while the paragraph carried no code.
+		 */
+		{
+			char st[16];
+			int code;
+
+			dsn_diag_codes(buf_cstr(&para), st, &code);
+			buf_fini(&para);
+			if (code != 0 || st[0] != '\0')
+				break;
+		}
+		i = j > i ? j - 1 : i;
 	}
 
 	/*
