@@ -839,6 +839,37 @@ START_TEST(test_dressed_as_notice)
 END_TEST
 
 /*
+ * A text part that says nothing of a delivery before the notice ("This is
+ * a multi-part message in MIME format." as a part of its own, a gateway's
+ * banner) neither hides the HTML notice after it nor becomes the text
+ * the recipient's reason is read from.
+ */
+START_TEST(test_part_saying_nothing)
+{
+	static const char msg[] =
+	    "Return-Path: <>\nFrom: postmaster@contoso.example\n"
+	    "To: a@example.org\nSubject: Undeliverable: report\n"
+	    "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n"
+	    "--b\nContent-Type: text/plain\n\nThis is a multi-part message "
+	    "in MIME format.\n\n--b\nContent-Type: text/html\n\n<html><body>"
+	    "<p>Your message to <b>bob@contoso.example</b> couldn't be "
+	    "delivered.</p><p>Remote Server returned '550 5.1.10 "
+	    "RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP "
+	    "address lookup'</p></body></html>\n--b--\n";
+	struct dsn_report *rep = NULL;
+
+	ck_assert_int_eq(dsn_parse_bytes(cl, msg, sizeof(msg) - 1, NULL, 0,
+	    &rep), 0);
+	ck_assert_uint_eq(rep->nrcpts, 1);
+	ck_assert_ptr_nonnull(rep->rcpts[0].final_rcpt);
+	ck_assert_str_eq(rep->rcpts[0].final_rcpt, "bob@contoso.example");
+	ck_assert_str_eq(rep->rcpts[0].action, "failed");
+	ck_assert_str_eq(rep->rcpts[0].cls.reason, "userunknown");
+	dsn_report_free(rep);
+}
+END_TEST
+
+/*
  * Gmail's older text notice: the address, "Technical details of permanent
  * failure:" with Google's own sentence, then the server's words under
  * "The error that the other server returned was:". The server's reply is
@@ -2146,6 +2177,7 @@ dsn_suite(void)
 	tcase_add_test(tc, test_ds_without_action);
 	tcase_add_test(tc, test_dressed_as_notice);
 	tcase_add_test(tc, test_gmail_two_headings);
+	tcase_add_test(tc, test_part_saying_nothing);
 	tcase_add_test(tc, test_transcript_data_refused);
 	tcase_add_test(tc, test_response_paragraph);
 	tcase_add_loop_test(tc, test_inline, 0,

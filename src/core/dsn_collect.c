@@ -398,7 +398,14 @@ dsn_main_text(struct dsn_parser *p, struct buf *out)
 		if (strcmp(pt->type, "text/html") == 0 &&
 		    (seen_plain || plain_alternative(p, pt)))
 			continue;
-		if (strcmp(pt->type, "text/plain") == 0 && !pt->attached)
+		/*
+		 * A plain part that names no address and no failure (a
+		 * gateway's banner, "This is a multi-part message in MIME
+		 * format.") leaves the HTML notice after it in.
+		 */
+		if (strcmp(pt->type, "text/plain") == 0 && !pt->attached &&
+		    (memchr(buf_cstr(&pt->text), '@', pt->text.len) != NULL ||
+		    dsn_failure_words(buf_cstr(&pt->text), pt->text.len)))
 			seen_plain = 1;
 		/* as UTF-8, at most twice its size (Latin-1 doubles) */
 		buf_init(&u, 2 * pt->text.len + 16);

@@ -2159,6 +2159,25 @@ count_at(const char *s, size_t n)
 	return c;
 }
 
+/*
+ * Whether the text part whose lines start at lines[b] (to the next part
+ * break, or e) says something of a delivery: an address, failure words or
+ * a reply code (dsn_failure_words()), or a bounce marker of ws.
+ */
+static int
+part_says(const struct line *lines, size_t b, size_t e,
+    const struct wordset *ws)
+{
+	size_t i;
+
+	for (i = b; i < e && !part_break(&lines[i]); i++)
+		if (lines[i].n > 0 && (memchr(lines[i].p, '@', lines[i].n) ||
+		    dsn_failure_words(lines[i].p, lines[i].n) ||
+		    wordset_bits(ws, lines[i].p, lines[i].n) != 0))
+			return 1;
+	return 0;
+}
+
 int
 dsn_text_scan(const char *text, size_t n, const char *const *exclude,
     size_t max_rcpts, int text_only, struct dsn_text_result *res)
@@ -2673,17 +2692,35 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	/*
 	 * The whole human text, for recipients without wording of their own:
 	 * not the paragraphs of delivery-status fields (a report's pasted
-	 * into the notice, or its part sent as text).
+	 * into the notice, or its part sent as text), and of several text
+	 * parts only those that say something of a delivery (a gateway's
+	 * footer or banner part, a part holding only "This is a multi-part
+	 * message in MIME format." say nothing); the first part with text
+	 * when none does.
 	 */
 	if (rc == 0) {
 		{
 			struct buf g;
-			int in_report = 0;
+			int in_report = 0, says = 0, any = 0;
+			size_t b;
 
+			/* each part once: from its first line to its break */
+			for (b = 0; b < end && !any; b++) {
+				any = part_says(lines, b, end, &ws_markers);
+				while (b < end && !part_break(&lines[b]))
+					b++;
+			}
 			buf_init(&g, 8192);
 			for (i = 0; i < end; i++) {
-				if (part_break(&lines[i]) && g.len > 0)
-					break;	/* the notice's own part */
+				if (i == 0 || part_break(&lines[i - 1])) {
+					/* none says anything: the first part */
+					if (!any && g.len > 0)
+						break;
+					says = !any || part_says(lines, i, end,
+					    &ws_markers);
+				}
+				if (!says)
+					continue;
 				if (line_blank(&lines[i])) {
 					in_report = 0;
 					continue;
