@@ -371,14 +371,28 @@ plain_alternative(struct dsn_parser *p, const struct dsn_part *pt)
 }
 
 /*
+ * Is part pt a notice's own text in plain form: kept, not enclosed, not an
+ * attachment, and saying something of a delivery (a plain part that says
+ * nothing, a gateway's banner, "This is a multi-part message in MIME
+ * format.", leaves an HTML notice after it in).
+ */
+static int
+plain_notice(const struct dsn_part *pt)
+{
+	return pt->keep && !pt->enclosed && !pt->attached &&
+	    strcmp(pt->type, "text/plain") == 0 &&
+	    dsn_says_delivery(buf_cstr(&pt->text), pt->text.len);
+}
+
+/*
  * The human-readable text of the report: kept text parts, not enclosed,
- * each followed by a line of a form feed alone (DSN_PART_BREAK), which
- * the text scan reads as a blank line no paragraph continues across.
+ * each followed by a line of DSN_PART_BREAK alone.
  */
 int
 dsn_main_text(struct dsn_parser *p, struct buf *out)
 {
-	size_t i;
+	static const char part_end[] = { '\n', DSN_PART_BREAK, '\n', '\0' };
+	size_t i, checked = 0;
 	int seen_plain = 0;
 
 	for (i = 0; i < p->nparts; i++) {
@@ -395,18 +409,13 @@ dsn_main_text(struct dsn_parser *p, struct buf *out)
 		 * (the returned headers as a .txt file) or a plain part after
 		 * it (a footer, the returned text) is no such text.
 		 */
-		if (strcmp(pt->type, "text/html") == 0 &&
-		    (seen_plain || plain_alternative(p, pt)))
-			continue;
-		/*
-		 * A plain part that names no address and no failure (a
-		 * gateway's banner, "This is a multi-part message in MIME
-		 * format.") leaves the HTML notice after it in.
-		 */
-		if (strcmp(pt->type, "text/plain") == 0 && !pt->attached &&
-		    (memchr(buf_cstr(&pt->text), '@', pt->text.len) != NULL ||
-		    dsn_failure_words(buf_cstr(&pt->text), pt->text.len)))
-			seen_plain = 1;
+		if (strcmp(pt->type, "text/html") == 0) {
+			/* the plain parts before it, each read once */
+			for (; checked < i && !seen_plain; checked++)
+				seen_plain = plain_notice(&p->parts[checked]);
+			if (seen_plain || plain_alternative(p, pt))
+				continue;
+		}
 		/* as UTF-8, at most twice its size (Latin-1 doubles) */
 		buf_init(&u, 2 * pt->text.len + 16);
 		rc = dsn_to_utf8(&u, pt->charset, buf_cstr(&pt->text), pt->text.len);
@@ -419,8 +428,7 @@ dsn_main_text(struct dsn_parser *p, struct buf *out)
 		else
 			rc = buf_append(out, buf_cstr(&u), u.len);
 		buf_fini(&u);
-		/* a line of its own ends the part: DSN_PART_BREAK */
-		if (rc == BUF_ERR_NOMEM || buf_puts(out, "\n\f\n") == BUF_ERR_NOMEM)
+		if (rc == BUF_ERR_NOMEM || buf_puts(out, part_end) == BUF_ERR_NOMEM)
 			return -1;
 	}
 	return 0;

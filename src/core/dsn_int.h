@@ -115,6 +115,19 @@ void	dsn_collect_init(struct dsn_parser *p);
  */
 int	dsn_main_text(struct dsn_parser *p, struct buf *out);
 /*
+ * The byte dsn_main_text() puts alone on the line that ends each text
+ * part (a form feed): the text scan reads that line as blank, and as a
+ * boundary no paragraph continues across.
+ */
+#define DSN_PART_BREAK	'\f'
+/*
+ * Whether s[0..n) says something of a delivery: an address, failure words
+ * or a reply code (dsn_failure_words()), or a bounce marker line's words.
+ * A gateway's banner or footer, "This is a multi-part message in MIME
+ * format.", say nothing.
+ */
+int	dsn_says_delivery(const char *s, size_t n);
+/*
  * The last line of a Sendmail transcript ("----- Transcript of session
  * follows -----") that opens with a 4xx/5xx reply: its own status line
  * for a local mailer ("554 5.3.0 unknown mailer error 255"). Points into t

@@ -539,7 +539,7 @@ struct line {
 	size_t		 n;	/* length without leading/trailing blanks */
 	size_t		 indent;
 	size_t		 off;	/* offset of the line in the text */
-	int		 part_end;	/* a form feed alone: see part_break() */
+	int		 part_end;	/* DSN_PART_BREAK alone: part_break() */
 };
 
 static int
@@ -2136,7 +2136,7 @@ line_split(const char *text, size_t n, struct line *lines, size_t *nl,
 		if (e - b >= 3 && strspn(text + b, "=*_~#") >= e - b)
 			lines[k].n = 0;
 		/* the end of a MIME part (dsn_main_text()): blank too */
-		lines[k].part_end = e - b == 1 && text[b] == '\f';
+		lines[k].part_end = e - b == 1 && text[b] == DSN_PART_BREAK;
 		if (lines[k].part_end)
 			lines[k].n = 0;
 		k++;
@@ -2159,23 +2159,51 @@ count_at(const char *s, size_t n)
 	return c;
 }
 
+/* dsn_says_delivery() with the marker lists of ws set up already. */
+static int
+says_delivery(const char *s, size_t n, const struct wordset *ws)
+{
+	return n > 0 && (memchr(s, '@', n) != NULL ||
+	    dsn_failure_words(s, n) || wordset_bits(ws, s, n) != 0);
+}
+
+static void
+marker_set(struct wordset *ws)
+{
+	const char *const *const markers[] = { strong_markers,
+	    returned_markers, dsn_not_yet_words };
+
+	wordset_init_lists(ws, markers, 3);
+}
+
+int
+dsn_says_delivery(const char *s, size_t n)
+{
+	struct wordset ws;
+
+	if (n == 0)
+		return 0;
+	if (memchr(s, '@', n) != NULL || dsn_failure_words(s, n))
+		return 1;
+	marker_set(&ws);	/* only now: it costs more than the text */
+	return wordset_bits(&ws, s, n) != 0;
+}
+
 /*
  * Whether the text part whose lines start at lines[b] (to the next part
- * break, or e) says something of a delivery: an address, failure words or
- * a reply code (dsn_failure_words()), or a bounce marker of ws.
+ * break, or lines[e]) says something of a delivery: its text in one
+ * piece through says_delivery(). text[0..n) holds the lines.
  */
 static int
-part_says(const struct line *lines, size_t b, size_t e,
-    const struct wordset *ws)
+part_says(const char *text, size_t n, const struct line *lines, size_t nl,
+    size_t b, size_t e, const struct wordset *ws)
 {
-	size_t i;
+	size_t i, to;
 
 	for (i = b; i < e && !part_break(&lines[i]); i++)
-		if (lines[i].n > 0 && (memchr(lines[i].p, '@', lines[i].n) ||
-		    dsn_failure_words(lines[i].p, lines[i].n) ||
-		    wordset_bits(ws, lines[i].p, lines[i].n) != 0))
-			return 1;
-	return 0;
+		;
+	to = i < nl ? lines[i].off : n;
+	return says_delivery(text + lines[b].off, to - lines[b].off, ws);
 }
 
 int
@@ -2207,12 +2235,7 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 	}
 
 	/* where does the returned message start? */
-	{
-		const char *const *const markers[] = { strong_markers,
-		    returned_markers, dsn_not_yet_words };
-
-		wordset_init_lists(&ws_markers, markers, 3);
-	}
+	marker_set(&ws_markers);
 	end = nl;
 	marker_at = nl;
 	for (i = 0; i < nl; i++) {
@@ -2706,7 +2729,8 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 
 			/* each part once: from its first line to its break */
 			for (b = 0; b < end && !any; b++) {
-				any = part_says(lines, b, end, &ws_markers);
+				any = part_says(text, n, lines, nl, b, end,
+				    &ws_markers);
 				while (b < end && !part_break(&lines[b]))
 					b++;
 			}
@@ -2716,8 +2740,8 @@ dsn_text_scan(const char *text, size_t n, const char *const *exclude,
 					/* none says anything: the first part */
 					if (!any && g.len > 0)
 						break;
-					says = !any || part_says(lines, i, end,
-					    &ws_markers);
+					says = !any || part_says(text, n, lines,
+					    nl, i, end, &ws_markers);
 				}
 				if (!says)
 					continue;
